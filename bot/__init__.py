@@ -1,0 +1,1 @@
+"""Runtime: settings, CLI, the turn engine, channel adapters, the outbox dispatcher."""

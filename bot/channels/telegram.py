@@ -1,0 +1,218 @@
+"""Telegram through python-telegram-bot, used purely as the transport.
+
+Polling is our own loop over `getUpdates` so that an update's offset is confirmed only after its
+turn has committed: a crash in between means Telegram delivers it again, and the processed-update
+ledger makes the repeat harmless. Sending goes through PTB's AIORateLimiter for the platform-wide
+limit; retries belong to the outbox dispatcher, so the limiter itself never retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from datetime import timedelta
+from html import escape
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, ExtBot
+
+from bot.channels.base import Rejected, RetryLater, Transient, Unreachable
+from bot.engine import TurnEngine
+from handlers.messages import (
+    Attachment,
+    AttachmentKind,
+    ConversationKey,
+    Incoming,
+    Reply,
+    TurnResult,
+    split_command,
+)
+from handlers.texts import DEFAULT_LOCALE, LOCALES, Texts
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+MENU_COMMANDS = ("start", "help", "cancel", "language")
+_ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+def file_url_for(base_url: str) -> str:
+    """The file-download base that matches an API base ("…/bot" -> "…/file/bot")."""
+    root, _, _ = base_url.rstrip("/").rpartition("/bot")
+    return f"{root}/file/bot"
+
+
+class TelegramChannel:
+    """Sends replies as messages with inline buttons and turns updates into Incoming."""
+
+    name = CHANNEL
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str = "https://api.telegram.org/bot",
+        overall_per_second: int = 30,
+        per_chat_limit: tuple[int, float] | None = (3, 3.0),
+    ) -> None:
+        self.per_chat_limit = per_chat_limit
+        self.bot = ExtBot(
+            token,
+            base_url=base_url,
+            base_file_url=file_url_for(base_url),
+            rate_limiter=AIORateLimiter(overall_max_rate=overall_per_second, max_retries=0),
+        )
+
+    async def start(self) -> None:
+        """Check the token (getMe) and publish the command menus in Vietnamese and English."""
+        await self.bot.initialize()
+        for locale in LOCALES:
+            await self.bot.set_my_commands(_commands(locale), language_code=locale)
+        await self.bot.set_my_commands(_commands(DEFAULT_LOCALE))
+
+    async def stop(self) -> None:
+        await self.bot.shutdown()
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        markup = None
+        if reply.choices:
+            markup = InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(c.label, callback_data=f"{reply.token}:{c.id}")]
+                    for c in reply.choices
+                ]
+            )
+        try:
+            await self.bot.send_message(
+                chat_id=int(chat_id),
+                text=reply.text,
+                parse_mode=ParseMode.HTML if reply.html else None,
+                reply_markup=markup,
+            )
+        except RetryAfter as error:
+            raise RetryLater(_seconds(error), str(error)) from error
+        except Forbidden as error:
+            raise Unreachable(str(error)) from error
+        except BadRequest as error:
+            raise Rejected(str(error)) from error
+        except NetworkError as error:
+            raise Transient(str(error)) from error
+
+    async def poll(self, engine: TurnEngine, *, poll_seconds: int = 30) -> None:
+        """Fetch and handle updates until cancelled; confirm each offset after its turn."""
+        await self.bot.delete_webhook()
+        offset: int | None = None
+        failures = 0
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=poll_seconds, allowed_updates=_ALLOWED_UPDATES
+                )
+            except (NetworkError, TelegramError) as error:
+                failures += 1
+                delay = min(30.0, 0.5 * 2**failures)
+                log.warning("getUpdates failed (%s); retrying in %.1f s", error, delay)
+                await asyncio.sleep(delay)
+                continue
+            failures = 0
+            for update in updates:
+                await self.process(update, engine)
+                offset = update.update_id + 1
+
+    async def process(self, update: Update, engine: TurnEngine) -> None:
+        """Run the turn of one update, then acknowledge a pressed button."""
+        incoming = to_incoming(update)
+        if incoming is None:
+            return
+        result = await engine.handle(incoming)
+        if update.callback_query is not None and not result.duplicate:
+            await self._acknowledge(update, result)
+
+    async def _acknowledge(self, update: Update, result: TurnResult) -> None:
+        """Answer the press; mark the chosen option in the question and remove its buttons."""
+        query = update.callback_query
+        if query is None:
+            return
+        try:
+            await query.answer(text=result.notice)
+            message = query.message
+            if result.chosen_label and isinstance(message, Message) and message.text:
+                await message.edit_text(
+                    f"{message.text_html}\n\n✔ <b>{escape(result.chosen_label)}</b>",
+                    parse_mode=ParseMode.HTML,
+                )
+        except TelegramError as error:
+            log.info("could not acknowledge a button press: %s", error)
+
+
+def _commands(locale: str) -> list[BotCommand]:
+    texts = Texts(locale)
+    return [BotCommand(name, texts(f"commands.{name}")) for name in MENU_COMMANDS]
+
+
+def _seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the int form of retry_after is deprecated in PTB 22
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def to_incoming(update: Update) -> Incoming | None:
+    """Translate an update; None for kinds the bot does not handle."""
+    update_id = str(update.update_id)
+    query = update.callback_query
+    if query is not None:
+        chat = query.message.chat.id if query.message is not None else query.from_user.id
+        return Incoming(
+            key=ConversationKey(CHANNEL, str(chat)),
+            update_id=update_id,
+            user_id=str(query.from_user.id),
+            choice_token=query.data or "",
+            language=query.from_user.language_code,
+        )
+    message = update.message
+    if message is None or message.from_user is None:
+        return None
+    text = message.text
+    command = split_command(text) if text else None
+    return Incoming(
+        key=ConversationKey(CHANNEL, str(message.chat.id)),
+        update_id=update_id,
+        user_id=str(message.from_user.id),
+        text=None if command else text,
+        command=command[0] if command else None,
+        command_args=command[1] if command else "",
+        attachments=_attachments(message),
+        language=message.from_user.language_code,
+    )
+
+
+def _attachments(message: Message) -> tuple[Attachment, ...]:
+    if message.photo:
+        largest = message.photo[-1]
+        return (Attachment(AttachmentKind.PHOTO, largest.file_id, size=largest.file_size),)
+    if message.document:
+        doc = message.document
+        return (
+            Attachment(
+                AttachmentKind.DOCUMENT, doc.file_id, doc.file_name, doc.mime_type, doc.file_size
+            ),
+        )
+    if message.sticker:
+        return (Attachment(AttachmentKind.STICKER, message.sticker.file_id),)
+    if message.location:
+        return (Attachment(AttachmentKind.LOCATION),)
+    if message.voice:
+        return (Attachment(AttachmentKind.VOICE, message.voice.file_id),)
+    if message.text is None:
+        return (Attachment(AttachmentKind.OTHER),)
+    return ()

@@ -1,0 +1,68 @@
+"""Settings from the environment and `.env` (pydantic-settings). Every field is in .env.example."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from handlers.flow import Rules
+
+SAMPLE_DIRECTORY = Path(__file__).resolve().parent.parent / "data" / "kontum-2022.yaml"
+DEV_PSEUDONYM_KEY = "dev-only-pseudonym-key-change-me"
+_PLACEHOLDERS = ("change-me", "changeme", "your-token", "xxx", "123456:ABC")
+
+
+class Settings(BaseSettings):
+    """All configuration; placeholder secrets are refused outside development."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///feedbackbot.sqlite3"
+    directory_file: Path = SAMPLE_DIRECTORY
+    log_level: str = "INFO"
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_poll_timeout_seconds: int = Field(default=30, ge=0, le=50)
+
+    pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
+    retention_days: int = Field(default=730, ge=1)
+    comment_max_chars: int = Field(default=1000, ge=1, le=4000)
+
+    send_max_attempts: int = Field(default=8, ge=1)
+    per_chat_burst: int = Field(default=3, ge=1)
+    per_chat_period_seconds: float = Field(default=3.0, gt=0)
+    overall_messages_per_second: int = Field(default=30, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> Settings:
+        if self.env == "development":
+            return self
+        key = self.pseudonym_key.get_secret_value()
+        if key == DEV_PSEUDONYM_KEY or _looks_placeholder(key) or len(key) < 32:
+            raise ValueError("PSEUDONYM_KEY must be a real secret of at least 32 characters")
+        token = self.telegram_bot_token
+        if token is not None and _looks_placeholder(token.get_secret_value()):
+            raise ValueError("TELEGRAM_BOT_TOKEN is a placeholder; set the token from @BotFather")
+        return self
+
+    @property
+    def telegram_token(self) -> str | None:
+        token = self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else ""
+        return token.strip() or None
+
+    def rules(self) -> Rules:
+        return Rules(
+            pseudonym_key=self.pseudonym_key.get_secret_value().encode(),
+            retention_days=self.retention_days,
+            comment_limit=self.comment_max_chars,
+        )
+
+
+def _looks_placeholder(value: str) -> bool:
+    lowered = value.lower()
+    return any(marker.lower() in lowered for marker in _PLACEHOLDERS)

@@ -1,0 +1,168 @@
+"""Delivers the outbox: in order per chat, paced, with retries.
+
+Each chat's messages go out in the order they were written; a message waiting for a retry holds
+back the later ones of its chat only. A 429 pauses the whole channel for retry_after (Telegram
+refuses every call of the token meanwhile); network errors and 5xx back off exponentially; a
+blocked user is marked unreachable and never retried. Per-chat pacing uses aiolimiter's leaky
+bucket; the platform-wide limit is the adapter's (python-telegram-bot's AIORateLimiter).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from aiolimiter import AsyncLimiter
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.base import Channel, RetryLater, Transient, Unreachable, decode_reply
+from handlers.clock import Clock, system_clock
+from storage import outbox
+from storage.outbox import Delivery
+
+log = logging.getLogger(__name__)
+
+_BATCH = 500
+_MAX_CHAT_LIMITERS = 10_000
+_IDLE_WAIT_SECONDS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPolicy:
+    max_attempts: int = 8
+    concurrency: int = 32
+
+
+class OutboxDispatcher:
+    """Sends pending outbox rows through the channel adapters."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        channels: Mapping[str, Channel],
+        *,
+        policy: DeliveryPolicy | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
+        self._sessions = sessions
+        self._channels = dict(channels)
+        self._policy = policy or DeliveryPolicy()
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._paused_until: dict[str, float] = {}
+        self._limiters: OrderedDict[tuple[str, str], AsyncLimiter] = OrderedDict()
+        self._slots = asyncio.Semaphore(self._policy.concurrency)
+        self._pass = asyncio.Lock()
+
+    def wake(self) -> None:
+        """Ask for a delivery pass now (called after a turn commits)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Deliver until cancelled, sleeping until the next message is due or a wake-up."""
+        while True:
+            self._wake.clear()
+            try:
+                await self.deliver_due()
+            except Exception:  # a database hiccup must not stop delivery for good
+                log.exception("delivery pass failed; will try again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=await self._seconds_to_next())
+
+    async def deliver_due(self) -> int:
+        """One pass over pending messages whose time has come; returns how many were sent."""
+        async with self._pass:
+            async with self._sessions() as session:
+                rows = await outbox.pending(_BATCH, session=session)
+            now = self._clock()
+            by_chat: dict[tuple[str, str], list[Delivery]] = {}
+            for row in rows:
+                by_chat.setdefault((row.channel, row.chat_id), []).append(row)
+            ready = [queue for queue in by_chat.values() if queue[0].next_attempt_at <= now]
+            sent = await asyncio.gather(*(self._deliver_chat(queue) for queue in ready))
+            return sum(sent)
+
+    async def _seconds_to_next(self) -> float:
+        async with self._sessions() as session:
+            rows = await outbox.pending(_BATCH, session=session)
+        if not rows:
+            return _IDLE_WAIT_SECONDS
+        due = min(row.next_attempt_at for row in rows)
+        return max(0.05, min(_IDLE_WAIT_SECONDS, (due - self._clock()).total_seconds()))
+
+    async def _deliver_chat(self, queue: list[Delivery]) -> int:
+        """Send one chat's messages in order, stopping at the first that must wait."""
+        sent = 0
+        async with self._slots:
+            for row in queue:
+                if not await self._deliver(row):
+                    break
+                sent += 1
+        return sent
+
+    async def _deliver(self, row: Delivery) -> bool:
+        channel = self._channels.get(row.channel)
+        if channel is None:
+            return False
+        await self._respect_pause(row.channel)
+        await self._pace(channel, row.chat_id)
+        try:
+            await channel.send(row.chat_id, decode_reply(row.payload))
+        except RetryLater as error:
+            self._pause(row.channel, error.seconds)
+            await self._retry(row, str(error), timedelta(seconds=error.seconds))
+            return False
+        except Unreachable as error:
+            await self._give_up(row, outbox.UNREACHABLE, str(error))
+            return True
+        except Transient as error:
+            await self._retry(row, str(error), outbox.backoff(row.attempts))
+            return False
+        except Exception as error:  # a rejected message or an adapter bug: do not loop on it
+            log.exception("message %s to %s refused", row.id, row.channel)
+            await self._give_up(row, outbox.FAILED, repr(error))
+            return True
+        async with self._sessions() as session, session.begin():
+            await outbox.mark_sent(row.id, self._clock(), session=session)
+        return True
+
+    async def _retry(self, row: Delivery, error: str, delay: timedelta) -> None:
+        if row.attempts + 1 >= self._policy.max_attempts:
+            await self._give_up(row, outbox.FAILED, error)
+            return
+        log.warning("message %s to %s will be retried: %s", row.id, row.channel, error)
+        async with self._sessions() as session, session.begin():
+            await outbox.mark_retry(row.id, error, self._clock() + delay, session=session)
+
+    async def _give_up(self, row: Delivery, status: str, error: str) -> None:
+        log.warning("message %s to %s not delivered (%s): %s", row.id, row.channel, status, error)
+        async with self._sessions() as session, session.begin():
+            await outbox.mark_given_up(row.id, status, error, session=session)
+
+    def _pause(self, channel: str, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        until = loop.time() + seconds
+        self._paused_until[channel] = max(until, self._paused_until.get(channel, 0.0))
+
+    async def _respect_pause(self, channel: str) -> None:
+        remaining = self._paused_until.get(channel, 0.0) - asyncio.get_running_loop().time()
+        if remaining > 0:
+            await asyncio.sleep(remaining)
+
+    async def _pace(self, channel: Channel, chat_id: str) -> None:
+        if channel.per_chat_limit is None:
+            return
+        key = (channel.name, chat_id)
+        limiter = self._limiters.get(key)
+        if limiter is None:
+            limiter = AsyncLimiter(*channel.per_chat_limit)
+            self._limiters[key] = limiter
+            if len(self._limiters) > _MAX_CHAT_LIMITERS:
+                self._limiters.popitem(last=False)
+        self._limiters.move_to_end(key)
+        await limiter.acquire()

@@ -1,0 +1,135 @@
+"""The turn engine: one transaction per incoming message.
+
+Inside it: the update is recorded as processed (a redelivery is dropped), the chat's conversation
+is loaded, the handlers run, the new state, the domain rows and every reply (into the outbox) are
+written. Only after the commit does the adapter acknowledge the update and the dispatcher send.
+Turns of one chat run one at a time, in arrival order; different chats run in parallel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.base import encode_reply
+from handlers.clock import Clock, system_clock
+from handlers.flow import DialogState, Rules, Turn
+from handlers.messages import ConversationKey, Incoming, Reply, TurnResult
+from handlers.router import respond
+from handlers.texts import Texts, pick_locale
+from storage.conversations import claim_update, load_conversation
+from storage.models import Conversation
+from storage.outbox import enqueue
+
+log = logging.getLogger(__name__)
+
+
+class KeyedLocks:
+    """One asyncio lock per conversation, dropped when nobody waits on it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[ConversationKey, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: ConversationKey) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+class TurnEngine:
+    """Runs turns; `on_outbox` is told when replies are waiting (the dispatcher's wake-up)."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        rules: Rules,
+        *,
+        clock: Clock = system_clock,
+        on_outbox: Callable[[], None] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._rules = rules
+        self._clock = clock
+        self._on_outbox = on_outbox
+        self._locks = KeyedLocks()
+
+    async def handle(self, incoming: Incoming) -> TurnResult:
+        """Process one update exactly once; never raises for anything the user sent."""
+        async with self._locks.hold(incoming.key):
+            try:
+                result = await self._run(incoming)
+            except Exception:
+                log.exception("turn failed on channel %s", incoming.key.channel)
+                result = await self._apologise(incoming)
+        if result.outbox_ids and self._on_outbox is not None:
+            self._on_outbox()
+        return result
+
+    async def _run(self, incoming: Incoming) -> TurnResult:
+        now = self._clock()
+        key = incoming.key
+        async with self._sessions() as session, session.begin():
+            if not await claim_update(key.channel, incoming.update_id, now, session=session):
+                return TurnResult(duplicate=True)
+            row = await load_conversation(key.channel, key.chat_id, session=session)
+            dialog = _dialog_of(row, incoming)
+            turn = Turn(incoming, dialog, session, self._rules, now)
+            await respond(turn)
+            if row is None:
+                row = Conversation(
+                    channel=key.channel, chat_id=key.chat_id, state="", updated_at=now
+                )
+                session.add(row)
+            row.state, row.locale = dialog.state, dialog.locale
+            row.data, row.offered, row.updated_at = dialog.data, dialog.offered, now
+            ids = await _enqueue_all(session, key, turn.replies, now)
+            return TurnResult(notice=turn.notice, chosen_label=turn.chosen_label, outbox_ids=ids)
+
+    async def _apologise(self, incoming: Incoming) -> TurnResult:
+        """After a failed turn: mark the update handled and tell the user; change nothing else."""
+        now = self._clock()
+        key = incoming.key
+        try:
+            async with self._sessions() as session, session.begin():
+                if not await claim_update(key.channel, incoming.update_id, now, session=session):
+                    return TurnResult(duplicate=True)
+                row = await load_conversation(key.channel, key.chat_id, session=session)
+                locale = row.locale if row else pick_locale(incoming.language)
+                reply = Reply(Texts(locale)("common.error"))
+                return TurnResult(outbox_ids=await _enqueue_all(session, key, [reply], now))
+        except Exception:
+            log.exception("could not record the failed turn on channel %s", key.channel)
+            return TurnResult()
+
+
+def _dialog_of(row: Conversation | None, incoming: Incoming) -> DialogState:
+    if row is None:
+        return DialogState(state="", locale=pick_locale(incoming.language))
+    # Deep copies: the row must see new objects on save so the JSON columns are written.
+    return DialogState(row.state, row.locale, copy.deepcopy(row.data), copy.deepcopy(row.offered))
+
+
+async def _enqueue_all(
+    session: AsyncSession, key: ConversationKey, replies: list[Reply], now: datetime
+) -> list[int]:
+    ids: list[int] = []
+    for reply in replies:
+        row = await enqueue(key.channel, key.chat_id, encode_reply(reply), now, session=session)
+        if row.id is not None:
+            ids.append(row.id)
+    return ids

@@ -1,0 +1,66 @@
+"""Builds what every command needs from the settings: database, schema, directory, engine."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.channels.base import Channel
+from bot.config import Settings
+from bot.dispatcher import DeliveryPolicy, OutboxDispatcher
+from bot.engine import TurnEngine
+from handlers.clock import Clock, system_clock
+from storage.db import make_engine, make_sessionmaker
+from storage.directory import directory_is_empty, import_directory, read_directory
+from storage.schema import ensure_schema
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Runtime:
+    db: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    engine: TurnEngine
+    dispatcher: OutboxDispatcher
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+async def prepare_database(
+    settings: Settings,
+) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    """Open the database, create the schema of a new one, load the sample directory if empty."""
+    db = make_engine(settings.database_url)
+    try:
+        if await ensure_schema(db):
+            log.info("created a new database schema")
+        sessions = make_sessionmaker(db)
+        async with sessions() as session, session.begin():
+            if await directory_is_empty(session=session):
+                result = await import_directory(
+                    read_directory(settings.directory_file), session=session
+                )
+                log.info("loaded the directory %s: %s", settings.directory_file, result)
+    except BaseException:
+        await db.dispose()
+        raise
+    return db, sessions
+
+
+async def open_runtime(
+    settings: Settings, channels: Mapping[str, Channel], *, clock: Clock = system_clock
+) -> Runtime:
+    db, sessions = await prepare_database(settings)
+    dispatcher = OutboxDispatcher(
+        sessions,
+        channels,
+        policy=DeliveryPolicy(max_attempts=settings.send_max_attempts),
+        clock=clock,
+    )
+    engine = TurnEngine(sessions, settings.rules(), clock=clock, on_outbox=dispatcher.wake)
+    return Runtime(db, sessions, engine, dispatcher)

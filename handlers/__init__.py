@@ -1,0 +1,1 @@
+"""Conversations and rules, channel-blind: an Incoming in, Replies and domain writes out."""

@@ -1,0 +1,143 @@
+"""The step contract: named states, prompts, answers and outcomes.
+
+A conversation is a table of `Step`s keyed by state name ("rating.access"). A step asks (builds a
+`Prompt`) and takes an answer (returns an `Outcome`); it never talks to a messenger. The router
+(`handlers/router.py`) turns prompts into replies, resolves buttons and typed numbers, and keeps
+the history that makes "back" work.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.messages import Attachment, Choice, Incoming, Reply
+from handlers.texts import Texts
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The settings that conversations obey; built by the runtime from its configuration."""
+
+    pseudonym_key: bytes
+    retention_days: int = 730
+    comment_limit: int = 1000
+
+
+@dataclass(slots=True)
+class DialogState:
+    """The stored position of one chat: state name, language, draft data, offered options."""
+
+    state: str
+    locale: str
+    data: dict[str, Any] = field(default_factory=dict)
+    offered: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """A question: its text, the options offered, and whether typed text is also accepted."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    free_text: bool = False
+    back: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A resolved answer: the id of an offered option, or typed text."""
+
+    choice: str | None = None
+    text: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Go:
+    """Move to a state and ask its question."""
+
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """The answer was not acceptable: say why, then ask the same question again."""
+
+    hint: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rest:
+    """Stay where we are without asking again (the step already said what was needed)."""
+
+
+Outcome = Go | Retry | Rest
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One named state of a conversation.
+
+    `owns` names the draft fields this step fills; going back to the step forgets them, so the
+    flow asks again instead of skipping ahead.
+    """
+
+    name: str
+    ask: Callable[[Turn], Awaitable[Prompt]]
+    take: Callable[[Turn, Answer], Awaitable[Outcome]]
+    owns: tuple[str, ...] = ()
+
+    @property
+    def flow(self) -> str:
+        return self.name.split(".", 1)[0]
+
+
+@dataclass(slots=True)
+class Turn:
+    """Everything a step may use while handling one incoming message."""
+
+    incoming: Incoming
+    dialog: DialogState
+    session: AsyncSession
+    rules: Rules
+    now: datetime
+    replies: list[Reply] = field(default_factory=list)
+    notice: str | None = None
+    chosen_label: str | None = None
+
+    @property
+    def texts(self) -> Texts:
+        return Texts(self.dialog.locale)
+
+    def say(self, key: str, **values: object) -> None:
+        """Queue a catalog message."""
+        self.replies.append(Reply(self.texts(key, **values)))
+
+    def say_text(self, text: str, *, html: bool = False) -> None:
+        """Queue text already composed from catalog parts."""
+        self.replies.append(Reply(text, html=html))
+
+    def draft(self, flow: str) -> dict[str, Any]:
+        """The mutable draft of a flow, stored with the conversation."""
+        drafts: dict[str, Any] = self.dialog.data.setdefault("drafts", {})
+        return drafts.setdefault(flow, {})
+
+    def offer(self, step: str, prompt: Prompt, choices: tuple[Choice, ...], text: str) -> None:
+        """Send a question and remember its options; the same question keeps its token."""
+        listed = [[c.id, c.label] for c in choices]
+        previous = self.dialog.offered
+        same = previous.get("state") == step and previous.get("choices") == listed
+        token = previous["token"] if same else secrets.token_urlsafe(4)
+        self.dialog.offered = {
+            "state": step,
+            "token": token,
+            "choices": listed,
+            "free_text": prompt.free_text,
+        }
+        self.replies.append(Reply(text, choices, token if choices else None))

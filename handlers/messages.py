@@ -1,0 +1,100 @@
+"""Neutral message types shared by every channel and every conversation.
+
+Adapters translate platform updates into `Incoming` and `Reply` into platform calls; nothing in
+`handlers/` ever sees a platform object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationKey:
+    """Identifies one chat on one channel; ids are strings because Zalo's are."""
+
+    channel: str
+    chat_id: str
+
+
+class AttachmentKind(StrEnum):
+    PHOTO = "photo"
+    DOCUMENT = "document"
+    STICKER = "sticker"
+    LOCATION = "location"
+    VOICE = "voice"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """Something other than text the user sent; `ref` is the platform's handle to fetch it."""
+
+    kind: AttachmentKind
+    ref: str = ""
+    file_name: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One message or button press from a user, already stripped of platform details.
+
+    `update_id` is unique per channel and makes a redelivered update a no-op. `command` is set
+    for "/start payload" style input (name without slash, lower case), `command_args` holds the
+    rest. `choice_token` is set when a button was pressed: it is resolved against the options the
+    conversation offered, never trusted on its own.
+    """
+
+    key: ConversationKey
+    update_id: str
+    user_id: str
+    text: str | None = None
+    command: str | None = None
+    command_args: str = ""
+    choice_token: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """An option offered to the user; `id` is short and meaningless outside its question."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One outgoing message. `token` ties its choices to the question that offered them."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    token: str | None = None
+    html: bool = False
+
+
+@dataclass(slots=True)
+class TurnResult:
+    """What a turn produced, for the adapter: replies went to the outbox already.
+
+    `notice` is a short line for the platform's button acknowledgement (a refused press), and
+    `chosen_label` lets the adapter mark which option of the pressed message was taken.
+    """
+
+    duplicate: bool = False
+    notice: str | None = None
+    chosen_label: str | None = None
+    outbox_ids: list[int] = field(default_factory=list)
+
+
+def split_command(text: str) -> tuple[str, str] | None:
+    """ "/start@bot abc" -> ("start", "abc"); None when the text is not a command."""
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    head, _, rest = text[1:].partition(" ")
+    name = head.split("@", 1)[0].lower()
+    return (name, rest.strip()) if name else None

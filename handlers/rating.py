@@ -1,0 +1,434 @@
+"""The rating conversation: agency, service, the five SIPAS factors, the directive's facts.
+
+The flow always asks the first question that has no answer yet (`next_state`), so going back,
+changing an answer from the summary and arriving by a QR deep link need no special paths: each
+just clears or fills draft fields. The diagram is in `rating.mmd` beside this file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
+from handlers.messages import Choice
+from handlers.textmatch import contains_phrase
+from storage import agencies
+from storage.citizens import find_citizen
+from storage.models import Agency, Rating, Service
+from storage.ratings import add_rating
+
+FLOW = "rating"
+AGENCY, DISTRICT, PICK, SERVICE = (
+    "rating.agency",
+    "rating.district",
+    "rating.pick",
+    "rating.service",
+)
+COMMENT, SUMMARY, CHANGE = "rating.comment", "rating.summary", "rating.change"
+MENU = "start.menu"
+SKIP = "skip"
+MAX_LISTED = 12
+Row = TypeVar("Row", Agency, Service)
+_DEEP_LINK = re.compile(r"^r_([A-Za-z0-9-]{1,40})(?:_([A-Za-z0-9-]{1,20}))?$")
+
+
+class RatingDraft(BaseModel):
+    """Answers so far; None means not asked yet. Option answers are stored as their values."""
+
+    agency_id: int | None = None
+    service_id: int | None = None
+    browse: list[int] = []
+    access: str | None = None
+    procedure: str | None = None
+    conduct: str | None = None
+    result: str | None = None
+    feedback: str | None = None
+    timeliness: str | None = None
+    apology: str | None = None
+    extra_papers: str | None = None
+    trips: str | None = None
+    submission: str | None = None
+    payment: str | None = None
+    comment: str | None = None
+
+
+def _always(_: RatingDraft) -> bool:
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A fixed-option question; its prompt is `rating.q_<field>`, options `rating.<field>_<v>`."""
+
+    field: str
+    values: tuple[str, ...]
+    applies: Callable[[RatingDraft], bool] = _always
+    skippable: bool = False
+    scale: bool = False
+
+    @property
+    def state(self) -> str:
+        return f"{FLOW}.{self.field}"
+
+    def label_key(self, value: str) -> str:
+        return f"rating.scale_{value}" if self.scale else f"rating.{self.field}_{value}"
+
+
+_SCALE = ("1", "2", "3", "4", "5")
+FACTORS = ("access", "procedure", "conduct", "result", "feedback")
+QUESTIONS = (
+    Question("access", _SCALE, scale=True),
+    Question("procedure", _SCALE, scale=True),
+    Question("conduct", _SCALE, scale=True),
+    Question("result", _SCALE, scale=True),
+    Question("feedback", _SCALE, scale=True, skippable=True),
+    Question("timeliness", ("early", "on_time", "late", "not_yet")),
+    Question("apology", ("yes", "no", "unsure"), applies=lambda d: d.timeliness == "late"),
+    Question("extra_papers", ("no", "yes", "unsure")),
+    Question("trips", ("1", "2", "3")),
+    Question("submission", ("in_person", "online", "postal")),
+    Question("payment", ("no", "yes", "no_answer")),
+)
+_BY_FIELD = {q.field: q for q in QUESTIONS}
+
+
+def load(turn: Turn) -> RatingDraft:
+    return RatingDraft.model_validate(turn.draft(FLOW))
+
+
+def save(turn: Turn, draft: RatingDraft) -> None:
+    stored = turn.draft(FLOW)
+    stored.clear()
+    stored.update(draft.model_dump(exclude_defaults=True))
+
+
+def next_state(draft: RatingDraft) -> str:
+    """The first question without an answer; the summary once all are answered."""
+    if draft.agency_id is None:
+        return AGENCY
+    if draft.service_id is None:
+        return SERVICE
+    for question in QUESTIONS:
+        if question.applies(draft) and getattr(draft, question.field) is None:
+            return question.state
+    return COMMENT if draft.comment is None else SUMMARY
+
+
+def parse_deep_link(payload: str) -> tuple[str, str | None] | None:
+    """`r_<agency code>[_<service code>]` from a QR code at the counter, or None."""
+    match = _DEEP_LINK.match(payload.strip())
+    return (match.group(1), match.group(2)) if match else None
+
+
+def name_of(row: Agency | Service, locale: str) -> str:
+    return row.name_en if locale == "en" else row.name_vi
+
+
+async def begin(turn: Turn, link: tuple[str, str | None] | None) -> Outcome:
+    """Start a rating, with the agency and service of a deep link filled in when they exist."""
+    draft = RatingDraft()
+    turn.say("rating.intro")
+    if link is not None:
+        agency = await agencies.agency_by_code(link[0], session=turn.session)
+        if agency is None or agency.kind == agencies.ROOT_KIND:
+            turn.say("rating.link_unknown")
+        else:
+            draft.agency_id = agency.id
+            service = await _offered_service(turn, agency, link[1])
+            draft.service_id = service.id if service else None
+            turn.say("rating.link_agency", agency=name_of(agency, turn.dialog.locale))
+    save(turn, draft)
+    return Go(next_state(draft))
+
+
+async def _offered_service(turn: Turn, agency: Agency, code: str | None) -> Service | None:
+    if code is None:
+        return None
+    offered = await agencies.services_for(agency, session=turn.session)
+    return next((s for s in offered if s.code == code), None)
+
+
+def _numbered(rows: list[Agency] | list[Service], locale: str) -> tuple[Choice, ...]:
+    return tuple(Choice(str(i), name_of(row, locale)) for i, row in enumerate(rows, start=1))
+
+
+def _chosen(rows: list[Row], answer: Answer) -> Row | None:
+    if answer.choice is None or not answer.choice.isdigit():
+        return None
+    index = int(answer.choice) - 1
+    return rows[index] if 0 <= index < len(rows) else None
+
+
+async def ask_agency(turn: Turn) -> Prompt:
+    """Ask for the level of the agency, or a part of its name."""
+    t = turn.texts
+    choices = (
+        Choice("province", t("rating.level_province")),
+        Choice("district", t("rating.level_district")),
+    )
+    return Prompt(t("rating.q_agency"), choices, free_text=True)
+
+
+async def take_agency(turn: Turn, answer: Answer) -> Outcome:
+    """Open the chosen level, or search the typed name."""
+    if answer.choice == "province":
+        found = await agencies.provincial_agencies(session=turn.session)
+        return _browse(turn, found)
+    if answer.choice == "district":
+        return Go(DISTRICT)
+    return await _search(turn, answer.text or "")
+
+
+async def _search(turn: Turn, query: str) -> Outcome:
+    pool = await agencies.rateable_agencies(session=turn.session)
+    found = [
+        a for a in pool if contains_phrase(a.name_vi, query) or contains_phrase(a.name_en, query)
+    ]
+    if not found:
+        return Retry(turn.texts("rating.search_none", query=query))
+    if len(found) > MAX_LISTED:
+        return Retry(turn.texts("rating.search_many", count=len(found)))
+    return _browse(turn, found)
+
+
+def _browse(turn: Turn, found: list[Agency]) -> Outcome:
+    draft = load(turn)
+    draft.browse = [a.id for a in found if a.id is not None]
+    save(turn, draft)
+    return Go(PICK)
+
+
+async def ask_district(turn: Turn) -> Prompt:
+    """List the districts and the city."""
+    found = await agencies.districts(session=turn.session)
+    return Prompt(
+        turn.texts("rating.q_district"), _numbered(found, turn.dialog.locale), free_text=True
+    )
+
+
+async def take_district(turn: Turn, answer: Answer) -> Outcome:
+    """List the chosen district's own units: itself, its one-stop desk, its communes."""
+    if answer.text is not None:
+        return await _search(turn, answer.text)
+    district = _chosen(await agencies.districts(session=turn.session), answer)
+    if district is None or district.id is None:
+        return Retry(turn.texts("common.pick_option"))
+    units = await agencies.children(district.id, session=turn.session)
+    return _browse(turn, [district, *units])
+
+
+async def _browsed(turn: Turn) -> list[Agency]:
+    return await agencies.agencies_by_ids(load(turn).browse, session=turn.session)
+
+
+async def ask_pick(turn: Turn) -> Prompt:
+    """List the agencies found or opened, to pick one."""
+    found = await _browsed(turn)
+    return Prompt(
+        turn.texts("rating.q_pick"), _numbered(found, turn.dialog.locale), free_text=True
+    )
+
+
+async def take_pick(turn: Turn, answer: Answer) -> Outcome:
+    """Store the agency (a typed name searches again)."""
+    if answer.text is not None:
+        return await _search(turn, answer.text)
+    agency = _chosen(await _browsed(turn), answer)
+    if agency is None:
+        return Retry(turn.texts("common.pick_option"))
+    if not await agencies.services_for(agency, session=turn.session):
+        return Retry(turn.texts("rating.no_services"))
+    draft = load(turn)
+    draft.agency_id, draft.service_id = agency.id, None
+    save(turn, draft)
+    return Go(next_state(draft))
+
+
+async def _services(turn: Turn) -> list[Service]:
+    agency = await agencies.agency_by_id(load(turn).agency_id or 0, session=turn.session)
+    return [] if agency is None else await agencies.services_for(agency, session=turn.session)
+
+
+async def ask_service(turn: Turn) -> Prompt:
+    """List the services this agency provides."""
+    found = await _services(turn)
+    return Prompt(turn.texts("rating.q_service"), _numbered(found, turn.dialog.locale))
+
+
+async def take_service(turn: Turn, answer: Answer) -> Outcome:
+    """Store the service."""
+    service = _chosen(await _services(turn), answer)
+    if service is None:
+        return Retry(turn.texts("common.pick_option"))
+    draft = load(turn)
+    draft.service_id = service.id
+    save(turn, draft)
+    return Go(next_state(draft))
+
+
+def question_step(question: Question) -> Step:
+    """Build the step of a fixed-option question from its row in QUESTIONS."""
+
+    async def ask(turn: Turn) -> Prompt:
+        t = turn.texts
+        choices = [Choice(v, t(question.label_key(v))) for v in question.values]
+        if question.skippable:
+            choices.append(Choice(SKIP, t("rating.skip")))
+        return Prompt(t(f"rating.q_{question.field}"), tuple(choices))
+
+    async def take(turn: Turn, answer: Answer) -> Outcome:
+        allowed = (*question.values, SKIP) if question.skippable else question.values
+        if answer.choice not in allowed:
+            return Retry(turn.texts("common.pick_option"))
+        draft = load(turn)
+        setattr(draft, question.field, answer.choice)
+        save(turn, draft)
+        return Go(next_state(draft))
+
+    return Step(question.state, ask, take, owns=(question.field,))
+
+
+async def ask_comment(turn: Turn) -> Prompt:
+    """Invite an optional comment."""
+    t = turn.texts
+    return Prompt(
+        t("rating.q_comment", limit=turn.rules.comment_limit),
+        (Choice(SKIP, t("rating.no_comment")),),
+        free_text=True,
+    )
+
+
+async def take_comment(turn: Turn, answer: Answer) -> Outcome:
+    """Store the comment, refusing one over the limit."""
+    text = "" if answer.choice == SKIP else (answer.text or "")
+    if len(text) > turn.rules.comment_limit:
+        return Retry(
+            turn.texts("rating.comment_too_long", limit=turn.rules.comment_limit, length=len(text))
+        )
+    draft = load(turn)
+    draft.comment = text
+    save(turn, draft)
+    return Go(next_state(draft))
+
+
+async def summary_text(turn: Turn, draft: RatingDraft) -> str:
+    """Every answer in one message, for the citizen to check before sending."""
+    t, locale = turn.texts, turn.dialog.locale
+    agency = await agencies.agency_by_id(draft.agency_id or 0, session=turn.session)
+    service = await agencies.service_by_id(draft.service_id or 0, session=turn.session)
+    lines = [
+        t("rating.summary_title"),
+        t("rating.summary_agency", name=name_of(agency, locale) if agency else "?"),
+        t("rating.summary_service", name=name_of(service, locale) if service else "?"),
+    ]
+    for question in QUESTIONS:
+        value = getattr(draft, question.field)
+        if not question.applies(draft) or value is None:
+            continue
+        shown = t("rating.skipped") if value == SKIP else t(question.label_key(value))
+        lines.append(f"• {t(f'rating.short_{question.field}')}: {shown}")
+    comment = draft.comment or t("rating.summary_no_comment")
+    lines.append(f"• {t('rating.short_comment')}: {comment}")
+    return "\n".join(lines)
+
+
+async def ask_summary(turn: Turn) -> Prompt:
+    """Show every answer and offer to send, change an answer, or cancel."""
+    t = turn.texts
+    choices = (
+        Choice("submit", t("rating.submit")),
+        Choice("change", t("rating.change")),
+        Choice("cancel", t("rating.cancel")),
+    )
+    return Prompt(await summary_text(turn, load(turn)), choices)
+
+
+async def take_summary(turn: Turn, answer: Answer) -> Outcome:
+    """Store the rating on submit; nothing is stored before."""
+    if answer.choice == "change":
+        return Go(CHANGE)
+    if answer.choice == "cancel":
+        turn.say("common.cancelled")
+        return Go(MENU)
+    if answer.choice != "submit":
+        return Retry(turn.texts("common.pick_option"))
+    draft = load(turn)
+    if next_state(draft) != SUMMARY:
+        return Go(next_state(draft))
+    key = turn.incoming.key
+    citizen = await find_citizen(key.channel, turn.incoming.user_id, session=turn.session)
+    if citizen is None or citizen.id is None:
+        turn.say("rating.consent_missing")
+        return Go("start.consent")
+    await add_rating(_to_row(draft, citizen.id, key.channel, turn), session=turn.session)
+    turn.say("rating.thanks")
+    return Go(MENU)
+
+
+def _score(value: str | None) -> int | None:
+    return None if value in (None, SKIP) else int(value)  # type: ignore[arg-type]
+
+
+def _to_row(draft: RatingDraft, citizen_id: int, channel: str, turn: Turn) -> Rating:
+    return Rating(
+        citizen_id=citizen_id,
+        agency_id=draft.agency_id,
+        service_id=draft.service_id,
+        channel=channel,
+        score_access=_score(draft.access),
+        score_procedure=_score(draft.procedure),
+        score_conduct=_score(draft.conduct),
+        score_result=_score(draft.result),
+        score_feedback=_score(draft.feedback),
+        timeliness=draft.timeliness,
+        apology=draft.apology,
+        extra_papers=draft.extra_papers,
+        trips=int(draft.trips or 0),
+        submission=draft.submission,
+        unofficial_payment=draft.payment,
+        comment=draft.comment or None,
+        created_at=turn.now,
+    )
+
+
+_CHANGEABLE = ("agency", *(q.field for q in QUESTIONS), "comment")
+_CLEARS = {
+    "agency": ("agency_id", "service_id"),
+    "timeliness": ("timeliness", "apology"),
+}
+
+
+async def ask_change(turn: Turn) -> Prompt:
+    """Ask which answer to change."""
+    t, draft = turn.texts, load(turn)
+    fields = [f for f in _CHANGEABLE if f not in _BY_FIELD or _BY_FIELD[f].applies(draft)]
+    choices = tuple(Choice(f, t(f"rating.short_{f}")) for f in fields)
+    return Prompt(t("rating.q_change"), choices)
+
+
+async def take_change(turn: Turn, answer: Answer) -> Outcome:
+    """Forget the chosen answer so the flow asks it again, then returns to the summary."""
+    if answer.choice not in _CHANGEABLE:
+        return Retry(turn.texts("common.pick_option"))
+    draft = load(turn)
+    for name in _CLEARS.get(answer.choice, (answer.choice,)):
+        setattr(draft, name, None)
+    save(turn, draft)
+    return Go(next_state(draft))
+
+
+STEPS = (
+    Step(AGENCY, ask_agency, take_agency, owns=("browse",)),
+    Step(DISTRICT, ask_district, take_district),
+    Step(PICK, ask_pick, take_pick, owns=("agency_id",)),
+    Step(SERVICE, ask_service, take_service, owns=("service_id",)),
+    *(question_step(q) for q in QUESTIONS),
+    Step(COMMENT, ask_comment, take_comment, owns=("comment",)),
+    Step(SUMMARY, ask_summary, take_summary),
+    Step(CHANGE, ask_change, take_change),
+)

@@ -1,0 +1,116 @@
+"""First contact and the home menu: privacy notice, explicit consent, language.
+
+```mermaid
+stateDiagram-v2
+    [*] --> consent: /start (first contact)
+    consent --> menu: agree (consent recorded)
+    consent --> consent: decline (nothing stored)
+    menu --> rating: rate a service
+    menu --> menu: language / help
+```
+"""
+
+from __future__ import annotations
+
+from handlers import rating
+from handlers.flow import Answer, Go, Outcome, Prompt, Rest, Retry, Step, Turn
+from handlers.messages import Choice
+from handlers.privacy import pseudonym
+from handlers.texts import LOCALES, pick_locale
+from storage.citizens import find_citizen, register_citizen
+
+# Bump when the privacy notice in the catalogs changes: consent is recorded against it.
+PRIVACY_NOTICE_VERSION = "2026-11-28"
+
+CONSENT = "start.consent"
+MENU = "start.menu"
+HOME_STATES = frozenset({CONSENT, MENU})
+
+
+async def home_state(turn: Turn) -> str:
+    """Where a chat rests: the menu once the person has consented, the notice before."""
+    key = turn.incoming.key
+    citizen = await find_citizen(key.channel, turn.incoming.user_id, session=turn.session)
+    return MENU if citizen is not None else CONSENT
+
+
+async def ask_consent(turn: Turn) -> Prompt:
+    """Show the privacy notice and ask for an explicit choice."""
+    t = turn.texts
+    return Prompt(
+        t("start.privacy_notice", days=turn.rules.retention_days),
+        (Choice("agree", t("start.agree")), Choice("decline", t("start.decline"))),
+        back=False,
+    )
+
+
+async def take_consent(turn: Turn, answer: Answer) -> Outcome:
+    """Record consent with its time and notice version, then continue where the link pointed."""
+    if answer.choice == "decline":
+        turn.say("start.declined")
+        return Rest()
+    if answer.choice != "agree":
+        return Retry(turn.texts("common.pick_option"))
+    key = turn.incoming.key
+    await register_citizen(
+        key.channel,
+        turn.incoming.user_id,
+        pseudonym=pseudonym(turn.rules.pseudonym_key, key.channel, turn.incoming.user_id),
+        locale=turn.dialog.locale,
+        consent_version=PRIVACY_NOTICE_VERSION,
+        now=turn.now,
+        session=turn.session,
+    )
+    turn.say("start.consent_recorded")
+    link = rating.parse_deep_link(turn.dialog.data.pop("deep_link", ""))
+    if link is not None:
+        return await rating.begin(turn, link)
+    return Go(MENU)
+
+
+async def ask_menu(turn: Turn) -> Prompt:
+    """Offer what the bot can do."""
+    t = turn.texts
+    return Prompt(
+        t("start.menu"),
+        (
+            Choice("rate", t("start.menu_rate")),
+            Choice("language", t("start.menu_language")),
+            Choice("help", t("start.menu_help")),
+        ),
+        back=False,
+    )
+
+
+async def take_menu(turn: Turn, answer: Answer) -> Outcome:
+    """Start the chosen conversation."""
+    if answer.choice == "rate":
+        return await rating.begin(turn, None)
+    if answer.choice == "language":
+        await switch_language(turn, "")
+        turn.say("common.language_set")
+        return Go(MENU)
+    if answer.choice == "help":
+        turn.say("common.help")
+        return Go(MENU)
+    return Retry(turn.texts("common.pick_option"))
+
+
+async def switch_language(turn: Turn, requested: str) -> None:
+    """Use the requested language, or the other one when none is named."""
+    wanted = requested.strip().lower()
+    if wanted in LOCALES:
+        locale = wanted
+    else:
+        locale = next(code for code in LOCALES if code != turn.dialog.locale)
+    turn.dialog.locale = pick_locale(locale)
+    key = turn.incoming.key
+    citizen = await find_citizen(key.channel, turn.incoming.user_id, session=turn.session)
+    if citizen is not None:
+        citizen.locale = turn.dialog.locale
+
+
+STEPS = (
+    Step(CONSENT, ask_consent, take_consent),
+    Step(MENU, ask_menu, take_menu),
+)

@@ -1,0 +1,25 @@
+"""Accent-insensitive matching, so "dak ha" finds "Đắk Hà" and "hai long" matches "Hài lòng"."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip Vietnamese diacritics (đ included) and collapse spaces."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _SPACES.sub(" ", bare).strip().casefold()
+
+
+def contains_phrase(haystack: str, query: str) -> bool:
+    """True if the query's words appear together in the haystack, each word starting where a
+    word of the haystack starts, accents ignored: "dak ha" is in "Huyện Đắk Hà" but not in
+    "Đắk Hring"."""
+    phrase = fold(query)
+    if not phrase:
+        return False
+    return re.search(rf"(?<!\w){re.escape(phrase)}", fold(haystack)) is not None

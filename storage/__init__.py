@@ -1,0 +1,1 @@
+"""The database: tables, engine setup, migrations and queries. Queries never commit."""

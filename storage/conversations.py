@@ -1,0 +1,27 @@
+"""Conversation rows and the processed-update ledger. Callers own the transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Conversation, ProcessedUpdate
+
+
+async def claim_update(
+    channel: str, update_id: str, now: datetime, *, session: AsyncSession
+) -> bool:
+    """Record an update as processed; False if it was processed before (a redelivery)."""
+    seen = await session.get(ProcessedUpdate, (channel, update_id))
+    if seen is not None:
+        return False
+    session.add(ProcessedUpdate(channel=channel, update_id=update_id, processed_at=now))
+    await session.flush()
+    return True
+
+
+async def load_conversation(
+    channel: str, chat_id: str, *, session: AsyncSession
+) -> Conversation | None:
+    return await session.get(Conversation, (channel, chat_id))

@@ -1,0 +1,196 @@
+"""The directory of agencies, officials and services, loaded from a YAML file.
+
+Importing is an upsert keyed on codes: running it twice changes nothing, and a changed file
+updates names and adds entries without touching ratings. Entries missing from the file are kept,
+because ratings and reports point at them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Agency, Official, Service
+
+CODE_PATTERN = r"^[A-Za-z0-9-]{1,40}$"
+AgencyKind = Literal[
+    "province", "centre", "department", "board", "police", "district", "desk", "commune"
+]
+AGENCY_KINDS: frozenset[str] = frozenset(AgencyKind.__args__)
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class OfficialEntry(_Entry):
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str = Field(min_length=1)
+    post_vi: str = Field(min_length=1)
+    post_en: str = Field(min_length=1)
+    heads: bool = False
+
+
+class AgencyEntry(_Entry):
+    code: str = Field(pattern=CODE_PATTERN)
+    name_vi: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    kind: AgencyKind
+    parent: str | None = None
+    officials: list[OfficialEntry] = Field(default_factory=list)
+
+
+class ServiceEntry(_Entry):
+    code: str = Field(pattern=CODE_PATTERN)
+    name_vi: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    group: Literal["procedure", "public_service"]
+    offered_by: list[str] = Field(min_length=1)
+
+
+class DirectoryFile(_Entry):
+    as_of: date | None = None
+    agencies: list[AgencyEntry]
+    services: list[ServiceEntry]
+
+    @model_validator(mode="after")
+    def _check_references(self) -> DirectoryFile:
+        codes = [a.code for a in self.agencies]
+        _require_unique("agency", codes)
+        _require_unique("service", [s.code for s in self.services])
+        _require_unique("official", [o.code for a in self.agencies for o in a.officials])
+        known = set(codes)
+        for agency in self.agencies:
+            if agency.parent is not None and agency.parent not in known:
+                raise ValueError(f"agency {agency.code}: unknown parent {agency.parent}")
+        for service in self.services:
+            for provider in service.offered_by:
+                if provider not in AGENCY_KINDS and provider not in known:
+                    raise ValueError(f"service {service.code}: {provider} is no kind or agency")
+        return self
+
+
+def _require_unique(what: str, codes: list[str]) -> None:
+    seen: set[str] = set()
+    for code in codes:
+        if code in seen:
+            raise ValueError(f"duplicate {what} code {code}")
+        seen.add(code)
+
+
+Row = TypeVar("Row", Agency, Official, Service)
+
+
+class DirectoryError(ValueError):
+    """The file cannot be read or does not follow the documented format."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    added: int
+    updated: int
+    unchanged: int
+
+
+def read_directory(path: Path) -> DirectoryFile:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return DirectoryFile.model_validate(raw)
+    except (OSError, yaml.YAMLError, ValidationError) as error:
+        raise DirectoryError(f"{path}: {error}") from error
+
+
+async def directory_is_empty(*, session: AsyncSession) -> bool:
+    return (await session.scalar(select(func.count()).select_from(Agency))) == 0
+
+
+async def import_directory(directory: DirectoryFile, *, session: AsyncSession) -> ImportResult:
+    """Upsert every entry by code. The caller owns the transaction."""
+    counter = _Counter()
+    agencies = {a.code: a for a in (await session.scalars(select(Agency))).all()}
+    for entry in directory.agencies:
+        agencies[entry.code] = counter.upsert(
+            session,
+            agencies.get(entry.code),
+            Agency,
+            code=entry.code,
+            name_vi=entry.name_vi,
+            name_en=entry.name_en,
+            kind=entry.kind,
+        )
+    await session.flush()
+    for entry in directory.agencies:
+        parent = agencies[entry.parent].id if entry.parent else None
+        agency = agencies[entry.code]
+        if agency.parent_id != parent:
+            agency.parent_id = parent
+            counter.touch(agency)
+
+    officials = {o.code: o for o in (await session.scalars(select(Official))).all()}
+    for entry in directory.agencies:
+        for official in entry.officials:
+            counter.upsert(
+                session,
+                officials.get(official.code),
+                Official,
+                code=official.code,
+                agency_id=agencies[entry.code].id,
+                name=official.name,
+                post_vi=official.post_vi,
+                post_en=official.post_en,
+                heads=official.heads,
+            )
+
+    services = {s.code: s for s in (await session.scalars(select(Service))).all()}
+    for entry in directory.services:
+        counter.upsert(
+            session,
+            services.get(entry.code),
+            Service,
+            code=entry.code,
+            name_vi=entry.name_vi,
+            name_en=entry.name_en,
+            group=entry.group,
+            offered_by=list(entry.offered_by),
+        )
+    await session.flush()
+    return counter.result()
+
+
+class _Counter:
+    """Counts what an import added or changed, so the CLI can say so."""
+
+    def __init__(self) -> None:
+        self.added: set[int] = set()
+        self.changed: set[int] = set()
+        self.seen = 0
+
+    def upsert(
+        self, session: AsyncSession, row: Row | None, model: type[Row], **values: object
+    ) -> Row:
+        self.seen += 1
+        if row is None:
+            row = model(**values)
+            session.add(row)
+            self.added.add(id(row))
+            return row
+        for name, value in values.items():
+            if getattr(row, name) != value:
+                setattr(row, name, value)
+                self.touch(row)
+        return row
+
+    def touch(self, row: object) -> None:
+        if id(row) not in self.added:
+            self.changed.add(id(row))
+
+    def result(self) -> ImportResult:
+        added, updated = len(self.added), len(self.changed)
+        return ImportResult(added, updated, self.seen - added - updated)

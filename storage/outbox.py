@@ -1,0 +1,87 @@
+"""The outbox: replies written inside the turn's transaction, delivered after commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage
+
+PENDING, SENT, FAILED, UNREACHABLE = "pending", "sent", "failed", "unreachable"
+
+
+async def enqueue(
+    channel: str, chat_id: str, payload: dict[str, Any], now: datetime, *, session: AsyncSession
+) -> OutboxMessage:
+    row = OutboxMessage(
+        channel=channel, chat_id=chat_id, payload=payload, next_attempt_at=now, created_at=now
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A pending message as the dispatcher needs it, detached from the session."""
+
+    id: int
+    channel: str
+    chat_id: str
+    payload: dict[str, Any]
+    attempts: int
+    next_attempt_at: datetime
+
+
+async def pending(limit: int, *, session: AsyncSession) -> list[Delivery]:
+    """The oldest pending messages, in the order they were written."""
+    rows = await session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == PENDING)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return [
+        Delivery(r.id, r.channel, r.chat_id, r.payload, r.attempts, r.next_attempt_at)
+        for r in rows.all()
+        if r.id is not None
+    ]
+
+
+async def mark_sent(message_id: int, now: datetime, *, session: AsyncSession) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status=SENT, sent_at=now, attempts=OutboxMessage.attempts + 1, last_error=None)
+    )
+
+
+async def mark_retry(
+    message_id: int, error: str, retry_at: datetime, *, session: AsyncSession
+) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(
+            attempts=OutboxMessage.attempts + 1, last_error=error[:500], next_attempt_at=retry_at
+        )
+    )
+
+
+async def mark_given_up(
+    message_id: int, status: str, error: str, *, session: AsyncSession
+) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status=status, attempts=OutboxMessage.attempts + 1, last_error=error[:500])
+    )
+
+
+def backoff(attempts: int, *, base: float = 1.0, cap: float = 300.0) -> timedelta:
+    """Exponential backoff for the n-th failed attempt (1 s, 2 s, 4 s … at most 5 minutes)."""
+    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts)))

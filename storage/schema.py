@@ -1,0 +1,64 @@
+"""Schema versioning with Alembic: create a new database, refuse an out-of-date one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+UPGRADE_COMMAND = "feedbackbot db upgrade"
+
+
+class SchemaOutdated(RuntimeError):
+    """The database exists but lacks migrations; the message names the command that fixes it."""
+
+
+def _config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _head() -> str | None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def _upgrade(connection: Connection) -> None:
+    command.upgrade(_config(connection), "head")
+
+
+def _state(connection: Connection) -> tuple[bool, str | None]:
+    """Return (database is empty, current revision)."""
+    empty = not inspect(connection).get_table_names()
+    return empty, MigrationContext.configure(connection).get_current_revision()
+
+
+async def upgrade(engine: AsyncEngine) -> None:
+    """Bring the schema to the newest revision (the `db upgrade` command)."""
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade)
+
+
+async def ensure_schema(engine: AsyncEngine) -> bool:
+    """Create the schema of an empty database; refuse one that is behind. True if created."""
+    async with engine.connect() as connection:
+        empty, current = await connection.run_sync(_state)
+    if empty:
+        await upgrade(engine)
+        return True
+    if current != _head():
+        raise SchemaOutdated(
+            f"The database schema is at revision {current or 'none'}, the bot needs "
+            f"{_head()}. Back up the database, then run: {UPGRADE_COMMAND}"
+        )
+    return False

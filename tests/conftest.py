@@ -1,0 +1,91 @@
+"""Shared fixtures: a fresh SQLite file per test, the runtime, and a terminal `Chat` helper."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import SQLModel
+
+from bot.channels.console import CHANNEL, ConsoleChannel, console_incoming
+from bot.config import Settings
+from bot.runtime import Runtime, open_runtime
+from handlers.messages import Attachment, AttachmentKind, ConversationKey, Incoming
+
+Row = TypeVar("Row", bound=SQLModel)
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}",
+        "_env_file": None,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+class Chat:
+    """Say something in the terminal channel, get back everything the bot answered."""
+
+    def __init__(self, runtime: Runtime, output: list[str], chat_id: str) -> None:
+        self.runtime, self.output, self.chat_id = runtime, output, chat_id
+        self.language: str | None = None
+
+    async def say(self, text: str) -> str:
+        return await self.send(
+            console_incoming(text, chat_id=self.chat_id, language=self.language)
+        )
+
+    async def send(self, incoming: Incoming) -> str:
+        start = len(self.output)
+        await self.runtime.engine.handle(incoming)
+        await self.runtime.dispatcher.deliver_due()
+        return "\n".join(self.output[start:])
+
+    def incoming(self, **fields: object) -> Incoming:
+        return Incoming(
+            key=ConversationKey(CHANNEL, self.chat_id),
+            update_id=uuid.uuid4().hex,
+            user_id=self.chat_id,
+            **fields,  # type: ignore[arg-type]
+        )
+
+    async def send_photo(self) -> str:
+        return await self.send(self.incoming(attachments=(Attachment(AttachmentKind.PHOTO, "f"),)))
+
+    async def press(self, token: str) -> str:
+        return await self.send(self.incoming(choice_token=token))
+
+    async def rows(self, model: type[Row]) -> list[Row]:
+        async with self.runtime.sessions() as session:
+            return list((await session.scalars(select(model))).all())
+
+
+@pytest.fixture
+async def runtime(settings: Settings) -> AsyncIterator[tuple[Runtime, list[str]]]:
+    output: list[str] = []
+    rt = await open_runtime(settings, {CHANNEL: ConsoleChannel(write=output.append)})
+    yield rt, output
+    await rt.close()
+
+
+@pytest.fixture
+def chat(runtime: tuple[Runtime, list[str]]) -> Chat:
+    return Chat(runtime[0], runtime[1], "citizen-1")
+
+
+@pytest.fixture
+async def consented(chat: Chat) -> Chat:
+    """A citizen who has agreed to the privacy notice and sees the menu."""
+    await chat.say("/start")
+    await chat.say("1")
+    return chat
