@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import warnings
+import os
 from datetime import timedelta
 from html import escape
 
@@ -65,6 +65,8 @@ class TelegramChannel:
         per_chat_limit: tuple[int, float] | None = (3, 3.0),
     ) -> None:
         self.per_chat_limit = per_chat_limit
+        # Time periods as timedelta: PTB 22 deprecates the int form and warns on every 429.
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
         self.bot = ExtBot(
             token,
             base_url=base_url,
@@ -160,9 +162,7 @@ def _commands(locale: str) -> list[BotCommand]:
 
 
 def _seconds(error: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the int form of retry_after is deprecated in PTB 22
-        value = error.retry_after
+    value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 

@@ -1,0 +1,73 @@
+"""Every message exists in Vietnamese and English with the same placeholders, and is used."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+from handlers.rating import QUESTIONS
+from handlers.texts import LOCALES, catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+_KEY_IN_CODE = re.compile(
+    r"""(?:texts|say|Texts\(\w+\)|t)\(\s*f?["']([a-z_]+\.[a-z_{}.0-9]+)["']"""
+)
+
+
+def placeholders(message: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(message) if name}
+
+
+def test_every_key_exists_in_every_language_with_the_same_placeholders() -> None:
+    vi = catalog("vi")
+    for locale in LOCALES:
+        other = catalog(locale)
+        assert other.keys() == vi.keys(), set(other) ^ set(vi)
+        for key, message in vi.items():
+            assert placeholders(other[key]) == placeholders(message), key
+
+
+def test_no_message_is_empty_and_vietnamese_has_diacritics() -> None:
+    for key, message in catalog("vi").items():
+        assert message.strip(), key
+    prose = [m for m in catalog("vi").values() if len(m) > 40]
+    assert all(
+        re.search(r"[àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ]", m)
+        for m in prose
+    )
+
+
+def _keys_used_in_code() -> set[str]:
+    found: set[str] = set()
+    for path in [*ROOT.glob("handlers/*.py"), *ROOT.glob("bot/**/*.py")]:
+        found.update(_KEY_IN_CODE.findall(path.read_text(encoding="utf-8")))
+    return found
+
+
+def _expand(key: str) -> set[str]:
+    """Keys built with an f-string over the question table, spelled out."""
+    if "{" not in key:
+        return {key}
+    expanded: set[str] = set()
+    for question in QUESTIONS:
+        expanded.add(
+            key.replace("{question.field}", question.field).replace("{f}", question.field)
+        )
+    return {k for k in expanded if "{" not in k}
+
+
+def test_every_key_the_code_names_is_in_the_catalog() -> None:
+    vi = catalog("vi")
+    used = set().union(*(_expand(k) for k in _keys_used_in_code()))
+    assert used, "the scan found no keys: the pattern is broken"
+    assert used <= vi.keys(), used - vi.keys()
+
+
+def test_question_options_all_have_labels() -> None:
+    vi = catalog("vi")
+    for question in QUESTIONS:
+        assert f"rating.q_{question.field}" in vi
+        assert f"rating.short_{question.field}" in vi
+        for value in question.values:
+            assert question.label_key(value) in vi

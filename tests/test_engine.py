@@ -1,0 +1,73 @@
+"""The turn engine: exactly-once updates, restart resume, nothing half-written on failure."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from bot.channels.console import CHANNEL, ConsoleChannel, console_incoming
+from bot.config import Settings
+from bot.runtime import open_runtime
+from storage.models import Conversation, OutboxMessage, Rating
+from tests.conftest import Chat
+from tests.dialogue import number_of
+from tests.test_rating_dialogue import answer_rest, open_rating
+
+
+async def reach_summary(chat: Chat) -> str:
+    await open_rating(chat)
+    out = await answer_rest(chat)
+    return await chat.say(number_of(out, "Không có góp ý"))
+
+
+async def test_the_same_update_twice_produces_one_rating(consented: Chat) -> None:
+    out = await reach_summary(consented)
+    submit = console_incoming(number_of(out, "Gửi đánh giá"), chat_id=consented.chat_id)
+    first = await consented.send(submit)
+    again = await consented.send(submit)
+    assert "đã được ghi nhận" in first and again == ""
+    assert len(await consented.rows(Rating)) == 1
+
+
+async def test_a_restarted_bot_resumes_at_the_same_question(settings: Settings) -> None:
+    output: list[str] = []
+    first = await open_runtime(settings, {CHANNEL: ConsoleChannel(write=output.append)})
+    chat = Chat(first, output, "citizen-1")
+    await chat.say("/start")
+    await chat.say("1")
+    await open_rating(chat)
+    assert "Tiêu chí 2/5" in await chat.say("4")
+    await first.close()
+
+    second = await open_runtime(settings, {CHANNEL: ConsoleChannel(write=output.append)})
+    chat = Chat(second, output, "citizen-1")
+    try:
+        out = await chat.say("5")
+        assert "Tiêu chí 3/5" in out
+        [conversation] = await chat.rows(Conversation)
+        assert conversation.state == "rating.conduct"
+        assert conversation.data["drafts"]["rating"]["procedure"] == "5"
+    finally:
+        await second.close()
+
+
+async def test_a_failing_write_leaves_nothing_half_done(consented: Chat) -> None:
+    out = await reach_summary(consented)
+    async with consented.runtime.db.begin() as connection:
+        await connection.execute(
+            text(
+                "CREATE TRIGGER refuse BEFORE INSERT ON rating "
+                "BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"
+            )
+        )
+    failed = await consented.say(number_of(out, "Gửi đánh giá"))
+    assert "hệ thống gặp sự cố" in failed
+    assert await consented.rows(Rating) == []
+    [conversation] = await consented.rows(Conversation)
+    assert conversation.state == "rating.summary"
+
+    async with consented.runtime.db.begin() as connection:
+        await connection.execute(text("DROP TRIGGER refuse"))
+    out = await consented.say(number_of(out, "Gửi đánh giá"))
+    assert "đã được ghi nhận" in out
+    assert len(await consented.rows(Rating)) == 1
+    assert all(row.status == "sent" for row in await consented.rows(OutboxMessage))
