@@ -33,6 +33,9 @@ def _settings() -> Settings:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The limiter logs every 429 as an error with a traceback; the dispatcher retries it and
+    # logs a warning of its own, so that line would only alarm the operator.
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
     return settings
 
 

@@ -1,0 +1,81 @@
+"""Runs the real bot (python-telegram-bot over HTTP) against the fake Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from bot.channels.telegram import CHANNEL, TelegramChannel
+from bot.config import Settings
+from bot.runtime import Runtime, open_runtime
+from tests.fakes import FakeTelegramServer
+
+
+@dataclass
+class RunningBot:
+    tg: FakeTelegramServer
+    channel: TelegramChannel
+    runtime: Runtime
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.channel.stop()
+        await self.runtime.close()
+
+
+async def start_bot(tg: FakeTelegramServer, settings: Settings) -> RunningBot:
+    """Start polling and delivery exactly as `feedbackbot run` does, on the fake server."""
+    channel = TelegramChannel(tg.token, base_url=tg.base_url, per_chat_limit=(20, 1.0))
+    runtime = await open_runtime(settings, {CHANNEL: channel})
+    await channel.start()
+    running = RunningBot(tg, channel, runtime)
+    running.tasks = [
+        asyncio.create_task(runtime.dispatcher.run()),
+        asyncio.create_task(channel.poll(runtime.engine, poll_seconds=1)),
+    ]
+    return running
+
+
+@contextlib.asynccontextmanager
+async def bot_on(tg: FakeTelegramServer, settings: Settings) -> AsyncIterator[RunningBot]:
+    running = await start_bot(tg, settings)
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+class Citizen:
+    """A Telegram user: types, presses buttons by label, and waits for the bot's answer."""
+
+    def __init__(self, tg: FakeTelegramServer, chat_id: int, language: str = "vi") -> None:
+        self.tg, self.chat_id, self.language = tg, chat_id, language
+
+    def _count(self) -> int:
+        return len(self.tg.messages(self.chat_id))
+
+    async def _expect(self, before: int, expected: str) -> str:
+        def arrived() -> bool:
+            return any(expected in m.text for m in self.tg.messages(self.chat_id)[before:])
+
+        await self.tg.wait_until(arrived, timeout=10, message=f"waiting for {expected!r}")
+        return "\n".join(m.text for m in self.tg.messages(self.chat_id)[before:])
+
+    async def type(self, text: str, expect: str) -> str:
+        before = self._count()
+        self.tg.send_text(self.chat_id, text, language_code=self.language)
+        return await self._expect(before, expect)
+
+    async def tap(self, label_part: str, expect: str) -> str:
+        before = self._count()
+        message = self.tg.last_message(self.chat_id)
+        label = next(text for text, _ in message.buttons if label_part in text)
+        self.tg.click(self.chat_id, label, message_id=message.message_id)
+        return await self._expect(before, expect)
