@@ -1,13 +1,6 @@
 """First contact and the home menu: privacy notice, explicit consent, language.
 
-```mermaid
-stateDiagram-v2
-    [*] --> consent: /start (first contact)
-    consent --> menu: agree (consent recorded)
-    consent --> consent: decline (nothing stored)
-    menu --> rating: rate a service
-    menu --> menu: language / help
-```
+The diagram is in `start.mmd` beside this file.
 """
 
 from __future__ import annotations
