@@ -10,13 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from pydantic import BaseModel
 
+from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps
 from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
 from handlers.messages import Choice
-from handlers.textmatch import contains_phrase
 from storage import agencies
 from storage.citizens import find_citizen
 from storage.models import Agency, Rating, Service
@@ -32,8 +31,6 @@ AGENCY, DISTRICT, PICK, SERVICE = (
 COMMENT, SUMMARY, CHANGE = "rating.comment", "rating.summary", "rating.change"
 MENU = "start.menu"
 SKIP = "skip"
-MAX_LISTED = 12
-Row = TypeVar("Row", Agency, Service)
 _DEEP_LINK = re.compile(r"^r_([A-Za-z0-9-]{1,40})(?:_([A-Za-z0-9-]{1,20}))?$")
 
 
@@ -125,10 +122,6 @@ def parse_deep_link(payload: str) -> tuple[str, str | None] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
-def name_of(row: Agency | Service, locale: str) -> str:
-    return row.name_en if locale == "en" else row.name_vi
-
-
 async def begin(turn: Turn, link: tuple[str, str | None] | None) -> Outcome:
     """Start a rating, with the agency and service of a deep link filled in when they exist."""
     draft = RatingDraft()
@@ -153,94 +146,8 @@ async def _offered_service(turn: Turn, agency: Agency, code: str | None) -> Serv
     return next((s for s in offered if s.code == code), None)
 
 
-def _numbered(rows: list[Agency] | list[Service], locale: str) -> tuple[Choice, ...]:
-    return tuple(Choice(str(i), name_of(row, locale)) for i, row in enumerate(rows, start=1))
-
-
-def _chosen(rows: list[Row], answer: Answer) -> Row | None:
-    if answer.choice is None or not answer.choice.isdigit():
-        return None
-    index = int(answer.choice) - 1
-    return rows[index] if 0 <= index < len(rows) else None
-
-
-async def ask_agency(turn: Turn) -> Prompt:
-    """Ask for the level of the agency, or a part of its name."""
-    t = turn.texts
-    choices = (
-        Choice("province", t("rating.level_province")),
-        Choice("district", t("rating.level_district")),
-    )
-    return Prompt(t("rating.q_agency"), choices, free_text=True)
-
-
-async def take_agency(turn: Turn, answer: Answer) -> Outcome:
-    """Open the chosen level, or search the typed name."""
-    if answer.choice == "province":
-        found = await agencies.provincial_agencies(session=turn.session)
-        return _browse(turn, found)
-    if answer.choice == "district":
-        return Go(DISTRICT)
-    return await _search(turn, answer.text or "")
-
-
-async def _search(turn: Turn, query: str) -> Outcome:
-    pool = await agencies.rateable_agencies(session=turn.session)
-    found = [
-        a for a in pool if contains_phrase(a.name_vi, query) or contains_phrase(a.name_en, query)
-    ]
-    if not found:
-        return Retry(turn.texts("rating.search_none", query=query))
-    if len(found) > MAX_LISTED:
-        return Retry(turn.texts("rating.search_many", count=len(found)))
-    return _browse(turn, found)
-
-
-def _browse(turn: Turn, found: list[Agency]) -> Outcome:
-    draft = load(turn)
-    draft.browse = [a.id for a in found if a.id is not None]
-    save(turn, draft)
-    return Go(PICK)
-
-
-async def ask_district(turn: Turn) -> Prompt:
-    """List the districts and the city."""
-    found = await agencies.districts(session=turn.session)
-    return Prompt(
-        turn.texts("rating.q_district"), _numbered(found, turn.dialog.locale), free_text=True
-    )
-
-
-async def take_district(turn: Turn, answer: Answer) -> Outcome:
-    """List the chosen district's own units: itself, its one-stop desk, its communes."""
-    if answer.text is not None:
-        return await _search(turn, answer.text)
-    district = _chosen(await agencies.districts(session=turn.session), answer)
-    if district is None or district.id is None:
-        return Retry(turn.texts("common.pick_option"))
-    units = await agencies.children(district.id, session=turn.session)
-    return _browse(turn, [district, *units])
-
-
-async def _browsed(turn: Turn) -> list[Agency]:
-    return await agencies.agencies_by_ids(load(turn).browse, session=turn.session)
-
-
-async def ask_pick(turn: Turn) -> Prompt:
-    """List the agencies found or opened, to pick one."""
-    found = await _browsed(turn)
-    return Prompt(
-        turn.texts("rating.q_pick"), _numbered(found, turn.dialog.locale), free_text=True
-    )
-
-
-async def take_pick(turn: Turn, answer: Answer) -> Outcome:
-    """Store the agency (a typed name searches again)."""
-    if answer.text is not None:
-        return await _search(turn, answer.text)
-    agency = _chosen(await _browsed(turn), answer)
-    if agency is None:
-        return Retry(turn.texts("common.pick_option"))
+async def on_agency_picked(turn: Turn, agency: Agency) -> Outcome:
+    """Store the agency unless it offers nothing to rate."""
     if not await agencies.services_for(agency, session=turn.session):
         return Retry(turn.texts("rating.no_services"))
     draft = load(turn)
@@ -256,17 +163,18 @@ async def _services(turn: Turn) -> list[Service]:
 
 async def ask_service(turn: Turn) -> Prompt:
     """List the services this agency provides."""
-    found = await _services(turn)
-    return Prompt(turn.texts("rating.q_service"), _numbered(found, turn.dialog.locale))
+    labels = [name_of(s, turn.dialog.locale) for s in await _services(turn)]
+    return Prompt(turn.texts("rating.q_service"), numbered(labels))
 
 
 async def take_service(turn: Turn, answer: Answer) -> Outcome:
     """Store the service."""
-    service = _chosen(await _services(turn), answer)
-    if service is None:
+    found = await _services(turn)
+    index = chosen_index(answer, len(found))
+    if index is None:
         return Retry(turn.texts("common.pick_option"))
     draft = load(turn)
-    draft.service_id = service.id
+    draft.service_id = found[index].id
     save(turn, draft)
     return Go(next_state(draft))
 
@@ -423,9 +331,7 @@ async def take_change(turn: Turn, answer: Answer) -> Outcome:
 
 
 STEPS = (
-    Step(AGENCY, ask_agency, take_agency, owns=("browse",)),
-    Step(DISTRICT, ask_district, take_district),
-    Step(PICK, ask_pick, take_pick, owns=("agency_id",)),
+    *picker_steps(FLOW, "rating.q_agency", on_agency_picked),
     Step(SERVICE, ask_service, take_service, owns=("service_id",)),
     *(question_step(q) for q in QUESTIONS),
     Step(COMMENT, ask_comment, take_comment, owns=("comment",)),

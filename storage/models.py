@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -113,4 +113,173 @@ class Rating(SQLModel, table=True):
     submission: str = Field(max_length=12)
     unofficial_payment: str = Field(max_length=12)
     comment: str | None = None
+    created_at: datetime = Field(index=True)
+
+
+class Report(SQLModel, table=True):
+    """What a citizen reported about an official; free text is purged after retention."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    receipt: str = Field(unique=True, index=True, max_length=20)
+    citizen_id: int | None = Field(default=None, foreign_key="citizen.id", index=True)
+    category: str = Field(max_length=20)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    service_id: int | None = Field(default=None, foreign_key="service.id")
+    official_id: int | None = Field(default=None, foreign_key="official.id", index=True)
+    official_description: str | None = None
+    occurred_on: date
+    description: str | None = None
+    anonymous: bool = True
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    channel: str = Field(max_length=20)
+    created_at: datetime = Field(index=True)
+
+
+class Case(SQLModel, table=True):
+    """The handling of one report by an agency: its state, deadlines and outcome."""
+
+    __tablename__ = "casefile"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", unique=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    state: str = Field(max_length=20, index=True)
+    flagged: bool = False
+    flag_reason: str | None = Field(default=None, max_length=40)
+    ack_due: datetime
+    decide_due: datetime
+    acknowledged_at: datetime | None = None
+    decided_at: datetime | None = None
+    closed_at: datetime | None = None
+    outcome: str | None = Field(default=None, max_length=20)
+    outcome_note: str | None = None
+    pending_question: str | None = None
+    created_at: datetime = Field(index=True)
+    updated_at: datetime
+
+
+class CaseEvent(SQLModel, table=True):
+    """Every transition, message and decision of a case, with who and when: the timeline."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="casefile.id", index=True)
+    at: datetime
+    actor: str = Field(max_length=12)
+    officer_id: int | None = Field(default=None, foreign_key="officer.id")
+    action: str = Field(max_length=24)
+    from_state: str | None = Field(default=None, max_length=20)
+    to_state: str | None = Field(default=None, max_length=20)
+    text: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Evidence(SQLModel, table=True):
+    """A photo or document attached to a report: the file itself is kept, not only its id."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    kind: str = Field(max_length=12)
+    file_name: str | None = None
+    mime_type: str | None = Field(default=None, max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    content: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    created_at: datetime
+
+
+class Officer(SQLModel, table=True):
+    """A person acting for an agency in chat, after joining with an invite."""
+
+    __table_args__ = (UniqueConstraint("channel", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    role: str = Field(max_length=10)
+    official_id: int | None = Field(default=None, foreign_key="official.id")
+    channel: str = Field(max_length=20)
+    chat_id: str = Field(max_length=64)
+    user_id: str = Field(max_length=64)
+    joined_at: datetime
+    active: bool = True
+
+
+class Invite(SQLModel, table=True):
+    """A single-use code that makes whoever redeems it an officer of an agency."""
+
+    code: str = Field(primary_key=True, max_length=24)
+    agency_id: int = Field(foreign_key="agency.id")
+    role: str = Field(max_length=10)
+    official_id: int | None = Field(default=None, foreign_key="official.id")
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+    used_by: int | None = Field(default=None, foreign_key="officer.id")
+
+
+class AgencyChat(SQLModel, table=True):
+    """A group chat registered by an agency to receive its cases."""
+
+    channel: str = Field(primary_key=True, max_length=20)
+    chat_id: str = Field(primary_key=True, max_length=64)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    registered_at: datetime
+
+
+class Assignment(SQLModel, table=True):
+    """An official's assignment history: reassignments to other work and their decisions."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    official_id: int = Field(foreign_key="official.id", index=True)
+    new_post: str
+    effective_on: date
+    decision_number: str = Field(max_length=60)
+    case_id: int | None = Field(default=None, foreign_key="casefile.id")
+    review_id: int | None = Field(default=None, foreign_key="review.id")
+    recorded_at: datetime
+
+
+class Review(SQLModel, table=True):
+    """A reassignment review opened by repeated reports ("bad public opinion")."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    official_id: int = Field(foreign_key="official.id", index=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    opened_at: datetime
+    due_at: datetime
+    reporters: int
+    decision: str | None = Field(default=None, max_length=12)
+    reason: str | None = None
+    decided_at: datetime | None = None
+
+
+class Alert(SQLModel, table=True):
+    """A reminder or escalation already sent, so none is ever sent twice."""
+
+    subject: str = Field(primary_key=True, max_length=40)
+    kind: str = Field(primary_key=True, max_length=20)
+    sent_at: datetime
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who viewed or did what to a case, including refusals."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    actor: str = Field(max_length=60)
+    action: str = Field(max_length=40)
+    case_id: int | None = Field(default=None, index=True)
+    allowed: bool
+    detail: str | None = None
+
+
+class Commendation(SQLModel, table=True):
+    """Praise for an official or a desk; reaches the agency's leadership and counts."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    citizen_id: int | None = Field(default=None, foreign_key="citizen.id", index=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    official_id: int | None = Field(default=None, foreign_key="official.id")
+    text: str | None = None
+    channel: str = Field(max_length=20)
     created_at: datetime = Field(index=True)

@@ -1,0 +1,118 @@
+"""Case states and the one table of allowed transitions.
+
+States are data: `TRANSITIONS` says which action may move a case from which states to which
+state. `apply` is the only way a case changes state, and it always returns the event that records
+who did it and when. Message-like actions (a citizen adding information) keep the state but are
+events too, so the timeline is complete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from storage.models import Case, CaseEvent
+
+
+class State(StrEnum):
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    INVESTIGATING = "investigating"
+    AWAITING_REPORTER = "awaiting_reporter"
+    DECIDED = "decided"
+    CLOSED = "closed"
+    TRANSFERRED = "transferred"
+    REOPENED = "reopened"
+
+
+class Action(StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    ASK = "ask"
+    ANSWER = "answer"
+    ADD_INFO = "add_info"
+    TRANSFER = "transfer"
+    DECIDE = "decide"
+    CONFIRM = "confirm"
+    REOPEN = "reopen"
+    CLOSE = "close"
+
+
+_OPEN_FOR_WORK = frozenset({State.ACKNOWLEDGED, State.INVESTIGATING, State.REOPENED})
+_NOT_FINISHED = frozenset({State.NEW, State.TRANSFERRED, State.AWAITING_REPORTER} | _OPEN_FOR_WORK)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    allowed_from: frozenset[State]
+    to: State | None
+    """None keeps the state (an event only)."""
+
+
+TRANSITIONS: dict[Action, Rule] = {
+    Action.ACKNOWLEDGE: Rule(
+        frozenset({State.NEW, State.TRANSFERRED, State.REOPENED}), State.ACKNOWLEDGED
+    ),
+    Action.ASK: Rule(_OPEN_FOR_WORK | {State.AWAITING_REPORTER}, State.AWAITING_REPORTER),
+    Action.ANSWER: Rule(frozenset({State.AWAITING_REPORTER}), State.INVESTIGATING),
+    Action.ADD_INFO: Rule(_NOT_FINISHED, None),
+    Action.TRANSFER: Rule(
+        frozenset({State.NEW, State.TRANSFERRED}) | _OPEN_FOR_WORK, State.TRANSFERRED
+    ),
+    Action.DECIDE: Rule(_OPEN_FOR_WORK | {State.AWAITING_REPORTER}, State.DECIDED),
+    Action.CONFIRM: Rule(frozenset({State.DECIDED}), State.CLOSED),
+    Action.REOPEN: Rule(frozenset({State.DECIDED, State.CLOSED}), State.REOPENED),
+    Action.CLOSE: Rule(_OPEN_FOR_WORK | {State.DECIDED}, State.CLOSED),
+}
+
+OPEN_STATES = frozenset(State) - {State.CLOSED}
+
+
+class NotAllowed(Exception):
+    """The action is not in the table for the case's state; nothing changed."""
+
+
+def allowed(case: Case, action: Action) -> bool:
+    return State(case.state) in TRANSITIONS[action].allowed_from
+
+
+def apply(
+    case: Case,
+    action: Action,
+    *,
+    actor: str,
+    now: datetime,
+    officer_id: int | None = None,
+    text: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """Move the case by the table (or refuse) and return the event that records it."""
+    rule = TRANSITIONS[action]
+    before = State(case.state)
+    if before not in rule.allowed_from:
+        raise NotAllowed(f"{action} is not allowed in state {before}")
+    after = rule.to or before
+    case.state = after
+    case.updated_at = now
+    if action is Action.ACKNOWLEDGE:
+        case.acknowledged_at = now
+    elif action is Action.DECIDE:
+        case.decided_at = now
+    elif after is State.CLOSED:
+        case.closed_at = now
+    elif action is Action.REOPEN:
+        case.closed_at = None
+    if case.id is None:
+        raise ValueError("the case must be stored before it can change")
+    return CaseEvent(
+        case_id=case.id,
+        at=now,
+        actor=actor,
+        officer_id=officer_id,
+        action=action,
+        from_state=before,
+        to_state=after,
+        text=text,
+        detail=detail or {},
+    )
