@@ -87,7 +87,7 @@ QUESTIONS = (
     Question("timeliness", ("early", "on_time", "late", "not_yet")),
     Question("apology", ("yes", "no", "unsure"), applies=lambda d: d.timeliness == "late"),
     Question("extra_papers", ("no", "yes", "unsure")),
-    Question("trips", ("1", "2", "3")),
+    Question("trips", ("0", "1", "2", "3")),
     Question("submission", ("in_person", "online", "postal")),
     Question("payment", ("no", "yes", "no_answer")),
 )

@@ -35,14 +35,14 @@ async def test_a_restarted_bot_resumes_at_the_same_question(settings: Settings) 
     await chat.say("/start")
     await chat.say("1")
     await open_rating(chat)
-    assert "Tiêu chí 2/5" in await chat.say("4")
+    assert "Yếu tố 2/5" in await chat.say("4")
     await first.close()
 
     second = await open_runtime(settings, {CHANNEL: ConsoleChannel(write=output.append)})
     chat = Chat(second, output, "citizen-1")
     try:
         out = await chat.say("5")
-        assert "Tiêu chí 3/5" in out
+        assert "Yếu tố 3/5" in out
         [conversation] = await chat.rows(Conversation)
         assert conversation.state == "rating.conduct"
         assert conversation.data["drafts"]["rating"]["procedure"] == "5"
@@ -60,7 +60,7 @@ async def test_a_failing_write_leaves_nothing_half_done(consented: Chat) -> None
             )
         )
     failed = await consented.say(number_of(out, "Gửi đánh giá"))
-    assert "hệ thống gặp sự cố" in failed
+    assert "hệ thống đang gặp sự cố" in failed
     assert await consented.rows(Rating) == []
     [conversation] = await consented.rows(Conversation)
     assert conversation.state == "rating.summary"

@@ -15,12 +15,12 @@ SCORE_QUESTION = "Xin Ông/Bà chọn một mức từ 1 đến 5"
 async def open_rating(chat: Chat, agency_query: str = "tu phap", service: str = "lý lịch") -> str:
     """From the menu to the first factor question, choosing the agency by typed name."""
     out = await chat.say(number_of(await chat.say("/start"), "Đánh giá"))
-    assert "Ông/Bà đã liên hệ cơ quan nào?" in out
+    assert "Ông/Bà đã làm thủ tục tại cơ quan nào?" in out
     out = await chat.say(agency_query)
     out = await chat.say(number_of(out, "Sở Tư pháp"))
-    assert "dịch vụ hoặc thủ tục nào" in out
+    assert "thực hiện thủ tục hoặc sử dụng dịch vụ công nào" in out
     out = await chat.say(number_of(out, service))
-    assert "Tiêu chí 1/5" in out
+    assert "Yếu tố 1/5" in out
     return out
 
 
@@ -30,7 +30,7 @@ async def answer_rest(chat: Chat, *, timeliness: str = "Đúng hẹn") -> str:
     for mark in ("4", "5", "3", "2"):
         out = await chat.say(mark)
     out = await chat.say(number_of(out, "Bỏ qua"))
-    assert "nhận kết quả so với ngày hẹn" in out
+    assert "So với ngày hẹn" in out
     out = await chat.say(number_of(out, timeliness))
     if timeliness == "Trễ hẹn":
         assert "văn bản xin lỗi" in out
@@ -61,7 +61,7 @@ async def test_first_contact_asks_consent_and_stores_nothing_before(chat: Chat) 
     out = await chat.say("xin chào")
     assert "Xin Ông/Bà chọn một trong các phương án" in out
     out = await chat.say("1")
-    assert "Sự đồng ý của Ông/Bà đã được ghi nhận" in out and "Ông/Bà muốn làm gì?" in out
+    assert "Sự đồng ý của Ông/Bà đã được ghi nhận" in out and "Mời Ông/Bà chọn chức năng" in out
     [citizen] = await chat.rows(Citizen)
     assert citizen.consent_version == PRIVACY_NOTICE_VERSION
     assert citizen.consented_at is not None
@@ -73,10 +73,11 @@ async def test_a_whole_rating_stores_every_answer(consented: Chat) -> None:
     out = await answer_rest(consented, timeliness="Trễ hẹn")
     out = await consented.say("Cán bộ hướng dẫn rất tận tình.")
     assert "Xin Ông/Bà kiểm tra lại các câu trả lời" in out
-    assert "Cơ quan: Sở Tư pháp tỉnh Kon Tum" in out and "Xử lý góp ý, phản ánh: bỏ qua" in out
+    assert "Cơ quan: Sở Tư pháp tỉnh Kon Tum" in out
+    assert "Xử lý góp ý, phản ánh: Không đánh giá" in out
     assert await consented.rows(Rating) == []
     out = await consented.say(number_of(out, "Gửi đánh giá"))
-    assert "Đánh giá của Ông/Bà đã được ghi nhận" in out and "Ông/Bà muốn làm gì?" in out
+    assert "Đánh giá của Ông/Bà đã được ghi nhận" in out and "Mời Ông/Bà chọn chức năng" in out
     rating, agency, service = await stored_rating(consented)
     assert (agency, service) == ("62-STP", "LY-LICH-TU-PHAP")
     assert (rating.score_access, rating.score_procedure) == (4, 5)
@@ -103,7 +104,7 @@ async def test_agency_by_typed_name_ignores_accents(consented: Chat) -> None:
     out = await consented.say("khong co co quan nay")
     assert "Không tìm thấy cơ quan nào có tên chứa «khong co co quan nay»" in out
     out = await consented.say("xa")
-    assert "quá nhiều để liệt kê" in out
+    assert "không thể hiển thị hết" in out
 
 
 async def test_agency_by_level_district_then_commune(consented: Chat) -> None:
@@ -115,7 +116,7 @@ async def test_agency_by_level_district_then_commune(consented: Chat) -> None:
     out = await consented.say(number_of(out, "xã Hà Mòn"))
     assert "Đăng ký khai sinh" in out and "Đăng ký doanh nghiệp" not in out
     out = await consented.say(number_of(out, "Đăng ký khai sinh"))
-    assert "Tiêu chí 1/5" in out
+    assert "Yếu tố 1/5" in out
 
 
 async def test_provincial_level_lists_departments(consented: Chat) -> None:
@@ -128,14 +129,14 @@ async def test_provincial_level_lists_departments(consented: Chat) -> None:
 async def test_back_returns_one_question_and_forgets_that_answer(consented: Chat) -> None:
     await open_rating(consented)
     out = await consented.say("4")
-    assert "Tiêu chí 2/5" in out and "Quay lại" in out
+    assert "Yếu tố 2/5" in out and "Quay lại" in out
     out = await consented.say("quay lại")
-    assert "Tiêu chí 1/5" in out
+    assert "Yếu tố 1/5" in out
     out = await consented.say(number_of(out, "Quay lại"))
-    assert "dịch vụ hoặc thủ tục nào" in out
+    assert "thực hiện thủ tục hoặc sử dụng dịch vụ công nào" in out
     out = await consented.say(number_of(out, "lý lịch"))
     out = await consented.say("1")
-    assert "Tiêu chí 2/5" in out
+    assert "Yếu tố 2/5" in out
     await consented.say("back")
     await consented.say("2")
     out = await answer_rest_from_procedure(consented)
@@ -161,7 +162,7 @@ async def test_change_an_answer_from_the_summary(consented: Chat) -> None:
     out = await consented.say(number_of(out, "Sửa một câu trả lời"))
     assert "muốn sửa câu trả lời nào" in out and "Văn bản xin lỗi" not in out
     out = await consented.say("Tiếp cận dịch vụ")
-    assert "Tiêu chí 1/5" in out
+    assert "Yếu tố 1/5" in out
     out = await consented.say("5")
     assert "Tiếp cận dịch vụ: 5 – Rất hài lòng" in out
     out = await consented.say(number_of(out, "Sửa một câu trả lời"))
@@ -194,7 +195,7 @@ async def test_cancel_at_any_point_stores_nothing(consented: Chat) -> None:
     await open_rating(consented)
     await consented.say("4")
     out = await consented.say("/cancel")
-    assert "Đã hủy" in out and "Ông/Bà muốn làm gì?" in out
+    assert "Đã hủy" in out and "Mời Ông/Bà chọn chức năng" in out
     assert "Quay lại" not in out
     out = await consented.say("/cancel")
     assert "Hiện không có thao tác nào đang làm dở" in out
@@ -211,15 +212,15 @@ async def test_text_where_a_choice_is_expected_repeats_with_a_hint(consented: Ch
     for bad in ("tốt lắm", "9", "0"):
         out = await consented.say(bad)
         assert "Xin Ông/Bà chọn một trong các phương án" in out
-        assert "Tiêu chí 1/5" in out
+        assert "Yếu tố 1/5" in out
     out = await consented.say("4 – hài lòng")
-    assert "Tiêu chí 2/5" in out
+    assert "Yếu tố 2/5" in out
 
 
 async def test_a_photo_where_text_is_expected_gets_a_polite_line(consented: Chat) -> None:
     await open_rating(consented)
     out = await consented.send_photo()
-    assert "chỉ đọc được tin nhắn chữ" in out and "Tiêu chí 1/5" in out
+    assert "chỉ nhận tin nhắn bằng chữ" in out and "Yếu tố 1/5" in out
 
 
 async def test_a_comment_over_the_limit_is_refused_with_the_limit(consented: Chat) -> None:
@@ -234,9 +235,9 @@ async def test_a_comment_over_the_limit_is_refused_with_the_limit(consented: Cha
 async def test_unknown_command_shows_help_and_keeps_the_question(consented: Chat) -> None:
     await open_rating(consented)
     out = await consented.say("/xyz")
-    assert "không nhận ra lệnh này" in out and "/cancel" in out and "Tiêu chí 1/5" in out
+    assert "không nhận ra lệnh này" in out and "/cancel" in out and "Yếu tố 1/5" in out
     out = await consented.say("/help")
-    assert "/language" in out and "Tiêu chí 1/5" in out
+    assert "/language" in out and "Yếu tố 1/5" in out
 
 
 async def test_old_or_forged_buttons_are_refused_and_change_nothing(consented: Chat) -> None:
@@ -244,26 +245,26 @@ async def test_old_or_forged_buttons_are_refused_and_change_nothing(consented: C
     for forged in ("nottoken:1", "", "::::", "x" * 300):
         assert await consented.press(forged) == ""
     out = await consented.say("3")
-    assert "Tiêu chí 2/5" in out
+    assert "Yếu tố 2/5" in out
     out = await consented.say("/cancel")
-    assert "Tiêu chí" not in out
+    assert "Yếu tố" not in out
 
 
 async def test_deep_link_preselects_agency_and_service(consented: Chat) -> None:
     out = await consented.say("/start r_615-MC_CHUNG-THUC")
     assert "Cơ quan được đánh giá: Bộ phận Một cửa huyện Đắk Hà" in out
-    assert "Tiêu chí 1/5" in out
+    assert "Yếu tố 1/5" in out
     out = await consented.say("/start r_615-MC_NOPE")
-    assert "dịch vụ hoặc thủ tục nào" in out
+    assert "thực hiện thủ tục hoặc sử dụng dịch vụ công nào" in out
     out = await consented.say("/start r_NOPE")
-    assert "không có trong danh mục" in out and "Ông/Bà đã liên hệ cơ quan nào?" in out
+    assert "Không xác định được cơ quan" in out and "Ông/Bà đã làm thủ tục tại cơ quan nào?" in out
 
 
 async def test_deep_link_survives_the_consent_question(chat: Chat) -> None:
     out = await chat.say("/start r_615-MC_CHUNG-THUC")
     assert "Thông báo về dữ liệu cá nhân" in out
     out = await chat.say(number_of(out, "Tôi đồng ý"))
-    assert "Bộ phận Một cửa huyện Đắk Hà" in out and "Tiêu chí 1/5" in out
+    assert "Bộ phận Một cửa huyện Đắk Hà" in out and "Yếu tố 1/5" in out
 
 
 async def test_english_from_the_platform_language_and_language_switch(chat: Chat) -> None:
@@ -271,12 +272,12 @@ async def test_english_from_the_platform_language_and_language_switch(chat: Chat
     out = await chat.say("/start")
     assert "About your personal data" in out
     out = await chat.say("1")
-    assert "What would you like to do?" in out
+    assert "Please choose what you would like to do" in out
     out = await chat.say("/language")
-    assert "Đã chuyển sang tiếng Việt" in out and "Ông/Bà muốn làm gì?" in out
+    assert "Đã chuyển sang tiếng Việt" in out and "Mời Ông/Bà chọn chức năng" in out
     out = await chat.say(number_of(out, "English"))
     assert "Switched to English" in out and "Rate a service" in out
     [citizen] = await chat.rows(Citizen)
     assert citizen.locale == "en"
     out = await chat.say("/language vi")
-    assert "Đánh giá một dịch vụ" in out
+    assert "Đánh giá dịch vụ" in out

@@ -30,17 +30,17 @@ async def running(tg: FakeTelegramServer, settings: Settings) -> AsyncIterator[R
 
 async def consent_and_open_rating(citizen: Citizen) -> None:
     await citizen.type("/start", "Thông báo về dữ liệu cá nhân")
-    await citizen.tap("Tôi đồng ý", "Ông/Bà muốn làm gì?")
-    await citizen.tap("Đánh giá một dịch vụ", "Ông/Bà đã liên hệ cơ quan nào?")
+    await citizen.tap("Tôi đồng ý", "Mời Ông/Bà chọn chức năng")
+    await citizen.tap("Đánh giá dịch vụ", "Ông/Bà đã làm thủ tục tại cơ quan nào?")
     await citizen.tap("Cơ quan cấp tỉnh", "Xin chọn cơ quan")
-    await citizen.tap("Sở Tư pháp", "dịch vụ hoặc thủ tục nào")
-    await citizen.tap("lý lịch tư pháp", "Tiêu chí 1/5")
+    await citizen.tap("Sở Tư pháp", "thực hiện thủ tục hoặc sử dụng dịch vụ công nào")
+    await citizen.tap("lý lịch tư pháp", "Yếu tố 1/5")
 
 
 async def finish_rating(citizen: Citizen) -> None:
-    await citizen.tap("5 – Rất hài lòng", "Tiêu chí 3/5")
-    await citizen.tap("2 – Không hài lòng", "Tiêu chí 4/5")
-    await citizen.tap("3 – Bình thường", "Tiêu chí 5/5")
+    await citizen.tap("5 – Rất hài lòng", "Yếu tố 3/5")
+    await citizen.tap("2 – Không hài lòng", "Yếu tố 4/5")
+    await citizen.tap("3 – Bình thường", "Yếu tố 5/5")
     await citizen.tap("Bỏ qua", "ngày hẹn")
     await citizen.tap("Trễ hẹn", "văn bản xin lỗi")
     await citizen.tap("Không nhớ rõ", "giấy tờ ngoài danh mục")
@@ -64,7 +64,7 @@ async def test_a_citizen_rates_with_buttons_and_every_answer_is_stored(
 ) -> None:
     citizen = Citizen(tg, CHAT)
     await consent_and_open_rating(citizen)
-    await citizen.tap("4 – Hài lòng", "Tiêu chí 2/5")
+    await citizen.tap("4 – Hài lòng", "Yếu tố 2/5")
     await finish_rating(citizen)
     await citizen.tap("Gửi đánh giá", "Đánh giá của Ông/Bà đã được ghi nhận")
 
@@ -106,7 +106,7 @@ async def test_stopping_mid_rating_and_starting_again_resumes(
     citizen = Citizen(tg, CHAT)
     first = await start_bot(tg, settings)
     await consent_and_open_rating(citizen)
-    await citizen.tap("4 – Hài lòng", "Tiêu chí 2/5")
+    await citizen.tap("4 – Hài lòng", "Yếu tố 2/5")
     await first.stop()
 
     async with bot_on(tg, settings) as second:
@@ -121,7 +121,7 @@ async def test_the_same_update_delivered_twice_makes_one_rating(
 ) -> None:
     citizen = Citizen(tg, CHAT)
     await consent_and_open_rating(citizen)
-    await citizen.tap("4 – Hài lòng", "Tiêu chí 2/5")
+    await citizen.tap("4 – Hài lòng", "Yếu tố 2/5")
     await finish_rating(citizen)
     before = len(tg.messages(CHAT))
     message = tg.last_message(CHAT)
@@ -167,7 +167,7 @@ async def test_old_foreign_and_forged_buttons_are_refused_and_change_nothing(
     citizen = Citizen(tg, CHAT)
     await consent_and_open_rating(citizen)
     question = tg.last_message(CHAT)
-    menu = next(m for m in tg.messages(CHAT) if "Ông/Bà muốn làm gì?" in m.text)
+    menu = next(m for m in tg.messages(CHAT) if "Mời Ông/Bà chọn chức năng" in m.text)
     assert menu.edits, "a pressed question is edited to show the choice"
     keyboard = menu.edits[0].before_reply_markup or {}
     old_data = next(
@@ -192,9 +192,9 @@ async def test_old_foreign_and_forged_buttons_are_refused_and_change_nothing(
     await asyncio.sleep(0.3)
     refusals = [a for a in tg.callback_answers.values() if a.get("text")]
     assert len(refusals) == len(attempts)
-    assert all("câu hỏi đã qua" in a["text"] for a in refusals)
+    assert all("câu hỏi trước" in a["text"] for a in refusals)
     assert len(tg.messages(CHAT)) + len(tg.messages(6001)) == before
-    await citizen.tap("4 – Hài lòng", "Tiêu chí 2/5")
+    await citizen.tap("4 – Hài lòng", "Yếu tố 2/5")
 
 
 async def test_a_photo_or_sticker_where_a_choice_is_expected_gets_a_polite_line(
@@ -205,11 +205,11 @@ async def test_a_photo_or_sticker_where_a_choice_is_expected_gets_a_polite_line(
     before = len(tg.messages(CHAT))
     tg.send_sticker(CHAT)
     await tg.wait_until(
-        lambda: any("chỉ đọc được tin nhắn chữ" in m.text for m in tg.messages(CHAT)[before:])
+        lambda: any("chỉ nhận tin nhắn bằng chữ" in m.text for m in tg.messages(CHAT)[before:])
     )
     tg.send_location(CHAT, 14.35, 108.0)
     await tg.wait_until(lambda: len(tg.messages(CHAT)) >= before + 2)
-    await citizen.tap("4 – Hài lòng", "Tiêu chí 2/5")
+    await citizen.tap("4 – Hài lòng", "Yếu tố 2/5")
 
 
 async def test_english_speaking_user_gets_english(
@@ -217,5 +217,5 @@ async def test_english_speaking_user_gets_english(
 ) -> None:
     citizen = Citizen(tg, 7001, language="en")
     await citizen.type("/start", "About your personal data")
-    await citizen.tap("I agree", "What would you like to do?")
+    await citizen.tap("I agree", "Please choose what you would like to do")
     await citizen.type("/nonsense", "that command is not known")
