@@ -33,6 +33,21 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=730, ge=1)
     comment_max_chars: int = Field(default=1000, ge=1, le=4000)
 
+    description_max_chars: int = Field(default=2000, ge=1, le=4000)
+    evidence_max_files: int = Field(default=5, ge=0, le=10)
+    evidence_max_megabytes: int = Field(default=10, ge=1, le=20)
+
+    intake_agency_code: str = "62-SNV"
+    ack_working_days: int = Field(default=2, ge=1)
+    decide_working_days: int = Field(default=10, ge=1)
+    decide_working_days_by_category: dict[str, int] = Field(default_factory=dict)
+    review_working_days: int = Field(default=5, ge=1)
+    opinion_threshold: int = Field(default=3, ge=2)
+    opinion_window_days: int = Field(default=90, ge=1)
+    reopen_days: int = Field(default=14, ge=1)
+    invite_days: int = Field(default=7, ge=1)
+    scheduler_interval_seconds: float = Field(default=60.0, gt=0)
+
     send_max_attempts: int = Field(default=8, ge=1)
     per_chat_burst: int = Field(default=3, ge=1)
     per_chat_period_seconds: float = Field(default=3.0, gt=0)
@@ -55,11 +70,24 @@ class Settings(BaseSettings):
         token = self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else ""
         return token.strip() or None
 
-    def rules(self) -> Rules:
+    def rules(self, *, bot_username: str | None = None) -> Rules:
         return Rules(
             pseudonym_key=self.pseudonym_key.get_secret_value().encode(),
             retention_days=self.retention_days,
             comment_limit=self.comment_max_chars,
+            description_limit=self.description_max_chars,
+            evidence_max_files=self.evidence_max_files,
+            evidence_max_bytes=self.evidence_max_megabytes * 1024 * 1024,
+            ack_days=self.ack_working_days,
+            decide_days=self.decide_working_days,
+            decide_days_by_category=dict(self.decide_working_days_by_category),
+            review_days=self.review_working_days,
+            opinion_threshold=self.opinion_threshold,
+            opinion_window_days=self.opinion_window_days,
+            reopen_days=self.reopen_days,
+            invite_days=self.invite_days,
+            intake_agency_code=self.intake_agency_code,
+            bot_username=bot_username,
         )
 
 

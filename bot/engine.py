@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
@@ -22,12 +22,14 @@ from handlers.clock import Clock, system_clock
 from handlers.flow import DialogState, Rules, Turn
 from handlers.messages import ConversationKey, Incoming, Reply, TurnResult
 from handlers.router import respond
-from handlers.texts import Texts, pick_locale
+from handlers.texts import DEFAULT_LOCALE, Texts, pick_locale
 from storage.conversations import claim_update, load_conversation
 from storage.models import Conversation
 from storage.outbox import enqueue
 
 log = logging.getLogger(__name__)
+
+SYSTEM_KEY = ConversationKey("system", "scheduler")
 
 
 class KeyedLocks:
@@ -98,7 +100,26 @@ class TurnEngine:
             row.state, row.locale = dialog.state, dialog.locale
             row.data, row.offered, row.updated_at = dialog.data, dialog.offered, now
             ids = await _enqueue_all(session, key, turn.replies, now)
+            for other, reply in turn.elsewhere:
+                ids += await _enqueue_all(session, other, [reply], now)
             return TurnResult(notice=turn.notice, chosen_label=turn.chosen_label, outbox_ids=ids)
+
+    async def run_job(self, job: Callable[[Turn], Awaitable[None]]) -> int:
+        """Run a background job (the scheduler's round) in one transaction, as a turn of the
+        system itself: what it sends goes to the outbox like any reply. Returns messages queued."""
+        now = self._clock()
+        incoming = Incoming(key=SYSTEM_KEY, update_id="", user_id=SYSTEM_KEY.chat_id)
+        async with self._sessions() as session, session.begin():
+            turn = Turn(
+                incoming, DialogState(state="", locale=DEFAULT_LOCALE), session, self._rules, now
+            )
+            await job(turn)
+            ids: list[int] = []
+            for other, reply in turn.elsewhere:
+                ids += await _enqueue_all(session, other, [reply], now)
+        if ids and self._on_outbox is not None:
+            self._on_outbox()
+        return len(ids)
 
     async def _apologise(self, incoming: Incoming) -> TurnResult:
         """After a failed turn: mark the update handled and tell the user; change nothing else."""

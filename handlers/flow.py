@@ -9,14 +9,14 @@ the history that makes "back" work.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.messages import Attachment, Choice, Incoming, Reply
+from handlers.messages import Attachment, Choice, ConversationKey, Incoming, Reply
 from handlers.texts import Texts
 
 
@@ -27,6 +27,20 @@ class Rules:
     pseudonym_key: bytes
     retention_days: int = 730
     comment_limit: int = 1000
+    description_limit: int = 2000
+    evidence_max_files: int = 5
+    evidence_max_bytes: int = 10 * 1024 * 1024
+    evidence_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/webp", "application/pdf")
+    ack_days: int = 2
+    decide_days: int = 10
+    decide_days_by_category: Mapping[str, int] = field(default_factory=dict)
+    review_days: int = 5
+    opinion_threshold: int = 3
+    opinion_window_days: int = 90
+    reopen_days: int = 14
+    invite_days: int = 7
+    intake_agency_code: str = "62-SNV"
+    bot_username: str | None = None
 
 
 @dataclass(slots=True)
@@ -46,6 +60,7 @@ class Prompt:
     text: str
     choices: tuple[Choice, ...] = ()
     free_text: bool = False
+    files: bool = False
     back: bool = True
 
 
@@ -108,6 +123,7 @@ class Turn:
     rules: Rules
     now: datetime
     replies: list[Reply] = field(default_factory=list)
+    elsewhere: list[tuple[ConversationKey, Reply]] = field(default_factory=list)
     notice: str | None = None
     chosen_label: str | None = None
 
@@ -122,6 +138,13 @@ class Turn:
     def say_text(self, text: str, *, html: bool = False) -> None:
         """Queue text already composed from catalog parts."""
         self.replies.append(Reply(text, html=html))
+
+    def send_to(self, key: ConversationKey, reply: Reply) -> None:
+        """Queue a message to another chat (an officer, a reporter), in the same transaction."""
+        if key == self.incoming.key:
+            self.replies.append(reply)
+        else:
+            self.elsewhere.append((key, reply))
 
     def draft(self, flow: str) -> dict[str, Any]:
         """The mutable draft of a flow, stored with the conversation."""
@@ -139,5 +162,6 @@ class Turn:
             "token": token,
             "choices": listed,
             "free_text": prompt.free_text,
+            "files": prompt.files,
         }
         self.replies.append(Reply(text, choices, token if choices else None))

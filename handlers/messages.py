@@ -36,6 +36,8 @@ class Attachment:
     file_name: str | None = None
     mime_type: str | None = None
     size: int | None = None
+    content: bytes | None = None
+    """The file itself, fetched by the adapter when it is small enough to keep."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,82 @@
-"""How people are identified to anyone but themselves: by a keyed pseudonym only."""
+"""How people are identified to anyone but themselves (a keyed pseudonym only), and what they
+can see and delete about themselves: /mydata and /forget."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 
+from handlers.casework import OPEN_STATES
+from handlers.clock import local_date_text
+from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
+from handlers.messages import Choice
+from storage import cases
+from storage.citizens import find_citizen, forget_citizen
+from storage.ratings import ratings_of
+
+FORGET = "privacy.forget"
+
 
 def pseudonym(key: bytes, channel: str, user_id: str) -> str:
     """A keyed HMAC of channel and user id: stable per person, useless without the key."""
     digest = hmac.new(key, f"{channel}:{user_id}".encode(), hashlib.sha256).hexdigest()
     return f"p-{digest[:24]}"
+
+
+async def show_my_data(turn: Turn) -> None:
+    """/mydata: everything kept about the person asking."""
+    t, key = turn.texts, turn.incoming.key
+    citizen = await find_citizen(key.channel, turn.incoming.user_id, session=turn.session)
+    if citizen is None or citizen.id is None:
+        turn.say("privacy.nothing_kept")
+        return
+    ratings = await ratings_of(citizen.id, session=turn.session)
+    reports = await cases.reports_of(citizen.id, session=turn.session)
+    lines = [
+        t("privacy.title"),
+        t(
+            "privacy.consent",
+            at=local_date_text(citizen.consented_at),
+            version=citizen.consent_version,
+        ),
+        t("privacy.account", channel=citizen.channel, language=citizen.locale),
+        t("privacy.pseudonym", pseudonym=citizen.pseudonym),
+        t("privacy.ratings", count=len(ratings)),
+        *(f"  – {local_date_text(r.created_at)}" for r in ratings[-10:]),
+        t("privacy.reports", count=len(reports)),
+        *(f"  – {r.receipt}: {t(f'state.{c.state}')}" for r, c in reports),
+        t("privacy.how_to_forget"),
+    ]
+    turn.say_text("\n".join(lines))
+
+
+async def ask_forget(turn: Turn) -> Prompt:
+    """Explain what deleting removes and what an open case keeps; ask to confirm."""
+    t = turn.texts
+    return Prompt(
+        t("privacy.q_forget"),
+        (Choice("yes", t("privacy.forget_yes")), Choice("no", t("privacy.forget_no"))),
+        back=False,
+    )
+
+
+async def take_forget(turn: Turn, answer: Answer) -> Outcome:
+    if answer.choice == "no":
+        turn.say("common.cancelled")
+        return Go("start.menu")
+    if answer.choice != "yes":
+        return Retry(turn.texts("common.pick_option"))
+    key = turn.incoming.key
+    citizen = await find_citizen(key.channel, turn.incoming.user_id, session=turn.session)
+    if citizen is None:
+        turn.say("privacy.nothing_kept")
+        return Go("start.consent")
+    kept = await forget_citizen(citizen, [s.value for s in OPEN_STATES], session=turn.session)
+    if kept:
+        turn.say("privacy.forgotten_open", count=kept)
+        return Go("start.menu")
+    turn.say("privacy.forgotten")
+    return Go("start.consent")
+
+
+STEPS = (Step(FORGET, ask_forget, take_forget),)

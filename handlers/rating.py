@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from handlers import report
 from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps
 from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
 from handlers.messages import Choice
@@ -29,6 +30,7 @@ AGENCY, DISTRICT, PICK, SERVICE = (
     "rating.service",
 )
 COMMENT, SUMMARY, CHANGE = "rating.comment", "rating.summary", "rating.change"
+OFFER = "rating.offer"
 MENU = "start.menu"
 SKIP = "skip"
 _DEEP_LINK = re.compile(r"^r_([A-Za-z0-9-]{1,40})(?:_([A-Za-z0-9-]{1,20}))?$")
@@ -275,7 +277,28 @@ async def take_summary(turn: Turn, answer: Answer) -> Outcome:
         return Go("start.consent")
     await add_rating(_to_row(draft, citizen.id, key.channel, turn), session=turn.session)
     turn.say("rating.thanks")
-    return Go(MENU)
+    return Go(OFFER) if warrants_report(draft) else Go(MENU)
+
+
+def warrants_report(draft: RatingDraft) -> bool:
+    """The rule that offers a report: officials' conduct 1–2, extra papers, unofficial payment."""
+    return draft.conduct in ("1", "2") or draft.extra_papers == "yes" or draft.payment == "yes"
+
+
+async def ask_offer(turn: Turn) -> Prompt:
+    """Offer to report the official, with the agency and service carried over."""
+    t = turn.texts
+    choices = (Choice("yes", t("rating.offer_yes")), Choice("no", t("rating.offer_no")))
+    return Prompt(t("rating.q_offer"), choices, back=False)
+
+
+async def take_offer(turn: Turn, answer: Answer) -> Outcome:
+    if answer.choice == "no":
+        return Go(MENU)
+    if answer.choice != "yes":
+        return Retry(turn.texts("common.pick_option"))
+    draft = load(turn)
+    return await report.begin(turn, draft.agency_id, draft.service_id)
 
 
 def _score(value: str | None) -> int | None:
@@ -337,4 +360,5 @@ STEPS = (
     Step(COMMENT, ask_comment, take_comment, owns=("comment",)),
     Step(SUMMARY, ask_summary, take_summary),
     Step(CHANGE, ask_change, take_change),
+    Step(OFFER, ask_offer, take_offer),
 )

@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
-from handlers import rating, start
+from handlers import commend, officer, privacy, rating, report, start, status
+from handlers.actions import pressed_action
 from handlers.flow import Answer, Go, Outcome, Rest, Retry, Step, Turn
 from handlers.messages import Choice
 from handlers.textmatch import fold
@@ -32,7 +33,15 @@ def build_registry(*tables: Iterable[Step]) -> dict[str, Step]:
     return registry
 
 
-STEPS = build_registry(start.STEPS, rating.STEPS)
+STEPS = build_registry(
+    start.STEPS,
+    rating.STEPS,
+    report.STEPS,
+    status.STEPS,
+    commend.STEPS,
+    officer.STEPS,
+    privacy.STEPS,
+)
 
 
 class _Refused:
@@ -47,6 +56,10 @@ async def respond(turn: Turn) -> None:
     """Handle one incoming message and queue every reply on the turn."""
     if turn.incoming.command is not None:
         await _run_command(turn)
+        return
+    action = pressed_action(turn)
+    if action is not None:
+        await _run_action(turn, *action)
         return
     step = STEPS.get(turn.dialog.state)
     if step is None:
@@ -80,8 +93,7 @@ async def goto(turn: Turn, state: str, *, came_from: str | None = None) -> None:
     target = STEPS[state]
     history: list[str] = turn.dialog.data.setdefault(HISTORY, [])
     if state in start.HOME_STATES:
-        turn.dialog.data.pop(HISTORY, None)
-        turn.dialog.data.pop("drafts", None)
+        await leave_flows(turn)
     elif came_from is not None and came_from != state and came_from not in start.HOME_STATES:
         history.append(came_from)
     turn.dialog.state = state
@@ -100,6 +112,20 @@ async def present(turn: Turn, step: Step, *, hint: str | None = None) -> None:
 
 async def go_home(turn: Turn) -> None:
     await goto(turn, await start.home_state(turn))
+
+
+async def leave_flows(turn: Turn) -> None:
+    """Forget every unfinished conversation: its history, its draft, its staged files."""
+    turn.dialog.data.pop(HISTORY, None)
+    if turn.dialog.data.pop("drafts", {}).get(report.FLOW):
+        await report.discard(turn)
+
+
+async def begin(turn: Turn, outcome: Outcome | None) -> None:
+    """Start what a command or a notification button asked for, as a fresh conversation."""
+    if isinstance(outcome, Go):
+        turn.dialog.data.pop(HISTORY, None)
+        await goto(turn, outcome.state)
 
 
 async def _go_back(turn: Turn) -> None:
@@ -123,6 +149,8 @@ def _read_answer(turn: Turn) -> Answer | _Refused | _Back | str:
             return _Refused()
         turn.chosen_label = labels[choice_id]
         return _Back() if choice_id == BACK else Answer(choice=choice_id)
+    if incoming.attachments and offered.get("files"):
+        return Answer(attachments=incoming.attachments)
     if incoming.text is None:
         return "common.text_only"
     text = incoming.text.strip()
@@ -148,16 +176,19 @@ def _match_choice(text: str, folded: str, choices: Sequence[Sequence[str]]) -> s
 
 
 async def _command_start(turn: Turn) -> None:
-    link = rating.parse_deep_link(turn.incoming.command_args)
+    args = turn.incoming.command_args
+    if args.startswith("join_"):
+        await _command_join(turn, args.removeprefix("join_"))
+        return
+    link = rating.parse_deep_link(args)
     if await start.home_state(turn) == start.CONSENT:
         if link is not None:
-            turn.dialog.data["deep_link"] = turn.incoming.command_args
+            turn.dialog.data["deep_link"] = args
         await goto(turn, start.CONSENT)
         return
     if link is not None:
-        turn.dialog.data.pop(HISTORY, None)
-        turn.dialog.data.pop("drafts", None)
-        await apply(turn, STEPS[start.MENU], await rating.begin(turn, link))
+        await leave_flows(turn)
+        await begin(turn, await rating.begin(turn, link))
         return
     turn.say("start.welcome_back")
     await goto(turn, start.MENU)
@@ -171,6 +202,8 @@ async def _command_cancel(turn: Turn) -> None:
 
 async def _command_help(turn: Turn) -> None:
     turn.say("common.help")
+    if await officer.is_officer(turn):
+        turn.say("officer.help")
     await _ask_again(turn)
 
 
@@ -194,14 +227,135 @@ async def _ask_again(turn: Turn) -> None:
         await present(turn, step)
 
 
+async def _citizen_only(turn: Turn) -> bool:
+    """Citizen commands need consent first; without it the notice is shown again."""
+    if await start.home_state(turn) == start.CONSENT:
+        await goto(turn, start.CONSENT)
+        return False
+    await leave_flows(turn)
+    return True
+
+
+async def _command_report(turn: Turn) -> None:
+    if await _citizen_only(turn):
+        await begin(turn, await report.begin(turn))
+
+
+async def _command_commend(turn: Turn) -> None:
+    if await _citizen_only(turn):
+        await begin(turn, await commend.begin(turn))
+
+
+async def _command_status(turn: Turn) -> None:
+    if await _citizen_only(turn):
+        await begin(turn, await status.show(turn, turn.incoming.command_args))
+
+
+async def _command_my_reports(turn: Turn) -> None:
+    if await _citizen_only(turn):
+        await begin(turn, Go(status.LIST))
+
+
+async def _command_my_data(turn: Turn) -> None:
+    await privacy.show_my_data(turn)
+    await _ask_again(turn)
+
+
+async def _command_forget(turn: Turn) -> None:
+    await leave_flows(turn)
+    await begin(turn, Go(privacy.FORGET))
+
+
+async def _command_join(turn: Turn, code: str | None = None) -> None:
+    await leave_flows(turn)
+    outcome = await officer.join(turn, turn.incoming.command_args if code is None else code)
+    await begin(turn, outcome)
+
+
+async def _command_cases(turn: Turn) -> None:
+    await leave_flows(turn)
+    await begin(turn, await officer.start_cases(turn))
+
+
+async def _command_case(turn: Turn) -> None:
+    await leave_flows(turn)
+    await begin(turn, await officer.open_case_card(turn, turn.incoming.command_args))
+
+
+async def _command_register(turn: Turn) -> None:
+    await officer.register_group(turn)
+
+
+async def _command_invite(turn: Turn) -> None:
+    await officer.invite_in_chat(turn, turn.incoming.command_args)
+
+
 COMMANDS: dict[str, Callable[[Turn], Awaitable[None]]] = {
     "start": _command_start,
     "cancel": _command_cancel,
     "help": _command_help,
     "language": _command_language,
+    "report": _command_report,
+    "commend": _command_commend,
+    "status": _command_status,
+    "myreports": _command_my_reports,
+    "mydata": _command_my_data,
+    "forget": _command_forget,
+    "join": _command_join,
+    "cases": _command_cases,
+    "case": _command_case,
+    "register": _command_register,
+    "invite": _command_invite,
 }
 
 
 async def _run_command(turn: Turn) -> None:
     command = turn.incoming.command or ""
     await COMMANDS.get(command, _command_unknown)(turn)
+
+
+async def _action_answer(turn: Turn, argument: str) -> None:
+    if await status.by_case(turn, argument) is not None:
+        await begin(turn, Go(status.ANSWER))
+
+
+async def _action_settle(turn: Turn, argument: str, *, resolved: bool) -> None:
+    owned = await status.by_case(turn, argument)
+    if owned is not None:
+        await status.settle(turn, *owned, resolved=resolved)
+        await begin(turn, Go(status.CARD))
+
+
+async def _action_resolved(turn: Turn, argument: str) -> None:
+    await _action_settle(turn, argument, resolved=True)
+
+
+async def _action_unresolved(turn: Turn, argument: str) -> None:
+    await _action_settle(turn, argument, resolved=False)
+
+
+async def _action_case(turn: Turn, argument: str) -> None:
+    await leave_flows(turn)
+    await begin(turn, await officer.open_case_card(turn, argument))
+
+
+async def _action_review(turn: Turn, argument: str) -> None:
+    await leave_flows(turn)
+    await begin(turn, await officer.open_review(turn, argument))
+
+
+ACTION_HANDLERS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
+    "answer": _action_answer,
+    "resolved": _action_resolved,
+    "unresolved": _action_unresolved,
+    "case": _action_case,
+    "review": _action_review,
+}
+
+
+async def _run_action(turn: Turn, name: str, argument: str, label: str) -> None:
+    """A button on a notification; its token was stored when the notification was sent."""
+    turn.chosen_label = label
+    handler = ACTION_HANDLERS.get(name)
+    if handler is not None:
+        await handler(turn, argument)

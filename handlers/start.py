@@ -5,7 +5,7 @@ The diagram is in `start.mmd` beside this file.
 
 from __future__ import annotations
 
-from handlers import rating
+from handlers import commend, rating, report, status
 from handlers.flow import Answer, Go, Outcome, Prompt, Rest, Retry, Step, Turn
 from handlers.messages import Choice
 from handlers.privacy import pseudonym
@@ -68,6 +68,9 @@ async def ask_menu(turn: Turn) -> Prompt:
         t("start.menu"),
         (
             Choice("rate", t("start.menu_rate")),
+            Choice("report", t("start.menu_report")),
+            Choice("commend", t("start.menu_commend")),
+            Choice("status", t("start.menu_status")),
             Choice("language", t("start.menu_language")),
             Choice("help", t("start.menu_help")),
         ),
@@ -79,6 +82,12 @@ async def take_menu(turn: Turn, answer: Answer) -> Outcome:
     """Start the chosen conversation."""
     if answer.choice == "rate":
         return await rating.begin(turn, None)
+    if answer.choice == "report":
+        return await report.begin(turn)
+    if answer.choice == "commend":
+        return await commend.begin(turn)
+    if answer.choice == "status":
+        return Go(status.LIST)
     if answer.choice == "language":
         await switch_language(turn, "")
         turn.say("common.language_set")

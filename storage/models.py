@@ -178,7 +178,9 @@ class Evidence(SQLModel, table=True):
     """A photo or document attached to a report: the file itself is kept, not only its id."""
 
     id: int | None = Field(default=None, primary_key=True)
-    report_id: int = Field(foreign_key="report.id", index=True)
+    report_id: int | None = Field(default=None, foreign_key="report.id", index=True)
+    staged_by: str | None = Field(default=None, max_length=90, index=True)
+    """The chat ("channel:chat id") whose unfinished report holds the file; None once sent."""
     kind: str = Field(max_length=12)
     file_name: str | None = None
     mime_type: str | None = Field(default=None, max_length=100)

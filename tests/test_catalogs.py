@@ -45,23 +45,17 @@ def _keys_used_in_code() -> set[str]:
     return found
 
 
-def _expand(key: str) -> set[str]:
-    """Keys built with an f-string over the question table, spelled out."""
-    if "{" not in key:
-        return {key}
-    expanded: set[str] = set()
-    for question in QUESTIONS:
-        expanded.add(
-            key.replace("{question.field}", question.field).replace("{f}", question.field)
-        )
-    return {k for k in expanded if "{" not in k}
-
-
 def test_every_key_the_code_names_is_in_the_catalog() -> None:
+    """Literal keys must exist; a key built with an f-string must match at least one key."""
     vi = catalog("vi")
-    used = set().union(*(_expand(k) for k in _keys_used_in_code()))
-    assert used, "the scan found no keys: the pattern is broken"
-    assert used <= vi.keys(), used - vi.keys()
+    used = _keys_used_in_code()
+    assert len(used) > 50, "the scan found too few keys: the pattern is broken"
+    for key in used:
+        if "{" not in key:
+            assert key in vi, key
+            continue
+        pattern = re.compile(re.sub(r"\\\{[^}]*\\\}", "[a-z_0-9]+", re.escape(key)) + "$")
+        assert any(pattern.match(k) for k in vi), key
 
 
 def test_question_options_all_have_labels() -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-28 18:55:06.111432
+Create Date: 2026-11-28 18:58:30.940225
 """
 
 from collections.abc import Sequence
@@ -217,7 +217,8 @@ def upgrade() -> None:
     op.create_table(
         "evidence",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("report_id", sa.Integer(), nullable=False),
+        sa.Column("report_id", sa.Integer(), nullable=True),
+        sa.Column("staged_by", sqlmodel.sql.sqltypes.AutoString(length=90), nullable=True),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
         sa.Column("file_name", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("mime_type", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
@@ -233,6 +234,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("evidence", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_evidence_report_id"), ["report_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_evidence_staged_by"), ["staged_by"], unique=False)
 
     op.create_table(
         "invite",
@@ -327,6 +329,7 @@ def downgrade() -> None:
     op.drop_table("assignment")
     op.drop_table("invite")
     with op.batch_alter_table("evidence", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_evidence_staged_by"))
         batch_op.drop_index(batch_op.f("ix_evidence_report_id"))
 
     op.drop_table("evidence")

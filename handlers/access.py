@@ -1,0 +1,56 @@
+"""Who may do what, checked on the server for every officer and admin action, in one place.
+
+An officer acts only on the cases of their own agency; an admin (Home Affairs intake) on every
+case; nobody on a case about themselves. Every refusal is written to the audit log.
+"""
+
+from __future__ import annotations
+
+from handlers.flow import Turn
+from storage import officers
+from storage.models import Case, Officer, Report
+
+ADMIN, LEADER, OFFICER = "admin", "leader", "officer"
+ROLES = (OFFICER, LEADER, ADMIN)
+
+
+async def current_officer(turn: Turn) -> Officer | None:
+    key = turn.incoming.key
+    return await officers.officer_of(key.channel, turn.incoming.user_id, session=turn.session)
+
+
+def actor(officer: Officer | None, turn: Turn) -> str:
+    if officer is not None:
+        return f"officer:{officer.id}"
+    return f"{turn.incoming.key.channel}-user"
+
+
+def may_handle(officer: Officer, case: Case, report: Report) -> bool:
+    """The single rule for access to a case."""
+    if report.official_id is not None and officer.official_id == report.official_id:
+        return False
+    return officer.role == ADMIN or officer.agency_id == case.agency_id
+
+
+async def refuse(turn: Turn, officer: Officer | None, action: str, case_id: int | None) -> None:
+    """Say no politely, the same way whatever the reason, and audit it."""
+    await officers.audit(
+        actor(officer, turn),
+        action,
+        allowed=False,
+        now=turn.now,
+        case_id=case_id,
+        session=turn.session,
+    )
+    turn.say("officer.not_allowed")
+
+
+async def record(turn: Turn, officer: Officer, action: str, case_id: int | None) -> None:
+    await officers.audit(
+        actor(officer, turn),
+        action,
+        allowed=True,
+        now=turn.now,
+        case_id=case_id,
+        session=turn.session,
+    )

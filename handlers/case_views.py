@@ -1,0 +1,69 @@
+"""How a case reads for an officer (a card, the reporter pseudonymised) and for the reporter
+(a timeline without officers' names)."""
+
+from __future__ import annotations
+
+from handlers.agency_picker import name_of, post_of
+from handlers.clock import local_date_text
+from handlers.dates import day_text
+from handlers.flow import Turn
+from handlers.texts import Texts
+from storage import agencies, cases, officers
+from storage.citizens import citizen_by_id
+from storage.models import Case, Report
+
+
+async def officer_card(turn: Turn, case: Case, report: Report) -> str:
+    """Everything an officer needs; an anonymous reporter appears only as a pseudonym."""
+    t, locale, session = turn.texts, turn.dialog.locale, turn.session
+    agency = await agencies.agency_by_id(report.agency_id, session=session)
+    official = (
+        await officers.official_by_id(report.official_id, session=session)
+        if report.official_id
+        else None
+    )
+    who = (
+        f"{official.name} – {post_of(official, locale)}"
+        if official
+        else report.official_description or t("report.official_unknown")
+    )
+    citizen = (
+        await citizen_by_id(report.citizen_id, session=session) if report.citizen_id else None
+    )
+    reporter = citizen.pseudonym if citizen else t("officer.reporter_gone")
+    if not report.anonymous and report.contact_name:
+        reporter = f"{report.contact_name} – {report.contact_phone} ({reporter})"
+    files = len(await cases.evidence_of(report.id or 0, session=session))
+    lines = [
+        t("officer.card_title", case=case.id, state=t(f"state.{case.state}")),
+        t("officer.card_flag", reason=t(f"flag.{case.flag_reason}")) if case.flagged else "",
+        f"• {t('report.short_category')}: {t(f'report.category_{report.category}')}",
+        f"• {t('report.short_agency')}: {name_of(agency, locale) if agency else '?'}",
+        f"• {t('report.short_official')}: {who}",
+        f"• {t('report.short_when')}: {day_text(report.occurred_on)}",
+        f"• {t('report.short_what')}: {report.description or t('officer.purged')}",
+        f"• {t('report.short_evidence')}: {files}",
+        f"• {t('officer.reporter')}: {reporter}",
+        t(
+            "officer.card_due",
+            ack=local_date_text(case.ack_due),
+            decide=local_date_text(case.decide_due),
+        ),
+    ]
+    if case.pending_question:
+        lines.append(t("officer.card_question", question=case.pending_question))
+    return "\n".join(line for line in lines if line)
+
+
+async def timeline(t: Texts, case: Case, report: Report, turn: Turn) -> str:
+    """The reporter's view: state and dated steps, never who at the agency did them."""
+    lines = [
+        t("status.title", receipt=report.receipt),
+        t("status.state", state=t(f"state.{case.state}")),
+    ]
+    for event in await cases.events_of(case.id or 0, session=turn.session):
+        line = f"• {local_date_text(event.at)}: {t(f'event.{event.action}')}"
+        if event.action in ("ask", "decide", "close") and event.text:
+            line += f" — {event.text}"
+        lines.append(line)
+    return "\n".join(lines)

@@ -1,0 +1,98 @@
+"""Commending an official or a desk: it reaches the agency's leadership and counts in
+summaries, because the directive asks agencies to reward good performers."""
+
+from __future__ import annotations
+
+from handlers.actions import texts_for
+from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps, post_of
+from handlers.escalation import recipients
+from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
+from handlers.messages import Choice, Reply
+from storage import agencies, officers
+from storage.citizens import find_citizen
+from storage.models import Agency, Commendation, Official
+
+FLOW = "commend"
+WHO, TEXT = "commend.who", "commend.text"
+MENU = "start.menu"
+_LIMIT = 1000
+
+
+async def begin(turn: Turn) -> Go:
+    turn.draft(FLOW).clear()
+    turn.say("commend.intro")
+    return Go(f"{FLOW}.agency")
+
+
+async def on_agency_picked(turn: Turn, agency: Agency) -> Outcome:
+    turn.draft(FLOW)["agency_id"] = agency.id
+    return Go(WHO)
+
+
+async def _officials(turn: Turn) -> list[Official]:
+    agency_id = turn.draft(FLOW).get("agency_id", 0)
+    return await officers.officials_of(agency_id, session=turn.session)
+
+
+async def ask_who(turn: Turn) -> Prompt:
+    """Ask whom to praise: one of the agency's officials, or the whole desk."""
+    t, locale = turn.texts, turn.dialog.locale
+    listed = [f"{o.name} – {post_of(o, locale)}" for o in await _officials(turn)]
+    return Prompt(t("commend.q_who"), (*numbered(listed), Choice("all", t("commend.whole_unit"))))
+
+
+async def take_who(turn: Turn, answer: Answer) -> Outcome:
+    if answer.choice == "all":
+        turn.draft(FLOW)["official_id"] = None
+        return Go(TEXT)
+    found = await _officials(turn)
+    index = chosen_index(answer, len(found))
+    if index is None:
+        return Retry(turn.texts("common.pick_option"))
+    turn.draft(FLOW)["official_id"] = found[index].id
+    return Go(TEXT)
+
+
+async def ask_text(turn: Turn) -> Prompt:
+    """Ask what was good."""
+    return Prompt(turn.texts("commend.q_text", limit=_LIMIT), free_text=True)
+
+
+async def take_text(turn: Turn, answer: Answer) -> Outcome:
+    """Store the commendation and pass it to the agency's leadership."""
+    text = (answer.text or "").strip()
+    if not text or len(text) > _LIMIT:
+        return Retry(turn.texts("commend.text_limit", limit=_LIMIT))
+    draft = turn.draft(FLOW)
+    key = turn.incoming.key
+    citizen = await find_citizen(key.channel, turn.incoming.user_id, session=turn.session)
+    agency = await agencies.agency_by_id(draft.get("agency_id", 0), session=turn.session)
+    if citizen is None or agency is None or agency.id is None:
+        return Go(MENU)
+    official_id = draft.get("official_id")
+    turn.session.add(
+        Commendation(
+            citizen_id=citizen.id,
+            agency_id=agency.id,
+            official_id=official_id,
+            text=text,
+            channel=key.channel,
+            created_at=turn.now,
+        )
+    )
+    official = (
+        await officers.official_by_id(official_id, session=turn.session) if official_id else None
+    )
+    for target in (await recipients(turn, agency.id, None)).agency:
+        t = await texts_for(turn, target)
+        whom = official.name if official else name_of(agency, t.locale)
+        turn.send_to(target, Reply(t("commend.to_leaders", whom=whom, text=text)))
+    turn.say("commend.thanks")
+    return Go(MENU)
+
+
+STEPS = (
+    *picker_steps(FLOW, "commend.q_agency", on_agency_picked),
+    Step(WHO, ask_who, take_who),
+    Step(TEXT, ask_text, take_text),
+)

@@ -1,0 +1,268 @@
+"""The directive's rules in one place: flags, routing, deadlines, the reassignment review.
+
+- Flag at once: bribe or personal gain, threats.
+- Routing: a report goes to the leadership of the official's agency, never to the official named
+  and never to a unit that official heads (then one level up); intake (Home Affairs) is copied.
+- Deadlines: acknowledge within `ack_days`, decide within `decide_days` working days (per
+  category if configured); a reminder one working day before, escalation once past it.
+- "Bad public opinion": reports about one official from `opinion_threshold` distinct citizens
+  within `opinion_window_days` open a review the agency must answer within `review_days`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from handlers.actions import send_with_actions, texts_for
+from handlers.casework import OPEN_STATES, Action, State, apply
+from handlers.clock import local_date_text
+from handlers.flow import Rules, Turn
+from handlers.messages import ConversationKey, Reply
+from handlers.workdays import add_working_days, working_day_before
+from storage import agencies, cases, officers
+from storage.models import Agency, Case, CaseEvent, Official, Report, Review
+
+FLAGGED_CATEGORIES = frozenset({"bribe"})
+LEADERS = ("leader", "admin")
+ALL_OFFICERS = ("officer", "leader", "admin")
+
+
+def flag_reason(category: str, threatened: bool) -> str | None:
+    if category in FLAGGED_CATEGORIES:
+        return category
+    return "threat" if threatened else None
+
+
+def deadlines(rules: Rules, category: str, opened: datetime) -> tuple[datetime, datetime]:
+    decide = rules.decide_days_by_category.get(category, rules.decide_days)
+    return add_working_days(opened, rules.ack_days), add_working_days(opened, decide)
+
+
+async def handling_agency(agency: Agency, official: Official | None, turn: Turn) -> Agency:
+    """The agency itself, or its parent when the named official heads it."""
+    if official is None or not official.heads or official.agency_id != agency.id:
+        return agency
+    if agency.parent_id is None:
+        return agency
+    parent = await agencies.agency_by_id(agency.parent_id, session=turn.session)
+    return parent or agency
+
+
+async def intake_agency(turn: Turn) -> Agency | None:
+    return await agencies.agency_by_code(turn.rules.intake_agency_code, session=turn.session)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipients:
+    agency: list[ConversationKey]
+    intake: list[ConversationKey]
+
+    def all(self) -> list[ConversationKey]:
+        return list(dict.fromkeys([*self.agency, *self.intake]))
+
+
+async def recipients(
+    turn: Turn, agency_id: int, official_id: int | None, *, roles: tuple[str, ...] = LEADERS
+) -> Recipients:
+    """Who hears about a case: the agency's leaders and group chats, and intake's leaders;
+    never an officer who is the official the report is about."""
+
+    async def people(of_agency: int) -> list[ConversationKey]:
+        found = await officers.officers_of(of_agency, roles, session=turn.session)
+        return [
+            ConversationKey(o.channel, o.chat_id)
+            for o in found
+            if official_id is None or o.official_id != official_id
+        ]
+
+    agency_keys = await people(agency_id)
+    chats = await officers.agency_chats(agency_id, session=turn.session)
+    agency_keys += [ConversationKey(c.channel, c.chat_id) for c in chats]
+    intake = await intake_agency(turn)
+    intake_keys = [] if intake is None or intake.id is None else await people(intake.id)
+    return Recipients(agency_keys, intake_keys)
+
+
+async def notify_case(turn: Turn, case: Case, report: Report, key: str, **values: object) -> None:
+    """Tell everyone handling the case, each in their language, with a button to open it."""
+    targets = await recipients(turn, case.agency_id, report.official_id)
+    for target in targets.all():
+        t = await texts_for(turn, target)
+        category = t(f"report.category_{report.category}")
+        text = t(key, case=case.id, category=category, **values)
+        text += "\n" + t("officer.open_hint", case=case.id)
+        await send_with_actions(turn, target, text, [(t("officer.open"), "case", str(case.id))])
+
+
+def opened_event(case: Case, now: datetime) -> CaseEvent:
+    return CaseEvent(
+        case_id=case.id or 0,
+        at=now,
+        actor="citizen",
+        action="open",
+        to_state=State.NEW,
+        detail={"flag": case.flag_reason} if case.flagged else {},
+    )
+
+
+async def open_case(turn: Turn, report: Report, *, threatened: bool) -> Case:
+    """Open the case of a new report, route it, flag it, and check the review rule."""
+    agency = await agencies.agency_by_id(report.agency_id, session=turn.session)
+    official = (
+        await officers.official_by_id(report.official_id, session=turn.session)
+        if report.official_id
+        else None
+    )
+    assert agency is not None
+    handler = await handling_agency(agency, official, turn)
+    ack_due, decide_due = deadlines(turn.rules, report.category, turn.now)
+    reason = flag_reason(report.category, threatened)
+    case = Case(
+        report_id=report.id or 0,
+        agency_id=handler.id or 0,
+        state=State.NEW,
+        flagged=reason is not None,
+        flag_reason=reason,
+        ack_due=ack_due,
+        decide_due=decide_due,
+        created_at=turn.now,
+        updated_at=turn.now,
+    )
+    await cases.add(case, session=turn.session)
+    await cases.add(opened_event(case, turn.now), session=turn.session)
+    flag = "officer.new_case_flagged" if case.flagged else "officer.new_case"
+    await notify_case(turn, case, report, flag)
+    if official is not None:
+        await check_public_opinion(turn, official)
+    return case
+
+
+async def check_public_opinion(turn: Turn, official: Official) -> Review | None:
+    """Open a reassignment review when enough different citizens reported the official."""
+    if official.id is None or await cases.open_review(official.id, session=turn.session):
+        return None
+    since = turn.now - timedelta(days=turn.rules.opinion_window_days)
+    count = await cases.distinct_reporters(official.id, since, session=turn.session)
+    if count < turn.rules.opinion_threshold:
+        return None
+    agency = await agencies.agency_by_id(official.agency_id, session=turn.session)
+    assert agency is not None
+    handler = await handling_agency(agency, official, turn)
+    review = Review(
+        official_id=official.id,
+        agency_id=handler.id or 0,
+        opened_at=turn.now,
+        due_at=add_working_days(turn.now, turn.rules.review_days),
+        reporters=count,
+    )
+    await cases.add(review, session=turn.session)
+    targets = await recipients(turn, review.agency_id, official.id)
+    for target in targets.all():
+        t = await texts_for(turn, target)
+        text = t(
+            "officer.review_opened",
+            review=review.id,
+            official=official.name,
+            count=count,
+            due=local_date_text(review.due_at),
+        )
+        text += "\n" + t("officer.review_hint", review=review.id)
+        await send_with_actions(
+            turn, target, text, [(t("officer.open"), "review", str(review.id))]
+        )
+    return review
+
+
+def is_open(case: Case) -> bool:
+    return State(case.state) in OPEN_STATES
+
+
+# ------------------------------------------------------------------ the scheduler's rounds
+
+
+async def run_due(turn: Turn) -> None:
+    """One round of the scheduler: reminders, escalations, review deadlines, auto-closing and
+    the retention purge. Each alert is recorded first, so none goes out twice."""
+    for case in await cases.open_cases(None, [s.value for s in OPEN_STATES], session=turn.session):
+        await _case_deadlines(turn, case)
+        await _close_if_unanswered(turn, case)
+    for review in await cases.open_reviews(session=turn.session):
+        await _review_deadline(turn, review)
+    cutoff = turn.now - timedelta(days=turn.rules.retention_days)
+    await cases.purge_closed_before(cutoff, session=turn.session)
+
+
+async def _case_deadlines(turn: Turn, case: Case) -> None:
+    if case.state in (State.DECIDED, State.CLOSED):
+        return
+    unacknowledged = case.acknowledged_at is None
+    kind, due = ("ack", case.ack_due) if unacknowledged else ("decide", case.decide_due)
+    report = await cases.report_by_id(case.report_id, session=turn.session)
+    if report is None:
+        return
+    subject, now = f"case:{case.id}", turn.now
+    if now >= due:
+        if await officers.record_alert(subject, f"{kind}_escalate", now, session=turn.session):
+            await _escalate(
+                turn,
+                case.agency_id,
+                report.official_id,
+                f"officer.escalate_{kind}",
+                case=case.id,
+                due=local_date_text(due),
+            )
+        return
+    if now >= working_day_before(due) and await officers.record_alert(
+        subject, f"{kind}_remind", now, session=turn.session
+    ):
+        await notify_case(turn, case, report, f"officer.remind_{kind}", due=local_date_text(due))
+
+
+async def _escalate(
+    turn: Turn, agency_id: int, official_id: int | None, key: str, **values: object
+) -> None:
+    """Tell the parent agency's leaders and intake that a deadline passed."""
+    agency = await agencies.agency_by_id(agency_id, session=turn.session)
+    parent_id = agency.parent_id if agency and agency.parent_id else agency_id
+    targets = await recipients(turn, parent_id, official_id)
+    for target in targets.all():
+        t = await texts_for(turn, target)
+        text = t(
+            key,
+            agency=agency.name_en
+            if agency and t.locale == "en"
+            else (agency.name_vi if agency else "?"),
+            **values,
+        )
+        turn.send_to(target, Reply(text))
+
+
+async def _review_deadline(turn: Turn, review: Review) -> None:
+    subject = f"review:{review.id}"
+    due = local_date_text(review.due_at)
+    if turn.now >= review.due_at:
+        if await officers.record_alert(subject, "escalate", turn.now, session=turn.session):
+            await _escalate(
+                turn,
+                review.agency_id,
+                review.official_id,
+                "officer.escalate_review",
+                review=review.id,
+                due=due,
+            )
+    elif turn.now >= working_day_before(review.due_at) and await officers.record_alert(
+        subject, "remind", turn.now, session=turn.session
+    ):
+        for target in (await recipients(turn, review.agency_id, review.official_id)).agency:
+            t = await texts_for(turn, target)
+            turn.send_to(target, Reply(t("officer.remind_review", review=review.id, due=due)))
+
+
+async def _close_if_unanswered(turn: Turn, case: Case) -> None:
+    """A decided case the reporter did not answer within the reopen window closes itself."""
+    if case.state != State.DECIDED or case.decided_at is None:
+        return
+    if turn.now < case.decided_at + timedelta(days=turn.rules.reopen_days):
+        return
+    await cases.add(apply(case, Action.CLOSE, actor="system", now=turn.now), session=turn.session)

@@ -1,0 +1,112 @@
+"""Officers, invites, agency group chats, assignment history, audit and sent alerts."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import AgencyChat, Alert, Assignment, AuditEntry, Invite, Officer, Official
+
+
+async def officer_of(channel: str, user_id: str, *, session: AsyncSession) -> Officer | None:
+    return await session.scalar(
+        select(Officer).where(
+            Officer.channel == channel, Officer.user_id == user_id, Officer.active.is_(True)
+        )
+    )
+
+
+async def officers_of(
+    agency_id: int, roles: Sequence[str], *, session: AsyncSession
+) -> list[Officer]:
+    rows = await session.scalars(
+        select(Officer)
+        .where(Officer.agency_id == agency_id, Officer.role.in_(roles), Officer.active.is_(True))
+        .order_by(Officer.id)
+    )
+    return list(rows.all())
+
+
+async def agency_chats(agency_id: int, *, session: AsyncSession) -> list[AgencyChat]:
+    rows = await session.scalars(select(AgencyChat).where(AgencyChat.agency_id == agency_id))
+    return list(rows.all())
+
+
+async def invite_by_code(code: str, *, session: AsyncSession) -> Invite | None:
+    return await session.get(Invite, code)
+
+
+async def official_by_id(official_id: int, *, session: AsyncSession) -> Official | None:
+    return await session.get(Official, official_id)
+
+
+async def official_by_code(code: str, *, session: AsyncSession) -> Official | None:
+    return await session.scalar(select(Official).where(Official.code == code))
+
+
+async def officials_of(agency_id: int, *, session: AsyncSession) -> list[Official]:
+    rows = await session.scalars(
+        select(Official).where(Official.agency_id == agency_id).order_by(Official.id)
+    )
+    return list(rows.all())
+
+
+async def assignments_of(official_id: int, *, session: AsyncSession) -> list[Assignment]:
+    rows = await session.scalars(
+        select(Assignment).where(Assignment.official_id == official_id).order_by(Assignment.id)
+    )
+    return list(rows.all())
+
+
+async def audit(
+    actor: str,
+    action: str,
+    *,
+    allowed: bool,
+    now: datetime,
+    case_id: int | None = None,
+    detail: str | None = None,
+    session: AsyncSession,
+) -> None:
+    session.add(
+        AuditEntry(
+            at=now, actor=actor, action=action, case_id=case_id, allowed=allowed, detail=detail
+        )
+    )
+    await session.flush()
+
+
+async def record_alert(subject: str, kind: str, now: datetime, *, session: AsyncSession) -> bool:
+    """Note that an alert went out; False if it had been sent before (never send twice)."""
+    if await session.get(Alert, (subject, kind)) is not None:
+        return False
+    session.add(Alert(subject=subject, kind=kind, sent_at=now))
+    await session.flush()
+    return True
+
+
+async def create_invite(
+    agency_id: int,
+    role: str,
+    *,
+    official_id: int | None,
+    now: datetime,
+    valid_days: int,
+    session: AsyncSession,
+) -> Invite:
+    """A single-use invite code (10 random hex characters) valid for `valid_days`."""
+    invite = Invite(
+        code=secrets.token_hex(5).upper(),
+        agency_id=agency_id,
+        role=role,
+        official_id=official_id,
+        created_at=now,
+        expires_at=now + timedelta(days=valid_days),
+    )
+    session.add(invite)
+    await session.flush()
+    return invite
