@@ -58,7 +58,9 @@ async def main(citizens: int, concurrency: int) -> None:
         settings = Settings(
             database_url=f"sqlite+aiosqlite:///{Path(folder) / 'bench.sqlite3'}", _env_file=None
         )
-        runtime = await open_runtime(settings, {CHANNEL: ConsoleChannel(write=lambda _: None)})
+        runtime = await open_runtime(
+            settings, {CHANNEL: ConsoleChannel(write=lambda _chat, _text: None)}
+        )
         latencies: list[float] = []
         slots = asyncio.Semaphore(concurrency)
 

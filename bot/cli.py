@@ -10,12 +10,13 @@ from typing import Annotated
 import typer
 
 from bot.channels.console import CHANNEL as CONSOLE
-from bot.channels.console import ConsoleChannel, console_incoming, read_lines
+from bot.channels.console import LOCAL_CHAT, ConsoleChannel, console_incoming, read_line
 from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
 from bot.runtime import open_runtime
 from handlers.texts import LOCALES, Texts
+from storage.conversations import load_conversation
 from storage.db import make_engine, make_sessionmaker
 from storage.directory import DirectoryError, import_directory, read_directory
 from storage.schema import SchemaOutdated, ensure_schema, upgrade
@@ -87,17 +88,22 @@ def db_upgrade() -> None:
 
 
 async def chat_in_terminal(settings: Settings) -> None:
+    """Chat as the local user; a conversation left unfinished resumes at its question."""
     runtime = await open_runtime(settings, {CONSOLE: ConsoleChannel()})
     try:
         _say_in_every_language("console.intro")
-        line: str | None = "/start"
+        async with runtime.sessions() as session:
+            known = await load_conversation(CONSOLE, LOCAL_CHAT, session=session)
+        line: str | None = "/resume" if known else "/start"
         while line is not None:
             if line.strip():
-                await runtime.engine.handle(console_incoming(line))
+                await runtime.engine.handle(console_incoming(line, chat_id=LOCAL_CHAT))
                 await runtime.dispatcher.deliver_due()
-            line = await read_lines()
-        _say_in_every_language("console.goodbye")
+            line = await read_line()
+    except asyncio.CancelledError:
+        print()
     finally:
+        _say_in_every_language("console.goodbye")
         await runtime.close()
 
 

@@ -88,10 +88,10 @@ QUESTIONS = (
     Question("feedback", _SCALE, scale=True, skippable=True),
     Question("timeliness", ("early", "on_time", "late", "not_yet")),
     Question("apology", ("yes", "no", "unsure"), applies=lambda d: d.timeliness == "late"),
-    Question("extra_papers", ("no", "yes", "unsure")),
+    Question("extra_papers", ("yes", "no", "unsure")),
     Question("trips", ("0", "1", "2", "3")),
     Question("submission", ("in_person", "online", "postal")),
-    Question("payment", ("no", "yes", "no_answer")),
+    Question("payment", ("yes", "no", "no_answer")),
 )
 _BY_FIELD = {q.field: q for q in QUESTIONS}
 
@@ -137,6 +137,8 @@ async def begin(turn: Turn, link: tuple[str, str | None] | None) -> Outcome:
             service = await _offered_service(turn, agency, link[1])
             draft.service_id = service.id if service else None
             turn.say("rating.link_agency", agency=name_of(agency, turn.dialog.locale))
+            if service is not None:
+                turn.say("rating.link_service", service=name_of(service, turn.dialog.locale))
     save(turn, draft)
     return Go(next_state(draft))
 
@@ -317,7 +319,7 @@ def _to_row(draft: RatingDraft, citizen_id: int, channel: str, turn: Turn) -> Ra
         score_result=_score(draft.result),
         score_feedback=_score(draft.feedback),
         timeliness=draft.timeliness,
-        apology=draft.apology,
+        apology=draft.apology if draft.timeliness == "late" else None,
         extra_papers=draft.extra_papers,
         trips=int(draft.trips or 0),
         submission=draft.submission,
@@ -328,10 +330,6 @@ def _to_row(draft: RatingDraft, citizen_id: int, channel: str, turn: Turn) -> Ra
 
 
 _CHANGEABLE = ("agency", *(q.field for q in QUESTIONS), "comment")
-_CLEARS = {
-    "agency": ("agency_id", "service_id"),
-    "timeliness": ("timeliness", "apology"),
-}
 
 
 async def ask_change(turn: Turn) -> Prompt:
@@ -343,14 +341,11 @@ async def ask_change(turn: Turn) -> Prompt:
 
 
 async def take_change(turn: Turn, answer: Answer) -> Outcome:
-    """Forget the chosen answer so the flow asks it again, then returns to the summary."""
+    """Ask the chosen question again; the old answer stands until a new one is given, and the
+    flow then returns to the summary (asking whatever the new answer makes necessary)."""
     if answer.choice not in _CHANGEABLE:
         return Retry(turn.texts("common.pick_option"))
-    draft = load(turn)
-    for name in _CLEARS.get(answer.choice, (answer.choice,)):
-        setattr(draft, name, None)
-    save(turn, draft)
-    return Go(next_state(draft))
+    return Go(f"{FLOW}.{answer.choice}")
 
 
 STEPS = (

@@ -162,7 +162,7 @@ async def ask_official(turn: Turn) -> Prompt:
 
 async def take_official(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice in ("described", "unknown"):
-        return _store(turn, official=answer.choice, official_id=None)
+        return _store(turn, official=answer.choice, official_id=None, description_of_official=None)
     found = await _officials(turn)
     index = chosen_index(answer, len(found))
     if index is None:
@@ -223,7 +223,7 @@ async def take_what(turn: Turn, answer: Answer) -> Outcome:
 
 async def ask_threat(turn: Turn) -> Prompt:
     """Ask whether the official threatened the citizen (flags the case at once)."""
-    return Prompt(turn.texts("report.q_threat"), _choices(turn, "threat", ("no", "yes")))
+    return Prompt(turn.texts("report.q_threat"), _choices(turn, "threat", ("yes", "no")))
 
 
 async def take_threat(turn: Turn, answer: Answer) -> Outcome:
@@ -311,7 +311,7 @@ async def take_identity(turn: Turn, answer: Answer) -> Outcome:
         return Retry(turn.texts("common.pick_option"))
     if answer.choice == "anonymous":
         return _store(turn, identity="anonymous", name=None, phone=None)
-    return _store(turn, identity="named")
+    return _store(turn, identity="named", name=None, phone=None)
 
 
 async def ask_name(turn: Turn) -> Prompt:
@@ -442,15 +442,15 @@ async def _unused_receipt(turn: Turn) -> str:
 
 
 _CHANGEABLE = ("category", "agency", "official", "when", "what", "threat", "evidence", "identity")
-_CLEARS: dict[str, dict[str, object]] = {
-    "category": {"category": None},
-    "agency": {"agency_id": None, "official": None, "official_id": None},
-    "official": {"official": None, "official_id": None, "description_of_official": None},
-    "when": {"day": None},
-    "what": {"what": None},
-    "threat": {"threatened": None},
-    "evidence": {"evidence_done": False},
-    "identity": {"identity": None, "name": None, "phone": None},
+_STATE_OF = {
+    "category": CATEGORY,
+    "agency": AGENCY,
+    "official": OFFICIAL,
+    "when": WHEN,
+    "what": WHAT,
+    "threat": THREAT,
+    "evidence": EVIDENCE,
+    "identity": IDENTITY,
 }
 
 
@@ -465,7 +465,7 @@ async def ask_change(turn: Turn) -> Prompt:
 async def take_change(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice not in _CHANGEABLE:
         return Retry(turn.texts("common.pick_option"))
-    return _store(turn, **_CLEARS[answer.choice])
+    return Go(_STATE_OF[answer.choice])
 
 
 STEPS = (

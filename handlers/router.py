@@ -65,6 +65,9 @@ async def respond(turn: Turn) -> None:
     if step is None:
         await go_home(turn)
         return
+    if not turn.dialog.offered and turn.incoming.choice_token is None:
+        await present(turn, step)
+        return
     answer = _read_answer(turn)
     if isinstance(answer, _Refused):
         turn.notice = turn.texts("common.stale_button")
@@ -132,7 +135,7 @@ async def _go_back(turn: Turn) -> None:
     history: list[str] = turn.dialog.data.get(HISTORY, [])
     previous = STEPS[history.pop()]
     draft = turn.draft(previous.flow)
-    for name in (*STEPS[turn.dialog.state].owns, *previous.owns):
+    for name in previous.owns:
         draft.pop(name, None)
     turn.dialog.state = previous.name
     await present(turn, previous)
@@ -208,8 +211,8 @@ async def _command_help(turn: Turn) -> None:
 
 
 async def _command_language(turn: Turn) -> None:
-    await start.switch_language(turn, turn.incoming.command_args)
-    turn.say("common.language_set")
+    switched = await start.switch_language(turn, turn.incoming.command_args)
+    turn.say("common.language_set" if switched else "common.language_usage")
     await _ask_again(turn)
 
 
@@ -306,6 +309,7 @@ COMMANDS: dict[str, Callable[[Turn], Awaitable[None]]] = {
     "case": _command_case,
     "register": _command_register,
     "invite": _command_invite,
+    "resume": _ask_again,
 }
 
 

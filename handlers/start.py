@@ -9,6 +9,7 @@ from handlers import commend, rating, report, status
 from handlers.flow import Answer, Go, Outcome, Prompt, Rest, Retry, Step, Turn
 from handlers.messages import Choice
 from handlers.privacy import pseudonym
+from handlers.textmatch import fold
 from handlers.texts import LOCALES, pick_locale
 from storage.citizens import find_citizen, register_citizen
 
@@ -41,6 +42,7 @@ async def take_consent(turn: Turn, answer: Answer) -> Outcome:
     """Record consent with its time and notice version, then continue where the link pointed."""
     if answer.choice == "decline":
         turn.say("start.declined")
+        turn.dialog.offered = {}
         return Rest()
     if answer.choice != "agree":
         return Retry(turn.texts("common.pick_option"))
@@ -98,18 +100,31 @@ async def take_menu(turn: Turn, answer: Answer) -> Outcome:
     return Retry(turn.texts("common.pick_option"))
 
 
-async def switch_language(turn: Turn, requested: str) -> None:
-    """Use the requested language, or the other one when none is named."""
-    wanted = requested.strip().lower()
-    if wanted in LOCALES:
-        locale = wanted
-    else:
-        locale = next(code for code in LOCALES if code != turn.dialog.locale)
+_LANGUAGE_WORDS = {
+    "vi": "vi",
+    "viet": "vi",
+    "tieng viet": "vi",
+    "vietnamese": "vi",
+    "en": "en",
+    "english": "en",
+    "tieng anh": "en",
+    "anh": "en",
+}
+
+
+async def switch_language(turn: Turn, requested: str) -> bool:
+    """Use the requested language, or the other one when none is named; False if the word
+    names no language we speak."""
+    wanted = fold(requested)
+    if wanted and wanted not in _LANGUAGE_WORDS:
+        return False
+    locale = _LANGUAGE_WORDS.get(wanted) or next(c for c in LOCALES if c != turn.dialog.locale)
     turn.dialog.locale = pick_locale(locale)
     key = turn.incoming.key
     citizen = await find_citizen(key.channel, turn.incoming.user_id, session=turn.session)
     if citizen is not None:
         citizen.locale = turn.dialog.locale
+    return True
 
 
 STEPS = (

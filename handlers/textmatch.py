@@ -15,11 +15,19 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", bare).strip().casefold()
 
 
+_ABBREVIATIONS = {"ubnd": "uy ban nhan dan", "tp": "thanh pho", "tt": "thi tran"}
+
+
+def expand_abbreviations(folded: str) -> str:
+    """Spell out what citizens abbreviate: "ubnd xa ia toi" -> "uy ban nhan dan xa ia toi"."""
+    return " ".join(_ABBREVIATIONS.get(word, word) for word in folded.split())
+
+
 def contains_phrase(haystack: str, query: str) -> bool:
     """True if the query's words appear together in the haystack, each word starting where a
     word of the haystack starts, accents ignored: "dak ha" is in "Huyện Đắk Hà" but not in
     "Đắk Hring"."""
-    phrase = fold(query)
+    phrase = expand_abbreviations(fold(query))
     if not phrase:
         return False
     return re.search(rf"(?<!\w){re.escape(phrase)}", fold(haystack)) is not None

@@ -168,8 +168,11 @@ class _Counter:
     """Counts what an import added or changed, so the CLI can say so."""
 
     def __init__(self) -> None:
-        self.added: set[int] = set()
+        self.added = 0
+        self._new: set[int] = set()
+        """ids of new agencies, which stay referenced until the end (parents are set later)."""
         self.changed: set[int] = set()
+        """ids of existing rows, which the caller's dicts keep alive, so ids are not reused."""
         self.seen = 0
 
     def upsert(
@@ -179,7 +182,8 @@ class _Counter:
         if row is None:
             row = model(**values)
             session.add(row)
-            self.added.add(id(row))
+            self.added += 1
+            self._new.add(id(row))
             return row
         for name, value in values.items():
             if getattr(row, name) != value:
@@ -188,9 +192,9 @@ class _Counter:
         return row
 
     def touch(self, row: object) -> None:
-        if id(row) not in self.added:
+        if id(row) not in self._new:
             self.changed.add(id(row))
 
     def result(self) -> ImportResult:
-        added, updated = len(self.added), len(self.changed)
-        return ImportResult(added, updated, self.seen - added - updated)
+        updated = len(self.changed)
+        return ImportResult(self.added, updated, self.seen - self.added - updated)

@@ -36,7 +36,7 @@ def settings(tmp_path: Path) -> Settings:
 class Chat:
     """Say something in the terminal channel, get back everything the bot answered."""
 
-    def __init__(self, runtime: Runtime, output: list[str], chat_id: str) -> None:
+    def __init__(self, runtime: Runtime, output: list[tuple[str, str]], chat_id: str) -> None:
         self.runtime, self.output, self.chat_id = runtime, output, chat_id
         self.language: str | None = None
 
@@ -49,7 +49,11 @@ class Chat:
         start = len(self.output)
         await self.runtime.engine.handle(incoming)
         await self.runtime.dispatcher.deliver_due()
-        return "\n".join(self.output[start:])
+        return "\n".join(text for chat, text in self.output[start:] if chat == self.chat_id)
+
+    def received(self) -> list[str]:
+        """Everything this chat was sent so far (also what other chats' turns sent it)."""
+        return [text for chat, text in self.output if chat == self.chat_id]
 
     def incoming(self, **fields: object) -> Incoming:
         return Incoming(
@@ -71,15 +75,17 @@ class Chat:
 
 
 @pytest.fixture
-async def runtime(settings: Settings) -> AsyncIterator[tuple[Runtime, list[str]]]:
-    output: list[str] = []
-    rt = await open_runtime(settings, {CHANNEL: ConsoleChannel(write=output.append)})
+async def runtime(settings: Settings) -> AsyncIterator[tuple[Runtime, list[tuple[str, str]]]]:
+    output: list[tuple[str, str]] = []
+    rt = await open_runtime(
+        settings, {CHANNEL: ConsoleChannel(write=lambda chat, text: output.append((chat, text)))}
+    )
     yield rt, output
     await rt.close()
 
 
 @pytest.fixture
-def chat(runtime: tuple[Runtime, list[str]]) -> Chat:
+def chat(runtime: tuple[Runtime, list[tuple[str, str]]]) -> Chat:
     return Chat(runtime[0], runtime[1], "citizen-1")
 
 

@@ -29,8 +29,12 @@ async def test_the_same_update_twice_produces_one_rating(consented: Chat) -> Non
 
 
 async def test_a_restarted_bot_resumes_at_the_same_question(settings: Settings) -> None:
-    output: list[str] = []
-    first = await open_runtime(settings, {CHANNEL: ConsoleChannel(write=output.append)})
+    output: list[tuple[str, str]] = []
+
+    def write(chat: str, text: str) -> None:
+        output.append((chat, text))
+
+    first = await open_runtime(settings, {CHANNEL: ConsoleChannel(write=write)})
     chat = Chat(first, output, "citizen-1")
     await chat.say("/start")
     await chat.say("1")
@@ -38,7 +42,7 @@ async def test_a_restarted_bot_resumes_at_the_same_question(settings: Settings) 
     assert "Yếu tố 2/5" in await chat.say("4")
     await first.close()
 
-    second = await open_runtime(settings, {CHANNEL: ConsoleChannel(write=output.append)})
+    second = await open_runtime(settings, {CHANNEL: ConsoleChannel(write=write)})
     chat = Chat(second, output, "citizen-1")
     try:
         out = await chat.say("5")

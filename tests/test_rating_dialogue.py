@@ -59,6 +59,9 @@ async def test_first_contact_asks_consent_and_stores_nothing_before(chat: Chat) 
     assert "không lưu thông tin nào" in out
     assert await chat.rows(Citizen) == []
     out = await chat.say("xin chào")
+    assert "Thông báo về dữ liệu cá nhân" in out, "after a refusal the notice is shown again"
+    assert "Xin Ông/Bà chọn một trong các phương án" not in out
+    out = await chat.say("hmm")
     assert "Xin Ông/Bà chọn một trong các phương án" in out
     out = await chat.say("1")
     assert "Sự đồng ý của Ông/Bà đã được ghi nhận" in out and "Mời Ông/Bà chọn chức năng" in out
@@ -105,7 +108,7 @@ async def test_agency_by_typed_name_ignores_accents(consented: Chat) -> None:
     out = await consented.say("dak ha")
     assert "Ủy ban nhân dân huyện Đắk Hà" in out and "Bộ phận Một cửa huyện Đắk Hà" in out
     out = await consented.say("khong co co quan nay")
-    assert "Không tìm thấy cơ quan nào có tên chứa «khong co co quan nay»" in out
+    assert "Không tìm thấy cơ quan nào có tên chứa “khong co co quan nay”" in out
     out = await consented.say("xa")
     assert "không thể hiển thị hết" in out
 
@@ -284,3 +287,45 @@ async def test_english_from_the_platform_language_and_language_switch(chat: Chat
     assert citizen.locale == "en"
     out = await chat.say("/language vi")
     assert "Đánh giá dịch vụ" in out
+
+
+async def test_backing_out_of_a_change_keeps_the_old_answer(consented: Chat) -> None:
+    await open_rating(consented)
+    out = await answer_rest(consented)
+    out = await consented.say(number_of(out, "Không có góp ý"))
+    out = await consented.say(number_of(out, "Sửa một câu trả lời"))
+    out = await consented.say(number_of(out, "Tiếp cận dịch vụ"))
+    out = await consented.say("quay lại")
+    out = await consented.say("quay lại")
+    assert "Tiếp cận dịch vụ: 4 – Hài lòng" in out
+
+
+async def test_language_words_and_unknown_language(chat: Chat) -> None:
+    await chat.say("/start")
+    await chat.say("1")
+    out = await chat.say("/language english")
+    assert "Switched to English" in out
+    out = await chat.say("/language english")
+    assert "Switched to English" in out and "Please choose what you would like to do" in out
+    out = await chat.say("/language klingon")
+    assert "/language vi" in out and "Please choose what you would like to do" in out
+    out = await chat.say("/language tiếng việt")
+    assert "Đã chuyển sang tiếng Việt" in out
+
+
+async def test_common_abbreviations_are_understood(consented: Chat) -> None:
+    await consented.say("1")
+    out = await consented.say("UBND xa Ia Toi")
+    assert "Ủy ban nhân dân xã Ia Tơi" in out
+
+
+async def test_deep_link_names_the_service_too(consented: Chat) -> None:
+    out = await consented.say("/start r_615-MC_CHUNG-THUC")
+    assert "Dịch vụ được đánh giá: Chứng thực" in out
+
+
+async def test_the_terminal_resumes_at_the_current_question(consented: Chat) -> None:
+    await open_rating(consented)
+    await consented.say("4")
+    out = await consented.say("/resume")
+    assert "Yếu tố 2/5" in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
 from collections.abc import Callable
 
@@ -10,23 +11,28 @@ from bot.channels.base import numbered_text
 from handlers.messages import ConversationKey, Incoming, Reply, split_command
 
 CHANNEL = "console"
+LOCAL_CHAT = "local"
+
+
+def _print(_chat_id: str, text: str) -> None:
+    print(text)
 
 
 class ConsoleChannel:
-    """Writes replies to the terminal (or to any `write` callable, as the dialogue tests do)."""
+    """Writes replies to the terminal, or to any `write(chat_id, text)` (the dialogue tests)."""
 
     name = CHANNEL
     per_chat_limit: tuple[int, float] | None = None
 
-    def __init__(self, write: Callable[[str], None] = print) -> None:
+    def __init__(self, write: Callable[[str, str], None] = _print) -> None:
         self._write = write
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        self._write(numbered_text(reply) + "\n")
+        self._write(chat_id, numbered_text(reply) + "\n")
 
 
 def console_incoming(
-    line: str, *, chat_id: str = "local", language: str | None = None
+    line: str, *, chat_id: str = LOCAL_CHAT, language: str | None = None
 ) -> Incoming:
     """Turn a typed line into an Incoming; a line starting with "/" is a command."""
     text = line.strip()
@@ -42,9 +48,27 @@ def console_incoming(
     )
 
 
-async def read_lines(prompt: str = "> ") -> str | None:
-    """One line from the terminal without blocking the event loop; None at end of input."""
+async def read_line(prompt: str = "> ") -> str | None:
+    """One line from the terminal without blocking the event loop; None at end of input.
+
+    The loop watches stdin itself, so Ctrl+C stops the chat at once; where stdin cannot be
+    watched (a plain file), a worker thread reads it instead.
+    """
+    print(prompt, end="", flush=True)
+    loop = asyncio.get_running_loop()
+    arrived: asyncio.Future[str] = loop.create_future()
+
+    def on_readable() -> None:
+        if not arrived.done():
+            arrived.set_result(sys.stdin.readline())
+
     try:
-        return await asyncio.to_thread(input, prompt)
-    except EOFError:
-        return None
+        loop.add_reader(sys.stdin, on_readable)
+    except (OSError, ValueError, NotImplementedError):
+        line = await asyncio.to_thread(sys.stdin.readline)
+    else:
+        try:
+            line = await arrived
+        finally:
+            loop.remove_reader(sys.stdin)
+    return line.rstrip("\n") if line else None
