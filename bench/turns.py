@@ -23,27 +23,10 @@ from bot.config import Settings
 from bot.runtime import open_runtime
 from storage.models import Rating
 
-SCRIPT = [
-    "/start",
-    "1",
-    "1",
-    "tu phap",
-    "1",
-    "1",
-    "4",
-    "5",
-    "3",
-    "2",
-    "6",
-    "3",
-    "1",
-    "2",
-    "3",
-    "2",
-    "1",
-    "Cảm ơn.",
-    "1",
-]
+# consent, menu, agency by name, service, five factors (feedback skipped), late, apology yes,
+# no extra papers, two trips, online, no unofficial payment, a comment, submit.
+SCRIPT = ["/start", "1", "1", "tu phap", "1", "1", "4", "5", "3", "2", "6", "3", "1", "2", "3",
+          "2", "2", "Cảm ơn.", "1"]  # fmt: skip
 
 
 async def citizen(engine: object, chat_id: str, latencies: list[float]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,18 +15,24 @@ from bot.channels.console import LOCAL_CHAT, ConsoleChannel, console_incoming, r
 from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
-from bot.runtime import open_runtime
+from bot.runtime import open_runtime, prepare_database
+from bot.scheduler import run_scheduler
+from handlers.clock import system_clock
 from handlers.texts import LOCALES, Texts
+from storage.agencies import agency_by_code
 from storage.conversations import load_conversation
 from storage.db import make_engine, make_sessionmaker
 from storage.directory import DirectoryError, import_directory, read_directory
+from storage.officers import create_invite, official_by_code
 from storage.schema import SchemaOutdated, ensure_schema, upgrade
 
 app = typer.Typer(help="feedbackbot: citizens rate public services by chat.", no_args_is_help=True)
 directory_app = typer.Typer(help="The directory of agencies, officials and services.")
 db_app = typer.Typer(help="The database schema.")
 app.add_typer(directory_app, name="directory")
+officers_app = typer.Typer(help="Officers who handle reports in chat.")
 app.add_typer(db_app, name="db")
+app.add_typer(officers_app, name="officers")
 
 
 def _settings() -> Settings:
@@ -87,6 +94,61 @@ def db_upgrade() -> None:
     _run(_upgrade(_settings()))
 
 
+class Role(StrEnum):
+    officer = "officer"
+    leader = "leader"
+    admin = "admin"
+
+
+@officers_app.command("invite")
+def officers_invite(
+    agency: Annotated[str, typer.Argument(help="Agency code, e.g. 615-MC.")],
+    role: Annotated[Role, typer.Option(help="leader receives new cases; admin sees all.")] = (
+        Role.officer
+    ),
+    official: Annotated[
+        str | None,
+        typer.Option(
+            help="The invitee's own official code, so no report about them ever reaches them."
+        ),
+    ] = None,
+) -> None:
+    """Print a single-use invite code and deep link (valid INVITE_DAYS days)."""
+    _run(_invite(_settings(), agency, role.value, official))
+
+
+async def _invite(
+    settings: Settings, agency_code: str, role: str, official_code: str | None
+) -> None:
+    db, sessions = await prepare_database(settings)
+    try:
+        async with sessions() as session, session.begin():
+            agency = await agency_by_code(agency_code, session=session)
+            official = (
+                await official_by_code(official_code, session=session) if official_code else None
+            )
+            if agency is None or agency.id is None or (official_code and official is None):
+                print(f"unknown agency {agency_code} or official {official_code}")
+                raise typer.Exit(1)
+            invite = await create_invite(
+                agency.id,
+                role,
+                official_id=official.id if official else None,
+                now=system_clock(),
+                valid_days=settings.invite_days,
+                session=session,
+            )
+        username = settings.telegram_bot_username or "<bot username>"
+        print(
+            f"invite code: {invite.code} ({role}, {agency.name_vi}), "
+            f"valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC"
+        )
+        print(f"the officer sends: /join {invite.code}")
+        print(f"or opens: https://t.me/{username}?start=join_{invite.code}")
+    finally:
+        await db.dispose()
+
+
 async def chat_in_terminal(settings: Settings) -> None:
     """Chat as the local user; a conversation left unfinished resumes at its question."""
     runtime = await open_runtime(settings, {CONSOLE: ConsoleChannel()})
@@ -113,13 +175,23 @@ async def serve_telegram(settings: Settings) -> None:
         base_url=settings.telegram_api_base_url,
         overall_per_second=settings.overall_messages_per_second,
         per_chat_limit=(settings.per_chat_burst, settings.per_chat_period_seconds),
+        download_limit_bytes=settings.evidence_max_megabytes * 1024 * 1024,
     )
-    runtime = await open_runtime(settings, {TELEGRAM: channel})
+    await channel.start()
     try:
-        await channel.start()
+        runtime = await open_runtime(
+            settings, {TELEGRAM: channel}, bot_username=channel.bot.username
+        )
+    except BaseException:
+        await channel.stop()
+        raise
+    try:
         logging.getLogger(__name__).info("serving Telegram as @%s", channel.bot.username)
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(runtime.dispatcher.run())
+            tasks.create_task(
+                run_scheduler(runtime.engine, interval_seconds=settings.scheduler_interval_seconds)
+            )
             tasks.create_task(
                 channel.poll(runtime.engine, poll_seconds=settings.telegram_poll_timeout_seconds)
             )

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_poll_timeout_seconds: int = Field(default=30, ge=0, le=50)
+    telegram_bot_username: str | None = None
 
     pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
     retention_days: int = Field(default=730, ge=1)
@@ -87,7 +88,7 @@ class Settings(BaseSettings):
             reopen_days=self.reopen_days,
             invite_days=self.invite_days,
             intake_agency_code=self.intake_agency_code,
-            bot_username=bot_username,
+            bot_username=bot_username or self.telegram_bot_username,
         )
 
 

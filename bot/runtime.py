@@ -53,7 +53,11 @@ async def prepare_database(
 
 
 async def open_runtime(
-    settings: Settings, channels: Mapping[str, Channel], *, clock: Clock = system_clock
+    settings: Settings,
+    channels: Mapping[str, Channel],
+    *,
+    clock: Clock = system_clock,
+    bot_username: str | None = None,
 ) -> Runtime:
     db, sessions = await prepare_database(settings)
     dispatcher = OutboxDispatcher(
@@ -62,5 +66,6 @@ async def open_runtime(
         policy=DeliveryPolicy(max_attempts=settings.send_max_attempts),
         clock=clock,
     )
-    engine = TurnEngine(sessions, settings.rules(), clock=clock, on_outbox=dispatcher.wake)
+    rules = settings.rules(bot_username=bot_username)
+    engine = TurnEngine(sessions, rules, clock=clock, on_outbox=dispatcher.wake)
     return Runtime(db, sessions, engine, dispatcher)

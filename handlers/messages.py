@@ -70,6 +70,15 @@ class Choice:
 
 
 @dataclass(frozen=True, slots=True)
+class OutgoingFile:
+    """A file sent with a message: evidence to an officer, a chart or an export."""
+
+    name: str
+    mime_type: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """One outgoing message. `token` ties its choices to the question that offered them."""
 
@@ -77,6 +86,7 @@ class Reply:
     choices: tuple[Choice, ...] = ()
     token: str | None = None
     html: bool = False
+    file: OutgoingFile | None = None
 
 
 @dataclass(slots=True)

@@ -20,7 +20,7 @@ from handlers.clock import LOCAL_ZONE, local_date_text
 from handlers.dates import day_text, parse_day
 from handlers.escalation import LEADERS, notify_case, recipients
 from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
-from handlers.messages import Choice, ConversationKey, Reply
+from handlers.messages import Choice, ConversationKey, OutgoingFile, Reply
 from storage import agencies, cases, officers
 from storage.citizens import citizen_by_id
 from storage.models import Agency, AgencyChat, Assignment, Case, Officer, Report
@@ -249,6 +249,8 @@ async def ask_card(turn: Turn) -> Prompt:
     choices = [
         Choice(a.value, t(f"officer.action_{a.value}")) for a in CARD_ACTIONS if allowed(case, a)
     ]
+    if await cases.evidence_of(report.id or 0, session=turn.session):
+        choices.append(Choice("evidence", t("officer.action_evidence")))
     choices.append(Choice("list", t("officer.to_list")))
     return Prompt(await officer_card(turn, case, report), tuple(choices), back=False)
 
@@ -257,6 +259,8 @@ async def take_card(turn: Turn, answer: Answer) -> Outcome:
     """Carry out the chosen action, after checking this officer may."""
     if answer.choice == "list":
         return Go(LIST)
+    if answer.choice == "evidence":
+        return await _send_evidence(turn)
     if answer.choice not in {a.value for a in CARD_ACTIONS}:
         return Retry(turn.texts("common.pick_option"))
     action = Action(answer.choice)
@@ -280,6 +284,26 @@ async def take_card(turn: Turn, answer: Answer) -> Outcome:
     draft.outcome = draft.new_post = draft.effective = draft.decision_no = None
     save(turn, draft)
     return Go(next_step[action])
+
+
+async def _send_evidence(turn: Turn) -> Outcome:
+    """Send the report's photos and documents to the officer, as files."""
+    guarded = await _guarded(turn, "view_evidence", load(turn).case_id)
+    if guarded is None:
+        return Go(LIST)
+    _, case, report = guarded
+    files = await cases.evidence_of(report.id or 0, session=turn.session)
+    for number, item in enumerate(files, start=1):
+        if item.content is None:
+            continue
+        caption = turn.texts(
+            "officer.evidence_caption", case=case.id, number=number, count=len(files)
+        )
+        file = OutgoingFile(
+            item.file_name or f"evidence-{number}", item.mime_type or "", item.content
+        )
+        turn.replies.append(Reply(caption, file=file))
+    return Go(CARD)
 
 
 async def _transition(

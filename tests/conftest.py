@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -31,6 +32,24 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
+
+
+class Clock:
+    """A clock the tests move by hand (no sleeps): Monday 30 Nov 2026, 09:00 in Vietnam."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
 
 
 class Chat:
@@ -75,10 +94,14 @@ class Chat:
 
 
 @pytest.fixture
-async def runtime(settings: Settings) -> AsyncIterator[tuple[Runtime, list[tuple[str, str]]]]:
+async def runtime(
+    settings: Settings, clock: Clock
+) -> AsyncIterator[tuple[Runtime, list[tuple[str, str]]]]:
     output: list[tuple[str, str]] = []
     rt = await open_runtime(
-        settings, {CHANNEL: ConsoleChannel(write=lambda chat, text: output.append((chat, text)))}
+        settings,
+        {CHANNEL: ConsoleChannel(write=lambda chat, text: output.append((chat, text)))},
+        clock=clock,
     )
     yield rt, output
     await rt.close()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any, Protocol
 
-from handlers.messages import Choice, Reply
+from handlers.messages import Choice, OutgoingFile, Reply
 
 
 class DeliveryError(Exception):
@@ -42,27 +43,39 @@ class Channel(Protocol):
 
 
 def encode_reply(reply: Reply) -> dict[str, Any]:
-    """The outbox payload of a reply (JSON)."""
-    return {
+    """The outbox payload of a reply (JSON; a file travels as base64)."""
+    payload: dict[str, Any] = {
         "text": reply.text,
         "choices": [[c.id, c.label] for c in reply.choices],
         "token": reply.token,
         "html": reply.html,
     }
+    if reply.file is not None:
+        payload["file"] = {
+            "name": reply.file.name,
+            "mime_type": reply.file.mime_type,
+            "content": base64.b64encode(reply.file.content).decode("ascii"),
+        }
+    return payload
 
 
 def decode_reply(payload: dict[str, Any]) -> Reply:
+    file = payload.get("file")
     return Reply(
         text=payload["text"],
         choices=tuple(Choice(c[0], c[1]) for c in payload.get("choices", [])),
         token=payload.get("token"),
         html=bool(payload.get("html", False)),
+        file=OutgoingFile(file["name"], file["mime_type"], base64.b64decode(file["content"]))
+        if file
+        else None,
     )
 
 
 def numbered_text(reply: Reply) -> str:
     """Options as numbered lines, for channels without buttons (terminal, Zalo)."""
-    if not reply.choices:
-        return reply.text
-    lines = [f"  {number}. {choice.label}" for number, choice in enumerate(reply.choices, 1)]
-    return "\n".join([reply.text, *lines])
+    lines = [reply.text]
+    if reply.file is not None:
+        lines.append(f"[{reply.file.name} · {reply.file.mime_type} · {len(reply.file.content)} B]")
+    lines += [f"  {number}. {choice.label}" for number, choice in enumerate(reply.choices, 1)]
+    return "\n".join(lines)

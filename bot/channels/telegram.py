@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from dataclasses import replace
 from datetime import timedelta
 from html import escape
 
@@ -63,8 +64,10 @@ class TelegramChannel:
         base_url: str = "https://api.telegram.org/bot",
         overall_per_second: int = 30,
         per_chat_limit: tuple[int, float] | None = (3, 3.0),
+        download_limit_bytes: int = 10 * 1024 * 1024,
     ) -> None:
         self.per_chat_limit = per_chat_limit
+        self._download_limit = download_limit_bytes
         # Time periods as timedelta: PTB 22 deprecates the int form and warns on every 429.
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         self.bot = ExtBot(
@@ -93,13 +96,32 @@ class TelegramChannel:
                     for c in reply.choices
                 ]
             )
+        parse_mode = ParseMode.HTML if reply.html else None
         try:
-            await self.bot.send_message(
-                chat_id=int(chat_id),
-                text=reply.text,
-                parse_mode=ParseMode.HTML if reply.html else None,
-                reply_markup=markup,
-            )
+            if reply.file is None:
+                await self.bot.send_message(
+                    chat_id=int(chat_id),
+                    text=reply.text,
+                    parse_mode=parse_mode,
+                    reply_markup=markup,
+                )
+            elif reply.file.mime_type.startswith("image/"):
+                await self.bot.send_photo(
+                    chat_id=int(chat_id),
+                    photo=reply.file.content,
+                    caption=reply.text,
+                    parse_mode=parse_mode,
+                    reply_markup=markup,
+                )
+            else:
+                await self.bot.send_document(
+                    chat_id=int(chat_id),
+                    document=reply.file.content,
+                    filename=reply.file.name,
+                    caption=reply.text,
+                    parse_mode=parse_mode,
+                    reply_markup=markup,
+                )
         except RetryAfter as error:
             raise RetryLater(_seconds(error), str(error)) from error
         except Forbidden as error:
@@ -135,9 +157,26 @@ class TelegramChannel:
         incoming = to_incoming(update)
         if incoming is None:
             return
+        if incoming.attachments:
+            incoming = replace(incoming, attachments=await self._fetched(incoming.attachments))
         result = await engine.handle(incoming)
         if update.callback_query is not None and not result.duplicate:
             await self._acknowledge(update, result)
+
+    async def _fetched(self, attachments: tuple[Attachment, ...]) -> tuple[Attachment, ...]:
+        """Download photos and documents small enough to keep, before the turn's transaction,
+        so evidence is stored as bytes and not only as Telegram's file id."""
+        fetched = []
+        for item in attachments:
+            wanted = item.kind in (AttachmentKind.PHOTO, AttachmentKind.DOCUMENT)
+            if wanted and item.ref and (item.size or 0) <= self._download_limit:
+                try:
+                    file = await self.bot.get_file(item.ref)
+                    item = replace(item, content=bytes(await file.download_as_bytearray()))
+                except TelegramError as error:
+                    log.warning("could not download an attachment: %s", error)
+            fetched.append(item)
+        return tuple(fetched)
 
     async def _acknowledge(self, update: Update, result: TurnResult) -> None:
         """Answer the press; mark the chosen option in the question and remove its buttons."""
@@ -199,7 +238,11 @@ def to_incoming(update: Update) -> Incoming | None:
 def _attachments(message: Message) -> tuple[Attachment, ...]:
     if message.photo:
         largest = message.photo[-1]
-        return (Attachment(AttachmentKind.PHOTO, largest.file_id, size=largest.file_size),)
+        return (
+            Attachment(
+                AttachmentKind.PHOTO, largest.file_id, "photo.jpg", "image/jpeg", largest.file_size
+            ),
+        )
     if message.document:
         doc = message.document
         return (
