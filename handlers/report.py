@@ -235,15 +235,13 @@ async def take_threat(turn: Turn, answer: Answer) -> Outcome:
 async def ask_evidence(turn: Turn) -> Prompt:
     """Invite photos or documents, stating the limits."""
     rules = turn.rules
-    staged = await cases.staged_evidence(staging_owner(turn), session=turn.session)
-    label = "report.evidence_done" if staged else "report.evidence_none"
     return Prompt(
         turn.texts(
             "report.q_evidence",
             count=rules.evidence_max_files,
             megabytes=rules.evidence_max_bytes // (1024 * 1024),
         ),
-        (Choice("done", turn.texts(label)),),
+        (Choice("done", turn.texts("report.evidence_done")),),
         files=True,
     )
 

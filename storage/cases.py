@@ -39,7 +39,7 @@ async def reports_of(citizen_id: int, *, session: AsyncSession) -> list[tuple[Re
         .where(Report.citizen_id == citizen_id)
         .order_by(Report.id.desc())
     )
-    return [(report, case) for report, case in rows.tuples().all()]
+    return [(report, case) for report, case in rows.all()]
 
 
 async def open_cases(

@@ -82,8 +82,11 @@ class Chat:
             **fields,  # type: ignore[arg-type]
         )
 
-    async def send_photo(self) -> str:
-        return await self.send(self.incoming(attachments=(Attachment(AttachmentKind.PHOTO, "f"),)))
+    async def send_photo(self, content: bytes | None = None, mime: str = "image/jpeg") -> str:
+        photo = Attachment(
+            AttachmentKind.PHOTO, "f", "photo.jpg", mime, len(content or b""), content
+        )
+        return await self.send(self.incoming(attachments=(photo,)))
 
     async def press(self, token: str) -> str:
         return await self.send(self.incoming(choice_token=token))

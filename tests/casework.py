@@ -1,0 +1,87 @@
+"""Helpers for multi-party dialogue tests: officers who joined by invite, citizens who report."""
+
+from __future__ import annotations
+
+import re
+
+from bot.runtime import Runtime
+from storage import agencies
+from storage.officers import create_invite, official_by_code
+from tests.conftest import Chat
+from tests.dialogue import number_of
+
+RECEIPT = re.compile(r"Mã tra cứu: ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})")
+PHOTO = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+async def officer(
+    runtime: Runtime,
+    output: list[tuple[str, str]],
+    chat_id: str,
+    agency: str,
+    role: str = "leader",
+    official: str | None = None,
+) -> Chat:
+    """A person who joined `agency` with an invite created like `feedbackbot officers invite`."""
+    async with runtime.sessions() as session, session.begin():
+        found = await agencies.agency_by_code(agency, session=session)
+        person = await official_by_code(official, session=session) if official else None
+        assert found is not None
+        assert found.id is not None
+        invite = await create_invite(
+            found.id,
+            role,
+            official_id=person.id if person else None,
+            now=runtime.engine._clock(),
+            valid_days=7,
+            session=session,
+        )
+    chat = Chat(runtime, output, chat_id)
+    out = await chat.say(f"/join {invite.code}")
+    assert "Ông/Bà đã tham gia xử lý phản ánh" in out
+    return chat
+
+
+async def citizen(runtime: Runtime, output: list[tuple[str, str]], chat_id: str) -> Chat:
+    chat = Chat(runtime, output, chat_id)
+    await chat.say("/start")
+    await chat.say("1")
+    return chat
+
+
+async def file_report(
+    chat: Chat,
+    *,
+    official: str = "Phạm Văn Thắng",
+    category: str = "Sách nhiễu",
+    threatened: bool = False,
+    photo: bool = False,
+    named: tuple[str, str] | None = None,
+    what: str = "Cán bộ yêu cầu nộp thêm giấy xác nhận không có trong danh mục niêm yết.",
+) -> str:
+    """A whole report about an official of Đắk Hà's one-stop desk; returns the receipt code."""
+    out = await chat.say("/report")
+    out = await chat.say(number_of(out, category))
+    out = await chat.say("dak ha")
+    out = await chat.say(number_of(out, "Bộ phận Một cửa huyện Đắk Hà"))
+    out = await chat.say(number_of(out, official))
+    out = await chat.say(number_of(out, "Hôm nay"))
+    out = await chat.say(what)
+    out = await chat.say(number_of(out, "Có" if threatened else "Không"))
+    if photo:
+        out = await chat.send_photo(PHOTO)
+        assert "Đã nhận tệp thứ 1" in out
+    out = await chat.say("tiếp tục")
+    if named:
+        out = await chat.say(number_of(out, "Cung cấp họ tên"))
+        out = await chat.say(named[0])
+        out = await chat.say(named[1])
+    else:
+        out = await chat.say(number_of(out, "Ẩn danh"))
+    assert "không phải là đơn tố cáo" in out
+    out = await chat.say(number_of(out, "Tôi đã hiểu"))
+    assert "kiểm tra lại nội dung phản ánh" in out
+    out = await chat.say(number_of(out, "Gửi phản ánh"))
+    match = RECEIPT.search(out)
+    assert match, out
+    return match.group(1)
