@@ -84,10 +84,19 @@ async def recipients(
     return Recipients(agency_keys, intake_keys)
 
 
-async def notify_case(turn: Turn, case: Case, report: Report, key: str, **values: object) -> None:
-    """Tell everyone handling the case, each in their language, with a button to open it."""
+async def notify_case(
+    turn: Turn,
+    case: Case,
+    report: Report,
+    key: str,
+    *,
+    copy_intake: bool = False,
+    **values: object,
+) -> None:
+    """Tell the agency handling the case (and intake, for new and transferred cases), each in
+    their language, with a button to open it."""
     targets = await recipients(turn, case.agency_id, report.official_id)
-    for target in targets.all():
+    for target in targets.all() if copy_intake else targets.agency:
         t = await texts_for(turn, target)
         category = t(f"report.category_{report.category}")
         text = t(key, case=case.id, category=category, **values)
@@ -132,7 +141,7 @@ async def open_case(turn: Turn, report: Report, *, threatened: bool) -> Case:
     await cases.add(case, session=turn.session)
     await cases.add(opened_event(case, turn.now), session=turn.session)
     flag = "officer.new_case_flagged" if case.flagged else "officer.new_case"
-    await notify_case(turn, case, report, flag)
+    await notify_case(turn, case, report, flag, copy_intake=True)
     if official is not None:
         await check_public_opinion(turn, official)
     return case

@@ -398,7 +398,7 @@ async def on_transfer_picked(turn: Turn, agency: Agency) -> Outcome:
         turn, officer, case, Action.TRANSFER, detail={"from": case.agency_id, "to": agency.id}
     )
     case.agency_id = agency.id or case.agency_id
-    await notify_case(turn, case, report, "officer.transferred_in")
+    await notify_case(turn, case, report, "officer.transferred_in", copy_intake=True)
     await tell_reporter(turn, report, "status.news_transferred")
     turn.say("officer.transferred", agency=name_of(agency, turn.dialog.locale))
     return Go(LIST)

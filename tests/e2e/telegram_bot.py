@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from bot.channels.telegram import CHANNEL, TelegramChannel
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
-from tests.fakes import FakeTelegramServer
+from tests.fakes import FakeTelegramServer, SentMessage
 
 
 @dataclass
@@ -62,11 +62,15 @@ class Citizen:
         return len(self.tg.messages(self.chat_id))
 
     async def _expect(self, before: int, expected: str) -> str:
-        def arrived() -> bool:
-            return any(expected in m.text for m in self.tg.messages(self.chat_id)[before:])
+        def texts() -> list[str]:
+            return [m.text or m.caption or "" for m in self.tg.messages(self.chat_id)[before:]]
 
-        await self.tg.wait_until(arrived, timeout=10, message=f"waiting for {expected!r}")
-        return "\n".join(m.text for m in self.tg.messages(self.chat_id)[before:])
+        await self.tg.wait_until(
+            lambda: any(expected in text for text in texts()),
+            timeout=10,
+            message=f"waiting for {expected!r}",
+        )
+        return "\n".join(texts())
 
     async def type(self, text: str, expect: str) -> str:
         before = self._count()
@@ -74,8 +78,21 @@ class Citizen:
         return await self._expect(before, expect)
 
     async def tap(self, label_part: str, expect: str) -> str:
+        """Press the button whose label contains `label_part` on the latest question, waiting
+        for that question to arrive if the bot is still sending."""
+
+        def latest_question() -> SentMessage | None:
+            with_buttons = [m for m in self.tg.messages(self.chat_id) if m.buttons]
+            return with_buttons[-1] if with_buttons else None
+
+        def offered() -> bool:
+            question = latest_question()
+            return question is not None and any(label_part in t for t, _ in question.buttons)
+
+        await self.tg.wait_until(offered, timeout=10, message=f"a button {label_part!r}")
+        question = latest_question()
+        assert question is not None
         before = self._count()
-        message = self.tg.last_message(self.chat_id)
-        label = next(text for text, _ in message.buttons if label_part in text)
-        self.tg.click(self.chat_id, label, message_id=message.message_id)
+        label = next(text for text, _ in question.buttons if label_part in text)
+        self.tg.click(self.chat_id, label, message_id=question.message_id)
         return await self._expect(before, expect)

@@ -1,0 +1,172 @@
+"""Deadlines on Vietnamese working days, reminders and escalations sent once, the purge."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.runtime import Runtime
+from handlers.escalation import run_due
+from handlers.messages import Incoming
+from handlers.workdays import add_working_days, is_working_day, working_day_before
+from storage.models import Alert, Case, CaseEvent, Evidence, Report
+from tests.casework import citizen, file_report, officer
+from tests.conftest import Chat, Clock
+from tests.dialogue import number_of
+
+World = tuple[Runtime, list[tuple[str, str]]]
+
+
+def test_working_days_skip_weekends_and_tet() -> None:
+    assert not is_working_day(date(2026, 2, 17))  # Lunar New Year
+    assert not is_working_day(date(2026, 9, 2)) or date(2026, 9, 2).weekday() >= 5
+    friday_before_tet = datetime(2026, 2, 13, 3, 0, tzinfo=UTC)
+    due = add_working_days(friday_before_tet, 2)
+    assert due.date() == date(2026, 2, 24)
+    assert working_day_before(due).date() == date(2026, 2, 23)
+    assert working_day_before(datetime(2026, 11, 30, 10, 0, tzinfo=UTC)).date() == date(
+        2026, 11, 27
+    )
+
+
+async def scheduler_round(runtime: Runtime) -> int:
+    queued = await runtime.engine.run_job(run_due)
+    await runtime.dispatcher.deliver_due()
+    return queued
+
+
+async def test_an_unacknowledged_case_is_reminded_then_escalated_once(
+    runtime: World, clock: Clock, settings: Settings
+) -> None:
+    rt, output = runtime
+    desk = await officer(rt, output, "leader-mc", "615-MC", "leader")
+    district = await officer(rt, output, "leader-615", "615", "leader")
+    intake = await officer(rt, output, "intake", "62-SNV", "admin")
+    reporter = await citizen(rt, output, "citizen-1")
+    await file_report(reporter)  # Monday 30 Nov, 09:00: acknowledge by Wednesday 2 Dec, 17:00
+    assert await scheduler_round(rt) == 0
+
+    clock.advance(days=1, hours=8)  # Tuesday 17:00: one working day before the deadline
+    assert await scheduler_round(rt) == 1
+    assert sum("Nhắc việc: hồ sơ" in m for m in desk.received()) == 1
+    assert await scheduler_round(rt) == 0
+
+    clock.advance(days=1, minutes=1)  # Wednesday 17:01: past the deadline
+    assert await scheduler_round(rt) == 2
+    assert sum("Quá hạn: Bộ phận Một cửa huyện Đắk Hà" in m for m in district.received()) == 1
+    assert sum("Quá hạn" in m for m in intake.received()) == 1
+    assert not any("Quá hạn" in m for m in desk.received())
+
+    await rt.close()  # a restarted scheduler sends nothing again
+    output2: list[tuple[str, str]] = []
+    from bot.channels.console import CHANNEL, ConsoleChannel
+    from bot.runtime import open_runtime
+
+    again = await open_runtime(
+        settings, {CHANNEL: ConsoleChannel(write=lambda c, t: output2.append((c, t)))}, clock=clock
+    )
+    try:
+        assert await scheduler_round(again) == 0
+        clock.advance(days=3)
+        assert await scheduler_round(again) == 0
+        async with again.sessions() as session:
+            alerts = (await session.scalars(select(Alert))).all()
+        assert {a.kind for a in alerts} == {"ack_remind", "ack_escalate"}
+    finally:
+        await again.close()
+
+
+async def test_decided_cases_close_themselves_after_the_reopen_window(
+    runtime: World, clock: Clock
+) -> None:
+    rt, output = runtime
+    desk = await officer(rt, output, "leader-mc", "615-MC", "leader")
+    reporter = await citizen(rt, output, "citizen-1")
+    await file_report(reporter)
+    [case] = await reporter.rows(Case)
+    out = await desk.say(f"/case {case.id}")
+    out = await desk.say(number_of(out, "Tiếp nhận"))
+    out = await desk.say(number_of(out, "Ra kết quả xử lý"))
+    out = await desk.say(number_of(out, "Nhắc nhở"))
+    out = await desk.say("Đã nhắc nhở công chức.")
+    await desk.say(number_of(out, "Xác nhận"))
+    clock.advance(days=13)
+    await scheduler_round(rt)
+    assert (await reporter.rows(Case))[0].state == "decided"
+    clock.advance(days=2)
+    await scheduler_round(rt)
+    [case] = await reporter.rows(Case)
+    assert case.state == "closed"
+    assert [e.actor for e in await reporter.rows(CaseEvent)][-1] == "system"
+
+
+async def test_closed_cases_lose_free_text_and_files_after_retention(
+    runtime: World, clock: Clock
+) -> None:
+    rt, output = runtime
+    desk = await officer(rt, output, "leader-mc", "615-MC", "leader")
+    reporter = await citizen(rt, output, "citizen-1")
+    await file_report(reporter, photo=True, named=("Lê Văn Hùng", "0905123456"))
+    [case] = await reporter.rows(Case)
+    out = await desk.say(f"/case {case.id}")
+    out = await desk.say(number_of(out, "Tiếp nhận"))
+    out = await desk.say(number_of(out, "Kết thúc"))
+    await desk.say("Trùng với phản ánh đã xử lý.")
+    clock.advance(days=729)
+    await scheduler_round(rt)
+    assert (await reporter.rows(Report))[0].description is not None
+    clock.advance(days=2)
+    await scheduler_round(rt)
+    [report] = await reporter.rows(Report)
+    assert report.description is None and report.contact_name is None
+    assert await reporter.rows(Evidence) == []
+    assert all(e.text is None for e in await reporter.rows(CaseEvent))
+    assert len(await reporter.rows(Case)) == 1, "counts stay"
+
+
+async def test_transfer_keeps_the_history_and_reaches_the_new_agency(runtime: World) -> None:
+    rt, output = runtime
+    desk = await officer(rt, output, "leader-mc", "615-MC", "leader")
+    other = await officer(rt, output, "leader-tp", "62-STP", "leader")
+    reporter = await citizen(rt, output, "citizen-1")
+    await file_report(reporter)
+    [case] = await reporter.rows(Case)
+    out = await desk.say(f"/case {case.id}")
+    out = await desk.say(number_of(out, "Chuyển cơ quan khác"))
+    out = await desk.say("tu phap")
+    out = await desk.say(number_of(out, "Sở Tư pháp"))
+    assert "Đã chuyển hồ sơ đến Sở Tư pháp" in out
+    assert any(
+        f"Hồ sơ phản ánh #{case.id}" in m and "được chuyển đến" in m for m in other.received()
+    )
+    out = await desk.say(f"/case {case.id}")
+    assert "không có quyền" in out
+    out = await other.say(f"/case {case.id}")
+    assert "Đã chuyển cơ quan khác" in out
+    out = await other.say(number_of(out, "Tiếp nhận"))
+    assert [e.action for e in await reporter.rows(CaseEvent)] == [
+        "open",
+        "transfer",
+        "acknowledge",
+    ]
+    assert any("đã được chuyển đến cơ quan có thẩm quyền" in m for m in reporter.received())
+
+
+async def test_a_group_chat_registered_by_a_leader_receives_cases(runtime: World) -> None:
+    rt, output = runtime
+    leader = await officer(rt, output, "leader-mc", "615-MC", "leader")
+    group = Chat(rt, output, "group-mc")
+    refused = await group.say("/register")
+    assert "không có quyền" in refused
+    # In a group chat the chat is the group and the sender is the leader.
+    registered = await group.send(
+        Incoming(
+            key=group.incoming().key, update_id="reg-1", user_id=leader.chat_id, command="register"
+        )
+    )
+    assert "Nhóm này sẽ nhận các hồ sơ" in registered
+    reporter = await citizen(rt, output, "citizen-1")
+    await file_report(reporter)
+    assert any("Hồ sơ phản ánh mới" in m for m in group.received())
