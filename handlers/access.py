@@ -45,6 +45,20 @@ async def refuse(turn: Turn, officer: Officer | None, action: str, case_id: int 
     turn.say("officer.not_allowed")
 
 
+async def audit_refused_press(turn: Turn) -> None:
+    """An officer pressed an old or forged button: nothing happens, and it is written down."""
+    officer = await current_officer(turn)
+    if officer is not None:
+        await officers.audit(
+            actor(officer, turn),
+            "stale_or_forged_button",
+            allowed=False,
+            now=turn.now,
+            detail=(turn.incoming.choice_token or "")[:64],
+            session=turn.session,
+        )
+
+
 async def record(turn: Turn, officer: Officer, action: str, case_id: int | None) -> None:
     await officers.audit(
         actor(officer, turn),

@@ -1,5 +1,6 @@
 """Commending an official or a desk: it reaches the agency's leadership and counts in
-summaries, because the directive asks agencies to reward good performers."""
+summaries, because the directive asks agencies to reward good performers. The diagram is in
+`commend.mmd` beside this file."""
 
 from __future__ import annotations
 

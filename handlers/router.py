@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
-from handlers import commend, officer, privacy, rating, report, start, status
+from handlers import access, commend, officer, privacy, rating, report, start, status
 from handlers.actions import pressed_action
 from handlers.flow import Answer, Go, Outcome, Rest, Retry, Step, Turn
 from handlers.messages import Choice
@@ -71,6 +71,7 @@ async def respond(turn: Turn) -> None:
     answer = _read_answer(turn)
     if isinstance(answer, _Refused):
         turn.notice = turn.texts("common.stale_button")
+        await access.audit_refused_press(turn)
         return
     if isinstance(answer, _Back):
         await _go_back(turn)

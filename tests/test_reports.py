@@ -337,3 +337,42 @@ def test_receipts_are_unguessable_and_never_sequential() -> None:
     assert all(re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", c) for c in codes)
     assert not set("01IOLSZB258") & set("".join(codes))
     assert normalise_receipt(codes[0].lower().replace("-", " ")) == codes[0]
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "Tiếp nhận",
+        "Hỏi người phản ánh",
+        "Chuyển cơ quan khác",
+        "Ra kết quả xử lý",
+        "Xem bằng chứng",
+    ],
+)
+async def test_every_card_action_is_checked_again_on_the_server(
+    runtime: World, reporter: Chat, desk_leader: Chat, action: str
+) -> None:
+    """The leader opened the card, then the case moved to another agency: each button of the
+    old card is refused, audited, and changes nothing."""
+    await file_report(reporter, photo=True)
+    case = await only(reporter, Case)
+    card = await desk_leader.say(f"/case {case.id}")
+    if action != "Tiếp nhận":
+        card = await desk_leader.say(number_of(card, "Tiếp nhận"))
+    state = (await only(reporter, Case)).state
+    async with reporter.runtime.sessions() as session, session.begin():
+        moved = await session.get(Case, case.id)
+        assert moved is not None
+        moved.agency_id = 2
+    out = await desk_leader.say(number_of(card, action))
+    assert "không có quyền" in out
+    assert (await only(reporter, Case)).state == state
+    [refusal] = [a for a in await reporter.rows(AuditEntry) if not a.allowed]
+    assert refusal.case_id == case.id
+    assert not any("Bằng chứng" in m for m in desk_leader.received())
+
+
+async def test_forged_buttons_of_officers_are_audited(desk_leader: Chat) -> None:
+    assert await desk_leader.press("forged:acknowledge") == ""
+    [entry] = await desk_leader.rows(AuditEntry)
+    assert (entry.action, entry.allowed) == ("stale_or_forged_button", False)
