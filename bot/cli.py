@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -17,14 +18,14 @@ from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
 from bot.runtime import open_runtime, prepare_database
 from bot.scheduler import run_scheduler
-from handlers.clock import system_clock
-from handlers.texts import LOCALES, Texts
+from handlers.clock import local_date_text, system_clock
+from handlers.texts import LOCALES, Texts, pick_locale
 from storage.agencies import agency_by_code
 from storage.conversations import load_conversation
 from storage.db import make_engine, make_sessionmaker
 from storage.directory import DirectoryError, import_directory, read_directory
 from storage.officers import create_invite, official_by_code
-from storage.schema import SchemaOutdated, ensure_schema, upgrade
+from storage.schema import UPGRADE_COMMAND, SchemaOutdated, ensure_schema, upgrade
 
 app = typer.Typer(help="feedbackbot: citizens rate public services by chat.", no_args_is_help=True)
 directory_app = typer.Typer(help="The directory of agencies, officials and services.")
@@ -52,12 +53,28 @@ def _say_in_every_language(key: str) -> None:
         print(Texts(locale)(key))
 
 
+def _texts() -> Texts:
+    """The operator's language, from the locale of the shell (Vietnamese unless it is English)."""
+    return Texts(pick_locale(os.environ.get("LANG", "").replace("_", "-")))
+
+
 def _run(main: object) -> None:
     """Run a coroutine; turn the known start-up failures into a message and exit code 1."""
+    t = _texts()
     try:
         asyncio.run(main)  # type: ignore[arg-type]
-    except (SchemaOutdated, DirectoryError) as error:
-        print(error)
+    except SchemaOutdated as error:
+        print(
+            t(
+                "cli.schema_outdated",
+                current=error.current,
+                needed=error.needed,
+                command=UPGRADE_COMMAND,
+            )
+        )
+        raise typer.Exit(1) from error
+    except DirectoryError as error:
+        print(t("cli.directory_invalid", error=error))
         raise typer.Exit(1) from error
     except KeyboardInterrupt:
         pass
@@ -128,7 +145,11 @@ async def _invite(
                 await official_by_code(official_code, session=session) if official_code else None
             )
             if agency is None or agency.id is None or (official_code and official is None):
-                print(f"unknown agency {agency_code} or official {official_code}")
+                print(
+                    _texts()(
+                        "cli.unknown_agency", agency=agency_code, official=official_code or "-"
+                    )
+                )
                 raise typer.Exit(1)
             invite = await create_invite(
                 agency.id,
@@ -138,13 +159,17 @@ async def _invite(
                 valid_days=settings.invite_days,
                 session=session,
             )
-        username = settings.telegram_bot_username or "<bot username>"
+        username = settings.telegram_bot_username or "<bot>"
         print(
-            f"invite code: {invite.code} ({role}, {agency.name_vi}), "
-            f"valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC"
+            _texts()(
+                "cli.invite",
+                code=invite.code,
+                role=role,
+                agency=agency.name_vi,
+                until=local_date_text(invite.expires_at),
+                link=f"https://t.me/{username}?start=join_{invite.code}",
+            )
         )
-        print(f"the officer sends: /join {invite.code}")
-        print(f"or opens: https://t.me/{username}?start=join_{invite.code}")
     finally:
         await db.dispose()
 
@@ -207,7 +232,14 @@ async def _import(settings: Settings, file: Path) -> None:
         await ensure_schema(db)
         async with make_sessionmaker(db)() as session, session.begin():
             result = await import_directory(directory, session=session)
-        print(f"added {result.added}, updated {result.updated}, unchanged {result.unchanged}")
+        print(
+            _texts()(
+                "cli.imported",
+                added=result.added,
+                updated=result.updated,
+                unchanged=result.unchanged,
+            )
+        )
     finally:
         await db.dispose()
 
@@ -216,7 +248,7 @@ async def _upgrade(settings: Settings) -> None:
     db = make_engine(settings.database_url)
     try:
         await upgrade(db)
-        print("database schema is up to date")
+        print(_texts()("cli.schema_ok"))
     finally:
         await db.dispose()
 

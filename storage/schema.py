@@ -19,6 +19,13 @@ UPGRADE_COMMAND = "feedbackbot db upgrade"
 class SchemaOutdated(RuntimeError):
     """The database exists but lacks migrations; the message names the command that fixes it."""
 
+    def __init__(self, current: str | None, needed: str | None) -> None:
+        super().__init__(
+            f"The database schema is at revision {current or 'none'}, the bot needs {needed}. "
+            f"Back up the database, then run: {UPGRADE_COMMAND}"
+        )
+        self.current, self.needed = current or "-", needed or "-"
+
 
 def _config(connection: Connection) -> Config:
     config = Config()
@@ -57,8 +64,5 @@ async def ensure_schema(engine: AsyncEngine) -> bool:
         await upgrade(engine)
         return True
     if current != _head():
-        raise SchemaOutdated(
-            f"The database schema is at revision {current or 'none'}, the bot needs "
-            f"{_head()}. Back up the database, then run: {UPGRADE_COMMAND}"
-        )
+        raise SchemaOutdated(current, _head())
     return False
