@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import TypeVar
 
 import pytest
 from sqlmodel import SQLModel
 
 from bot.runtime import Runtime
+from handlers.clock import LOCAL_ZONE
 from handlers.receipts import ALPHABET
 from storage.models import (
     Assignment,
@@ -21,6 +23,7 @@ from storage.models import (
     Officer,
     Rating,
     Report,
+    Review,
 )
 from tests.casework import PHOTO, citizen, file_report, officer
 from tests.conftest import Chat
@@ -254,6 +257,9 @@ async def test_three_distinct_citizens_open_one_review_two_do_not(
     await file_report(third)
     reviews = [m for m in desk_leader.received() if "Dư luận không tốt" in m]
     assert len(reviews) == 1 and "3 người" in reviews[0] and "Phạm Văn Thắng" in reviews[0]
+    [review] = await desk_leader.rows(Review)
+    assert review.due_at.astimezone(LOCAL_ZONE).date() == date(2026, 12, 7), "5 working days"
+    assert "trước 07/12/2026 17:00" in reviews[0]
     fourth = await citizen(*runtime, "c-4")
     await file_report(fourth)
     assert len([m for m in desk_leader.received() if "Dư luận không tốt" in m]) == 1
