@@ -10,15 +10,23 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
 
+from bot import demo
 from bot.channels.console import CHANNEL as CONSOLE
 from bot.channels.console import LOCAL_CHAT, ConsoleChannel, console_incoming, read_line
 from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
+from bot.exports import ExportRequest, count_rows, open_tables, write_export
 from bot.runtime import open_runtime, prepare_database
 from bot.scheduler import run_scheduler
-from handlers.clock import local_date_text, system_clock
+from handlers.clock import LOCAL_ZONE, local_date_text, system_clock
+from handlers.indicators import FACTORS
+from handlers.periods import Period, parse_period
+from handlers.summary import Summary, build_summary, percent, summary_text
 from handlers.texts import LOCALES, Texts, pick_locale
 from storage.agencies import agency_by_code
 from storage.conversations import load_conversation
@@ -32,6 +40,8 @@ directory_app = typer.Typer(help="The directory of agencies, officials and servi
 db_app = typer.Typer(help="The database schema.")
 app.add_typer(directory_app, name="directory")
 officers_app = typer.Typer(help="Officers who handle reports in chat.")
+demo_app = typer.Typer(help="Synthetic data for trying the summaries.")
+app.add_typer(demo_app, name="demo")
 app.add_typer(db_app, name="db")
 app.add_typer(officers_app, name="officers")
 
@@ -111,6 +121,11 @@ def db_upgrade() -> None:
     _run(_upgrade(_settings()))
 
 
+class ExportFormat(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+
+
 class Role(StrEnum):
     officer = "officer"
     leader = "leader"
@@ -170,6 +185,114 @@ async def _invite(
                 link=f"https://t.me/{username}?start=join_{invite.code}",
             )
         )
+    finally:
+        await db.dispose()
+
+
+@app.command()
+def summary(
+    period: Annotated[
+        str,
+        typer.Option(
+            help="month, quarter, year, 2026-11, 2026-Q3, 2026, or 2026-01-01..2026-03-31"
+        ),
+    ] = "month",
+    agency: Annotated[
+        str | None, typer.Option(help="An agency code; all agencies if left out.")
+    ] = None,
+) -> None:
+    """Print the indicators of a period, as /summary does in chat."""
+    _run(_summary(_settings(), period, agency))
+
+
+async def _summary(settings: Settings, period_text: str, agency_code: str | None) -> None:
+    t = _texts()
+    period = parse_period(period_text, system_clock().astimezone(LOCAL_ZONE).date())
+    if period is None:
+        print(t("summary.usage"))
+        raise typer.Exit(1)
+    db, sessions = await prepare_database(settings)
+    try:
+        async with sessions() as session:
+            agency = await agency_by_code(agency_code, session=session) if agency_code else None
+            if agency_code and agency is None:
+                print(t("summary.unknown_agency", code=agency_code))
+                raise typer.Exit(1)
+            ids = [agency.id or 0] if agency else None
+            result = await build_summary(
+                session,
+                period,
+                ids,
+                now=system_clock(),
+                min_sample=settings.min_sample,
+                locale=t.locale,
+            )
+        scope = agency.name_vi if agency else t("summary.province")
+        print(summary_text(t, result, scope, settings.min_sample))
+        print_agency_table(t, result, settings.min_sample)
+    finally:
+        await db.dispose()
+
+
+@app.command()
+def export(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The file to write.")],
+    start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+    file_format: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.xlsx,
+    free_text: Annotated[bool, typer.Option(help="Include comments and report texts.")] = False,
+) -> None:
+    """Write ratings, reports, cases, reassignments and the summary (streaming)."""
+    period = parse_period(f"{start}..{end}", system_clock().date())
+    if period is None:
+        print(_texts()("summary.usage"))
+        raise typer.Exit(1)
+    _run(_export(_settings(), output, period, file_format.value, free_text))
+
+
+async def _export(
+    settings: Settings, output: Path, period: Period, file_format: str, free_text: bool
+) -> None:
+    db, sessions = await prepare_database(settings)
+    request = ExportRequest(period, None, free_text=free_text, locale=_texts().locale)
+    try:
+        async with sessions() as session:
+            total = await count_rows(session, request)
+        tables = open_tables(output, file_format)
+        with Progress(transient=True) as bar:
+            task = bar.add_task(output.name, total=total)
+            await write_export(sessions, tables, request, lambda n: bar.advance(task, n))
+        tables.close()
+        print(_texts()("cli.exported", path=output, rows=total))
+    finally:
+        await db.dispose()
+
+
+@demo_app.command("seed")
+def demo_seed(
+    ratings: Annotated[int, typer.Option(min=0)] = 5000,
+    reports: Annotated[int, typer.Option(min=0)] = 100,
+    seed_value: Annotated[int, typer.Option("--seed")] = 1,
+) -> None:
+    """Fill the database with realistic synthetic ratings and reports (repeatable)."""
+    _run(_demo_seed(_settings(), ratings, reports, seed_value))
+
+
+async def _demo_seed(settings: Settings, ratings: int, reports: int, seed_value: int) -> None:
+    db, sessions = await prepare_database(settings)
+    try:
+        with Progress(transient=True) as bar:
+            task = bar.add_task("demo", total=ratings)
+            await demo.seed(
+                sessions,
+                ratings=ratings,
+                reports=reports,
+                seed_value=seed_value,
+                key=settings.pseudonym_key.get_secret_value().encode(),
+                now=system_clock(),
+                progress=lambda n: bar.advance(task, n),
+            )
+        print(_texts()("cli.seeded", ratings=ratings, reports=reports))
     finally:
         await db.dispose()
 
@@ -251,6 +374,29 @@ async def _upgrade(settings: Settings) -> None:
         print(_texts()("cli.schema_ok"))
     finally:
         await db.dispose()
+
+
+def print_agency_table(t: Texts, result: Summary, min_sample: int) -> None:
+    """The ranking as a table (every agency, not only the first ten)."""
+    table = Table(title=t("summary.ranking", minimum=min_sample))
+    for header in (
+        "#",
+        t("export.col_agency"),
+        t("export.col_ratings"),
+        t("export.col_overall"),
+        *(t(f"rating.short_{f}") for f in FACTORS),
+    ):
+        table.add_column(header)
+    for row in result.agencies:
+        i = row.indicators
+        table.add_row(
+            str(row.rank or t("summary.small_sample")),
+            result.names.get(row.key, "?"),
+            str(i.ratings),
+            percent(i.overall),
+            *(percent(i.satisfaction[f]) for f in FACTORS),
+        )
+    Console().print(table)
 
 
 def main() -> None:

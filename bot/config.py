@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     reopen_days: int = Field(default=14, ge=1)
     invite_days: int = Field(default=7, ge=1)
     scheduler_interval_seconds: float = Field(default=60.0, gt=0)
+    min_sample: int = Field(default=30, ge=1)
 
     send_max_attempts: int = Field(default=8, ge=1)
     per_chat_burst: int = Field(default=3, ge=1)
@@ -89,6 +90,7 @@ class Settings(BaseSettings):
             invite_days=self.invite_days,
             intake_agency_code=self.intake_agency_code,
             bot_username=bot_username or self.telegram_bot_username,
+            min_sample=self.min_sample,
         )
 
 

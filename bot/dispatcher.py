@@ -13,15 +13,17 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Channel, RetryLater, Transient, Unreachable, decode_reply
 from handlers.clock import Clock, system_clock
+from handlers.messages import OutgoingFile, Reply
 from storage import outbox
 from storage.outbox import Delivery
 
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 _BATCH = 500
 _MAX_CHAT_LIMITERS = 10_000
 _IDLE_WAIT_SECONDS = 30.0
+FileMaker = Callable[[dict[str, Any]], Awaitable[OutgoingFile]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +51,10 @@ class OutboxDispatcher:
         *,
         policy: DeliveryPolicy | None = None,
         clock: Clock = system_clock,
+        makers: Mapping[str, FileMaker] | None = None,
     ) -> None:
         self._sessions = sessions
+        self._makers = dict(makers or {})
         self._channels = dict(channels)
         self._policy = policy or DeliveryPolicy()
         self._clock = clock
@@ -112,7 +117,7 @@ class OutboxDispatcher:
         await self._respect_pause(row.channel)
         await self._pace(channel, row.chat_id)
         try:
-            await channel.send(row.chat_id, decode_reply(row.payload))
+            await channel.send(row.chat_id, await self._with_file(decode_reply(row.payload)))
         except RetryLater as error:
             self._pause(row.channel, error.seconds)
             await self._retry(row, str(error), timedelta(seconds=error.seconds))
@@ -130,6 +135,14 @@ class OutboxDispatcher:
         async with self._sessions() as session, session.begin():
             await outbox.mark_sent(row.id, self._clock(), session=session)
         return True
+
+    async def _with_file(self, reply: Reply) -> Reply:
+        """Make the file a reply asked for (a chart, an export) now, after the turn."""
+        if reply.file_request is None:
+            return reply
+        maker = self._makers[reply.file_request.kind]
+        file = await maker(reply.file_request.params)
+        return replace(reply, file=file, file_request=None)
 
     async def _retry(self, row: Delivery, error: str, delay: timedelta) -> None:
         if row.attempts + 1 >= self._policy.max_attempts:

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.base import Channel
+from bot.charts import chart_maker
 from bot.config import Settings
 from bot.dispatcher import DeliveryPolicy, OutboxDispatcher
 from bot.engine import TurnEngine
+from bot.exports import export_maker
 from handlers.clock import Clock, system_clock
 from storage.db import make_engine, make_sessionmaker
 from storage.directory import directory_is_empty, import_directory, read_directory
@@ -65,6 +67,7 @@ async def open_runtime(
         channels,
         policy=DeliveryPolicy(max_attempts=settings.send_max_attempts),
         clock=clock,
+        makers={"chart": chart_maker(sessions), "export": export_maker(sessions)},
     )
     rules = settings.rules(bot_username=bot_username)
     engine = TurnEngine(sessions, rules, clock=clock, on_outbox=dispatcher.wake)

@@ -41,6 +41,7 @@ class Rules:
     invite_days: int = 7
     intake_agency_code: str = "62-SNV"
     bot_username: str | None = None
+    min_sample: int = 30
 
 
 @dataclass(slots=True)

@@ -79,6 +79,14 @@ class OutgoingFile:
 
 
 @dataclass(frozen=True, slots=True)
+class FileRequest:
+    """A file the runtime makes after the turn (a chart, an export): `kind` names the maker."""
+
+    kind: str
+    params: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """One outgoing message. `token` ties its choices to the question that offered them."""
 
@@ -87,6 +95,7 @@ class Reply:
     token: str | None = None
     html: bool = False
     file: OutgoingFile | None = None
+    file_request: FileRequest | None = None
 
 
 @dataclass(slots=True)

@@ -9,7 +9,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
-from handlers import access, commend, officer, privacy, rating, report, start, status
+from handlers import (
+    access,
+    commend,
+    officer,
+    privacy,
+    rating,
+    report,
+    start,
+    status,
+    summary,
+)
 from handlers.actions import pressed_action
 from handlers.flow import Answer, Go, Outcome, Rest, Retry, Step, Turn
 from handlers.messages import Choice
@@ -294,6 +304,14 @@ async def _command_invite(turn: Turn) -> None:
     await officer.invite_in_chat(turn, turn.incoming.command_args)
 
 
+async def _command_summary(turn: Turn) -> None:
+    await summary.show_summary(turn)
+
+
+async def _command_export(turn: Turn) -> None:
+    await summary.send_export(turn)
+
+
 COMMANDS: dict[str, Callable[[Turn], Awaitable[None]]] = {
     "start": _command_start,
     "cancel": _command_cancel,
@@ -311,6 +329,8 @@ COMMANDS: dict[str, Callable[[Turn], Awaitable[None]]] = {
     "register": _command_register,
     "invite": _command_invite,
     "resume": _ask_again,
+    "summary": _command_summary,
+    "export": _command_export,
 }
 
 

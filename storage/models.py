@@ -56,6 +56,10 @@ class Citizen(SQLModel, table=True):
     consent_version: str = Field(max_length=20)
     consented_at: datetime
     created_at: datetime
+    news: bool = False
+    """Opted in to announcements (/news); /stop opts out."""
+    unreachable: bool = False
+    """The platform said the person blocked the bot; nothing more is sent."""
 
 
 class Conversation(SQLModel, table=True):
@@ -91,6 +95,8 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime
     sent_at: datetime | None = None
+    batch: str | None = Field(default=None, max_length=40, index=True)
+    """Groups the messages of one announcement, so its delivery can be counted."""
 
 
 class Rating(SQLModel, table=True):
@@ -285,3 +291,47 @@ class Commendation(SQLModel, table=True):
     text: str | None = None
     channel: str = Field(max_length=20)
     created_at: datetime = Field(index=True)
+
+
+class RatingDaily(SQLModel, table=True):
+    """Per day (Vietnam time), agency and service: the sums the indicators are made of, kept up
+    to date as ratings arrive, so a year of a whole province sums a few thousand rows."""
+
+    day: date = Field(primary_key=True)
+    agency_id: int = Field(primary_key=True, foreign_key="agency.id")
+    service_id: int = Field(primary_key=True, foreign_key="service.id")
+    ratings: int = 0
+    access_n: int = 0
+    access_high: int = 0
+    access_sum: int = 0
+    procedure_n: int = 0
+    procedure_high: int = 0
+    procedure_sum: int = 0
+    conduct_n: int = 0
+    conduct_high: int = 0
+    conduct_sum: int = 0
+    result_n: int = 0
+    result_high: int = 0
+    result_sum: int = 0
+    feedback_n: int = 0
+    feedback_high: int = 0
+    feedback_sum: int = 0
+    timely_n: int = 0
+    on_time_or_early: int = 0
+    early: int = 0
+    late: int = 0
+    late_with_apology: int = 0
+    extra_papers: int = 0
+    three_trips: int = 0
+    remote: int = 0
+    unofficial_payment: int = 0
+
+
+class Announcement(SQLModel, table=True):
+    """News sent by an administrator to citizens who opted in."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    text: str
+    created_by: int | None = Field(default=None, foreign_key="officer.id")
+    recipients: int
+    created_at: datetime

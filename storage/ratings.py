@@ -6,11 +6,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Rating
+from storage.rollups import count_rating
 
 
 async def add_rating(rating: Rating, *, session: AsyncSession) -> Rating:
+    """Store a rating and add it to its day's roll-up, in the caller's transaction."""
     session.add(rating)
     await session.flush()
+    await count_rating(rating, session=session)
     return rating
 
 

@@ -55,7 +55,7 @@ def test_the_bot_refuses_an_old_schema_until_db_upgrade_is_run(
     runner = CliRunner()
     refused = runner.invoke(app, ["chat"], input="")
     assert refused.exit_code == 1
-    assert "needs 0002" in refused.output and "feedbackbot db upgrade" in refused.output
+    assert "0001" in refused.output and "feedbackbot db upgrade" in refused.output
     upgraded = runner.invoke(app, ["db", "upgrade"])
     assert upgraded.exit_code == 0 and "up to date" in upgraded.output
     chatted = runner.invoke(app, ["chat"], input="")

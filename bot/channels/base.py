@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any, Protocol
 
-from handlers.messages import Choice, OutgoingFile, Reply
+from handlers.messages import Choice, FileRequest, OutgoingFile, Reply
 
 
 class DeliveryError(Exception):
@@ -50,6 +50,11 @@ def encode_reply(reply: Reply) -> dict[str, Any]:
         "token": reply.token,
         "html": reply.html,
     }
+    if reply.file_request is not None:
+        payload["file_request"] = {
+            "kind": reply.file_request.kind,
+            "params": reply.file_request.params,
+        }
     if reply.file is not None:
         payload["file"] = {
             "name": reply.file.name,
@@ -61,6 +66,7 @@ def encode_reply(reply: Reply) -> dict[str, Any]:
 
 def decode_reply(payload: dict[str, Any]) -> Reply:
     file = payload.get("file")
+    request = payload.get("file_request")
     return Reply(
         text=payload["text"],
         choices=tuple(Choice(c[0], c[1]) for c in payload.get("choices", [])),
@@ -69,6 +75,7 @@ def decode_reply(payload: dict[str, Any]) -> Reply:
         file=OutgoingFile(file["name"], file["mime_type"], base64.b64decode(file["content"]))
         if file
         else None,
+        file_request=FileRequest(request["kind"], request["params"]) if request else None,
     )
 
 

@@ -1,0 +1,207 @@
+"""Synthetic data over the sample directory, for trying the summaries and for the benchmarks.
+
+Seeded, so the same arguments give the same database. Agencies get a "quality" of their own, so
+rankings, strengths and weaknesses show real differences. Rows go in with bulk inserts, then the
+daily roll-ups are rebuilt in one SQL statement.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.casework import State
+from handlers.escalation import FLAGGED_CATEGORIES
+from handlers.privacy import pseudonym
+from handlers.receipts import new_receipt
+from handlers.report import CATEGORIES
+from handlers.workdays import add_working_days
+from storage import rollups
+from storage.models import Agency, Case, CaseEvent, Citizen, Official, Rating, Report, Service
+
+_CHUNK = 10_000
+_COMMENTS = [
+    "Cán bộ hướng dẫn tận tình.",
+    "Phải chờ lâu, nơi ngồi chờ chật.",
+    "Nên niêm yết thủ tục rõ ràng hơn.",
+    "=Cần cải thiện thái độ phục vụ",
+    "Trả kết quả đúng hẹn, rất hài lòng.",
+]
+_FACTOR_OFFSETS = {
+    "access": 0.1,
+    "procedure": -0.1,
+    "conduct": 0.0,
+    "result": 0.15,
+    "feedback": -0.3,
+}
+
+
+def _score(rng: random.Random, quality: float, offset: float) -> int:
+    return max(1, min(5, round(rng.gauss(quality + offset, 0.9))))
+
+
+def _rating_row(
+    rng: random.Random,
+    citizen_id: int,
+    agency: Agency,
+    service_id: int,
+    quality: float,
+    at: datetime,
+) -> dict[str, Any]:
+    timeliness = rng.choices(
+        ["early", "on_time", "late", "not_yet"],
+        weights=[15, 50 + 10 * quality, 25 - 4 * quality, 5],
+    )[0]
+    return {
+        "citizen_id": citizen_id,
+        "agency_id": agency.id,
+        "service_id": service_id,
+        "channel": "demo",
+        **{
+            f"score_{f}": _score(rng, quality, o)
+            for f, o in _FACTOR_OFFSETS.items()
+            if f != "feedback"
+        },
+        "score_feedback": None if rng.random() < 0.3 else _score(rng, quality, -0.3),
+        "timeliness": timeliness,
+        "apology": (rng.choice(["yes", "no", "unsure"]) if timeliness == "late" else None),
+        "extra_papers": rng.choices(["yes", "no", "unsure"], weights=[6 - quality, 90, 4])[0],
+        "trips": rng.choices([0, 1, 2, 3], weights=[10, 55, 25, 10])[0],
+        "submission": rng.choices(["in_person", "online", "postal"], weights=[70, 22, 8])[0],
+        "unofficial_payment": rng.choices(
+            ["yes", "no", "no_answer"], weights=[max(0.5, 4 - quality), 93, 4]
+        )[0],
+        "comment": rng.choice(_COMMENTS) if rng.random() < 0.1 else None,
+        "created_at": at,
+    }
+
+
+async def seed(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    ratings: int,
+    reports: int,
+    seed_value: int,
+    key: bytes,
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Add `ratings` ratings and `reports` reports spread over the year before `now`."""
+    rng = random.Random(seed_value)
+    async with sessions() as session, session.begin():
+        agency_rows = await session.scalars(select(Agency).where(Agency.kind != "province"))
+        services = (await session.scalars(select(Service))).all()
+        offered = {
+            a.id: [s.id for s in services if a.kind in s.offered_by or a.code in s.offered_by]
+            for a in agency_rows.all()
+        }
+        places = {a.id: a for a in (await session.scalars(select(Agency))).all()}
+        rateable = [places[a] for a, ids in offered.items() if ids]
+        quality = {a.id: rng.uniform(2.6, 4.5) for a in rateable}
+        citizen_ids = await _citizens(
+            session, max(10, min(50_000, ratings // 5 + reports)), seed_value, key, now
+        )
+        start = now - timedelta(days=365)
+        batch: list[dict[str, Any]] = []
+        for _ in range(ratings):
+            agency = rng.choice(rateable)
+            at = start + timedelta(seconds=rng.uniform(0, 365 * 86400))
+            batch.append(
+                _rating_row(
+                    rng,
+                    rng.choice(citizen_ids),
+                    agency,
+                    rng.choice(offered[agency.id]),
+                    quality[agency.id],
+                    at,
+                )
+            )
+            if len(batch) == _CHUNK:
+                await session.execute(insert(Rating), batch)
+                if progress:
+                    progress(len(batch))
+                batch = []
+        if batch:
+            await session.execute(insert(Rating), batch)
+            if progress:
+                progress(len(batch))
+        await _reports(session, rng, reports, citizen_ids, start, now)
+        await rollups.rebuild(session=session)
+
+
+async def _citizens(
+    session: AsyncSession, count: int, seed_value: int, key: bytes, now: datetime
+) -> list[int]:
+    rows = [
+        {
+            "channel": "demo",
+            "external_id": f"demo-{seed_value}-{n}",
+            "pseudonym": pseudonym(key, "demo", f"{seed_value}-{n}"),
+            "locale": "vi",
+            "consent_version": "demo",
+            "consented_at": now,
+            "created_at": now,
+        }
+        for n in range(count)
+    ]
+    for first in range(0, len(rows), _CHUNK):
+        await session.execute(insert(Citizen), rows[first : first + _CHUNK])
+    found = await session.scalars(select(Citizen.id).where(Citizen.channel == "demo"))
+    return list(found.all())
+
+
+async def _reports(
+    session: AsyncSession,
+    rng: random.Random,
+    count: int,
+    citizen_ids: list[int],
+    start: datetime,
+    now: datetime,
+) -> None:
+    officials = (await session.scalars(select(Official).where(Official.heads.is_(False)))).all()
+    for _ in range(count):
+        official = rng.choice(officials)
+        at = start + timedelta(seconds=rng.uniform(0, 365 * 86400))
+        category = rng.choice(CATEGORIES)
+        report = Report(
+            receipt=new_receipt(),
+            citizen_id=rng.choice(citizen_ids),
+            category=category,
+            agency_id=official.agency_id,
+            official_id=official.id,
+            occurred_on=at.date(),
+            description="Dữ liệu mẫu.",
+            anonymous=rng.random() < 0.8,
+            channel="demo",
+            created_at=at,
+        )
+        session.add(report)
+        await session.flush()
+        state = rng.choice([State.NEW, State.ACKNOWLEDGED, State.DECIDED, State.CLOSED])
+        done = at + timedelta(days=rng.uniform(0.2, 12))
+        case = Case(
+            report_id=report.id or 0,
+            agency_id=official.agency_id,
+            state=state,
+            flagged=category in FLAGGED_CATEGORIES,
+            flag_reason=category if category in FLAGGED_CATEGORIES else None,
+            ack_due=add_working_days(at, 2),
+            decide_due=add_working_days(at, 10),
+            acknowledged_at=None if state == State.NEW else at + timedelta(days=1),
+            decided_at=done if state in (State.DECIDED, State.CLOSED) else None,
+            closed_at=done if state == State.CLOSED else None,
+            created_at=at,
+            updated_at=min(done, now),
+        )
+        session.add(case)
+        await session.flush()
+        session.add(
+            CaseEvent(
+                case_id=case.id or 0, at=at, actor="citizen", action="open", to_state=State.NEW
+            )
+        )

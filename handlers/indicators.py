@@ -1,0 +1,82 @@
+"""The indicators, from the sums of the daily roll-ups.
+
+A factor's satisfaction index is the share of 4 and 5 marks among those who answered it (SIPAS
+style); the overall index is the mean of the factor indices, weighted equally. These are
+reference figures, not the official SIPAS index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+FACTORS = ("access", "procedure", "conduct", "result", "feedback")
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclass(frozen=True, slots=True)
+class Indicators:
+    ratings: int
+    satisfaction: dict[str, float | None]
+    mean: dict[str, float | None]
+    overall: float | None
+    overall_mean: float | None
+    on_time: float | None
+    early: float | None
+    apology_when_late: float | None
+    extra_papers: float | None
+    three_trips: float | None
+    remote: float | None
+    unofficial_payment: float | None
+
+    @classmethod
+    def from_sums(cls, sums: Mapping[str, int]) -> Indicators:
+        n = sums.get("ratings", 0)
+        satisfaction = {
+            f: _share(sums.get(f"{f}_high", 0), sums.get(f"{f}_n", 0)) for f in FACTORS
+        }
+        mean = {f: _share(sums.get(f"{f}_sum", 0), sums.get(f"{f}_n", 0)) for f in FACTORS}
+        known = [v for v in satisfaction.values() if v is not None]
+        means = [v for v in mean.values() if v is not None]
+        return cls(
+            ratings=n,
+            satisfaction=satisfaction,
+            mean=mean,
+            overall=sum(known) / len(known) if known else None,
+            overall_mean=sum(means) / len(means) if means else None,
+            on_time=_share(sums.get("on_time_or_early", 0), sums.get("timely_n", 0)),
+            early=_share(sums.get("early", 0), sums.get("timely_n", 0)),
+            apology_when_late=_share(sums.get("late_with_apology", 0), sums.get("late", 0)),
+            extra_papers=_share(sums.get("extra_papers", 0), n),
+            three_trips=_share(sums.get("three_trips", 0), n),
+            remote=_share(sums.get("remote", 0), n),
+            unofficial_payment=_share(sums.get("unofficial_payment", 0), n),
+        )
+
+    def strongest_and_weakest(self) -> tuple[str | None, str | None]:
+        known = {f: v for f, v in self.satisfaction.items() if v is not None}
+        if not known:
+            return None, None
+        return max(known, key=lambda f: known[f]), min(known, key=lambda f: known[f])
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    key: int
+    indicators: Indicators
+    rank: int | None
+    """None when the group has fewer ratings than the minimum sample: shown, marked, not ranked."""
+
+
+def rank(groups: Mapping[int, Indicators], min_sample: int) -> list[Ranked]:
+    """Rank by the overall index, best first; small samples follow, unranked."""
+    eligible = sorted(
+        (k for k, v in groups.items() if v.ratings >= min_sample and v.overall is not None),
+        key=lambda k: (-(groups[k].overall or 0.0), k),
+    )
+    small = sorted(k for k in groups if k not in eligible)
+    ranked = [Ranked(k, groups[k], position) for position, k in enumerate(eligible, start=1)]
+    return ranked + [Ranked(k, groups[k], None) for k in small]

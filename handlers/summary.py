@@ -1,0 +1,269 @@
+"""Summaries for Home Affairs and for each agency: /summary [period] [agency] and /export.
+
+The figures are computed in SQL (`storage/summaries.py`) and turned into indicators here; the
+chart and the export files are made after the turn, by the runtime, from a `FileRequest`, so no
+turn holds the database while a chart renders. Admins see every agency; an officer, their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import access
+from handlers.agency_picker import name_of
+from handlers.clock import LOCAL_ZONE
+from handlers.flow import Turn
+from handlers.indicators import FACTORS, Indicators, Ranked, rank
+from handlers.messages import FileRequest, Reply
+from handlers.periods import Period, parse_period
+from handlers.texts import Texts
+from storage import agencies, summaries
+from storage.models import Agency
+from storage.summaries import CaseFigures
+
+
+@dataclass(slots=True)
+class Summary:
+    period: Period
+    overall: Indicators
+    previous: Indicators
+    agencies: list[Ranked]
+    names: dict[int, str]
+    reports: dict[str, int] = field(default_factory=dict)
+    commendations: int = 0
+    cases: CaseFigures = field(default_factory=CaseFigures)
+
+
+async def build_summary(
+    session: AsyncSession,
+    period: Period,
+    agency_ids: Sequence[int] | None,
+    *,
+    now: datetime,
+    min_sample: int,
+    locale: str,
+) -> Summary:
+    """Every indicator for the period and scope, from SQL aggregates."""
+    overall = await summaries.rating_sums(
+        period.start, period.end, by=None, agency_ids=agency_ids, session=session
+    )
+    before = period.previous()
+    previous = await summaries.rating_sums(
+        before.start, before.end, by=None, agency_ids=agency_ids, session=session
+    )
+    per_agency = await summaries.rating_sums(
+        period.start, period.end, by="agency", agency_ids=agency_ids, session=session
+    )
+    ranked = rank(
+        {k: Indicators.from_sums(v) for k, v in per_agency.items() if k is not None},
+        min_sample,
+    )
+    found = await agencies.agencies_by_ids([r.key for r in ranked], session=session)
+    start, end = period.bounds()
+    reports = await summaries.report_counts(start, end, agency_ids=agency_ids, session=session)
+    by_category: dict[str, int] = {}
+    for (_, category), count in reports.items():
+        by_category[category] = by_category.get(category, 0) + count
+    praised = await summaries.commendation_counts(
+        start, end, agency_ids=agency_ids, session=session
+    )
+    cases = await summaries.case_figures(start, end, now, agency_ids=agency_ids, session=session)
+    return Summary(
+        period=period,
+        overall=Indicators.from_sums(overall.get(None, {})),
+        previous=Indicators.from_sums(previous.get(None, {})),
+        agencies=ranked,
+        names={a.id or 0: name_of(a, locale) for a in found},
+        reports=by_category,
+        commendations=sum(praised.values()),
+        cases=_total(cases.values()),
+    )
+
+
+def _total(figures: Iterable[CaseFigures]) -> CaseFigures:
+    """The figures of several agencies together (the slowest agency's median stands for all)."""
+    rows = list(figures)
+    if not rows:
+        return CaseFigures()
+    medians_ack = [r.median_days_to_acknowledge for r in rows if r.median_days_to_acknowledge]
+    medians_decide = [r.median_days_to_decide for r in rows if r.median_days_to_decide]
+    return CaseFigures(
+        cases=sum(r.cases for r in rows),
+        open=sum(r.open for r in rows),
+        overdue=sum(r.overdue for r in rows),
+        median_days_to_acknowledge=max(medians_ack) if medians_ack else None,
+        median_days_to_decide=max(medians_decide) if medians_decide else None,
+        reassignments=sum(r.reassignments for r in rows),
+    )
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+def _change(now: float | None, before: float | None, t: Texts) -> str:
+    if now is None or before is None:
+        return t("summary.no_change_figure")
+    return t("summary.change", points=f"{(now - before) * 100:+.1f}")
+
+
+def summary_text(t: Texts, summary: Summary, scope: str, min_sample: int) -> str:
+    """The short text that goes with the chart."""
+    o = summary.overall
+    lines = [
+        t("summary.title", scope=scope, period=summary.period.label()),
+        t("summary.ratings", count=o.ratings),
+        t(
+            "summary.overall",
+            index=percent(o.overall),
+            change=_change(o.overall, summary.previous.overall, t),
+        ),
+        *(f"  • {t(f'rating.short_{f}')}: {percent(o.satisfaction[f])}" for f in FACTORS),
+        t(
+            "summary.facts",
+            on_time=percent(o.on_time),
+            apology=percent(o.apology_when_late),
+            papers=percent(o.extra_papers),
+            trips=percent(o.three_trips),
+            remote=percent(o.remote),
+            payment=percent(o.unofficial_payment),
+        ),
+    ]
+    if summary.agencies:
+        lines.append(t("summary.ranking", minimum=min_sample))
+        for row in summary.agencies[:10]:
+            strong, weak = row.indicators.strongest_and_weakest()
+            place = f"{row.rank}." if row.rank else t("summary.small_sample")
+            lines.append(
+                t(
+                    "summary.agency_line",
+                    place=place,
+                    name=summary.names.get(row.key, "?"),
+                    index=percent(row.indicators.overall),
+                    count=row.indicators.ratings,
+                    strong=t(f"rating.short_{strong}") if strong else "–",
+                    weak=t(f"rating.short_{weak}") if weak else "–",
+                )
+            )
+    reports = (
+        ", ".join(f"{t(f'report.category_{c}')}: {n}" for c, n in sorted(summary.reports.items()))
+        or "0"
+    )
+    lines.append(t("summary.reports", reports=reports, commendations=summary.commendations))
+    c = summary.cases
+    lines.append(
+        t(
+            "summary.cases",
+            open=c.open,
+            overdue=c.overdue,
+            reassignments=c.reassignments,
+            ack=_days(c.median_days_to_acknowledge),
+            decide=_days(c.median_days_to_decide),
+        )
+    )
+    return "\n".join(lines)
+
+
+def _days(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+async def _scope(turn: Turn, code: str) -> tuple[list[int] | None, Agency | None] | None:
+    """Which agencies the asker may see: admins any (all by default), officers their own."""
+    officer = await access.current_officer(turn)
+    if officer is None:
+        await access.refuse(turn, None, "summary", None)
+        return None
+    wanted = await agencies.agency_by_code(code, session=turn.session) if code else None
+    if code and wanted is None:
+        turn.say("summary.unknown_agency", code=code)
+        return None
+    if officer.role == access.ADMIN:
+        return ([wanted.id or 0], wanted) if wanted else (None, None)
+    if wanted is not None and wanted.id != officer.agency_id:
+        await access.refuse(turn, officer, "summary", None)
+        return None
+    own = await agencies.agency_by_id(officer.agency_id, session=turn.session)
+    return [officer.agency_id], own
+
+
+def _arguments(turn: Turn) -> tuple[Period | None, list[str]]:
+    """A period may come first; what remains is the agency code or the format."""
+    words = turn.incoming.command_args.split()
+    today = turn.now.astimezone(LOCAL_ZONE).date()
+    if words and (period := parse_period(words[0], today)) is not None:
+        return period, words[1:]
+    return parse_period("", today), words
+
+
+async def show_summary(turn: Turn) -> None:
+    """/summary [period] [agency code]: the text now, the chart right after."""
+    period, rest = _arguments(turn)
+    if period is None or len(rest) > 1:
+        turn.say("summary.usage")
+        return
+    scope = await _scope(turn, rest[0] if rest else "")
+    if scope is None:
+        return
+    agency_ids, agency = scope
+    summary = await build_summary(
+        turn.session,
+        period,
+        agency_ids,
+        now=turn.now,
+        min_sample=turn.rules.min_sample,
+        locale=turn.dialog.locale,
+    )
+    t = turn.texts
+    label = name_of(agency, turn.dialog.locale) if agency else t("summary.province")
+    turn.say_text(summary_text(t, summary, label, turn.rules.min_sample))
+    turn.replies.append(
+        Reply(
+            t("summary.chart_caption", scope=label, period=period.label()),
+            file_request=_request("chart", period, agency_ids, turn),
+        )
+    )
+    officer = await access.current_officer(turn)
+    if officer is not None:
+        await access.record(turn, officer, "summary", None)
+
+
+def _request(
+    kind: str, period: Period, agency_ids: list[int] | None, turn: Turn, **extra: object
+) -> FileRequest:
+    return FileRequest(
+        kind,
+        {
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "agency_ids": agency_ids,
+            "locale": turn.dialog.locale,
+            **extra,
+        },
+    )
+
+
+async def send_export(turn: Turn) -> None:
+    """/export [period] [csv|xlsx]: the file follows as a document."""
+    period, rest = _arguments(turn)
+    file_format = rest[0].lower() if rest else "xlsx"
+    if period is None or file_format not in ("csv", "xlsx") or len(rest) > 1:
+        turn.say("summary.export_usage")
+        return
+    scope = await _scope(turn, "")
+    if scope is None:
+        return
+    agency_ids, _ = scope
+    turn.replies.append(
+        Reply(
+            turn.texts("summary.export_caption", period=period.label()),
+            file_request=_request("export", period, agency_ids, turn, format=file_format),
+        )
+    )
+    officer = await access.current_officer(turn)
+    if officer is not None:
+        await access.record(turn, officer, f"export_{file_format}", None)
