@@ -21,6 +21,7 @@ from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
 from bot.exports import ExportRequest, count_rows, open_tables, write_export
+from bot.posters import Poster, telegram_link, write_poster
 from bot.runtime import open_runtime, prepare_database
 from bot.scheduler import run_scheduler
 from handlers.clock import LOCAL_ZONE, local_date_text, system_clock
@@ -28,7 +29,7 @@ from handlers.indicators import FACTORS
 from handlers.periods import Period, parse_period
 from handlers.summary import Summary, build_summary, percent, summary_text
 from handlers.texts import LOCALES, Texts, pick_locale
-from storage.agencies import agency_by_code
+from storage.agencies import agency_by_code, desks, service_by_code
 from storage.conversations import load_conversation
 from storage.db import make_engine, make_sessionmaker
 from storage.directory import DirectoryError, import_directory, read_directory
@@ -293,6 +294,70 @@ async def _demo_seed(settings: Settings, ratings: int, reports: int, seed_value:
                 progress=lambda n: bar.advance(task, n),
             )
         print(_texts()("cli.seeded", ratings=ratings, reports=reports))
+    finally:
+        await db.dispose()
+
+
+class PosterFormat(StrEnum):
+    png = "png"
+    pdf = "pdf"
+
+
+@app.command()
+def qr(
+    agency: Annotated[str | None, typer.Argument(help="Agency code, e.g. 615-MC.")] = None,
+    service: Annotated[str | None, typer.Option(help="Preselect this service too.")] = None,
+    all_desks: Annotated[bool, typer.Option(help="A poster for every one-stop desk.")] = False,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder to write.")] = Path(
+        "posters"
+    ),
+    file_format: Annotated[PosterFormat, typer.Option("--format")] = PosterFormat.png,
+) -> None:
+    """Write printable posters with the QR code that opens the rating for a desk."""
+    _run(_posters(_settings(), agency, service, all_desks, output, file_format.value))
+
+
+async def _posters(
+    settings: Settings,
+    agency_code: str | None,
+    service_code: str | None,
+    all_desks: bool,
+    output: Path,
+    file_format: str,
+) -> None:
+    t = _texts()
+    username = settings.telegram_bot_username
+    if not username or (agency_code is None) == (not all_desks):
+        print(t("cli.qr_usage"))
+        raise typer.Exit(1)
+    db, sessions = await prepare_database(settings)
+    try:
+        async with sessions() as session:
+            if all_desks:
+                chosen = await desks(session=session)
+            else:
+                found = await agency_by_code(agency_code or "", session=session)
+                if found is None:
+                    print(t("summary.unknown_agency", code=agency_code))
+                    raise typer.Exit(1)
+                chosen = [found]
+            service = (
+                await service_by_code(service_code, session=session) if service_code else None
+            )
+            if service_code and service is None:
+                print(t("cli.unknown_service", code=service_code))
+                raise typer.Exit(1)
+        await asyncio.to_thread(output.mkdir, parents=True, exist_ok=True)
+        for agency in chosen:
+            poster = Poster(
+                agency.name_vi,
+                service.name_vi if service else None,
+                telegram_link(username, agency.code, service.code if service else None),
+                settings.zalo_link,
+            )
+            path = output / f"{agency.code}{'-' + service.code if service else ''}.{file_format}"
+            await asyncio.to_thread(write_poster, poster, t, path)
+            print(path)
     finally:
         await db.dispose()
 

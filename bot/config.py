@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_poll_timeout_seconds: int = Field(default=30, ge=0, le=50)
     telegram_bot_username: str | None = None
+    zalo_link: str | None = None
+    """The Zalo link citizens open (printed on posters next to Telegram's)."""
 
     pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
     retention_days: int = Field(default=730, ge=1)
@@ -54,6 +56,7 @@ class Settings(BaseSettings):
     per_chat_burst: int = Field(default=3, ge=1)
     per_chat_period_seconds: float = Field(default=3.0, gt=0)
     overall_messages_per_second: int = Field(default=30, ge=1)
+    broadcast_per_second: float = Field(default=20.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:

@@ -21,10 +21,11 @@ from typing import Any
 from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.base import Channel, RetryLater, Transient, Unreachable, decode_reply
+from bot.channels.base import Channel, RetryLater, Transient, Unreachable
 from handlers.clock import Clock, system_clock
-from handlers.messages import OutgoingFile, Reply
+from handlers.messages import OutgoingFile, Reply, decode_reply
 from storage import outbox
+from storage.announcements import mark_unreachable
 from storage.outbox import Delivery
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,9 @@ FileMaker = Callable[[dict[str, Any]], Awaitable[OutgoingFile]]
 class DeliveryPolicy:
     max_attempts: int = 8
     concurrency: int = 32
+    broadcast_per_second: float = 20.0
+    """Announcements go out evenly spaced at this rate, below the platform's 30/s, so live
+    conversations keep headroom."""
 
 
 class OutboxDispatcher:
@@ -62,6 +66,8 @@ class OutboxDispatcher:
         self._paused_until: dict[str, float] = {}
         self._limiters: OrderedDict[tuple[str, str], AsyncLimiter] = OrderedDict()
         self._slots = asyncio.Semaphore(self._policy.concurrency)
+        self._broadcast_lock = asyncio.Lock()
+        self._next_broadcast = 0.0
         self._pass = asyncio.Lock()
 
     def wake(self) -> None:
@@ -116,6 +122,8 @@ class OutboxDispatcher:
             return False
         await self._respect_pause(row.channel)
         await self._pace(channel, row.chat_id)
+        if row.batch is not None:
+            await self._broadcast_slot()
         try:
             await channel.send(row.chat_id, await self._with_file(decode_reply(row.payload)))
         except RetryLater as error:
@@ -124,6 +132,8 @@ class OutboxDispatcher:
             return False
         except Unreachable as error:
             await self._give_up(row, outbox.UNREACHABLE, str(error))
+            async with self._sessions() as session, session.begin():
+                await mark_unreachable(row.channel, row.chat_id, session=session)
             return True
         except Transient as error:
             await self._retry(row, str(error), outbox.backoff(row.attempts))
@@ -166,6 +176,16 @@ class OutboxDispatcher:
         remaining = self._paused_until.get(channel, 0.0) - asyncio.get_running_loop().time()
         if remaining > 0:
             await asyncio.sleep(remaining)
+
+    async def _broadcast_slot(self) -> None:
+        """Evenly spaced slots, so no second ever holds more than the broadcast rate."""
+        async with self._broadcast_lock:
+            loop = asyncio.get_running_loop()
+            slot = max(loop.time(), self._next_broadcast)
+            self._next_broadcast = slot + 1.0 / self._policy.broadcast_per_second
+            delay = slot - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
 
     async def _pace(self, channel: Channel, chat_id: str) -> None:
         if channel.per_chat_limit is None:

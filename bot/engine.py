@@ -17,10 +17,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.base import encode_reply
 from handlers.clock import Clock, system_clock
 from handlers.flow import DialogState, Rules, Turn
-from handlers.messages import ConversationKey, Incoming, Reply, TurnResult
+from handlers.messages import ConversationKey, Incoming, Reply, TurnResult, encode_reply
 from handlers.router import respond
 from handlers.texts import DEFAULT_LOCALE, Texts, pick_locale
 from storage.conversations import claim_update, load_conversation

@@ -65,7 +65,10 @@ async def open_runtime(
     dispatcher = OutboxDispatcher(
         sessions,
         channels,
-        policy=DeliveryPolicy(max_attempts=settings.send_max_attempts),
+        policy=DeliveryPolicy(
+            max_attempts=settings.send_max_attempts,
+            broadcast_per_second=settings.broadcast_per_second,
+        ),
         clock=clock,
         makers={"chart": chart_maker(sessions), "export": export_maker(sessions)},
     )

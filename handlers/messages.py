@@ -6,8 +6,10 @@ Adapters translate platform updates into `Incoming` and `Reply` into platform ca
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +121,40 @@ def split_command(text: str) -> tuple[str, str] | None:
     head, _, rest = text[1:].partition(" ")
     name = head.split("@", 1)[0].lower()
     return (name, rest.strip()) if name else None
+
+
+def encode_reply(reply: Reply) -> dict[str, Any]:
+    """The outbox payload of a reply (JSON; a file travels as base64)."""
+    payload: dict[str, Any] = {
+        "text": reply.text,
+        "choices": [[c.id, c.label] for c in reply.choices],
+        "token": reply.token,
+        "html": reply.html,
+    }
+    if reply.file_request is not None:
+        payload["file_request"] = {
+            "kind": reply.file_request.kind,
+            "params": reply.file_request.params,
+        }
+    if reply.file is not None:
+        payload["file"] = {
+            "name": reply.file.name,
+            "mime_type": reply.file.mime_type,
+            "content": base64.b64encode(reply.file.content).decode("ascii"),
+        }
+    return payload
+
+
+def decode_reply(payload: dict[str, Any]) -> Reply:
+    file = payload.get("file")
+    request = payload.get("file_request")
+    return Reply(
+        text=payload["text"],
+        choices=tuple(Choice(c[0], c[1]) for c in payload.get("choices", [])),
+        token=payload.get("token"),
+        html=bool(payload.get("html", False)),
+        file=OutgoingFile(file["name"], file["mime_type"], base64.b64decode(file["content"]))
+        if file
+        else None,
+        file_request=FileRequest(request["kind"], request["params"]) if request else None,
+    )

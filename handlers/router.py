@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from handlers import (
     access,
     commend,
+    news,
     officer,
     privacy,
     rating,
@@ -304,6 +305,24 @@ async def _command_invite(turn: Turn) -> None:
     await officer.invite_in_chat(turn, turn.incoming.command_args)
 
 
+async def _command_news(turn: Turn) -> None:
+    await news.subscribe(turn, True)
+    await _ask_again(turn)
+
+
+async def _command_stop(turn: Turn) -> None:
+    await news.subscribe(turn, False)
+    await _ask_again(turn)
+
+
+async def _command_announce(turn: Turn) -> None:
+    await news.announce(turn)
+
+
+async def _command_announcements(turn: Turn) -> None:
+    await news.report_deliveries(turn)
+
+
 async def _command_summary(turn: Turn) -> None:
     await summary.show_summary(turn)
 
@@ -330,6 +349,10 @@ COMMANDS: dict[str, Callable[[Turn], Awaitable[None]]] = {
     "invite": _command_invite,
     "resume": _ask_again,
     "summary": _command_summary,
+    "news": _command_news,
+    "stop": _command_stop,
+    "announce": _command_announce,
+    "announcements": _command_announcements,
     "export": _command_export,
 }
 

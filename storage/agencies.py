@@ -60,6 +60,14 @@ async def rateable_agencies(*, session: AsyncSession) -> list[Agency]:
     return list(rows.all())
 
 
+async def desks(*, session: AsyncSession) -> list[Agency]:
+    """Where citizens are served at a counter: the centre, one-stop desks and communes."""
+    rows = await session.scalars(
+        select(Agency).where(Agency.kind.in_(("centre", "desk", "commune"))).order_by(Agency.id)
+    )
+    return list(rows.all())
+
+
 async def services_for(agency: Agency, *, session: AsyncSession) -> list[Service]:
     """Services offered by the agency's kind or named for the agency by its code."""
     rows = await session.scalars(select(Service).order_by(Service.id))

@@ -35,6 +35,7 @@ class Delivery:
     payload: dict[str, Any]
     attempts: int
     next_attempt_at: datetime
+    batch: str | None = None
 
 
 async def pending(limit: int, *, session: AsyncSession) -> list[Delivery]:
@@ -46,7 +47,7 @@ async def pending(limit: int, *, session: AsyncSession) -> list[Delivery]:
         .limit(limit)
     )
     return [
-        Delivery(r.id, r.channel, r.chat_id, r.payload, r.attempts, r.next_attempt_at)
+        Delivery(r.id, r.channel, r.chat_id, r.payload, r.attempts, r.next_attempt_at, r.batch)
         for r in rows.all()
         if r.id is not None
     ]

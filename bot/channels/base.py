@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import base64
-from typing import Any, Protocol
+from typing import Protocol
 
-from handlers.messages import Choice, FileRequest, OutgoingFile, Reply
+from handlers.messages import Reply
 
 
 class DeliveryError(Exception):
@@ -40,43 +39,6 @@ class Channel(Protocol):
     """At most `burst` messages per `period` seconds to one chat; None for no pacing."""
 
     async def send(self, chat_id: str, reply: Reply) -> None: ...
-
-
-def encode_reply(reply: Reply) -> dict[str, Any]:
-    """The outbox payload of a reply (JSON; a file travels as base64)."""
-    payload: dict[str, Any] = {
-        "text": reply.text,
-        "choices": [[c.id, c.label] for c in reply.choices],
-        "token": reply.token,
-        "html": reply.html,
-    }
-    if reply.file_request is not None:
-        payload["file_request"] = {
-            "kind": reply.file_request.kind,
-            "params": reply.file_request.params,
-        }
-    if reply.file is not None:
-        payload["file"] = {
-            "name": reply.file.name,
-            "mime_type": reply.file.mime_type,
-            "content": base64.b64encode(reply.file.content).decode("ascii"),
-        }
-    return payload
-
-
-def decode_reply(payload: dict[str, Any]) -> Reply:
-    file = payload.get("file")
-    request = payload.get("file_request")
-    return Reply(
-        text=payload["text"],
-        choices=tuple(Choice(c[0], c[1]) for c in payload.get("choices", [])),
-        token=payload.get("token"),
-        html=bool(payload.get("html", False)),
-        file=OutgoingFile(file["name"], file["mime_type"], base64.b64decode(file["content"]))
-        if file
-        else None,
-        file_request=FileRequest(request["kind"], request["params"]) if request else None,
-    )
 
 
 def numbered_text(reply: Reply) -> str:
