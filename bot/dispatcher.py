@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 _BATCH = 500
 _MAX_CHAT_LIMITERS = 10_000
 _IDLE_WAIT_SECONDS = 30.0
+_JITTER_MARGIN = 1.05
+"""Slots 5% wider than the rate, so network jitter cannot squeeze one extra send into a second."""
 FileMaker = Callable[[dict[str, Any]], Awaitable[OutgoingFile]]
 
 
@@ -182,7 +184,7 @@ class OutboxDispatcher:
         async with self._broadcast_lock:
             loop = asyncio.get_running_loop()
             slot = max(loop.time(), self._next_broadcast)
-            self._next_broadcast = slot + 1.0 / self._policy.broadcast_per_second
+            self._next_broadcast = slot + _JITTER_MARGIN / self._policy.broadcast_per_second
             delay = slot - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from bot.channels.telegram import CHANNEL, TelegramChannel
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
+from storage import agencies
+from storage.officers import create_invite, official_by_code
 from tests.fakes import FakeTelegramServer, SentMessage
 
 
@@ -96,3 +98,30 @@ class Citizen:
         label = next(text for text, _ in question.buttons if label_part in text)
         self.tg.click(self.chat_id, label, message_id=question.message_id)
         return await self._expect(before, expect)
+
+
+async def join(
+    bot: RunningBot,
+    tg: FakeTelegramServer,
+    chat: int,
+    agency: str,
+    role: str,
+    official: str | None = None,
+) -> Citizen:
+    """An officer who joined with an invite, as `feedbackbot officers invite` makes them."""
+    async with bot.runtime.sessions() as session, session.begin():
+        found = await agencies.agency_by_code(agency, session=session)
+        person = await official_by_code(official, session=session) if official else None
+        assert found is not None
+        assert found.id is not None
+        invite = await create_invite(
+            found.id,
+            role,
+            official_id=person.id if person else None,
+            now=bot.runtime.engine._clock(),
+            valid_days=7,
+            session=session,
+        )
+    person_chat = Citizen(tg, chat)
+    await person_chat.type(f"/start join_{invite.code}", "đã tham gia xử lý phản ánh")
+    return person_chat

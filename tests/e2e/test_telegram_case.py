@@ -11,10 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
-from storage import agencies
 from storage.models import Assignment, Case, Evidence
-from storage.officers import create_invite, official_by_code
-from tests.e2e.telegram_bot import Citizen, RunningBot, bot_on
+from tests.e2e.telegram_bot import Citizen, RunningBot, bot_on, join
 from tests.fakes import FakeTelegramServer
 
 REPORTER, LEADER, NAMED_OFFICIAL, INTAKE = 987654321, 7001, 7002, 7003
@@ -31,32 +29,6 @@ async def tg() -> AsyncIterator[FakeTelegramServer]:
 async def running(tg: FakeTelegramServer, settings: Settings) -> AsyncIterator[RunningBot]:
     async with bot_on(tg, settings) as bot:
         yield bot
-
-
-async def join(
-    bot: RunningBot,
-    tg: FakeTelegramServer,
-    chat: int,
-    agency: str,
-    role: str,
-    official: str | None = None,
-) -> Citizen:
-    async with bot.runtime.sessions() as session, session.begin():
-        found = await agencies.agency_by_code(agency, session=session)
-        person = await official_by_code(official, session=session) if official else None
-        assert found is not None
-        assert found.id is not None
-        invite = await create_invite(
-            found.id,
-            role,
-            official_id=person.id if person else None,
-            now=bot.runtime.engine._clock(),
-            valid_days=7,
-            session=session,
-        )
-    person_chat = Citizen(tg, chat)
-    await person_chat.type(f"/start join_{invite.code}", "đã tham gia xử lý phản ánh")
-    return person_chat
 
 
 async def test_an_anonymous_report_is_handled_to_a_reassignment(

@@ -1,0 +1,164 @@
+"""Charts render off the event loop with Vietnamese names; exports open, round-trip, neutralise
+formulas and carry no identity."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import time
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from bot import demo
+from bot.charts import chart_data, chart_maker, draw, render_png
+from bot.exports import ExportRequest, open_tables, write_export
+from bot.runtime import Runtime
+from handlers.periods import Period
+from storage.models import Citizen
+from tests.casework import citizen, file_report
+from tests.conftest import Chat, Clock
+
+World = tuple[Runtime, list[tuple[str, str]]]
+YEAR = Period(date(2025, 11, 29), date(2026, 11, 30))
+
+
+@pytest.fixture
+async def seeded(runtime: World, clock: Clock) -> Runtime:
+    rt = runtime[0]
+    await demo.seed(rt.sessions, ratings=2000, reports=40, seed_value=3, key=b"k", now=clock.now)
+    return rt
+
+
+async def test_the_chart_names_agencies_with_diacritics(seeded: Runtime) -> None:
+    async with seeded.sessions() as session:
+        data = await chart_data(session, YEAR.start, YEAR.end, None, "vi")
+    figure = draw(data)
+    labels = [label.get_text() for axes in figure.axes for label in axes.get_yticklabels()]
+    assert any("Ủy ban nhân dân" in label for label in labels)
+    assert any(c in "".join(labels) for c in "ĐắơưạỹỦ")
+    assert "Tỷ lệ hài lòng" in figure.get_suptitle()
+    assert render_png(figure).startswith(b"\x89PNG\r\n\x1a\n")
+
+
+async def test_other_chats_are_answered_while_a_chart_renders(
+    seeded: Runtime, runtime: World
+) -> None:
+    """A ticker and a citizen's turns keep running while the chart is drawn in its thread."""
+    make = chart_maker(seeded.sessions)
+    gaps: list[float] = []
+    answered: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    async def chat_meanwhile() -> None:
+        chat = Chat(seeded, runtime[1], "citizen-busy")
+        for line in ("/start", "/help", "/language", "/help"):
+            await chat.say(line)
+            answered.append(time.perf_counter())
+
+    async def render() -> float:
+        started = time.perf_counter()
+        png = await make(
+            {
+                "start": YEAR.start.isoformat(),
+                "end": YEAR.end.isoformat(),
+                "agency_ids": None,
+                "locale": "vi",
+            }
+        )
+        assert png.content.startswith(b"\x89PNG")
+        done.set()
+        return time.perf_counter() - started
+
+    ticking = asyncio.create_task(ticker())
+    elapsed, _ = await asyncio.gather(render(), chat_meanwhile())
+    await ticking
+    assert elapsed > 0.1, "the chart takes long enough for the measurement to mean something"
+    assert max(gaps) < elapsed / 2, "the event loop was never blocked for the chart's duration"
+    assert len(answered) == 4
+
+
+async def export(rt: Runtime, tmp_path: Path, file_format: str, free_text: bool) -> Path:
+    path = tmp_path / f"export.{'xlsx' if file_format == 'xlsx' else 'zip'}"
+    tables = open_tables(path, file_format)
+    await write_export(rt.sessions, tables, ExportRequest(YEAR, None, free_text, "vi"))
+    tables.close()
+    return path
+
+
+SHEETS = ["Đánh giá", "Phản ánh", "Hồ sơ", "Diễn biến hồ sơ", "Bố trí công tác khác", "Tổng hợp"]
+
+
+async def test_the_xlsx_opens_with_sheets_headers_and_frozen_rows(
+    seeded: Runtime, tmp_path: Path
+) -> None:
+    path = await export(seeded, tmp_path, "xlsx", free_text=True)
+    book = openpyxl.load_workbook(path, read_only=False)
+    assert book.sheetnames == SHEETS
+    ratings = book["Đánh giá"]
+    headers = [c.value for c in ratings[1]]
+    assert headers[:3] == ["Thời điểm", "Mã cơ quan", "Cơ quan"] and "Góp ý" in headers
+    assert ratings.freeze_panes == "A2"
+    assert ratings.max_row == 2001
+    comments = [row[-1].value for row in ratings.iter_rows(min_row=2) if row[-1].value]
+    assert "'=Cần cải thiện thái độ phục vụ" in comments, "a formula-looking comment is text"
+    summary = book["Tổng hợp"]
+    assert summary["D2"].number_format == "0.0%"
+
+
+async def test_the_csv_round_trips_and_neutralises_formulas(
+    seeded: Runtime, tmp_path: Path
+) -> None:
+    path = await export(seeded, tmp_path, "csv", free_text=True)
+    with zipfile.ZipFile(path) as archive:
+        assert archive.namelist() == [f"{name}.csv" for name in SHEETS]
+        raw = archive.read("Đánh giá.csv")
+    assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 with BOM"
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert len(rows) == 2001 and rows[0][0] == "Thời điểm"
+    comments = {row[-1] for row in rows[1:]}
+    assert "'=Cần cải thiện thái độ phục vụ" in comments
+    assert not any(c.startswith(("=", "+", "-", "@")) for row in rows for c in row if c)
+
+
+async def test_no_export_carries_an_identity(runtime: World, tmp_path: Path) -> None:
+    rt, output = runtime
+    reporter = await citizen(rt, output, "telegram-user-424242")
+    await file_report(reporter, named=("Nguyễn Thị Hoa", "0912345678"))
+    anonymous = await citizen(rt, output, "telegram-user-515151")
+    await file_report(anonymous)
+    async with rt.sessions() as session:
+        pseudonyms = [c.pseudonym for c in (await session.scalars(select(Citizen))).all()]
+    for file_format in ("xlsx", "csv"):
+        path = await export(rt, tmp_path, file_format, free_text=True)
+        text = _all_text(path, file_format)
+        for secret in ("424242", "515151", "Nguyễn Thị Hoa", "0912345678"):
+            assert secret not in text
+        assert all(p in text for p in pseudonyms)
+
+
+def _all_text(path: Path, file_format: str) -> str:
+    if file_format == "csv":
+        with zipfile.ZipFile(path) as archive:
+            return "".join(archive.read(n).decode("utf-8-sig") for n in archive.namelist())
+    book = openpyxl.load_workbook(path, read_only=True)
+    return "".join(
+        str(cell)
+        for sheet in book
+        for row in sheet.iter_rows(values_only=True)
+        for cell in row
+        if cell is not None
+    )
