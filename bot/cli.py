@@ -10,20 +10,26 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvicorn
+from pydantic import SecretStr
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
 from bot import demo
+from bot.channels.base import Channel
 from bot.channels.console import CHANNEL as CONSOLE
 from bot.channels.console import LOCAL_CHAT, ConsoleChannel, console_incoming, read_line
 from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.channels.telegram import TelegramChannel
+from bot.channels.zalo import CHANNEL as ZALO
+from bot.channels.zalo import ZaloChannel
 from bot.config import Settings
 from bot.exports import ExportRequest, count_rows, open_tables, write_export
 from bot.posters import Poster, telegram_link, write_poster
-from bot.runtime import open_runtime, prepare_database
+from bot.runtime import Runtime, open_runtime, prepare_database
 from bot.scheduler import run_scheduler
+from bot.web import create_app, file_publisher
 from handlers.clock import LOCAL_ZONE, local_date_text, system_clock
 from handlers.indicators import FACTORS
 from handlers.periods import Period, parse_period
@@ -36,6 +42,7 @@ from storage.directory import DirectoryError, import_directory, read_directory
 from storage.officers import create_invite, official_by_code
 from storage.schema import UPGRADE_COMMAND, SchemaOutdated, ensure_schema, upgrade
 
+log = logging.getLogger(__name__)
 app = typer.Typer(help="feedbackbot: citizens rate public services by chat.", no_args_is_help=True)
 directory_app = typer.Typer(help="The directory of agencies, officials and services.")
 db_app = typer.Typer(help="The database schema.")
@@ -95,11 +102,11 @@ def _run(main: object) -> None:
 def run() -> None:
     """Serve every messenger that has a token; with none, chat in this terminal."""
     settings = _settings()
-    if settings.telegram_token is None:
+    if settings.telegram_token is None and settings.zalo_token is None:
         _say_in_every_language("console.no_token")
         _run(chat_in_terminal(settings))
     else:
-        _run(serve_telegram(settings))
+        _run(serve_polling(settings))
 
 
 @app.command()
@@ -382,35 +389,130 @@ async def chat_in_terminal(settings: Settings) -> None:
         await runtime.close()
 
 
-async def serve_telegram(settings: Settings) -> None:
-    channel = TelegramChannel(
-        settings.telegram_token or "",
-        base_url=settings.telegram_api_base_url,
-        overall_per_second=settings.overall_messages_per_second,
-        per_chat_limit=(settings.per_chat_burst, settings.per_chat_period_seconds),
-        download_limit_bytes=settings.evidence_max_megabytes * 1024 * 1024,
-    )
-    await channel.start()
+async def _open_messengers(
+    settings: Settings,
+) -> tuple[Runtime, TelegramChannel | None, ZaloChannel | None]:
+    """The messengers that have a token, started, and the runtime that serves them."""
+    telegram = zalo = None
+    channels: dict[str, Channel] = {}
+    if settings.telegram_token:
+        telegram = TelegramChannel(
+            settings.telegram_token,
+            base_url=settings.telegram_api_base_url,
+            overall_per_second=settings.overall_messages_per_second,
+            per_chat_limit=(settings.per_chat_burst, settings.per_chat_period_seconds),
+            download_limit_bytes=settings.evidence_max_megabytes * 1024 * 1024,
+        )
+        await telegram.start()
+        channels[TELEGRAM] = telegram
+    if settings.zalo_token:
+        zalo = ZaloChannel(
+            settings.zalo_token,
+            base_url=settings.zalo_api_base_url,
+            download_limit_bytes=settings.evidence_max_megabytes * 1024 * 1024,
+        )
+        channels[ZALO] = zalo
     try:
         runtime = await open_runtime(
-            settings, {TELEGRAM: channel}, bot_username=channel.bot.username
+            settings, channels, bot_username=telegram.bot.username if telegram else None
         )
     except BaseException:
-        await channel.stop()
+        await _close_messengers(telegram, zalo)
         raise
+    if zalo is not None:
+        zalo.publish = file_publisher(
+            runtime, settings.public_base_url, settings.served_file_hours
+        )
+    return runtime, telegram, zalo
+
+
+async def _close_messengers(telegram: TelegramChannel | None, zalo: ZaloChannel | None) -> None:
+    if telegram is not None:
+        await telegram.stop()
+    if zalo is not None:
+        await zalo.close()
+
+
+async def serve_polling(settings: Settings) -> None:
+    """`feedbackbot run` with tokens: poll each messenger, deliver, run the scheduler."""
+    runtime, telegram, zalo = await _open_messengers(settings)
     try:
-        logging.getLogger(__name__).info("serving Telegram as @%s", channel.bot.username)
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(runtime.dispatcher.run())
             tasks.create_task(
                 run_scheduler(runtime.engine, interval_seconds=settings.scheduler_interval_seconds)
             )
-            tasks.create_task(
-                channel.poll(runtime.engine, poll_seconds=settings.telegram_poll_timeout_seconds)
-            )
+            if telegram is not None:
+                log.info("serving Telegram as @%s", telegram.bot.username)
+                tasks.create_task(
+                    telegram.poll(
+                        runtime.engine, poll_seconds=settings.telegram_poll_timeout_seconds
+                    )
+                )
+            if zalo is not None:
+                log.info("serving Zalo by polling")
+                tasks.create_task(
+                    zalo.poll(runtime.engine, poll_seconds=settings.zalo_poll_timeout_seconds)
+                )
     finally:
-        await channel.stop()
+        await _close_messengers(telegram, zalo)
         await runtime.close()
+
+
+@app.command()
+def serve() -> None:
+    """Serve the messengers by webhook behind HTTPS (production): /telegram, /zalo, /healthz."""
+    settings = _settings()
+    problems = settings.webhook_problems()
+    if problems:
+        print(_texts()("cli.serve_needs", settings=", ".join(problems)))
+        raise typer.Exit(1)
+    _run(serve_webhooks(settings))
+
+
+async def serve_webhooks(settings: Settings) -> None:
+    base = (settings.public_base_url or "").rstrip("/")
+    telegram_secret = _secret(settings.telegram_webhook_secret)
+    zalo_secret = _secret(settings.zalo_webhook_secret)
+    runtime, telegram, zalo = await _open_messengers(settings)
+    try:
+        if telegram is not None:
+            await telegram.bot.set_webhook(
+                f"{base}/telegram",
+                secret_token=telegram_secret,
+                allowed_updates=["message", "callback_query"],
+            )
+        if zalo is not None:
+            await zalo.call("setWebhook", url=f"{base}/zalo", secret_token=zalo_secret)
+        web = create_app(
+            runtime,
+            telegram=telegram,
+            telegram_secret=telegram_secret,
+            zalo=zalo,
+            zalo_secret=zalo_secret,
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(web, host=settings.web_host, port=settings.web_port, lifespan="off")
+        )
+        background = [
+            asyncio.create_task(runtime.dispatcher.run()),
+            asyncio.create_task(
+                run_scheduler(runtime.engine, interval_seconds=settings.scheduler_interval_seconds)
+            ),
+        ]
+        try:
+            await server.serve()
+        finally:
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+    finally:
+        await _close_messengers(telegram, zalo)
+        await runtime.close()
+
+
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value else ""
 
 
 async def _import(settings: Settings, file: Path) -> None:

@@ -31,6 +31,17 @@ class Settings(BaseSettings):
     telegram_bot_username: str | None = None
     zalo_link: str | None = None
     """The Zalo link citizens open (printed on posters next to Telegram's)."""
+    zalo_bot_token: SecretStr | None = None
+    zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
+    zalo_poll_timeout_seconds: int = Field(default=30, ge=1, le=60)
+
+    public_base_url: str | None = None
+    """Where the web server is reachable over HTTPS (webhooks and served files)."""
+    telegram_webhook_secret: SecretStr | None = None
+    zalo_webhook_secret: SecretStr | None = None
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=1, le=65535)
+    served_file_hours: int = Field(default=24, ge=1)
 
     pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
     retention_days: int = Field(default=730, ge=1)
@@ -69,6 +80,27 @@ class Settings(BaseSettings):
         if token is not None and _looks_placeholder(token.get_secret_value()):
             raise ValueError("TELEGRAM_BOT_TOKEN is a placeholder; set the token from @BotFather")
         return self
+
+    @property
+    def zalo_token(self) -> str | None:
+        token = self.zalo_bot_token.get_secret_value() if self.zalo_bot_token else ""
+        return token.strip() or None
+
+    def webhook_problems(self) -> list[str]:
+        """What `feedbackbot serve` still needs: a public URL and a real secret per messenger."""
+        problems = []
+        if not self.public_base_url or not self.public_base_url.startswith("https://"):
+            problems.append("PUBLIC_BASE_URL (https://…)")
+        for name, token, secret in (
+            ("TELEGRAM_WEBHOOK_SECRET", self.telegram_token, self.telegram_webhook_secret),
+            ("ZALO_WEBHOOK_SECRET", self.zalo_token, self.zalo_webhook_secret),
+        ):
+            value = secret.get_secret_value() if secret else ""
+            if token and (len(value) < 16 or _looks_placeholder(value)):
+                problems.append(f"{name} (at least 16 random characters)")
+        if not self.telegram_token and not self.zalo_token:
+            problems.append("TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN")
+        return problems
 
     @property
     def telegram_token(self) -> str | None:

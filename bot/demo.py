@@ -122,12 +122,12 @@ async def seed(
                 )
             )
             if len(batch) == _CHUNK:
-                await session.execute(insert(Rating), batch)
+                await session.execute(insert(Rating.__table__), batch)
                 if progress:
                     progress(len(batch))
                 batch = []
         if batch:
-            await session.execute(insert(Rating), batch)
+            await session.execute(insert(Rating.__table__), batch)
             if progress:
                 progress(len(batch))
         await _reports(session, rng, reports, citizen_ids, start, now)

@@ -335,3 +335,14 @@ class Announcement(SQLModel, table=True):
     created_by: int | None = Field(default=None, foreign_key="officer.id")
     recipients: int
     created_at: datetime
+
+
+class ServedFile(SQLModel, table=True):
+    """A file the web server hands out at an unguessable, expiring URL (Zalo sends images only
+    by URL, so charts and posters must be fetchable)."""
+
+    token: str = Field(primary_key=True, max_length=64)
+    name: str
+    mime_type: str = Field(max_length=100)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    expires_at: datetime = Field(index=True)

@@ -1,0 +1,255 @@
+"""Zalo through the Zalo Bot API (Telegram-shaped, but different where it matters), with httpx.
+
+- Updates have no id: an update is de-duplicated on event name + message id.
+- getUpdates returns one update at a time; "ok": false with error code 408 means "nothing yet",
+  whatever the HTTP status. The answer is checked for "ok" whatever the status.
+- No buttons: options travel as numbered lines, and "2" or the label typed back selects.
+- Text is cut into parts of at most 2,000 characters, at line or word boundaries.
+- Images go by URL only, so charts are served by our own web server at an unguessable,
+  expiring URL under PUBLIC_BASE_URL; without one, the file is described in text.
+- Zalo publishes no limits: pacing is conservative, and a 429 is retried with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+import httpx
+
+from bot.channels.base import Rejected, Transient, numbered_text
+from bot.engine import TurnEngine
+from handlers.messages import (
+    Attachment,
+    AttachmentKind,
+    ConversationKey,
+    Incoming,
+    OutgoingFile,
+    Reply,
+    split_command,
+)
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "zalo"
+DEFAULT_BASE_URL = "https://bot-api.zaloplatforms.com"
+TEXT_LIMIT = 2000
+_NO_UPDATE = 408
+PublishFile = Callable[[OutgoingFile], Awaitable[str | None]]
+"""Stores a file where Zalo can fetch it and returns its public URL (None when there is none)."""
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Parts of at most `limit` characters, cut at a line break, else a space, else anywhere."""
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[: limit + 1]
+        cut = window.rfind("\n")
+        if cut <= 0:
+            cut = window.rfind(" ")
+        if cut <= 0:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip("\n ")
+    if rest.strip() or not parts:
+        parts.append(rest)
+    return [part for part in parts if part] or [text[:limit]]
+
+
+def to_incoming(update: Any) -> Incoming | None:
+    """An Incoming for a Zalo update, or None when it carries no message from a person.
+
+    Never raises: a payload of an unexpected shape is logged and dropped.
+    """
+    try:
+        return _to_incoming(update)
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        log.warning("malformed Zalo update dropped: %s", error)
+        return None
+
+
+def _to_incoming(update: Any) -> Incoming | None:
+    if not isinstance(update, dict):
+        return None
+    event = str(update.get("event_name") or "")
+    message = update.get("message")
+    if not isinstance(message, dict):
+        return None
+    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
+    chat_id = str(chat.get("id") or sender.get("id") or "")
+    user_id = str(sender.get("id") or chat_id)
+    message_id = str(message.get("message_id") or "")
+    if not chat_id or not message_id or sender.get("is_bot") is True:
+        return None
+    key = ConversationKey(CHANNEL, chat_id)
+    update_id = f"{event}:{message_id}"
+    text = message.get("text") if event == "message.text.received" else None
+    if isinstance(text, str):
+        command = split_command(text.strip())
+        return Incoming(
+            key=key,
+            update_id=update_id,
+            user_id=user_id,
+            text=None if command else text,
+            command=command[0] if command else None,
+            command_args=command[1] if command else "",
+        )
+    if event not in ("message.image.received", "message.sticker.received"):
+        log.info("Zalo event %s answered as unsupported", event or "(none)")
+    return Incoming(
+        key=key, update_id=update_id, user_id=user_id, attachments=(_attachment(event, message),)
+    )
+
+
+def _attachment(event: str, message: dict[str, Any]) -> Attachment:
+    if event == "message.image.received":
+        url = message.get("photo_url") or message.get("photo") or message.get("url")
+        return Attachment(AttachmentKind.PHOTO, str(url or ""), "photo.jpg", "image/jpeg")
+    if event == "message.sticker.received":
+        return Attachment(AttachmentKind.STICKER, str(message.get("sticker") or ""))
+    return Attachment(AttachmentKind.OTHER)
+
+
+def unwrap(body: Any) -> Any:
+    """Webhook bodies come wrapped in {"ok", "result"} or flat; both give the update."""
+    if isinstance(body, dict) and "result" in body and "event_name" not in body:
+        return body["result"]
+    return body
+
+
+class ZaloApiError(Exception):
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(f"{code} {description}")
+        self.code = code
+
+
+class ZaloChannel:
+    """Sends numbered-text replies to Zalo chats and polls or receives Zalo updates."""
+
+    name = CHANNEL
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        per_chat_limit: tuple[int, float] | None = (1, 1.5),
+        publish: PublishFile | None = None,
+        download_limit_bytes: int = 10 * 1024 * 1024,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.per_chat_limit = per_chat_limit
+        self._endpoint = f"{base_url.rstrip('/')}/bot{token}"
+        self.publish = publish
+        self._download_limit = download_limit_bytes
+        self._client = client or httpx.AsyncClient(timeout=httpx.Timeout(15.0, read=45.0))
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def call(self, method: str, **params: Any) -> Any:
+        """One API call; the answer's "ok" decides, whatever the HTTP status."""
+        try:
+            response = await self._client.post(f"{self._endpoint}/{method}", json=params)
+            body = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            raise Transient(f"Zalo {method}: {error}") from error
+        if isinstance(body, dict) and body.get("ok") is True:
+            return body.get("result")
+        code = (
+            int(body.get("error_code") or response.status_code)
+            if isinstance(body, dict)
+            else response.status_code
+        )
+        description = str(body.get("description", "")) if isinstance(body, dict) else ""
+        raise ZaloApiError(code, description)
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        try:
+            if reply.file is not None:
+                await self._send_file(chat_id, reply.file, reply.text)
+                if reply.choices:
+                    await self._send_text(
+                        chat_id, numbered_text(replace(reply, file=None, text="")).strip()
+                    )
+                return
+            await self._send_text(chat_id, numbered_text(reply))
+        except ZaloApiError as error:
+            if error.code in (400, 404):
+                raise Rejected(str(error)) from error
+            raise Transient(str(error)) from error
+
+    async def _send_text(self, chat_id: str, text: str) -> None:
+        for part in split_text(text):
+            await self.call("sendMessage", chat_id=chat_id, text=part)
+
+    async def _send_file(self, chat_id: str, file: OutgoingFile, caption: str) -> None:
+        url = await self.publish(file) if self.publish else None
+        if url is not None and file.mime_type.startswith("image/"):
+            await self.call(
+                "sendPhoto", chat_id=chat_id, photo=url, caption=split_text(caption)[0]
+            )
+            return
+        lines = [caption, f"[{file.name}]"] + ([url] if url else [])
+        await self._send_text(chat_id, "\n".join(line for line in lines if line))
+
+    async def fetch(self, incoming: Incoming) -> Incoming:
+        """Download images a citizen sent (by URL) before the turn, within the size limit."""
+        fetched = []
+        for item in incoming.attachments:
+            if item.kind is AttachmentKind.PHOTO and item.ref.startswith(("http://", "https://")):
+                try:
+                    response = await self._client.get(item.ref)
+                    if (
+                        response.status_code == 200
+                        and len(response.content) <= self._download_limit
+                    ):
+                        item = replace(item, content=response.content, size=len(response.content))
+                    else:
+                        item = replace(item, size=len(response.content))
+                except httpx.HTTPError as error:
+                    log.warning("could not download a Zalo image: %s", error)
+            fetched.append(item)
+        return replace(incoming, attachments=tuple(fetched))
+
+    async def handle(self, update: Any, engine: TurnEngine) -> bool:
+        """Run the turn of one update (polled or pushed); False when it was not a message."""
+        incoming = to_incoming(update)
+        if incoming is None:
+            return False
+        if incoming.attachments:
+            incoming = await self.fetch(incoming)
+        await engine.handle(incoming)
+        return True
+
+    async def poll(self, engine: TurnEngine, *, poll_seconds: int = 30) -> None:
+        """Fetch updates one at a time until cancelled, backing off (bounded) on errors."""
+        try:
+            await self.call("deleteWebhook")  # getUpdates returns nothing while one is set
+        except (ZaloApiError, Transient) as error:
+            log.info("Zalo deleteWebhook: %s", error)
+        failures = 0
+        while True:
+            try:
+                update = await self.call("getUpdates", timeout=poll_seconds)
+            except ZaloApiError as error:
+                if error.code == _NO_UPDATE:
+                    failures = 0
+                    continue
+                failures += 1
+                await asyncio.sleep(min(30.0, 0.5 * 2**failures))
+                log.warning("Zalo getUpdates failed: %s", error)
+                continue
+            except Transient as error:
+                failures += 1
+                log.warning("Zalo getUpdates failed: %s", error)
+                await asyncio.sleep(min(30.0, 0.5 * 2**failures))
+                continue
+            failures = 0
+            for item in update if isinstance(update, list) else [update]:
+                await self.handle(item, engine)
