@@ -1,0 +1,182 @@
+"""Telegram through the production web server: webhooks, secrets, redelivery, crashes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from starlette.types import Receive, Scope, Send
+
+from bot.channels.telegram import CHANNEL, TelegramChannel
+from bot.config import Settings
+from bot.runtime import Runtime, open_runtime
+from bot.web import create_app
+from storage.models import Conversation, ProcessedUpdate, Rating
+from tests.e2e.asgi_server import serve
+from tests.fakes import FakeTelegramServer
+
+SECRET = "telegram-webhook-secret-42"
+CHAT = 6101
+
+
+class Site:
+    """The bot behind its web server, and a citizen whose messages arrive as webhook calls."""
+
+    def __init__(self, tg: FakeTelegramServer, runtime: Runtime, url: str) -> None:
+        self.tg, self.runtime, self.url = tg, runtime, url
+
+    async def deliver(self, update: dict[str, Any], secret: str | None = SECRET) -> int:
+        return await self.tg.post_update(f"{self.url}/telegram", update, secret_token=secret)
+
+    async def say(self, text: str, expect: str) -> None:
+        before = len(self.tg.messages(CHAT))
+        assert await self.deliver(self.tg.send_text(CHAT, text)) == 200
+        await self.wait(before, expect)
+
+    async def tap(self, label_part: str, expect: str) -> dict[str, Any]:
+        message = next(m for m in reversed(self.tg.messages(CHAT)) if m.buttons)
+        data = next(d for label, d in message.buttons if label_part in label)
+        assert data is not None
+        before = len(self.tg.messages(CHAT))
+        update = self.tg.press(CHAT, message.message_id, data)
+        assert await self.deliver(update) == 200
+        await self.wait(before, expect)
+        return update
+
+    async def wait(self, before: int, expect: str) -> None:
+        await self.tg.wait_until(
+            lambda: any(expect in (m.text or "") for m in self.tg.messages(CHAT)[before:]),
+            message=f"waiting for {expect!r}",
+        )
+
+    async def count(self, model: Any) -> int:
+        async with self.runtime.sessions() as session:
+            return await session.scalar(select(func.count()).select_from(model)) or 0
+
+
+@contextlib.asynccontextmanager
+async def site(
+    tg: FakeTelegramServer, settings: Settings, wrap: Any = None
+) -> AsyncIterator[Site]:
+    channel = TelegramChannel(tg.token, base_url=tg.base_url, per_chat_limit=None)
+    await channel.start()
+    runtime = await open_runtime(settings, {CHANNEL: channel})
+    app = create_app(runtime, telegram=channel, telegram_secret=SECRET)
+    delivery = asyncio.create_task(runtime.dispatcher.run())
+    try:
+        async with serve(wrap(app) if wrap else app) as url:
+            yield Site(tg, runtime, url)
+    finally:
+        delivery.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await delivery
+        await channel.stop()
+        await runtime.close()
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegramServer]:
+    async with FakeTelegramServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def web(tg: FakeTelegramServer, settings: Settings) -> AsyncIterator[Site]:
+    async with site(tg, settings) as running:
+        yield running
+
+
+async def rate_to_summary(web: Site) -> None:
+    await web.say("/start", "Thông báo về dữ liệu cá nhân")
+    await web.tap("Tôi đồng ý", "Mời Ông/Bà chọn chức năng")
+    await web.say("/start r_615-MC_CHUNG-THUC", "Yếu tố 1/5")
+    for mark, nxt in (
+        ("4 –", "Yếu tố 2/5"),
+        ("4 –", "Yếu tố 3/5"),
+        ("5 –", "Yếu tố 4/5"),
+        ("4 –", "Yếu tố 5/5"),
+        ("Bỏ qua", "phiếu hẹn"),
+        ("Đúng hẹn", "giấy tờ"),
+        ("Không", "bao nhiêu lần"),
+        ("1 lần", "hình thức"),
+        ("Trực tiếp", "đưa tiền"),
+        ("Không", "góp ý gì thêm"),
+        ("Không có góp ý", "kiểm tra lại"),
+    ):
+        await web.tap(mark, nxt)
+
+
+async def test_a_citizen_rates_through_the_webhook_and_a_triple_delivery_counts_once(
+    web: Site,
+) -> None:
+    await rate_to_summary(web)
+    submit = await web.tap("Gửi đánh giá", "Đánh giá của Ông/Bà đã được ghi nhận")
+    assert await web.deliver(submit) == 200
+    assert await web.deliver(submit) == 200
+    await asyncio.sleep(0.2)
+    assert await web.count(Rating) == 1
+    thanks = [m for m in web.tg.messages(CHAT) if "Đánh giá của Ông/Bà" in (m.text or "")]
+    assert len(thanks) == 1
+
+
+@pytest.mark.parametrize("secret", [None, "", "wrong-secret-wrong-secret"])
+async def test_a_wrong_or_missing_secret_is_refused_and_stores_nothing(
+    web: Site, secret: str | None
+) -> None:
+    update = web.tg.send_text(CHAT, "/start")
+    assert await web.deliver(update, secret=secret) == 401
+    assert await web.count(ProcessedUpdate) == 0
+    assert await web.count(Conversation) == 0
+    assert web.tg.messages(CHAT) == []
+
+
+async def test_health_reports_the_database_and_the_backlog(web: Site) -> None:
+    async with httpx.AsyncClient() as client:
+        answer = await client.get(f"{web.url}/healthz")
+    assert answer.status_code == 200
+    assert answer.json() == {"database": "ok", "outbox_pending": 0}
+
+
+def dies_after_the_turn(app: Any) -> Any:
+    """The process dies after the turn committed, before the 200 leaves: the platform sees a
+    broken connection and will deliver again."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        async def swallow(_: Any) -> None:
+            return None
+
+        await app(scope, receive, swallow)
+        raise ConnectionResetError("killed between the commit and the answer")
+
+    return wrapped
+
+
+def dies_before_the_turn(app: Any) -> Any:
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        raise ConnectionResetError("killed before the update was read")
+
+    return wrapped
+
+
+@pytest.mark.parametrize("crash", [dies_after_the_turn, dies_before_the_turn])
+async def test_a_crash_around_the_commit_neither_loses_nor_doubles(
+    tg: FakeTelegramServer, settings: Settings, crash: Any
+) -> None:
+    async with site(tg, settings, wrap=crash) as broken:
+        update = broken.tg.send_text(CHAT, "/start")
+        assert await broken.deliver(update) == 500
+        processed_before_restart = await broken.count(ProcessedUpdate)
+    async with site(tg, settings) as restarted:
+        restarted.tg.redeliver(update)
+        assert await restarted.deliver(update) == 200
+        await restarted.tg.wait_until(lambda: len(restarted.tg.messages(CHAT)) >= 1)
+        await asyncio.sleep(0.2)
+        assert await restarted.count(ProcessedUpdate) == 1
+        notices = [m for m in restarted.tg.messages(CHAT) if "dữ liệu cá nhân" in (m.text or "")]
+        assert len(notices) == 1
+    assert processed_before_restart == (1 if crash is dies_after_the_turn else 0)
