@@ -11,6 +11,7 @@ from bot.channels.telegram import CHANNEL, TelegramChannel
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
 from storage import agencies
+from storage.models import Officer
 from storage.officers import create_invite, official_by_code
 from tests.fakes import FakeTelegramServer, SentMessage
 
@@ -125,3 +126,22 @@ async def join(
     person_chat = Citizen(tg, chat)
     await person_chat.type(f"/start join_{invite.code}", "đã tham gia xử lý phản ánh")
     return person_chat
+
+
+async def join_runtime(
+    runtime: Runtime, channel: str, chat_id: str, agency: str, role: str
+) -> None:
+    """Make a chat an officer directly in the database (for channels without a helper)."""
+    async with runtime.sessions() as session, session.begin():
+        found = await agencies.agency_by_code(agency, session=session)
+        assert found is not None
+        session.add(
+            Officer(
+                agency_id=found.id or 0,
+                role=role,
+                channel=channel,
+                chat_id=chat_id,
+                user_id=chat_id,
+                joined_at=runtime.engine._clock(),
+            )
+        )

@@ -16,7 +16,7 @@ from bot.channels.telegram import CHANNEL, TelegramChannel
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
 from bot.web import create_app
-from storage.models import Conversation, ProcessedUpdate, Rating
+from storage.models import Conversation, Evidence, ProcessedUpdate, Rating, Report
 from tests.e2e.asgi_server import serve
 from tests.fakes import FakeTelegramServer
 
@@ -180,3 +180,28 @@ async def test_a_crash_around_the_commit_neither_loses_nor_doubles(
         notices = [m for m in restarted.tg.messages(CHAT) if "dữ liệu cá nhân" in (m.text or "")]
         assert len(notices) == 1
     assert processed_before_restart == (1 if crash is dies_after_the_turn else 0)
+
+
+async def test_a_citizen_reports_anonymously_through_the_webhook(web: Site) -> None:
+    await web.say("/start", "Thông báo về dữ liệu cá nhân")
+    await web.tap("Tôi đồng ý", "Mời Ông/Bà chọn chức năng")
+    await web.tap("Phản ánh cán bộ", "thuộc loại nào")
+    await web.tap("Gây khó khăn", "Việc xảy ra tại cơ quan nào")
+    await web.say("dak ha", "Xin chọn cơ quan")
+    await web.tap("Bộ phận Một cửa huyện Đắk Hà", "là ai")
+    await web.tap("Không biết người đó là ai", "ngày nào")
+    await web.say("15/11/2026", "trình bày sự việc")
+    await web.say("Cán bộ yêu cầu quay lại nhiều lần mà không nêu lý do.", "đe dọa")
+    await web.tap("Không", "bằng chứng")
+    before = len(web.tg.messages(CHAT))
+    assert await web.deliver(web.tg.send_photo(CHAT)) == 200
+    await web.wait(before, "Đã nhận tệp thứ 1")
+    await web.tap("Tiếp tục", "ẩn danh")
+    await web.tap("Ẩn danh", "tố cáo")
+    await web.tap("Tôi đã hiểu", "kiểm tra lại nội dung")
+    await web.tap("Gửi phản ánh", "Mã tra cứu")
+    async with web.runtime.sessions() as session:
+        [report] = (await session.scalars(select(Report))).all()
+        [evidence] = (await session.scalars(select(Evidence))).all()
+    assert report.anonymous and report.official_id is None and report.category == "obstruction"
+    assert evidence.content is not None and evidence.content.startswith(b"\x89PNG")

@@ -1,0 +1,230 @@
+"""Citizens on Zalo, by polling and by webhook, typing numbers; long replies in parts; charts
+sent as images fetched from the bot's own web server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.channels.zalo import CHANNEL, TEXT_LIMIT, ZaloChannel
+from bot.config import Settings
+from bot.runtime import Runtime, open_runtime
+from bot.web import create_app, file_publisher
+from handlers.messages import Reply
+from storage.models import Evidence, ProcessedUpdate, Rating, Report
+from tests.e2e.asgi_server import serve
+from tests.e2e.telegram_bot import join_runtime
+from tests.fakes import FakeZaloServer
+from tests.fakes.zalo_api import TINY_PNG
+
+SECRET = "zalo-webhook-secret-0042"
+CHAT = "6ede9afa66b88fe6d6a9"
+Deliver = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class ZaloCitizen:
+    """Types into Zalo; each message reaches the bot by polling or by webhook."""
+
+    def __init__(self, zalo: FakeZaloServer, deliver: Deliver, chat: str = CHAT) -> None:
+        self.zalo, self.deliver, self.chat = zalo, deliver, chat
+
+    async def type(self, text: str, expect: str) -> str:
+        before = len(self.zalo.messages(self.chat))
+        await self.deliver(self.zalo.send_text(self.chat, text))
+        return await self.wait(before, expect)
+
+    async def choose(self, label_part: str, expect: str) -> str:
+        """Type the number of the option whose label contains `label_part`."""
+        last = "\n".join(self.zalo.texts(self.chat)[-3:])
+        numbers = re.findall(r"^\s+(\d+)\. (.+)$", last, re.MULTILINE)
+        number = next(n for n, label in reversed(numbers) if label_part in label)
+        return await self.type(number, expect)
+
+    async def wait(self, before: int, expect: str) -> str:
+        def texts() -> list[str]:
+            return [m.text or m.caption or "" for m in self.zalo.messages(self.chat)[before:]]
+
+        await self.zalo.wait_until(
+            lambda: any(expect in t for t in texts()), message=f"waiting for {expect!r}"
+        )
+        return "\n".join(texts())
+
+
+@contextlib.asynccontextmanager
+async def zalo_bot(
+    settings: Settings, zalo: FakeZaloServer, *, webhook: bool
+) -> AsyncIterator[tuple[Runtime, ZaloChannel, str | None]]:
+    channel = ZaloChannel(zalo.token, base_url=zalo.base_url, per_chat_limit=None)
+    runtime = await open_runtime(settings, {CHANNEL: channel})
+    tasks = [asyncio.create_task(runtime.dispatcher.run())]
+    if not webhook:
+        tasks.append(asyncio.create_task(channel.poll(runtime.engine, poll_seconds=1)))
+    try:
+        app = create_app(runtime, zalo=channel, zalo_secret=SECRET)
+        async with serve(app) as url:
+            channel.publish = file_publisher(runtime, url, 1)
+            yield runtime, channel, url
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await channel.close()
+        await runtime.close()
+
+
+async def count(runtime: Runtime, model: Any) -> int:
+    async with runtime.sessions() as session:
+        return await session.scalar(select(func.count()).select_from(model)) or 0
+
+
+async def rate_and_report(
+    citizen: ZaloCitizen, zalo: FakeZaloServer, runtime: Runtime, deliver: Deliver
+) -> None:
+    out = await citizen.type("xin chào", "Thông báo về dữ liệu cá nhân")
+    assert "1. Tôi đồng ý" in out, "options are numbered lines"
+    await citizen.type("1", "Mời Ông/Bà chọn chức năng")
+    await citizen.choose("Đánh giá dịch vụ", "làm thủ tục tại cơ quan nào")
+    await citizen.type("dak ha", "Xin chọn cơ quan")
+    await citizen.choose("Bộ phận Một cửa huyện Đắk Hà", "thủ tục hoặc sử dụng dịch vụ")
+    await citizen.choose("Chứng thực", "Yếu tố 1/5")
+    for mark, expect in (
+        ("4", "Yếu tố 2/5"),
+        ("5", "Yếu tố 3/5"),
+        ("4", "Yếu tố 4/5"),
+        ("5", "Yếu tố 5/5"),
+    ):
+        await citizen.type(mark, expect)
+    await citizen.choose("Bỏ qua", "phiếu hẹn")
+    await citizen.choose("Đúng hẹn", "giấy tờ")
+    await citizen.choose("Không", "bao nhiêu lần")
+    await citizen.choose("1 lần", "hình thức")
+    await citizen.choose("trực tuyến", "đưa tiền")
+    await citizen.choose("Không", "góp ý gì thêm")
+    await citizen.type("Phục vụ tốt.", "kiểm tra lại")
+    await citizen.choose("Gửi đánh giá", "Đánh giá của Ông/Bà đã được ghi nhận")
+    assert await count(runtime, Rating) == 1
+
+    await citizen.type("/report", "hành vi cần phản ánh thuộc loại nào")
+    await citizen.choose("Sách nhiễu", "Việc xảy ra tại cơ quan nào")
+    await citizen.type("dak ha", "Xin chọn cơ quan")
+    await citizen.choose("Bộ phận Một cửa huyện Đắk Hà", "là ai")
+    await citizen.choose("Phạm Văn Thắng", "ngày nào")
+    await citizen.choose("Hôm nay", "trình bày sự việc")
+    await citizen.type("Cán bộ hẹn đi hẹn lại nhiều lần mà không rõ lý do.", "đe dọa")
+    await citizen.choose("Không", "bằng chứng")
+    before = len(zalo.messages(CHAT))
+    await deliver(zalo.send_image(CHAT, zalo.serve_file(TINY_PNG)))
+    await citizen.wait(before, "Đã nhận tệp thứ 1")
+    await citizen.choose("Tiếp tục", "ẩn danh")
+    await citizen.choose("Ẩn danh", "tố cáo")
+    await citizen.choose("Tôi đã hiểu", "kiểm tra lại nội dung")
+    out = await citizen.choose("Gửi phản ánh", "Mã tra cứu")
+    assert re.search(r"Mã tra cứu: \w{4}-\w{4}-\w{4}", out)
+    async with runtime.sessions() as session:
+        [report] = (await session.scalars(select(Report))).all()
+        [evidence] = (await session.scalars(select(Evidence))).all()
+    assert report.anonymous and report.channel == "zalo"
+    assert evidence.content == TINY_PNG
+
+
+async def test_a_citizen_rates_and_reports_on_zalo_by_polling(settings: Settings) -> None:
+    async with FakeZaloServer() as zalo, zalo_bot(settings, zalo, webhook=False) as (rt, _, _):
+
+        async def queued(_: dict[str, Any]) -> None:
+            return None  # the update waits in getUpdates
+
+        await rate_and_report(ZaloCitizen(zalo, queued), zalo, rt, queued)
+        assert all(len(m.text or "") <= TEXT_LIMIT for m in zalo.all_messages())
+
+
+async def test_a_citizen_rates_and_reports_on_zalo_by_webhook(settings: Settings) -> None:
+    async with FakeZaloServer() as zalo, zalo_bot(settings, zalo, webhook=True) as (rt, _, url):
+
+        async def pushed(update: dict[str, Any]) -> None:
+            assert await zalo.deliver(f"{url}/zalo", update, secret=SECRET) == 200
+
+        await rate_and_report(ZaloCitizen(zalo, pushed), zalo, rt, pushed)
+
+
+async def test_webhook_secret_probe_and_redelivery(settings: Settings) -> None:
+    async with FakeZaloServer() as zalo, zalo_bot(settings, zalo, webhook=True) as (rt, _, url):
+        update = zalo.send_text(CHAT, "/start")
+        for secret in (None, "", "wrong-secret-wrong"):
+            assert await zalo.deliver(f"{url}/zalo", update, secret=secret) == 401
+        assert await count(rt, ProcessedUpdate) == 0
+        assert await zalo.probe(f"{url}/zalo", secret=SECRET) == 200
+        for wrapped in (True, False, True):
+            assert await zalo.deliver(f"{url}/zalo", update, secret=SECRET, wrapped=wrapped) == 200
+        await zalo.wait_until(lambda: len(zalo.messages(CHAT)) >= 1)
+        await asyncio.sleep(0.3)
+        assert await count(rt, ProcessedUpdate) == 1
+        assert len([t for t in zalo.texts(CHAT) if "dữ liệu cá nhân" in t]) == 1
+
+
+async def test_unknown_events_and_unsupported_messages_get_a_polite_line(
+    settings: Settings,
+) -> None:
+    async with FakeZaloServer() as zalo, zalo_bot(settings, zalo, webhook=True) as (_, _, url):
+        for update in (
+            zalo.send_unsupported(CHAT),
+            zalo.send_event(CHAT, "message.new.kind"),
+            zalo.send_sticker(CHAT),
+        ):
+            assert await zalo.deliver(f"{url}/zalo", update, secret=SECRET) == 200
+        await zalo.wait_for_messages(CHAT, 3)
+        assert all("dữ liệu cá nhân" in t for t in zalo.texts(CHAT))
+
+
+async def test_a_long_reply_arrives_in_order_in_parts(settings: Settings) -> None:
+    async with FakeZaloServer() as zalo, zalo_bot(settings, zalo, webhook=True) as (_, ch, _):
+        zalo.add_chat(CHAT)
+        lines = [f"Dòng {n:03d}: " + "nội dung phản ánh " * 6 for n in range(120)]
+        await ch.send(CHAT, Reply("\n".join(lines)))
+        parts = zalo.texts(CHAT)
+        assert len(parts) > 1 and all(len(p) <= TEXT_LIMIT for p in parts)
+        received = "\n".join(parts).split("\n")
+        assert [line.split(":")[0] for line in received] == [f"Dòng {n:03d}" for n in range(120)]
+
+
+async def test_quota_errors_are_retried(settings: Settings) -> None:
+    async with FakeZaloServer() as zalo, zalo_bot(settings, zalo, webhook=True) as (_, _, url):
+        zalo.fail_next("sendMessage", 429)
+        assert (
+            await zalo.deliver(f"{url}/zalo", zalo.send_text(CHAT, "/start"), secret=SECRET) == 200
+        )
+        await zalo.wait_until(
+            lambda: any("dữ liệu cá nhân" in t for t in zalo.texts(CHAT)), timeout=8
+        )
+
+
+async def test_a_chart_reaches_zalo_as_an_image_from_our_server(settings: Settings) -> None:
+    async with FakeZaloServer() as zalo, zalo_bot(settings, zalo, webhook=True) as (rt, _, url):
+        await join_runtime(rt, "zalo", CHAT, "62-SNV", "admin")
+        assert (
+            await zalo.deliver(f"{url}/zalo", zalo.send_text(CHAT, "/summary"), secret=SECRET)
+            == 200
+        )
+        await zalo.wait_until(
+            lambda: any(m.kind == "photo" for m in zalo.messages(CHAT)), timeout=15
+        )
+        photo = next(m for m in zalo.messages(CHAT) if m.kind == "photo")
+        assert photo.photo_url is not None and photo.photo_url.startswith(f"{url}/files/")
+        assert photo.photo_bytes is not None and photo.photo_bytes.startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("status", [200, 408])
+async def test_polling_treats_408_as_no_update_whatever_the_status(
+    settings: Settings, status: int
+) -> None:
+    async with FakeZaloServer() as zalo:
+        zalo.timeout_http_status = status
+        async with zalo_bot(settings, zalo, webhook=False):
+            await asyncio.sleep(1.2)
+            zalo.send_text(CHAT, "/start")
+            await zalo.wait_for_messages(CHAT, 1, timeout=6)
