@@ -7,7 +7,7 @@ from __future__ import annotations
 from handlers.actions import texts_for
 from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps, post_of
 from handlers.escalation import recipients
-from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
+from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, text_step
 from handlers.messages import Choice, Reply
 from storage import agencies, officers
 from storage.citizens import find_citizen
@@ -54,16 +54,8 @@ async def take_who(turn: Turn, answer: Answer) -> Outcome:
     return Go(TEXT)
 
 
-async def ask_text(turn: Turn) -> Prompt:
-    """Ask what was good."""
-    return Prompt(turn.texts("commend.q_text", limit=_LIMIT), free_text=True)
-
-
-async def take_text(turn: Turn, answer: Answer) -> Outcome:
+async def commend(turn: Turn, text: str) -> Outcome:
     """Store the commendation and pass it to the agency's leadership."""
-    text = (answer.text or "").strip()
-    if not text or len(text) > _LIMIT:
-        return Retry(turn.texts("commend.text_limit", limit=_LIMIT))
     draft = turn.draft(FLOW)
     key = turn.incoming.key
     citizen = await find_citizen(key.channel, turn.incoming.user_id, session=turn.session)
@@ -95,5 +87,5 @@ async def take_text(turn: Turn, answer: Answer) -> Outcome:
 STEPS = (
     *picker_steps(FLOW, "commend.q_agency", on_agency_picked),
     Step(WHO, ask_who, take_who),
-    Step(TEXT, ask_text, take_text),
+    text_step(TEXT, "commend.q_text", _LIMIT, commend),
 )

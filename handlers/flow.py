@@ -12,8 +12,9 @@ import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.messages import Attachment, Choice, ConversationKey, Incoming, Reply
@@ -166,3 +167,46 @@ class Turn:
             "files": prompt.files,
         }
         self.replies.append(Reply(text, choices, token if choices else None))
+
+
+Draft = TypeVar("Draft", bound=BaseModel)
+
+
+def load_draft(turn: Turn, flow: str, model: type[Draft]) -> Draft:
+    """A flow's stored draft as its typed model."""
+    return model.model_validate(turn.draft(flow))
+
+
+def save_draft(turn: Turn, flow: str, draft: BaseModel) -> None:
+    """Store a flow's typed draft (only what differs from the defaults)."""
+    stored = turn.draft(flow)
+    stored.clear()
+    stored.update(draft.model_dump(mode="json", exclude_defaults=True))
+
+
+def read_text(answer: Answer, limit: int) -> str | None:
+    """The typed text, trimmed, if it is not empty and within the limit."""
+    text = (answer.text or "").strip()
+    return text if text and len(text) <= limit else None
+
+
+def text_step(
+    name: str,
+    prompt_key: str,
+    limit: int,
+    take_text: Callable[[Turn, str], Awaitable[Outcome]],
+    *,
+    owns: tuple[str, ...] = (),
+) -> Step:
+    """A step that asks for free text of at most `limit` characters and hands it on."""
+
+    async def ask(turn: Turn) -> Prompt:
+        return Prompt(turn.texts(prompt_key, limit=limit), free_text=True)
+
+    async def take(turn: Turn, answer: Answer) -> Outcome:
+        text = read_text(answer, limit)
+        if text is None:
+            return Retry(turn.texts("common.text_limit", limit=limit))
+        return await take_text(turn, text)
+
+    return Step(name, ask, take, owns)

@@ -19,7 +19,18 @@ from handlers.casework import OPEN_STATES, Action, NotAllowed, allowed, apply
 from handlers.clock import LOCAL_ZONE, local_date_text
 from handlers.dates import day_text, parse_day
 from handlers.escalation import LEADERS, notify_case, recipients
-from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
+from handlers.flow import (
+    Answer,
+    Go,
+    Outcome,
+    Prompt,
+    Retry,
+    Step,
+    Turn,
+    load_draft,
+    save_draft,
+    text_step,
+)
 from handlers.messages import Choice, ConversationKey, OutgoingFile, Reply
 from storage import agencies, cases, officers
 from storage.citizens import citizen_by_id
@@ -48,13 +59,11 @@ class OfficerDraft(BaseModel):
 
 
 def load(turn: Turn) -> OfficerDraft:
-    return OfficerDraft.model_validate(turn.draft(FLOW))
+    return load_draft(turn, FLOW, OfficerDraft)
 
 
 def save(turn: Turn, draft: OfficerDraft) -> None:
-    stored = turn.draft(FLOW)
-    stored.clear()
-    stored.update(draft.model_dump(exclude_defaults=True))
+    save_draft(turn, FLOW, draft)
 
 
 # ------------------------------------------------------------------ access
@@ -364,15 +373,8 @@ async def tell_reporter(
 # ------------------------------------------------------------------ ask, transfer, close
 
 
-async def ask_question(turn: Turn) -> Prompt:
-    """Ask for the question to relay to the reporter."""
-    return Prompt(turn.texts("officer.q_question", limit=_TEXT_LIMIT), free_text=True)
-
-
-async def take_question(turn: Turn, answer: Answer) -> Outcome:
-    text = (answer.text or "").strip()
-    if not text or len(text) > _TEXT_LIMIT:
-        return Retry(turn.texts("officer.text_limit", limit=_TEXT_LIMIT))
+async def relay_question(turn: Turn, text: str) -> Outcome:
+    """Send the officer's question to the reporter, through the bot."""
     guarded = await _guarded(turn, "ask", load(turn).case_id)
     if guarded is None:
         return Go(LIST)
@@ -404,15 +406,8 @@ async def on_transfer_picked(turn: Turn, agency: Agency) -> Outcome:
     return Go(LIST)
 
 
-async def ask_close(turn: Turn) -> Prompt:
-    """Ask for the explanation the reporter will receive."""
-    return Prompt(turn.texts("officer.q_close", limit=_TEXT_LIMIT), free_text=True)
-
-
-async def take_close(turn: Turn, answer: Answer) -> Outcome:
-    text = (answer.text or "").strip()
-    if not text or len(text) > _TEXT_LIMIT:
-        return Retry(turn.texts("officer.text_limit", limit=_TEXT_LIMIT))
+async def close_case(turn: Turn, text: str) -> Outcome:
+    """Close the case with the explanation the reporter receives."""
     guarded = await _guarded(turn, "close", load(turn).case_id)
     if guarded is None:
         return Go(LIST)
@@ -441,15 +436,8 @@ async def take_outcome(turn: Turn, answer: Answer) -> Outcome:
     return Go(POST if answer.choice == "reassign" else EXPLAIN)
 
 
-async def ask_post(turn: Turn) -> Prompt:
-    """Ask for the new post of the reassigned official."""
-    return Prompt(turn.texts("officer.q_post"), free_text=True)
-
-
-async def take_post(turn: Turn, answer: Answer) -> Outcome:
-    text = (answer.text or "").strip()
-    if not text or len(text) > 200:
-        return Retry(turn.texts("officer.text_limit", limit=200))
+async def store_post(turn: Turn, text: str) -> Outcome:
+    """Keep the new post of the reassigned official."""
     draft = load(turn)
     draft.new_post = text
     save(turn, draft)
@@ -471,30 +459,16 @@ async def take_effective(turn: Turn, answer: Answer) -> Outcome:
     return Go(NUMBER)
 
 
-async def ask_number(turn: Turn) -> Prompt:
-    """Ask for the number of the reassignment decision."""
-    return Prompt(turn.texts("officer.q_number"), free_text=True)
-
-
-async def take_number(turn: Turn, answer: Answer) -> Outcome:
-    text = (answer.text or "").strip()
-    if not text or len(text) > 60:
-        return Retry(turn.texts("officer.text_limit", limit=60))
+async def store_number(turn: Turn, text: str) -> Outcome:
+    """Keep the number of the reassignment decision."""
     draft = load(turn)
     draft.decision_no = text
     save(turn, draft)
     return Go(EXPLAIN if draft.review_id is None else CONFIRM)
 
 
-async def ask_explain(turn: Turn) -> Prompt:
-    """Ask for the explanation the reporter will receive."""
-    return Prompt(turn.texts("officer.q_explain", limit=_TEXT_LIMIT), free_text=True)
-
-
-async def take_explain(turn: Turn, answer: Answer) -> Outcome:
-    text = (answer.text or "").strip()
-    if not text or len(text) > _TEXT_LIMIT:
-        return Retry(turn.texts("officer.text_limit", limit=_TEXT_LIMIT))
+async def store_explanation(turn: Turn, text: str) -> Outcome:
+    """Keep the explanation for the confirmation."""
     turn.draft(FLOW)["explanation"] = text
     return Go(CONFIRM)
 
@@ -646,15 +620,8 @@ async def take_review(turn: Turn, answer: Answer) -> Outcome:
     return Retry(turn.texts("common.pick_option"))
 
 
-async def ask_review_reason(turn: Turn) -> Prompt:
-    """Ask why the official stays in post."""
-    return Prompt(turn.texts("officer.q_review_reason", limit=_TEXT_LIMIT), free_text=True)
-
-
-async def take_review_reason(turn: Turn, answer: Answer) -> Outcome:
-    text = (answer.text or "").strip()
-    if not text or len(text) > _TEXT_LIMIT:
-        return Retry(turn.texts("officer.text_limit", limit=_TEXT_LIMIT))
+async def keep_in_post(turn: Turn, text: str) -> Outcome:
+    """Record that the official stays in post, and why."""
     return await _record_review(turn, load(turn), "keep", text)
 
 
@@ -690,15 +657,15 @@ async def _record_review(
 STEPS = (
     Step(LIST, ask_list, take_list),
     Step(CARD, ask_card, take_card),
-    Step(ASK, ask_question, take_question),
+    text_step(ASK, "officer.q_question", _TEXT_LIMIT, relay_question),
     *picker_steps(TRANSFER, "officer.q_transfer", on_transfer_picked),
     Step(OUTCOME, ask_outcome, take_outcome),
-    Step(POST, ask_post, take_post),
+    text_step(POST, "officer.q_post", 200, store_post),
     Step(EFFECTIVE, ask_effective, take_effective),
-    Step(NUMBER, ask_number, take_number),
-    Step(EXPLAIN, ask_explain, take_explain),
+    text_step(NUMBER, "officer.q_number", 60, store_number),
+    text_step(EXPLAIN, "officer.q_explain", _TEXT_LIMIT, store_explanation),
     Step(CONFIRM, ask_confirm, take_confirm),
-    Step(CLOSE, ask_close, take_close),
+    text_step(CLOSE, "officer.q_close", _TEXT_LIMIT, close_case),
     Step(REVIEW, ask_review, take_review),
-    Step(REVIEW_REASON, ask_review_reason, take_review_reason),
+    text_step(REVIEW_REASON, "officer.q_review_reason", _TEXT_LIMIT, keep_in_post),
 )

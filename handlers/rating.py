@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from handlers import report
 from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps
-from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
+from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, load_draft, save_draft
 from handlers.messages import Choice
 from storage import agencies
 from storage.citizens import find_citizen
@@ -97,13 +97,11 @@ _BY_FIELD = {q.field: q for q in QUESTIONS}
 
 
 def load(turn: Turn) -> RatingDraft:
-    return RatingDraft.model_validate(turn.draft(FLOW))
+    return load_draft(turn, FLOW, RatingDraft)
 
 
 def save(turn: Turn, draft: RatingDraft) -> None:
-    stored = turn.draft(FLOW)
-    stored.clear()
-    stored.update(draft.model_dump(exclude_defaults=True))
+    save_draft(turn, FLOW, draft)
 
 
 def next_state(draft: RatingDraft) -> str:

@@ -18,7 +18,19 @@ from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps
 from handlers.clock import LOCAL_ZONE
 from handlers.dates import day_text, parse_day
 from handlers.escalation import open_case
-from handlers.flow import Answer, Go, Outcome, Prompt, Rest, Retry, Step, Turn
+from handlers.flow import (
+    Answer,
+    Go,
+    Outcome,
+    Prompt,
+    Rest,
+    Retry,
+    Step,
+    Turn,
+    load_draft,
+    save_draft,
+    text_step,
+)
 from handlers.messages import Attachment, AttachmentKind, Choice
 from handlers.receipts import new_receipt
 from storage import agencies, cases, officers
@@ -72,13 +84,11 @@ class ReportDraft(BaseModel):
 
 
 def load(turn: Turn) -> ReportDraft:
-    return ReportDraft.model_validate(turn.draft(FLOW))
+    return load_draft(turn, FLOW, ReportDraft)
 
 
 def save(turn: Turn, draft: ReportDraft) -> None:
-    stored = turn.draft(FLOW)
-    stored.clear()
-    stored.update(draft.model_dump(mode="json", exclude_defaults=True))
+    save_draft(turn, FLOW, draft)
 
 
 def next_state(d: ReportDraft) -> str:
@@ -170,15 +180,8 @@ async def take_official(turn: Turn, answer: Answer) -> Outcome:
     return _store(turn, official="listed", official_id=found[index].id)
 
 
-async def ask_describe(turn: Turn) -> Prompt:
-    """Ask for what the citizen knows: name, post, desk."""
-    return Prompt(turn.texts("report.q_describe"), free_text=True)
-
-
-async def take_describe(turn: Turn, answer: Answer) -> Outcome:
-    text = (answer.text or "").strip()
-    if not text or len(text) > 300:
-        return Retry(turn.texts("report.describe_limit", limit=300))
+async def describe_official(turn: Turn, text: str) -> Outcome:
+    """Keep what the citizen knows of the person: name, post, desk."""
     return _store(turn, description_of_official=text)
 
 
@@ -470,7 +473,9 @@ STEPS = (
     Step(CATEGORY, ask_category, take_category, owns=("category",)),
     *picker_steps(FLOW, "report.q_agency", on_agency_picked),
     Step(OFFICIAL, ask_official, take_official, owns=("official", "official_id")),
-    Step(DESCRIBE, ask_describe, take_describe, owns=("description_of_official",)),
+    text_step(
+        DESCRIBE, "report.q_describe", 300, describe_official, owns=("description_of_official",)
+    ),
     Step(WHEN, ask_when, take_when, owns=("day",)),
     Step(WHAT, ask_what, take_what, owns=("what",)),
     Step(THREAT, ask_threat, take_threat, owns=("threatened",)),

@@ -13,7 +13,7 @@ from handlers.agency_picker import chosen_index, numbered
 from handlers.case_views import timeline
 from handlers.casework import Action, NotAllowed, State, allowed, apply
 from handlers.escalation import notify_case
-from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
+from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, read_text, text_step
 from handlers.messages import Choice
 from handlers.receipts import normalise_receipt
 from storage import cases
@@ -177,9 +177,9 @@ async def ask_answer(turn: Turn) -> Prompt:
 
 async def take_answer(turn: Turn, answer: Answer) -> Outcome:
     """Relay the answer to the agency, without saying who sent it."""
-    text = (answer.text or "").strip()
-    if not text or len(text) > _TEXT_LIMIT:
-        return Retry(turn.texts("status.text_limit", limit=_TEXT_LIMIT))
+    text = read_text(answer, _TEXT_LIMIT)
+    if text is None:
+        return Retry(turn.texts("common.text_limit", limit=_TEXT_LIMIT))
     owned = await _own(turn, turn.draft(FLOW).get("report_id"))
     if owned is None or owned[1].state != State.AWAITING_REPORTER:
         turn.say("status.nothing_to_answer")
@@ -192,15 +192,8 @@ async def take_answer(turn: Turn, answer: Answer) -> Outcome:
     return Go(CARD)
 
 
-async def ask_add(turn: Turn) -> Prompt:
-    """Ask for the information to add to the report."""
-    return Prompt(turn.texts("status.q_add", limit=_TEXT_LIMIT), free_text=True)
-
-
-async def take_add(turn: Turn, answer: Answer) -> Outcome:
-    text = (answer.text or "").strip()
-    if not text or len(text) > _TEXT_LIMIT:
-        return Retry(turn.texts("status.text_limit", limit=_TEXT_LIMIT))
+async def add_information(turn: Turn, text: str) -> Outcome:
+    """Add the citizen's information to the case and pass it to the agency."""
     owned = await _own(turn, turn.draft(FLOW).get("report_id"))
     if owned is None:
         return Go(MENU)
@@ -215,5 +208,5 @@ STEPS = (
     Step(LIST, ask_list, take_list),
     Step(CARD, ask_card, take_card),
     Step(ANSWER, ask_answer, take_answer),
-    Step(ADD, ask_add, take_add),
+    text_step(ADD, "status.q_add", _TEXT_LIMIT, add_information),
 )
