@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -12,12 +13,12 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot import demo
-from bot.runtime import Runtime
+from bot.runtime import Runtime, prepare_database
 from handlers.indicators import FACTORS
 from handlers.periods import Period, parse_period
 from handlers.summary import build_summary
 from storage.models import Case, Rating, Report
-from tests.conftest import Clock
+from tests.conftest import Clock, make_settings
 
 World = tuple[Runtime, list[tuple[str, str]]]
 VIETNAM = timedelta(hours=7)
@@ -195,3 +196,24 @@ def test_period_examples(text: str, start: date, end: date) -> None:
 def test_nonsense_periods_are_refused() -> None:
     for text in ("2026-13", "2026-Q5", "yesterday", "2026-02-30..2026-03-01"):
         assert parse_period(text, date(2026, 11, 30)) is None
+
+
+async def test_demo_data_is_repeatable(tmp_path: Path, clock: Clock) -> None:
+    figures = []
+    for name in ("one", "two"):
+        settings = make_settings(tmp_path / name)
+        (tmp_path / name).mkdir()
+        db, sessions = await prepare_database(settings)
+        try:
+            await demo.seed(
+                sessions, ratings=500, reports=10, seed_value=11, key=b"k", now=clock.now
+            )
+            async with sessions() as session:
+                summary = await build_summary(
+                    session, PERIODS[3], None, now=clock.now, min_sample=5, locale="vi"
+                )
+                receipts = sorted((await session.scalars(select(Report.receipt))).all())
+        finally:
+            await db.dispose()
+        figures.append((summary.overall, [(r.key, r.rank) for r in summary.agencies], receipts))
+    assert figures[0] == figures[1]
