@@ -11,7 +11,7 @@ import asyncio
 import io
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import matplotlib
@@ -97,7 +97,10 @@ async def chart_data(
     names = {
         a.id: name_of(a, locale) for a in await agencies.agencies_by_ids(order, session=session)
     }
-    trend_start = date(end.year - 1, end.month, 1) if (end - start).days < 365 else start
+    short = (end - start).days + 1 < 365
+    trend_start = (
+        (date(end.year - 1, end.month, 1) + timedelta(days=31)).replace(day=1) if short else start
+    )
     months = await summaries.monthly_sums(trend_start, end, agency_ids=agency_ids, session=session)
     return ChartData(
         title=t("chart.title", period=f"{start:%d/%m/%Y}–{end:%d/%m/%Y}"),

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import demo
 from bot.channels.base import Channel
@@ -213,13 +214,21 @@ def summary(
     _run(_summary(_settings(), period, agency))
 
 
+async def _reading(settings: Settings) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    """Check the schema, then read through an engine that never holds up a running bot."""
+    db, _ = await prepare_database(settings)
+    await db.dispose()
+    reader = make_engine(settings.database_url, for_reading=True)
+    return reader, make_sessionmaker(reader)
+
+
 async def _summary(settings: Settings, period_text: str, agency_code: str | None) -> None:
     t = _texts()
     period = parse_period(period_text, system_clock().astimezone(LOCAL_ZONE).date())
     if period is None:
         print(t("summary.usage"))
         raise typer.Exit(1)
-    db, sessions = await prepare_database(settings)
+    db, sessions = await _reading(settings)
     try:
         async with sessions() as session:
             agency = await agency_by_code(agency_code, session=session) if agency_code else None
@@ -261,7 +270,7 @@ def export(
 async def _export(
     settings: Settings, output: Path, period: Period, file_format: str, free_text: bool
 ) -> None:
-    db, sessions = await prepare_database(settings)
+    db, sessions = await _reading(settings)
     request = ExportRequest(period, None, free_text=free_text, locale=_texts().locale)
     try:
         async with sessions() as session:

@@ -21,7 +21,7 @@ from typing import Any
 from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.base import Channel, RetryLater, Transient, Unreachable
+from bot.channels.base import Channel, Rejected, RetryLater, Transient, Unreachable
 from handlers.clock import Clock, system_clock
 from handlers.messages import OutgoingFile, Reply, decode_reply
 from storage import outbox
@@ -97,7 +97,13 @@ class OutboxDispatcher:
             for row in rows:
                 by_chat.setdefault((row.channel, row.chat_id), []).append(row)
             ready = [queue for queue in by_chat.values() if queue[0].next_attempt_at <= now]
-            sent = await asyncio.gather(*(self._deliver_chat(queue) for queue in ready))
+            live = [queue for queue in ready if queue[0].batch is None]
+            # A pass carries about two seconds of announcements, so replies to people who are
+            # chatting never wait long behind a broadcast.
+            news = [queue for queue in ready if queue[0].batch is not None]
+            news = news[: max(1, int(2 * self._policy.broadcast_per_second))]
+            sent = await asyncio.gather(*(self._deliver_chat(queue) for queue in live))
+            sent += await asyncio.gather(*(self._deliver_chat(queue) for queue in news))
             return sum(sent)
 
     async def _seconds_to_next(self) -> float:
@@ -140,8 +146,11 @@ class OutboxDispatcher:
         except Transient as error:
             await self._retry(row, str(error), outbox.backoff(row.attempts))
             return False
-        except Exception as error:  # a rejected message or an adapter bug: do not loop on it
-            log.exception("message %s to %s refused", row.id, row.channel)
+        except Rejected as error:
+            await self._give_up(row, outbox.FAILED, str(error))
+            return True
+        except Exception as error:  # an adapter bug: do not loop on it
+            log.exception("message %s to %s could not be sent", row.id, row.channel)
             await self._give_up(row, outbox.FAILED, repr(error))
             return True
         async with self._sessions() as session, session.begin():

@@ -134,7 +134,7 @@ class TurnEngine:
                 return TurnResult(outbox_ids=await _enqueue_all(session, key, [reply], now))
         except Exception:
             log.exception("could not record the failed turn on channel %s", key.channel)
-            return TurnResult()
+            return TurnResult(failed=True)
 
 
 def _dialog_of(row: Conversation | None, incoming: Incoming) -> DialogState:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import xlsxwriter
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import LOCAL_ZONE
@@ -152,6 +152,16 @@ class ExportRequest:
     agency_ids: list[int] | None
     free_text: bool
     locale: str
+    pseudonyms: bool = True
+    """Only Home Affairs sees pseudonyms: an agency could match them with its own records."""
+    hidden_official: int | None = None
+    """An officer never receives what was reported about themselves."""
+
+    def about_others(self, official: Any) -> Any:
+        """A condition leaving out rows about the hidden official."""
+        if self.hidden_official is None:
+            return true()
+        return or_(official.is_(None), official != self.hidden_official)
 
 
 async def _stream(session: AsyncSession, query: Select[Any]) -> AsyncIterator[Sequence[Any]]:
@@ -246,7 +256,7 @@ async def write_export(
                     a_name,
                     s_code,
                     s_name,
-                    pseudonym,
+                    pseudonym if request.pseudonyms else None,
                     rating.channel,
                     rating.score_access,
                     rating.score_procedure,
@@ -321,6 +331,7 @@ async def _reports(
         .join(Official, Official.id == Report.official_id, isouter=True)
         .join(Citizen, Citizen.id == Report.citizen_id, isouter=True)
         .where(Report.created_at >= start, Report.created_at < end)
+        .where(request.about_others(Report.official_id))
         .order_by(Report.id)
     )
     async for report, a_code, a_name, o_code, o_name, pseudonym in _stream(
@@ -337,7 +348,7 @@ async def _reports(
                 o_name,
                 report.occurred_on,
                 t("export.yes") if report.anonymous else t("export.no"),
-                pseudonym,
+                pseudonym if request.pseudonyms else None,
                 report.channel,
                 report.description if request.free_text else None,
                 report.official_description if request.free_text else None,
@@ -372,7 +383,9 @@ async def _cases(
     query = (
         select(Case, Agency.code)
         .join(Agency, Agency.id == Case.agency_id)
+        .join(Report, Report.id == Case.report_id)
         .where(Case.created_at >= start, Case.created_at < end)
+        .where(request.about_others(Report.official_id))
         .order_by(Case.id)
     )
     async for case, a_code in _stream(
@@ -400,7 +413,9 @@ async def _cases(
     query = (
         select(CaseEvent)
         .join(Case, Case.id == CaseEvent.case_id)
+        .join(Report, Report.id == Case.report_id)
         .where(Case.created_at >= start, Case.created_at < end)
+        .where(request.about_others(Report.official_id))
         .order_by(CaseEvent.id)
     )
     async for (event,) in _stream(session, _in_scope(query, Case.agency_id, request.agency_ids)):
@@ -442,6 +457,7 @@ async def _reassignments(
         .join(Official, Official.id == Assignment.official_id)
         .join(Agency, Agency.id == Official.agency_id)
         .where(Assignment.recorded_at >= start, Assignment.recorded_at < end)
+        .where(request.about_others(Assignment.official_id))
         .order_by(Assignment.id)
     )
     async for assignment, o_code, o_name, a_code in _stream(
@@ -522,6 +538,8 @@ def export_maker(
             params.get("agency_ids"),
             free_text=False,
             locale=params.get("locale", "vi"),
+            pseudonyms=bool(params.get("pseudonyms", False)),
+            hidden_official=params.get("hidden_official"),
         )
         file_format = params.get("format", "xlsx")
         suffix = ".xlsx" if file_format == "xlsx" else ".zip"

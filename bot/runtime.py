@@ -28,8 +28,12 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     engine: TurnEngine
     dispatcher: OutboxDispatcher
+    reads: async_sessionmaker[AsyncSession]
+    """Sessions for long reads (charts, exports, health) that must not hold up the turns."""
+    reader: AsyncEngine
 
     async def close(self) -> None:
+        await self.reader.dispose()
         await self.db.dispose()
 
 
@@ -62,6 +66,8 @@ async def open_runtime(
     bot_username: str | None = None,
 ) -> Runtime:
     db, sessions = await prepare_database(settings)
+    reader = make_engine(settings.database_url, for_reading=True)
+    reads = make_sessionmaker(reader)
     dispatcher = OutboxDispatcher(
         sessions,
         channels,
@@ -70,8 +76,8 @@ async def open_runtime(
             broadcast_per_second=settings.broadcast_per_second,
         ),
         clock=clock,
-        makers={"chart": chart_maker(sessions), "export": export_maker(sessions)},
+        makers={"chart": chart_maker(reads), "export": export_maker(reads)},
     )
     rules = settings.rules(bot_username=bot_username)
     engine = TurnEngine(sessions, rules, clock=clock, on_outbox=dispatcher.wake)
-    return Runtime(db, sessions, engine, dispatcher)
+    return Runtime(db, sessions, engine, dispatcher, reads, reader)

@@ -68,8 +68,8 @@ def create_app(
         except (ValueError, TypeError, KeyError) as error:
             log.warning("unreadable Telegram update: %s", error)
             return Response(status_code=400)
-        await telegram.process(update, runtime.engine)
-        return Response(status_code=200)
+        stored = await telegram.process(update, runtime.engine)
+        return Response(status_code=200 if stored else 503)
 
     async def zalo_webhook(request: Request) -> Response:
         if zalo is None or not _secret_ok(request, ZALO_SECRET_HEADER, zalo_secret):
@@ -78,13 +78,13 @@ def create_app(
             body = await _json(request)
         except ValueError:
             return Response(status_code=400)
-        if body is not None:
-            await zalo.handle(unwrap(body), runtime.engine)
+        if body is not None and not await zalo.handle(unwrap(body), runtime.engine):
+            return JSONResponse({"ok": False}, status_code=503)
         return JSONResponse({"ok": True})
 
     async def health(_: Request) -> Response:
         try:
-            async with runtime.sessions() as session:
+            async with runtime.reads() as session:
                 await session.execute(text("SELECT 1"))
                 backlog = await session.scalar(
                     select(func.count())
@@ -97,7 +97,7 @@ def create_app(
         return JSONResponse({"database": "ok", "outbox_pending": backlog or 0})
 
     async def served_file(request: Request) -> Response:
-        async with runtime.sessions() as session:
+        async with runtime.reads() as session:
             found = await files.fetch(request.path_params["token"], now=clock(), session=session)
         if found is None:
             return Response(status_code=404)

@@ -32,7 +32,21 @@ def may_handle(officer: Officer, case: Case, report: Report) -> bool:
     return officer.role == ADMIN or officer.agency_id == case.agency_id
 
 
-async def refuse(turn: Turn, officer: Officer | None, action: str, case_id: int | None) -> None:
+def in_private_chat(turn: Turn, officer: Officer) -> bool:
+    """Case details are shown only in the officer's own chat with the bot, never in a group
+    (where the official a report is about might be reading)."""
+    key = turn.incoming.key
+    return key.channel == officer.channel and key.chat_id == officer.chat_id
+
+
+async def refuse(
+    turn: Turn,
+    officer: Officer | None,
+    action: str,
+    case_id: int | None,
+    *,
+    reason: str = "officer.not_allowed",
+) -> None:
     """Say no politely, the same way whatever the reason, and audit it."""
     await officers.audit(
         actor(officer, turn),
@@ -42,7 +56,15 @@ async def refuse(turn: Turn, officer: Officer | None, action: str, case_id: int 
         case_id=case_id,
         session=turn.session,
     )
-    turn.say("officer.not_allowed")
+    turn.say(reason)
+
+
+def may_review(officer: Officer, agency_id: int, official_id: int) -> bool:
+    """The rule for reassignment reviews: the agency's officers or an admin, never the
+    official under review."""
+    if officer.official_id == official_id:
+        return False
+    return officer.role == ADMIN or officer.agency_id == agency_id
 
 
 async def audit_refused_press(turn: Turn) -> None:

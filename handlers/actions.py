@@ -43,7 +43,7 @@ async def send_with_actions(
             )
             turn.session.add(row)
         row.data = _remember(row.data, token, targets)
-    turn.send_to(key, Reply(text, choices, token))
+    turn.send_to(key, Reply(text, choices, token, buttons_only=True))
 
 
 def pressed_action(turn: Turn) -> tuple[str, str, str] | None:

@@ -52,6 +52,13 @@ async def officer_card(turn: Turn, case: Case, report: Report) -> str:
     ]
     if case.pending_question:
         lines.append(t("officer.card_question", question=case.pending_question))
+    said = [e for e in await cases.events_of(case.id or 0, session=session) if e.text]
+    if said:
+        lines.append(t("officer.card_history"))
+        lines += [
+            f"  – {local_date_text(e.at)} · {t(f'officer.event_{e.action}')}: {e.text}"
+            for e in said[-6:]
+        ]
     return "\n".join(line for line in lines if line)
 
 

@@ -37,6 +37,7 @@ class Action(StrEnum):
     CONFIRM = "confirm"
     REOPEN = "reopen"
     CLOSE = "close"
+    EXPIRE = "expire"
 
 
 _OPEN_FOR_WORK = frozenset({State.ACKNOWLEDGED, State.INVESTIGATING, State.REOPENED})
@@ -63,10 +64,15 @@ TRANSITIONS: dict[Action, Rule] = {
     Action.DECIDE: Rule(_OPEN_FOR_WORK | {State.AWAITING_REPORTER}, State.DECIDED),
     Action.CONFIRM: Rule(frozenset({State.DECIDED}), State.CLOSED),
     Action.REOPEN: Rule(frozenset({State.DECIDED, State.CLOSED}), State.REOPENED),
-    Action.CLOSE: Rule(_OPEN_FOR_WORK | {State.DECIDED}, State.CLOSED),
+    # An agency may close a case it will not decide (a duplicate, say); once decided, only the
+    # reporter's answer or the end of the reopen window closes it, so the right to reopen stands.
+    Action.CLOSE: Rule(_OPEN_FOR_WORK, State.CLOSED),
+    Action.EXPIRE: Rule(frozenset({State.DECIDED}), State.CLOSED),
 }
 
 OPEN_STATES = frozenset(State) - {State.CLOSED}
+WITH_THE_AGENCY = OPEN_STATES - {State.DECIDED}
+"""Open cases still waiting for the agency (a decided case waits only for the reporter)."""
 
 
 class NotAllowed(Exception):

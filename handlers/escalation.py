@@ -20,10 +20,14 @@ from handlers.clock import local_date_text
 from handlers.flow import Rules, Turn
 from handlers.messages import ConversationKey, Reply
 from handlers.workdays import add_working_days, working_day_before
-from storage import agencies, cases, officers
+from storage import agencies, cases, officers, outbox
+from storage.conversations import purge_processed
 from storage.models import Agency, Case, CaseEvent, Official, Report, Review
 
 FLAGGED_CATEGORIES = frozenset({"bribe"})
+OUTBOX_KEPT_DAYS = 7
+"""Sent messages are kept a week (to look into a delivery complaint), then deleted."""
+PROCESSED_KEPT_DAYS = 30
 LEADERS = ("leader", "admin")
 ALL_OFFICERS = ("officer", "leader", "admin")
 
@@ -37,6 +41,12 @@ def flag_reason(category: str, threatened: bool) -> str | None:
 def deadlines(rules: Rules, category: str, opened: datetime) -> tuple[datetime, datetime]:
     decide = rules.decide_days_by_category.get(category, rules.decide_days)
     return add_working_days(opened, rules.ack_days), add_working_days(opened, decide)
+
+
+def restart_deadlines(turn: Turn, case: Case, report: Report) -> None:
+    """A transferred or reopened case is new work for someone: the clock starts again."""
+    case.ack_due, case.decide_due = deadlines(turn.rules, report.category, turn.now)
+    case.acknowledged_at = None
 
 
 async def handling_agency(agency: Agency, official: Official | None, turn: Turn) -> Agency:
@@ -152,6 +162,9 @@ async def check_public_opinion(turn: Turn, official: Official) -> Review | None:
     if official.id is None or await cases.open_review(official.id, session=turn.session):
         return None
     since = turn.now - timedelta(days=turn.rules.opinion_window_days)
+    decided = await cases.last_review_decided(official.id, session=turn.session)
+    if decided is not None:  # reports already weighed by a review count no more
+        since = max(since, decided + timedelta(microseconds=1))
     count = await cases.distinct_reporters(official.id, since, session=turn.session)
     if count < turn.rules.opinion_threshold:
         return None
@@ -200,6 +213,8 @@ async def run_due(turn: Turn) -> None:
         await _review_deadline(turn, review)
     cutoff = turn.now - timedelta(days=turn.rules.retention_days)
     await cases.purge_closed_before(cutoff, session=turn.session)
+    await outbox.purge_delivered(turn.now - timedelta(days=OUTBOX_KEPT_DAYS), session=turn.session)
+    await purge_processed(turn.now - timedelta(days=PROCESSED_KEPT_DAYS), session=turn.session)
 
 
 async def _case_deadlines(turn: Turn, case: Case) -> None:
@@ -210,7 +225,7 @@ async def _case_deadlines(turn: Turn, case: Case) -> None:
     report = await cases.report_by_id(case.report_id, session=turn.session)
     if report is None:
         return
-    subject, now = f"case:{case.id}", turn.now
+    subject, now = f"case:{case.id}:{due:%Y%m%d%H%M}", turn.now
     if now >= due:
         if await officers.record_alert(subject, f"{kind}_escalate", now, session=turn.session):
             await _escalate(
@@ -248,7 +263,7 @@ async def _escalate(
 
 
 async def _review_deadline(turn: Turn, review: Review) -> None:
-    subject = f"review:{review.id}"
+    subject = f"review:{review.id}:{review.due_at:%Y%m%d%H%M}"
     due = local_date_text(review.due_at)
     if turn.now >= review.due_at:
         if await officers.record_alert(subject, "escalate", turn.now, session=turn.session):
@@ -274,4 +289,4 @@ async def _close_if_unanswered(turn: Turn, case: Case) -> None:
         return
     if turn.now < case.decided_at + timedelta(days=turn.rules.reopen_days):
         return
-    await cases.add(apply(case, Action.CLOSE, actor="system", now=turn.now), session=turn.session)
+    await cases.add(apply(case, Action.EXPIRE, actor="system", now=turn.now), session=turn.session)

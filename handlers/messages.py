@@ -98,6 +98,9 @@ class Reply:
     html: bool = False
     file: OutgoingFile | None = None
     file_request: FileRequest | None = None
+    buttons_only: bool = False
+    """The choices are buttons of a notification: channels without buttons leave them out
+    (the text names a command instead), so a typed number cannot be mistaken for them."""
 
 
 @dataclass(slots=True)
@@ -109,6 +112,8 @@ class TurnResult:
     """
 
     duplicate: bool = False
+    failed: bool = False
+    """Nothing could be stored (not even the apology): the update must be delivered again."""
     notice: str | None = None
     chosen_label: str | None = None
     outbox_ids: list[int] = field(default_factory=list)
@@ -130,6 +135,7 @@ def encode_reply(reply: Reply) -> dict[str, Any]:
         "choices": [[c.id, c.label] for c in reply.choices],
         "token": reply.token,
         "html": reply.html,
+        "buttons_only": reply.buttons_only,
     }
     if reply.file_request is not None:
         payload["file_request"] = {
@@ -157,4 +163,5 @@ def decode_reply(payload: dict[str, Any]) -> Reply:
         if file
         else None,
         file_request=FileRequest(request["kind"], request["params"]) if request else None,
+        buttons_only=bool(payload.get("buttons_only", False)),
     )

@@ -18,7 +18,7 @@ from handlers.case_views import officer_card
 from handlers.casework import OPEN_STATES, Action, NotAllowed, allowed, apply
 from handlers.clock import LOCAL_ZONE, local_date_text
 from handlers.dates import day_text, parse_day
-from handlers.escalation import LEADERS, notify_case, recipients
+from handlers.escalation import LEADERS, notify_case, recipients, restart_deadlines
 from handlers.flow import (
     Answer,
     Go,
@@ -46,6 +46,7 @@ MENU = "start.menu"
 OUTCOMES = ("reassign", "discipline", "warning", "unfounded", "referred")
 CARD_ACTIONS = (Action.ACKNOWLEDGE, Action.ASK, Action.TRANSFER, Action.DECIDE, Action.CLOSE)
 _TEXT_LIMIT = 1000
+LISTED = 20
 
 
 class OfficerDraft(BaseModel):
@@ -76,6 +77,9 @@ async def _guarded(
     officer = await access.current_officer(turn)
     case = await cases.case_by_id(case_id, session=turn.session) if case_id else None
     report = await cases.report_by_id(case.report_id, session=turn.session) if case else None
+    if officer is not None and not access.in_private_chat(turn, officer):
+        await access.refuse(turn, officer, action, case_id, reason="officer.private_only")
+        return None
     if (
         officer is None
         or case is None
@@ -102,19 +106,26 @@ async def join(turn: Turn, code: str) -> Outcome | None:
         turn.say("officer.invite_invalid")
         return None
     key = turn.incoming.key
-    existing = await officers.officer_of(key.channel, turn.incoming.user_id, session=turn.session)
-    if existing is not None:
-        existing.active = False
-    officer = Officer(
-        agency_id=invite.agency_id,
-        role=invite.role,
-        official_id=invite.official_id,
-        channel=key.channel,
-        chat_id=key.chat_id,
-        user_id=turn.incoming.user_id,
-        joined_at=turn.now,
+    officer = await officers.any_officer_of(
+        key.channel, turn.incoming.user_id, session=turn.session
     )
-    turn.session.add(officer)
+    if officer is None:
+        officer = Officer(
+            agency_id=invite.agency_id,
+            role=invite.role,
+            channel=key.channel,
+            chat_id=key.chat_id,
+            user_id=turn.incoming.user_id,
+            joined_at=turn.now,
+        )
+        turn.session.add(officer)
+    # A new invite moves or promotes the same person: one row per account, as stored.
+    officer.agency_id, officer.role, officer.official_id = (
+        invite.agency_id,
+        invite.role,
+        invite.official_id,
+    )
+    officer.chat_id, officer.joined_at, officer.active = key.chat_id, turn.now, True
     await turn.session.flush()
     invite.used_at, invite.used_by = turn.now, officer.id
     agency = await agencies.agency_by_id(invite.agency_id, session=turn.session)
@@ -215,13 +226,15 @@ async def _listed(turn: Turn) -> list[Case]:
         report = await cases.report_by_id(case.report_id, session=turn.session)
         if report is not None and access.may_handle(officer, case, report):
             visible.append(case)
-    return visible[:20]
+    visible.sort(key=lambda case: not case.flagged)  # flagged first; due order kept within
+    return visible
 
 
 async def ask_list(turn: Turn) -> Prompt:
     """List the agency's open cases, the nearest deadline first."""
     t = turn.texts
-    found = await _listed(turn)
+    listed = await _listed(turn)
+    found = listed[:LISTED]
     labels = []
     for case in found:
         due = case.ack_due if case.acknowledged_at is None else case.decide_due
@@ -236,11 +249,13 @@ async def ask_list(turn: Turn) -> Prompt:
             )
         )
     text = t("officer.list_title") if found else t("officer.list_empty")
+    if len(listed) > LISTED:
+        text += "\n" + t("officer.list_more", count=len(listed) - LISTED)
     return Prompt(text, numbered(labels), back=False)
 
 
 async def take_list(turn: Turn, answer: Answer) -> Outcome:
-    found = await _listed(turn)
+    found = (await _listed(turn))[:LISTED]
     index = chosen_index(answer, len(found))
     if index is None:
         return Retry(turn.texts("common.pick_option"))
@@ -250,11 +265,10 @@ async def take_list(turn: Turn, answer: Answer) -> Outcome:
 async def ask_card(turn: Turn) -> Prompt:
     """Show the case card with the actions its state allows."""
     t = turn.texts
-    case_id = load(turn).case_id
-    case = await cases.case_by_id(case_id or 0, session=turn.session)
-    report = await cases.report_by_id(case.report_id, session=turn.session) if case else None
-    if case is None or report is None:
-        return Prompt(t("officer.list_empty"), back=False)
+    guarded = await _guarded(turn, "view", load(turn).case_id)
+    if guarded is None:
+        return Prompt(t("officer.to_list_hint"), back=False)
+    _, case, report = guarded
     choices = [
         Choice(a.value, t(f"officer.action_{a.value}")) for a in CARD_ACTIONS if allowed(case, a)
     ]
@@ -280,8 +294,8 @@ async def take_card(turn: Turn, answer: Answer) -> Outcome:
     if not allowed(case, action):
         return Retry(turn.texts("officer.not_now"))
     if action is Action.ACKNOWLEDGE:
-        await _transition(turn, officer, case, Action.ACKNOWLEDGE)
-        await tell_reporter(turn, report, "status.news_acknowledged")
+        if await _transition(turn, officer, case, Action.ACKNOWLEDGE):
+            await tell_reporter(turn, report, "status.news_acknowledged")
         return Go(CARD)
     next_step = {
         Action.ASK: ASK,
@@ -322,7 +336,9 @@ async def _transition(
     action: Action,
     text: str | None = None,
     detail: dict[str, object] | None = None,
-) -> None:
+) -> bool:
+    """Apply the action by the table and record it; False (and a polite line) when the case's
+    state does not allow it, so the caller stops there."""
     try:
         event = apply(
             case,
@@ -335,8 +351,9 @@ async def _transition(
         )
     except NotAllowed:
         turn.say("officer.not_now")
-        return
+        return False
     await cases.add(event, session=turn.session)
+    return True
 
 
 async def tell_reporter(
@@ -379,7 +396,8 @@ async def relay_question(turn: Turn, text: str) -> Outcome:
     if guarded is None:
         return Go(LIST)
     officer, case, report = guarded
-    await _transition(turn, officer, case, Action.ASK, text=text)
+    if not await _transition(turn, officer, case, Action.ASK, text=text):
+        return Go(CARD)
     case.pending_question = text
     await tell_reporter(
         turn, report, "status.news_question", (("status.answer_button", "answer"),), question=text
@@ -396,10 +414,13 @@ async def on_transfer_picked(turn: Turn, agency: Agency) -> Outcome:
     officer, case, report = guarded
     if agency.id == case.agency_id:
         return Retry(turn.texts("officer.transfer_same"))
-    await _transition(
+    moved = await _transition(
         turn, officer, case, Action.TRANSFER, detail={"from": case.agency_id, "to": agency.id}
     )
+    if not moved:
+        return Go(LIST)
     case.agency_id = agency.id or case.agency_id
+    restart_deadlines(turn, case, report)
     await notify_case(turn, case, report, "officer.transferred_in", copy_intake=True)
     await tell_reporter(turn, report, "status.news_transferred")
     turn.say("officer.transferred", agency=name_of(agency, turn.dialog.locale))
@@ -412,7 +433,8 @@ async def close_case(turn: Turn, text: str) -> Outcome:
     if guarded is None:
         return Go(LIST)
     officer, case, report = guarded
-    await _transition(turn, officer, case, Action.CLOSE, text=text)
+    if not await _transition(turn, officer, case, Action.CLOSE, text=text):
+        return Go(LIST)
     await tell_reporter(turn, report, "status.news_closed", explanation=text)
     turn.say("officer.closed")
     return Go(LIST)
@@ -525,7 +547,8 @@ async def _record_decision(turn: Turn, draft: OfficerDraft) -> Outcome:
             "effective": draft.effective,
             "decision_no": draft.decision_no,
         }
-    await _transition(turn, officer, case, Action.DECIDE, text=explanation, detail=detail)
+    if not await _transition(turn, officer, case, Action.DECIDE, text=explanation, detail=detail):
+        return Go(LIST)
     case.outcome, case.outcome_note, case.pending_question = draft.outcome, explanation, None
     if draft.outcome == "reassign" and report.official_id is not None:
         await _write_assignment(turn, draft, report.official_id, case_id=case.id)
@@ -578,8 +601,8 @@ async def open_review(turn: Turn, argument: str) -> Outcome | None:
         officer is None
         or review is None
         or review.decided_at is not None
-        or not (officer.role == access.ADMIN or officer.agency_id == review.agency_id)
-        or officer.official_id == review.official_id
+        or not access.in_private_chat(turn, officer)
+        or not access.may_review(officer, review.agency_id, review.official_id)
     ):
         await access.refuse(turn, officer, "review", None)
         return None
@@ -630,7 +653,12 @@ async def _record_review(
 ) -> Outcome:
     officer = await access.current_officer(turn)
     review = await cases.review_by_id(draft.review_id or 0, session=turn.session)
-    if officer is None or review is None or review.decided_at is not None:
+    if (
+        officer is None
+        or review is None
+        or review.decided_at is not None
+        or not access.may_review(officer, review.agency_id, review.official_id)
+    ):
         await access.refuse(turn, officer, "review_decide", None)
         return Go(LIST)
     review.decision, review.reason, review.decided_at = decision, reason, turn.now

@@ -62,7 +62,14 @@ def _quarter(year: int, quarter: int) -> Period:
 
 
 def parse_period(text: str, today: date) -> Period | None:
-    """The period a text names, or None if it names none."""
+    """The period a text names, or None if it names none (years 2000 to 2100 only)."""
+    period = _parse(text, today)
+    if period is None or not (period.start.year >= 2000 and period.end.year <= 2100):
+        return None
+    return period
+
+
+def _parse(text: str, today: date) -> Period | None:
     word = fold(text).replace(" ", "")
     if not word or _WORDS.get(word) == "month":
         return _month(today.year, today.month)

@@ -12,6 +12,7 @@ from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
 from handlers.messages import Choice
 from storage import cases
 from storage.citizens import find_citizen, forget_citizen
+from storage.outbox import forget_chat
 from storage.ratings import ratings_of
 
 FORGET = "privacy.forget"
@@ -45,6 +46,11 @@ async def show_my_data(turn: Turn) -> None:
         *(f"  – {local_date_text(r.created_at)}" for r in ratings[-10:]),
         t("privacy.reports", count=len(reports)),
         *(f"  – {r.receipt}: {t(f'state.{c.state}')}" for r, c in reports),
+        *(
+            t("privacy.contact", receipt=r.receipt, name=r.contact_name, phone=r.contact_phone)
+            for r, _ in reports
+            if r.contact_name
+        ),
         t("privacy.how_to_forget"),
     ]
     turn.say_text("\n".join(lines))
@@ -72,6 +78,7 @@ async def take_forget(turn: Turn, answer: Answer) -> Outcome:
         turn.say("privacy.nothing_kept")
         return Go("start.consent")
     kept = await forget_citizen(citizen, [s.value for s in OPEN_STATES], session=turn.session)
+    await forget_chat(key.channel, key.chat_id, session=turn.session)
     if kept:
         turn.say("privacy.forgotten_open", count=kept)
         return Go("start.menu")

@@ -129,11 +129,14 @@ async def go_home(turn: Turn) -> None:
     await goto(turn, await start.home_state(turn))
 
 
-async def leave_flows(turn: Turn) -> None:
-    """Forget every unfinished conversation: its history, its draft, its staged files."""
+async def leave_flows(turn: Turn, keep: str | None = None) -> None:
+    """Forget every unfinished conversation (but `keep`): history, drafts, staged files."""
     turn.dialog.data.pop(HISTORY, None)
-    if turn.dialog.data.pop("drafts", {}).get(report.FLOW):
+    drafts: dict[str, object] = turn.dialog.data.pop("drafts", {})
+    if drafts.get(report.FLOW) and keep != report.FLOW:
         await report.discard(turn)
+    if keep is not None and keep in drafts:
+        turn.dialog.data["drafts"] = {keep: drafts[keep]}
 
 
 async def begin(turn: Turn, outcome: Outcome | None) -> None:
@@ -143,8 +146,21 @@ async def begin(turn: Turn, outcome: Outcome | None) -> None:
         await goto(turn, outcome.state)
 
 
+async def switch_to(turn: Turn, flow: str, outcome: Outcome | None) -> None:
+    """Leave the other conversations only once a command has succeeded, so a mistyped code
+    does not throw away a half-finished report; without success, ask the same question again."""
+    if isinstance(outcome, Go):
+        await leave_flows(turn, keep=flow)
+        await begin(turn, outcome)
+    else:
+        await _ask_again(turn)
+
+
 async def _go_back(turn: Turn) -> None:
     history: list[str] = turn.dialog.data.get(HISTORY, [])
+    if not history:
+        await _ask_again(turn)
+        return
     previous = STEPS[history.pop()]
     draft = turn.draft(previous.flow)
     for name in previous.owns:
@@ -282,19 +298,24 @@ async def _command_forget(turn: Turn) -> None:
 
 
 async def _command_join(turn: Turn, code: str | None = None) -> None:
-    await leave_flows(turn)
     outcome = await officer.join(turn, turn.incoming.command_args if code is None else code)
-    await begin(turn, outcome)
+    await switch_to(turn, officer.FLOW, outcome)
 
 
 async def _command_cases(turn: Turn) -> None:
-    await leave_flows(turn)
-    await begin(turn, await officer.start_cases(turn))
+    await switch_to(turn, officer.FLOW, await officer.start_cases(turn))
 
 
 async def _command_case(turn: Turn) -> None:
-    await leave_flows(turn)
-    await begin(turn, await officer.open_case_card(turn, turn.incoming.command_args))
+    await switch_to(
+        turn, officer.FLOW, await officer.open_case_card(turn, turn.incoming.command_args)
+    )
+
+
+async def _command_review(turn: Turn) -> None:
+    await switch_to(
+        turn, officer.FLOW, await officer.open_review(turn, turn.incoming.command_args)
+    )
 
 
 async def _command_register(turn: Turn) -> None:
@@ -345,6 +366,7 @@ COMMANDS: dict[str, Callable[[Turn], Awaitable[None]]] = {
     "join": _command_join,
     "cases": _command_cases,
     "case": _command_case,
+    "review": _command_review,
     "register": _command_register,
     "invite": _command_invite,
     "resume": _ask_again,
@@ -383,13 +405,11 @@ async def _action_unresolved(turn: Turn, argument: str) -> None:
 
 
 async def _action_case(turn: Turn, argument: str) -> None:
-    await leave_flows(turn)
-    await begin(turn, await officer.open_case_card(turn, argument))
+    await switch_to(turn, officer.FLOW, await officer.open_case_card(turn, argument))
 
 
 async def _action_review(turn: Turn, argument: str) -> None:
-    await leave_flows(turn)
-    await begin(turn, await officer.open_review(turn, argument))
+    await switch_to(turn, officer.FLOW, await officer.open_review(turn, argument))
 
 
 ACTION_HANDLERS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {

@@ -12,7 +12,7 @@ from datetime import timedelta
 from handlers.agency_picker import chosen_index, numbered
 from handlers.case_views import timeline
 from handlers.casework import Action, NotAllowed, State, allowed, apply
-from handlers.escalation import notify_case
+from handlers.escalation import notify_case, restart_deadlines
 from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, read_text, text_step
 from handlers.messages import Choice
 from handlers.receipts import normalise_receipt
@@ -151,7 +151,9 @@ async def settle(turn: Turn, report: Report, case: Case, *, resolved: bool) -> N
     if turn.now > case.decided_at + timedelta(days=turn.rules.reopen_days):
         turn.say("status.reopen_too_late", days=turn.rules.reopen_days)
         return
-    await _event(turn, case, Action.REOPEN)
+    if not await _event(turn, case, Action.REOPEN):
+        return
+    restart_deadlines(turn, case, report)
     await notify_case(turn, case, report, "officer.reopened")
     turn.say("status.reopened")
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import access
 from handlers.agency_picker import name_of
+from handlers.casework import WITH_THE_AGENCY
 from handlers.clock import LOCAL_ZONE
 from handlers.flow import Turn
 from handlers.indicators import FACTORS, Indicators, Ranked, rank
@@ -71,7 +72,14 @@ async def build_summary(
     praised = await summaries.commendation_counts(
         start, end, agency_ids=agency_ids, session=session
     )
-    cases = await summaries.case_figures(start, end, now, agency_ids=agency_ids, session=session)
+    cases = await summaries.case_figures(
+        start,
+        end,
+        now,
+        open_states=[s.value for s in WITH_THE_AGENCY],
+        agency_ids=agency_ids,
+        session=session,
+    )
     return Summary(
         period=period,
         overall=Indicators.from_sums(overall.get(None, {})),
@@ -258,12 +266,20 @@ async def send_export(turn: Turn) -> None:
     if scope is None:
         return
     agency_ids, _ = scope
-    turn.replies.append(
-        Reply(
-            turn.texts("summary.export_caption", period=period.label()),
-            file_request=_request("export", period, agency_ids, turn, format=file_format),
-        )
-    )
     officer = await access.current_officer(turn)
-    if officer is not None:
-        await access.record(turn, officer, f"export_{file_format}", None)
+    if officer is None:
+        return
+    admin = officer.role == access.ADMIN
+    request = _request(
+        "export",
+        period,
+        agency_ids,
+        turn,
+        format=file_format,
+        pseudonyms=admin,
+        hidden_official=None if admin else officer.official_id,
+    )
+    turn.replies.append(
+        Reply(turn.texts("summary.export_caption", period=period.label()), file_request=request)
+    )
+    await access.record(turn, officer, f"export_{file_format}", None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Agency, Service
@@ -18,7 +18,8 @@ async def agency_by_id(agency_id: int, *, session: AsyncSession) -> Agency | Non
 
 
 async def agency_by_code(code: str, *, session: AsyncSession) -> Agency | None:
-    return await session.scalar(select(Agency).where(Agency.code == code))
+    """Codes are matched without regard to case: people type "615-mc" too."""
+    return await session.scalar(select(Agency).where(func.upper(Agency.code) == code.upper()))
 
 
 async def agencies_by_ids(ids: Sequence[int], *, session: AsyncSession) -> list[Agency]:

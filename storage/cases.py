@@ -78,6 +78,12 @@ async def open_review(official_id: int, *, session: AsyncSession) -> Review | No
     )
 
 
+async def last_review_decided(official_id: int, *, session: AsyncSession) -> datetime | None:
+    return await session.scalar(
+        select(func.max(Review.decided_at)).where(Review.official_id == official_id)
+    )
+
+
 async def review_by_id(review_id: int, *, session: AsyncSession) -> Review | None:
     return await session.get(Review, review_id)
 
@@ -116,6 +122,11 @@ async def purge_closed_before(cutoff: datetime, *, session: AsyncSession) -> int
     reports were purged."""
     old = select(Case.report_id).where(Case.closed_at.is_not(None), Case.closed_at < cutoff)
     old_cases = select(Case.id).where(Case.closed_at.is_not(None), Case.closed_at < cutoff)
+    await session.execute(
+        update(Case)
+        .where(Case.id.in_(old_cases), Case.outcome_note.is_not(None))
+        .values(outcome_note=None, pending_question=None)
+    )
     result = await session.execute(
         update(Report)
         .where(Report.id.in_(old), Report.description.is_not(None))
@@ -123,6 +134,8 @@ async def purge_closed_before(cutoff: datetime, *, session: AsyncSession) -> int
     )
     await session.execute(delete(Evidence).where(Evidence.report_id.in_(old)))
     await session.execute(
-        update(CaseEvent).where(CaseEvent.case_id.in_(old_cases)).values(text=None)
+        update(CaseEvent)
+        .where(CaseEvent.case_id.in_(old_cases), CaseEvent.text.is_not(None))
+        .values(text=None)
     )
     return result.rowcount or 0  # type: ignore[attr-defined]

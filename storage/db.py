@@ -25,15 +25,20 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """Build the async engine; for SQLite also set the pragmas and the write-lock-first BEGIN."""
+def make_engine(url: str, *, echo: bool = False, for_reading: bool = False) -> AsyncEngine:
+    """Build the async engine; for SQLite also set the pragmas and how transactions begin.
+
+    The writers' engine begins with BEGIN IMMEDIATE. An engine `for_reading` (summaries,
+    charts, exports) begins with a plain deferred BEGIN: it reads a consistent snapshot and,
+    thanks to WAL, never holds up the writers however long an export streams.
+    """
     engine = create_async_engine(url, echo=echo)
     if is_sqlite(url):
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, "BEGIN" if for_reading else "BEGIN IMMEDIATE")
     return engine
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, begin: str) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # pysqlite must not issue its own BEGIN: the "begin" hook below does it.
@@ -50,7 +55,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(begin)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

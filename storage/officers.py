@@ -20,6 +20,13 @@ async def officer_of(channel: str, user_id: str, *, session: AsyncSession) -> Of
     )
 
 
+async def any_officer_of(channel: str, user_id: str, *, session: AsyncSession) -> Officer | None:
+    """The account's officer row, active or not."""
+    return await session.scalar(
+        select(Officer).where(Officer.channel == channel, Officer.user_id == user_id)
+    )
+
+
 async def officers_of(
     agency_id: int, roles: Sequence[str], *, session: AsyncSession
 ) -> list[Officer]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
@@ -43,7 +43,7 @@ async def pending(limit: int, *, session: AsyncSession) -> list[Delivery]:
     rows = await session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.status == PENDING)
-        .order_by(OutboxMessage.id)
+        .order_by(OutboxMessage.batch.is_not(None), OutboxMessage.id)
         .limit(limit)
     )
     return [
@@ -80,6 +80,26 @@ async def mark_given_up(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
         .values(status=status, attempts=OutboxMessage.attempts + 1, last_error=error[:500])
+    )
+
+
+async def purge_delivered(before: datetime, *, session: AsyncSession) -> None:
+    """Messages already sent or given up keep no copy of what they said after a while."""
+    await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.status != PENDING, OutboxMessage.created_at < before
+        )
+    )
+
+
+async def forget_chat(channel: str, chat_id: str, *, session: AsyncSession) -> None:
+    """Drop every message to a chat that is no longer pending (the /forget of a person)."""
+    await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.status != PENDING,
+        )
     )
 
 

@@ -15,8 +15,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from storage.models import Assignment, Case, Commendation, Official, RatingDaily, Report
 from storage.rollups import SUMMED
 
-OPEN = ("new", "acknowledged", "investigating", "awaiting_reporter", "transferred", "reopened")
-
 
 def _sums() -> list[ColumnElement[Any]]:
     return [cast(func.sum(getattr(RatingDaily, n)), Integer).label(n) for n in SUMMED]
@@ -148,12 +146,13 @@ async def case_figures(
     end: datetime,
     now: datetime,
     *,
+    open_states: Sequence[str],
     agency_ids: Sequence[int] | None,
     session: AsyncSession,
 ) -> dict[int, CaseFigures]:
     """Per handling agency, for cases opened in the period: how many, still open, overdue,
-    median days to acknowledge and to decide; reassignments recorded in the period."""
-    is_open = Case.state.in_(OPEN)
+    median days to acknowledge and to decide; officials reassigned in the period."""
+    is_open = Case.state.in_(open_states)
     overdue = and_(
         is_open,
         or_(
@@ -177,7 +176,7 @@ async def case_figures(
     to_ack = await _medians(Case.acknowledged_at, start, end, agency_ids, session)
     to_decide = await _medians(Case.decided_at, start, end, agency_ids, session)
     moved = (
-        select(Official.agency_id, func.count())
+        select(Official.agency_id, func.count(func.distinct(Assignment.official_id)))
         .join(Assignment, Assignment.official_id == Official.id)
         .where(Assignment.recorded_at >= start, Assignment.recorded_at < end)
         .group_by(Official.agency_id)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+import asyncpg
 import pytest
 from sqlalchemy import select
 from sqlmodel import SQLModel
@@ -30,8 +32,30 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path)
+async def database_url(tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh SQLite file, or with TEST_POSTGRES_URL set (an admin URL such as
+    postgresql://postgres@127.0.0.1:5432/postgres) a fresh PostgreSQL database per test."""
+    admin = os.environ.get("TEST_POSTGRES_URL")
+    if not admin:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    name = f"feedbackbot_test_{uuid.uuid4().hex[:12]}"
+    connection = await asyncpg.connect(admin)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+        base = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+        yield f"{base}/{name}"
+    finally:
+        await connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+        )
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await connection.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url=database_url)
 
 
 class Clock:

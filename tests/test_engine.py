@@ -12,6 +12,19 @@ from tests.conftest import Chat
 from tests.dialogue import number_of
 from tests.test_rating_dialogue import answer_rest, open_rating
 
+REFUSE_RATINGS = {
+    "sqlite": [
+        "CREATE TRIGGER refuse BEFORE INSERT ON rating "
+        "BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk trouble'; "
+        "END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER refuse BEFORE INSERT ON rating FOR EACH ROW EXECUTE FUNCTION refuse()",
+    ],
+}
+ALLOW_RATINGS = {"sqlite": "DROP TRIGGER refuse", "postgresql": "DROP TRIGGER refuse ON rating"}
+
 
 async def reach_summary(chat: Chat) -> str:
     await open_rating(chat)
@@ -57,12 +70,8 @@ async def test_a_restarted_bot_resumes_at_the_same_question(settings: Settings) 
 async def test_a_failing_write_leaves_nothing_half_done(consented: Chat) -> None:
     out = await reach_summary(consented)
     async with consented.runtime.db.begin() as connection:
-        await connection.execute(
-            text(
-                "CREATE TRIGGER refuse BEFORE INSERT ON rating "
-                "BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"
-            )
-        )
+        for statement in REFUSE_RATINGS[connection.dialect.name]:
+            await connection.execute(text(statement))
     failed = await consented.say(number_of(out, "Gửi đánh giá"))
     assert "hệ thống đang gặp sự cố" in failed
     assert await consented.rows(Rating) == []
@@ -70,7 +79,7 @@ async def test_a_failing_write_leaves_nothing_half_done(consented: Chat) -> None
     assert conversation.state == "rating.summary"
 
     async with consented.runtime.db.begin() as connection:
-        await connection.execute(text("DROP TRIGGER refuse"))
+        await connection.execute(text(ALLOW_RATINGS[connection.dialect.name]))
     out = await consented.say(number_of(out, "Gửi đánh giá"))
     assert "đã được ghi nhận" in out
     assert len(await consented.rows(Rating)) == 1

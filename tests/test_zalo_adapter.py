@@ -8,7 +8,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.channels.zalo import TEXT_LIMIT, split_text, to_incoming, unwrap
+from bot.channels.base import split_text
+from bot.channels.zalo import TEXT_LIMIT, to_incoming, unwrap
 from handlers.messages import AttachmentKind
 
 JSON = st.recursive(
@@ -100,7 +101,7 @@ def test_text_commands_images_and_unknown_events() -> None:
 
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=9000))
 def test_split_parts_fit_and_keep_every_character_in_order(text: str) -> None:
-    parts = split_text(text)
+    parts = split_text(text, TEXT_LIMIT)
     assert all(len(part) <= TEXT_LIMIT for part in parts)
     assert all(part for part in parts) or text == ""
     assert re.sub(r"\s", "", "".join(parts)) == re.sub(r"\s", "", text)
@@ -108,6 +109,6 @@ def test_split_parts_fit_and_keep_every_character_in_order(text: str) -> None:
 
 def test_split_prefers_line_breaks() -> None:
     lines = [f"{n}. " + "chữ " * 30 for n in range(60)]
-    parts = split_text("\n".join(lines))
+    parts = split_text("\n".join(lines), TEXT_LIMIT)
     assert len(parts) > 1
     assert all(part.split("\n")[0].split(".")[0].isdigit() for part in parts)

@@ -46,5 +46,24 @@ def numbered_text(reply: Reply) -> str:
     lines = [reply.text]
     if reply.file is not None:
         lines.append(f"[{reply.file.name} · {reply.file.mime_type} · {len(reply.file.content)} B]")
-    lines += [f"  {number}. {choice.label}" for number, choice in enumerate(reply.choices, 1)]
+    if not reply.buttons_only:
+        lines += [f"  {n}. {choice.label}" for n, choice in enumerate(reply.choices, 1)]
     return "\n".join(lines)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Parts of at most `limit` characters, cut at a line break, else a space, else anywhere."""
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[: limit + 1]
+        cut = window.rfind("\n")
+        if cut <= 0:
+            cut = window.rfind(" ")
+        if cut <= 0:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip("\n ")
+    if rest.strip() or not parts:
+        parts.append(rest)
+    return [part for part in parts if part] or [text[:limit]]

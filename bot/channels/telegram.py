@@ -26,13 +26,14 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 
-from bot.channels.base import Rejected, RetryLater, Transient, Unreachable
+from bot.channels.base import Rejected, RetryLater, Transient, Unreachable, split_text
 from bot.engine import TurnEngine
 from handlers.messages import (
     Attachment,
     AttachmentKind,
     ConversationKey,
     Incoming,
+    OutgoingFile,
     Reply,
     TurnResult,
     split_command,
@@ -42,6 +43,8 @@ from handlers.texts import DEFAULT_LOCALE, LOCALES, Texts
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
 MENU_COMMANDS = ("start", "help", "cancel", "language")
 _ALLOWED_UPDATES = ["message", "callback_query"]
 
@@ -97,30 +100,22 @@ class TelegramChannel:
                 ]
             )
         parse_mode = ParseMode.HTML if reply.html else None
+        chat = int(chat_id)
         try:
-            if reply.file is None:
+            if reply.file is not None:
+                caption = reply.text if len(reply.text) <= CAPTION_LIMIT else None
+                await self._send_file(
+                    chat, reply.file, caption, parse_mode, markup if caption is not None else None
+                )
+                if caption is not None:
+                    return
+            parts = [reply.text] if reply.html else split_text(reply.text, TEXT_LIMIT)
+            for number, part in enumerate(parts, start=1):
                 await self.bot.send_message(
-                    chat_id=int(chat_id),
-                    text=reply.text,
+                    chat_id=chat,
+                    text=part,
                     parse_mode=parse_mode,
-                    reply_markup=markup,
-                )
-            elif reply.file.mime_type.startswith("image/"):
-                await self.bot.send_photo(
-                    chat_id=int(chat_id),
-                    photo=reply.file.content,
-                    caption=reply.text,
-                    parse_mode=parse_mode,
-                    reply_markup=markup,
-                )
-            else:
-                await self.bot.send_document(
-                    chat_id=int(chat_id),
-                    document=reply.file.content,
-                    filename=reply.file.name,
-                    caption=reply.text,
-                    parse_mode=parse_mode,
-                    reply_markup=markup,
+                    reply_markup=markup if number == len(parts) else None,
                 )
         except RetryAfter as error:
             raise RetryLater(_seconds(error), str(error)) from error
@@ -130,6 +125,32 @@ class TelegramChannel:
             raise Rejected(str(error)) from error
         except NetworkError as error:
             raise Transient(str(error)) from error
+
+    async def _send_file(
+        self,
+        chat: int,
+        file: OutgoingFile,
+        caption: str | None,
+        parse_mode: str | None,
+        markup: InlineKeyboardMarkup | None,
+    ) -> None:
+        if file.mime_type.startswith("image/"):
+            await self.bot.send_photo(
+                chat_id=chat,
+                photo=file.content,
+                caption=caption,
+                parse_mode=parse_mode,
+                reply_markup=markup,
+            )
+        else:
+            await self.bot.send_document(
+                chat_id=chat,
+                document=file.content,
+                filename=file.name,
+                caption=caption,
+                parse_mode=parse_mode,
+                reply_markup=markup,
+            )
 
     async def poll(self, engine: TurnEngine, *, poll_seconds: int = 30) -> None:
         """Fetch and handle updates until cancelled; confirm each offset after its turn."""
@@ -149,19 +170,26 @@ class TelegramChannel:
                 continue
             failures = 0
             for update in updates:
-                await self.process(update, engine)
+                if not await self.process(update, engine):
+                    log.warning("update %s not stored; it will be fetched again", update.update_id)
+                    await asyncio.sleep(1.0)
+                    break
                 offset = update.update_id + 1
 
-    async def process(self, update: Update, engine: TurnEngine) -> None:
-        """Run the turn of one update, then acknowledge a pressed button."""
+    async def process(self, update: Update, engine: TurnEngine) -> bool:
+        """Run the turn of one update, then acknowledge a pressed button. False when nothing
+        could be stored, so the update must not be acknowledged to Telegram."""
         incoming = to_incoming(update)
         if incoming is None:
-            return
+            return True
         if incoming.attachments:
             incoming = replace(incoming, attachments=await self._fetched(incoming.attachments))
         result = await engine.handle(incoming)
+        if result.failed:
+            return False
         if update.callback_query is not None and not result.duplicate:
             await self._acknowledge(update, result)
+        return True
 
     async def _fetched(self, attachments: tuple[Attachment, ...]) -> tuple[Attachment, ...]:
         """Download photos and documents small enough to keep, before the turn's transaction,

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from bot.channels.base import Rejected, Transient, numbered_text
+from bot.channels.base import Rejected, Transient, numbered_text, split_text
 from bot.engine import TurnEngine
 from handlers.messages import (
     Attachment,
@@ -40,24 +40,6 @@ TEXT_LIMIT = 2000
 _NO_UPDATE = 408
 PublishFile = Callable[[OutgoingFile], Awaitable[str | None]]
 """Stores a file where Zalo can fetch it and returns its public URL (None when there is none)."""
-
-
-def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Parts of at most `limit` characters, cut at a line break, else a space, else anywhere."""
-    parts: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        window = rest[: limit + 1]
-        cut = window.rfind("\n")
-        if cut <= 0:
-            cut = window.rfind(" ")
-        if cut <= 0:
-            cut = limit
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip("\n ")
-    if rest.strip() or not parts:
-        parts.append(rest)
-    return [part for part in parts if part] or [text[:limit]]
 
 
 def to_incoming(update: Any) -> Incoming | None:
@@ -185,14 +167,14 @@ class ZaloChannel:
             raise Transient(str(error)) from error
 
     async def _send_text(self, chat_id: str, text: str) -> None:
-        for part in split_text(text):
+        for part in split_text(text, TEXT_LIMIT):
             await self.call("sendMessage", chat_id=chat_id, text=part)
 
     async def _send_file(self, chat_id: str, file: OutgoingFile, caption: str) -> None:
         url = await self.publish(file) if self.publish else None
         if url is not None and file.mime_type.startswith("image/"):
             await self.call(
-                "sendPhoto", chat_id=chat_id, photo=url, caption=split_text(caption)[0]
+                "sendPhoto", chat_id=chat_id, photo=url, caption=split_text(caption, TEXT_LIMIT)[0]
             )
             return
         lines = [caption, f"[{file.name}]"] + ([url] if url else [])
@@ -218,14 +200,17 @@ class ZaloChannel:
         return replace(incoming, attachments=tuple(fetched))
 
     async def handle(self, update: Any, engine: TurnEngine) -> bool:
-        """Run the turn of one update (polled or pushed); False when it was not a message."""
+        """Run the turn of one update (polled or pushed). False when nothing could be stored,
+        so a webhook must not answer 200."""
         incoming = to_incoming(update)
         if incoming is None:
-            return False
+            return True
         if incoming.attachments:
             incoming = await self.fetch(incoming)
-        await engine.handle(incoming)
-        return True
+        result = await engine.handle(incoming)
+        if result.failed:
+            log.error("a Zalo update could not be stored: %s", incoming.update_id)
+        return not result.failed
 
     async def poll(self, engine: TurnEngine, *, poll_seconds: int = 30) -> None:
         """Fetch updates one at a time until cancelled, backing off (bounded) on errors."""

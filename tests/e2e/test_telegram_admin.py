@@ -12,6 +12,7 @@ import pytest
 
 from bot import demo
 from bot.config import Settings
+from storage.announcements import deliveries
 from tests.conftest import make_settings
 from tests.e2e.telegram_bot import Citizen, RunningBot, bot_on, join
 from tests.fakes import FakeTelegramServer
@@ -104,6 +105,13 @@ async def test_announcements_are_paced_and_counted(tmp_path: Path) -> None:
         assert len(sends) == 23, "blocked users are tried once and then left alone"
         busiest = max(sum(1 for s in sends if start <= s < start + 1.0) for start in sends)
         assert busiest <= 8
+
+        async def settled() -> bool:
+            async with running.runtime.sessions() as session:
+                [status] = await deliveries(1, session=session)
+            return status.pending == 0
+
+        await tg.wait_until(settled)
         counts = await admin.type("/announcements", "Tình hình gửi thông báo")
         assert "23 người nhận; đã gửi 19, đang chờ 0, không gửi được 4" in counts
         await admin.type("/announce Lần hai.", "đã được xếp hàng gửi đến 19 người")
