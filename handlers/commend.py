@@ -7,7 +7,7 @@ from __future__ import annotations
 from handlers.actions import texts_for
 from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps, post_of
 from handlers.escalation import recipients
-from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, text_step
+from handlers.flow import MENU, Answer, Go, Outcome, Prompt, Retry, Step, Turn, text_step
 from handlers.messages import Choice, Reply
 from storage import agencies, officers
 from storage.citizens import find_citizen
@@ -15,7 +15,6 @@ from storage.models import Agency, Commendation, Official
 
 FLOW = "commend"
 WHO, TEXT = "commend.who", "commend.text"
-MENU = "start.menu"
 _LIMIT = 1000
 
 

@@ -29,7 +29,6 @@ OUTBOX_KEPT_DAYS = 7
 """Sent messages are kept a week (to look into a delivery complaint), then deleted."""
 PROCESSED_KEPT_DAYS = 30
 LEADERS = ("leader", "admin")
-ALL_OFFICERS = ("officer", "leader", "admin")
 
 
 def flag_reason(category: str, threatened: bool) -> str | None:
@@ -194,10 +193,6 @@ async def check_public_opinion(turn: Turn, official: Official) -> Review | None:
             turn, target, text, [(t("officer.open"), "review", str(review.id))]
         )
     return review
-
-
-def is_open(case: Case) -> bool:
-    return State(case.state) in OPEN_STATES
 
 
 # ------------------------------------------------------------------ the scheduler's rounds

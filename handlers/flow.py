@@ -20,6 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.messages import Attachment, Choice, ConversationKey, Incoming, Reply
 from handlers.texts import Texts
 
+MENU = "start.menu"
+"""Where a chat rests after consent; every conversation returns here when it ends."""
+CONSENT = "start.consent"
+"""Where a chat rests before consent."""
+
 
 @dataclass(frozen=True, slots=True)
 class Rules:

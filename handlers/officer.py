@@ -42,7 +42,6 @@ POST, EFFECTIVE, NUMBER = "officer.post", "officer.effective", "officer.number"
 EXPLAIN, CONFIRM, CLOSE = "officer.explain", "officer.confirm", "officer.close"
 REVIEW, REVIEW_REASON = "officer.review", "officer.review_reason"
 TRANSFER = "transfer"
-MENU = "start.menu"
 OUTCOMES = ("reassign", "discipline", "warning", "unfounded", "referred")
 CARD_ACTIONS = (Action.ACKNOWLEDGE, Action.ASK, Action.TRANSFER, Action.DECIDE, Action.CLOSE)
 _TEXT_LIMIT = 1000

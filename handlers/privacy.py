@@ -8,7 +8,7 @@ import hmac
 
 from handlers.casework import OPEN_STATES
 from handlers.clock import local_date_text
-from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
+from handlers.flow import CONSENT, MENU, Answer, Go, Outcome, Prompt, Retry, Step, Turn
 from handlers.messages import Choice
 from storage import cases
 from storage.citizens import find_citizen, forget_citizen
@@ -69,21 +69,21 @@ async def ask_forget(turn: Turn) -> Prompt:
 async def take_forget(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice == "no":
         turn.say("common.cancelled")
-        return Go("start.menu")
+        return Go(MENU)
     if answer.choice != "yes":
         return Retry(turn.texts("common.pick_option"))
     key = turn.incoming.key
     citizen = await find_citizen(key.channel, turn.incoming.user_id, session=turn.session)
     if citizen is None:
         turn.say("privacy.nothing_kept")
-        return Go("start.consent")
+        return Go(CONSENT)
     kept = await forget_citizen(citizen, [s.value for s in OPEN_STATES], session=turn.session)
     await forget_chat(key.channel, key.chat_id, session=turn.session)
     if kept:
         turn.say("privacy.forgotten_open", count=kept)
-        return Go("start.menu")
+        return Go(MENU)
     turn.say("privacy.forgotten")
-    return Go("start.consent")
+    return Go(CONSENT)
 
 
 STEPS = (Step(FORGET, ask_forget, take_forget),)

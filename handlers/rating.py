@@ -15,7 +15,19 @@ from pydantic import BaseModel
 
 from handlers import report
 from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps
-from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, load_draft, save_draft
+from handlers.flow import (
+    CONSENT,
+    MENU,
+    Answer,
+    Go,
+    Outcome,
+    Prompt,
+    Retry,
+    Step,
+    Turn,
+    load_draft,
+    save_draft,
+)
 from handlers.messages import Choice
 from storage import agencies
 from storage.citizens import find_citizen
@@ -31,7 +43,6 @@ AGENCY, DISTRICT, PICK, SERVICE = (
 )
 COMMENT, SUMMARY, CHANGE = "rating.comment", "rating.summary", "rating.change"
 OFFER = "rating.offer"
-MENU = "start.menu"
 SKIP = "skip"
 _DEEP_LINK = re.compile(r"^r_([A-Za-z0-9-]{1,40})(?:_([A-Za-z0-9-]{1,20}))?$")
 
@@ -274,7 +285,7 @@ async def take_summary(turn: Turn, answer: Answer) -> Outcome:
     citizen = await find_citizen(key.channel, turn.incoming.user_id, session=turn.session)
     if citizen is None or citizen.id is None:
         turn.say("rating.consent_missing")
-        return Go("start.consent")
+        return Go(CONSENT)
     await add_rating(_to_row(draft, citizen.id, key.channel, turn), session=turn.session)
     turn.say("rating.thanks")
     return Go(OFFER) if warrants_report(draft) else Go(MENU)

@@ -19,6 +19,8 @@ from handlers.clock import LOCAL_ZONE
 from handlers.dates import day_text, parse_day
 from handlers.escalation import open_case
 from handlers.flow import (
+    CONSENT,
+    MENU,
     Answer,
     Go,
     Outcome,
@@ -47,7 +49,6 @@ EVIDENCE, IDENTITY, NAME, PHONE = (
     "report.phone",
 )
 NOTICE, SUMMARY, CHANGE = "report.notice", "report.summary", "report.change"
-MENU = "start.menu"
 CATEGORIES = (
     "harassment",
     "obstruction",
@@ -411,7 +412,7 @@ async def take_summary(turn: Turn, answer: Answer) -> Outcome:
     citizen = await find_citizen(key.channel, turn.incoming.user_id, session=turn.session)
     if citizen is None:
         turn.say("rating.consent_missing")
-        return Go("start.consent")
+        return Go(CONSENT)
     report = Report(
         receipt=await _unused_receipt(turn),
         citizen_id=citizen.id,

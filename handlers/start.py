@@ -6,7 +6,7 @@ The diagram is in `start.mmd` beside this file.
 from __future__ import annotations
 
 from handlers import commend, rating, report, status
-from handlers.flow import Answer, Go, Outcome, Prompt, Rest, Retry, Step, Turn
+from handlers.flow import CONSENT, MENU, Answer, Go, Outcome, Prompt, Rest, Retry, Step, Turn
 from handlers.messages import Choice
 from handlers.privacy import pseudonym
 from handlers.textmatch import fold
@@ -16,8 +16,6 @@ from storage.citizens import find_citizen, register_citizen
 # Bump when the privacy notice in the catalogs changes: consent is recorded against it.
 PRIVACY_NOTICE_VERSION = "2026-11-28"
 
-CONSENT = "start.consent"
-MENU = "start.menu"
 HOME_STATES = frozenset({CONSENT, MENU})
 
 

@@ -13,7 +13,18 @@ from handlers.agency_picker import chosen_index, numbered
 from handlers.case_views import timeline
 from handlers.casework import Action, NotAllowed, State, allowed, apply
 from handlers.escalation import notify_case, restart_deadlines
-from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, read_text, text_step
+from handlers.flow import (
+    MENU,
+    Answer,
+    Go,
+    Outcome,
+    Prompt,
+    Retry,
+    Step,
+    Turn,
+    read_text,
+    text_step,
+)
 from handlers.messages import Choice
 from handlers.receipts import normalise_receipt
 from storage import cases
@@ -22,7 +33,6 @@ from storage.models import Case, Report
 
 FLOW = "status"
 LIST, CARD, ADD, ANSWER = "status.list", "status.card", "status.add", "status.answer"
-MENU = "start.menu"
 _TEXT_LIMIT = 2000
 
 

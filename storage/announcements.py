@@ -59,14 +59,14 @@ async def queue_announcement(
 
 
 @dataclass(frozen=True, slots=True)
-class Delivery:
+class AnnouncementStatus:
     announcement: Announcement
     delivered: int
     pending: int
     failed: int
 
 
-async def deliveries(limit: int, *, session: AsyncSession) -> list[Delivery]:
+async def deliveries(limit: int, *, session: AsyncSession) -> list[AnnouncementStatus]:
     """The latest announcements with their delivered, pending and failed counts."""
     found = (
         await session.scalars(select(Announcement).order_by(Announcement.id.desc()).limit(limit))
@@ -83,7 +83,7 @@ async def deliveries(limit: int, *, session: AsyncSession) -> list[Delivery]:
             ).all()
         )
         result.append(
-            Delivery(
+            AnnouncementStatus(
                 announcement,
                 counts.get(SENT, 0),
                 counts.get(PENDING, 0),

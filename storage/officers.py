@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AgencyChat, Alert, Assignment, AuditEntry, Invite, Officer, Official
+from storage.models import AgencyChat, Alert, AuditEntry, Invite, Officer, Official
 
 
 async def officer_of(channel: str, user_id: str, *, session: AsyncSession) -> Officer | None:
@@ -58,13 +58,6 @@ async def official_by_code(code: str, *, session: AsyncSession) -> Official | No
 async def officials_of(agency_id: int, *, session: AsyncSession) -> list[Official]:
     rows = await session.scalars(
         select(Official).where(Official.agency_id == agency_id).order_by(Official.id)
-    )
-    return list(rows.all())
-
-
-async def assignments_of(official_id: int, *, session: AsyncSession) -> list[Assignment]:
-    rows = await session.scalars(
-        select(Assignment).where(Assignment.official_id == official_id).order_by(Assignment.id)
     )
     return list(rows.all())
 
