@@ -28,6 +28,9 @@ async def purge_processed(before: datetime, *, session: AsyncSession) -> None:
 
 
 async def load_conversation(
-    channel: str, chat_id: str, *, session: AsyncSession
+    channel: str, chat_id: str, *, session: AsyncSession, lock: bool = True
 ) -> Conversation | None:
-    return await session.get(Conversation, (channel, chat_id))
+    """The chat's conversation, locked for this transaction when it will be changed (a row lock
+    on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers), so two workers never
+    interleave one chat."""
+    return await session.get(Conversation, (channel, chat_id), with_for_update=lock)
