@@ -7,7 +7,7 @@ turn holds the database while a chart renders. Admins see every agency; an offic
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -78,6 +78,7 @@ async def build_summary(
         now,
         open_states=[s.value for s in WITH_THE_AGENCY],
         agency_ids=agency_ids,
+        pooled=True,
         session=session,
     )
     return Summary(
@@ -88,24 +89,7 @@ async def build_summary(
         names={a.id or 0: name_of(a, locale) for a in found},
         reports=by_category,
         commendations=sum(praised.values()),
-        cases=_total(cases.values()),
-    )
-
-
-def _total(figures: Iterable[CaseFigures]) -> CaseFigures:
-    """The figures of several agencies together (the slowest agency's median stands for all)."""
-    rows = list(figures)
-    if not rows:
-        return CaseFigures()
-    medians_ack = [r.median_days_to_acknowledge for r in rows if r.median_days_to_acknowledge]
-    medians_decide = [r.median_days_to_decide for r in rows if r.median_days_to_decide]
-    return CaseFigures(
-        cases=sum(r.cases for r in rows),
-        open=sum(r.open for r in rows),
-        overdue=sum(r.overdue for r in rows),
-        median_days_to_acknowledge=max(medians_ack) if medians_ack else None,
-        median_days_to_decide=max(medians_decide) if medians_decide else None,
-        reassignments=sum(r.reassignments for r in rows),
+        cases=cases.get(summaries.POOLED, CaseFigures()),
     )
 
 

@@ -26,8 +26,11 @@ def expand_abbreviations(folded: str) -> str:
 def contains_phrase(haystack: str, query: str) -> bool:
     """True if the query's words appear together in the haystack, each word starting where a
     word of the haystack starts, accents ignored: "dak ha" is in "Huyện Đắk Hà" but not in
-    "Đắk Hring"."""
-    phrase = expand_abbreviations(fold(query))
-    if not phrase:
+    "Đắk Hring". Abbreviations ("UBND") are tried spelled out too."""
+    folded, text = fold(query), fold(haystack)
+    if not folded:
         return False
-    return re.search(rf"(?<!\w){re.escape(phrase)}", fold(haystack)) is not None
+    return any(
+        re.search(rf"(?<!\w){re.escape(phrase)}", text) is not None
+        for phrase in {folded, expand_abbreviations(folded)}
+    )

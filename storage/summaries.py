@@ -111,33 +111,35 @@ def _days(later: Any, earlier: Any, dialect: str) -> ColumnElement[float]:
     return cast(func.julianday(later) - func.julianday(earlier), Float)
 
 
+POOLED = 0
+"""The key of figures over every agency in scope at once (`pooled=True`)."""
+
+
 async def _medians(
     done_at: Any,
     start: datetime,
     end: datetime,
     agency_ids: Sequence[int] | None,
+    pooled: bool,
     session: AsyncSession,
 ) -> dict[int, float]:
-    """Median days from opening to `done_at` per agency, with window functions."""
+    """Median days from opening to `done_at`, per agency or pooled, with window functions."""
     days = _days(done_at, Case.created_at, session.bind.dialect.name).label("days")
-    inner = select(Case.agency_id.label("agency_id"), days).where(
+    key = literal(POOLED) if pooled else Case.agency_id
+    inner = select(key.label("key"), days).where(
         Case.created_at >= start, Case.created_at < end, done_at.is_not(None)
     )
     if agency_ids is not None:
         inner = inner.where(Case.agency_id.in_(agency_ids))
     spans = inner.subquery()
     ranked = select(
-        spans.c.agency_id,
+        spans.c.key,
         spans.c.days,
-        func.row_number().over(partition_by=spans.c.agency_id, order_by=spans.c.days).label("n"),
-        func.count().over(partition_by=spans.c.agency_id).label("total"),
+        func.row_number().over(partition_by=spans.c.key, order_by=spans.c.days).label("n"),
+        func.count().over(partition_by=spans.c.key).label("total"),
     ).subquery()
     middle = or_(ranked.c.n == (ranked.c.total + 1) / 2, ranked.c.n == (ranked.c.total + 2) / 2)
-    query = (
-        select(ranked.c.agency_id, func.avg(ranked.c.days))
-        .where(middle)
-        .group_by(ranked.c.agency_id)
-    )
+    query = select(ranked.c.key, func.avg(ranked.c.days)).where(middle).group_by(ranked.c.key)
     return {a: float(d) for a, d in (await session.execute(query)).all()}
 
 
@@ -148,10 +150,12 @@ async def case_figures(
     *,
     open_states: Sequence[str],
     agency_ids: Sequence[int] | None,
+    pooled: bool = False,
     session: AsyncSession,
 ) -> dict[int, CaseFigures]:
-    """Per handling agency, for cases opened in the period: how many, still open, overdue,
-    median days to acknowledge and to decide; officials reassigned in the period."""
+    """For cases opened in the period, per handling agency (or all together under `POOLED`):
+    how many, still open, overdue, median days to acknowledge and to decide; officials
+    reassigned in the period."""
     is_open = Case.state.in_(open_states)
     overdue = and_(
         is_open,
@@ -160,26 +164,29 @@ async def case_figures(
             and_(Case.decided_at.is_(None), Case.decide_due < now),
         ),
     )
+    case_key = literal(POOLED) if pooled else Case.agency_id
     query = (
         select(
-            Case.agency_id,
+            case_key,
             func.count(),
             func.sum(cast(is_open, Integer)),
             func.sum(cast(overdue, Integer)),
         )
         .where(Case.created_at >= start, Case.created_at < end)
-        .group_by(Case.agency_id)
+        .group_by(case_key)
     )
     if agency_ids is not None:
         query = query.where(Case.agency_id.in_(agency_ids))
     counts = {a: (n, o or 0, d or 0) for a, n, o, d in (await session.execute(query)).all()}
-    to_ack = await _medians(Case.acknowledged_at, start, end, agency_ids, session)
-    to_decide = await _medians(Case.decided_at, start, end, agency_ids, session)
+    to_ack = await _medians(Case.acknowledged_at, start, end, agency_ids, pooled, session)
+    to_decide = await _medians(Case.decided_at, start, end, agency_ids, pooled, session)
+    official_key = literal(POOLED) if pooled else Official.agency_id
     moved = (
-        select(Official.agency_id, func.count(func.distinct(Assignment.official_id)))
+        select(official_key, func.count(func.distinct(Assignment.official_id)))
+        .select_from(Official)
         .join(Assignment, Assignment.official_id == Official.id)
         .where(Assignment.recorded_at >= start, Assignment.recorded_at < end)
-        .group_by(Official.agency_id)
+        .group_by(official_key)
     )
     if agency_ids is not None:
         moved = moved.where(Official.agency_id.in_(agency_ids))
