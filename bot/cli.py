@@ -168,12 +168,11 @@ async def _invite(
             official = (
                 await official_by_code(official_code, session=session) if official_code else None
             )
-            if agency is None or agency.id is None or (official_code and official is None):
-                print(
-                    _texts()(
-                        "cli.unknown_agency", agency=agency_code, official=official_code or "-"
-                    )
-                )
+            if agency is None or agency.id is None:
+                print(_texts()("summary.unknown_agency", code=agency_code))
+                raise typer.Exit(1)
+            if official_code and official is None:
+                print(_texts()("cli.unknown_official", code=official_code))
                 raise typer.Exit(1)
             invite = await create_invite(
                 agency.id,
@@ -188,7 +187,7 @@ async def _invite(
             _texts()(
                 "cli.invite",
                 code=invite.code,
-                role=role,
+                role=_texts()(f"role.{role}"),
                 agency=agency.name_vi,
                 until=local_date_text(invite.expires_at),
                 link=f"https://t.me/{username}?start=join_{invite.code}",

@@ -85,7 +85,7 @@ async def _guarded(
         or report is None
         or not access.may_handle(officer, case, report)
     ):
-        await access.refuse(turn, officer, action, case_id)
+        await access.refuse(turn, officer, action, case_id, reason="officer.case_unavailable")
         return None
     await access.record(turn, officer, action, case_id)
     return officer, case, report
@@ -160,6 +160,9 @@ async def register_group(turn: Turn) -> Outcome | None:
     officer = await access.current_officer(turn)
     if officer is None or officer.role not in LEADERS:
         await access.refuse(turn, officer, "register_group", None)
+        return None
+    if access.in_private_chat(turn, officer):
+        turn.say("officer.group_only")
         return None
     key = turn.incoming.key
     existing = await turn.session.get(AgencyChat, (key.channel, key.chat_id))

@@ -323,7 +323,7 @@ async def ask_name(turn: Turn) -> Prompt:
 
 async def take_name(turn: Turn, answer: Answer) -> Outcome:
     name = " ".join((answer.text or "").split())
-    if not name or len(name) > _NAME_LIMIT:
+    if len(name) < 2 or len(name) > _NAME_LIMIT:
         return Retry(turn.texts("report.name_invalid", limit=_NAME_LIMIT))
     return _store(turn, name=name)
 
