@@ -324,8 +324,9 @@ async def _send_evidence(turn: Turn) -> Outcome:
         caption = turn.texts(
             "officer.evidence_caption", case=case.id, number=number, count=len(files)
         )
+        extension = (item.mime_type or "application/octet-stream").rsplit("/", 1)[-1]
         file = OutgoingFile(
-            item.file_name or f"evidence-{number}", item.mime_type or "", item.content
+            f"evidence-{case.id}-{number}.{extension}", item.mime_type or "", item.content
         )
         turn.replies.append(Reply(caption, file=file))
     return Go(CARD)

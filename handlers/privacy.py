@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
+
+from PIL import Image
 
 from handlers.casework import OPEN_STATES
 from handlers.clock import local_date_text
@@ -16,6 +19,25 @@ from storage.outbox import forget_chat
 from storage.ratings import ratings_of
 
 FORGET = "privacy.forget"
+_IMAGE_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+
+
+def without_metadata(content: bytes, mime_type: str) -> bytes:
+    """The image re-encoded without its metadata (camera, time, place), which could identify an
+    anonymous reporter; other files, and images that cannot be read, are kept as they are."""
+    image_format = _IMAGE_FORMATS.get(mime_type)
+    if image_format is None:
+        return content
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            image.load()
+            clean = image.copy()
+        clean.info = {}
+        out = io.BytesIO()
+        clean.save(out, format=image_format)
+        return out.getvalue()
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return content
 
 
 def pseudonym(key: bytes, channel: str, user_id: str) -> str:

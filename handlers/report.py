@@ -34,6 +34,7 @@ from handlers.flow import (
     text_step,
 )
 from handlers.messages import Attachment, AttachmentKind, Choice
+from handlers.privacy import without_metadata
 from handlers.receipts import new_receipt
 from storage import agencies, cases, officers
 from storage.citizens import find_citizen
@@ -282,13 +283,14 @@ async def take_evidence(turn: Turn, answer: Answer) -> Outcome:
         if refusal is not None:
             turn.say_text(refusal)
             continue
-        content = item.content or b""
+        mime = item.mime_type or "image/jpeg"
+        content = without_metadata(item.content or b"", mime)
         turn.session.add(
             Evidence(
                 staged_by=owner,
                 kind=item.kind,
-                file_name=item.file_name,
-                mime_type=item.mime_type or "image/jpeg",
+                file_name=None,  # a citizen's own file name can give them away
+                mime_type=mime,
                 size=len(content),
                 sha256=hashlib.sha256(content).hexdigest(),
                 content=content,

@@ -229,3 +229,24 @@ async def test_long_telegram_texts_are_split(text_length: int) -> None:
     parts = split_text(body, TEXT_LIMIT)
     assert all(len(p) <= TEXT_LIMIT for p in parts)
     assert (len(parts) > 1) == (len(body) > TEXT_LIMIT)
+
+
+def test_photos_lose_their_metadata() -> None:
+    import io
+
+    from PIL import Image
+
+    from handlers.privacy import without_metadata
+
+    exif = Image.Exif()
+    exif[0x010F] = "Điện thoại của người phản ánh"  # Make
+    exif[0x9003] = "2026:11:30 09:00:00"  # DateTimeOriginal
+    original = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(original, format="JPEG", exif=exif)
+    assert Image.open(io.BytesIO(original.getvalue())).getexif()
+    cleaned = without_metadata(original.getvalue(), "image/jpeg")
+    with Image.open(io.BytesIO(cleaned)) as image:
+        assert not image.getexif()
+        assert image.size == (8, 8)
+    assert without_metadata(b"%PDF-1.4 ...", "application/pdf") == b"%PDF-1.4 ..."
+    assert without_metadata(b"not an image", "image/png") == b"not an image"

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+
+from PIL import Image
 
 from bot.channels.telegram import CHANNEL, TelegramChannel
 from bot.config import Settings
@@ -145,3 +148,12 @@ async def join_runtime(
                 joined_at=runtime.engine._clock(),
             )
         )
+
+
+def same_picture(stored: bytes | None, sent: bytes | None) -> bool:
+    """The kept evidence shows the same picture as the file sent (it is re-encoded without its
+    metadata, so the bytes differ)."""
+    if stored is None or sent is None:
+        return False
+    with Image.open(io.BytesIO(stored)) as kept, Image.open(io.BytesIO(sent)) as original:
+        return kept.size == original.size

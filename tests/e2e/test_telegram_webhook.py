@@ -204,4 +204,4 @@ async def test_a_citizen_reports_anonymously_through_the_webhook(web: Site) -> N
         [report] = (await session.scalars(select(Report))).all()
         [evidence] = (await session.scalars(select(Evidence))).all()
     assert report.anonymous and report.official_id is None and report.category == "obstruction"
-    assert evidence.content is not None and evidence.content.startswith(b"\x89PNG")
+    assert evidence.content is not None and evidence.content.startswith(b"\xff\xd8")
