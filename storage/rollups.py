@@ -2,12 +2,12 @@
 
 Each stored rating adds itself to its day's row in the same transaction (an upsert), so the
 roll-ups are never behind; `rebuild` recomputes them from the ratings in one SQL statement
-(after a bulk load such as `feedbackbot demo seed`).
+(after a bulk load such as `feedbackbot demo seed`). Both use the one definition of what a
+rating contributes, `_contributions`. Days are Vietnam's (UTC+7, no daylight saving time).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Integer, and_, case, cast, delete, func, insert, literal_column, select
@@ -17,13 +17,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import Rating, RatingDaily
 
-VIETNAM_OFFSET = timedelta(hours=7)  # Vietnam keeps no daylight saving time
 FACTORS = ("access", "procedure", "conduct", "result", "feedback")
-SUMMED = [
-    c.name
-    for c in RatingDaily.__table__.columns
-    if c.name not in ("day", "agency_id", "service_id")
-]
+KEYS = ("day", "agency_id", "service_id")
+SUMMED = [c.name for c in RatingDaily.__table__.columns if c.name not in KEYS]
 
 
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -52,41 +48,22 @@ def _contributions() -> dict[str, ColumnElement[Any]]:
     return columns
 
 
-def _contribution_of(rating: Rating) -> dict[str, int]:
-    """The same contributions, for one rating in memory (the live path)."""
-    values: dict[str, int] = {"ratings": 1}
-    for factor in FACTORS:
-        score = getattr(rating, f"score_{factor}")
-        values[f"{factor}_n"] = int(score is not None)
-        values[f"{factor}_high"] = int(score is not None and score >= 4)
-        values[f"{factor}_sum"] = score or 0
-    values |= {
-        "timely_n": int(rating.timeliness != "not_yet"),
-        "on_time_or_early": int(rating.timeliness in ("early", "on_time")),
-        "early": int(rating.timeliness == "early"),
-        "late": int(rating.timeliness == "late"),
-        "late_with_apology": int(rating.timeliness == "late" and rating.apology == "yes"),
-        "extra_papers": int(rating.extra_papers == "yes"),
-        "three_trips": int(rating.trips >= 3),
-        "remote": int(rating.submission != "in_person"),
-        "unofficial_payment": int(rating.unofficial_payment == "yes"),
-    }
-    return values
-
-
 async def count_rating(rating: Rating, *, session: AsyncSession) -> None:
-    """Add a new rating to its day's roll-up (insert or increment)."""
-    values = _contribution_of(rating)
-    key = {
-        "day": (rating.created_at + VIETNAM_OFFSET).date(),
-        "agency_id": rating.agency_id,
-        "service_id": rating.service_id,
-    }
+    """Add a stored rating to its day's roll-up (insert or increment), with the same SQL
+    contributions `rebuild` sums, so the live path and the rebuild cannot drift apart."""
     dialect = session.bind.dialect.name
+    contributions = _contributions()
+    row = select(
+        _local_day(dialect),
+        Rating.agency_id,
+        Rating.service_id,
+        *(contributions[name] for name in SUMMED),
+    ).where(Rating.id == rating.id)
     upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(RatingDaily)
-    statement = upsert.values(**key, **values).on_conflict_do_update(
-        index_elements=["day", "agency_id", "service_id"],
-        set_={name: getattr(RatingDaily, name) + value for name, value in values.items()},
+    statement = upsert.from_select([*KEYS, *SUMMED], row)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(KEYS),
+        set_={name: getattr(RatingDaily, name) + statement.excluded[name] for name in SUMMED},
     )
     await session.execute(statement)
 
@@ -106,6 +83,4 @@ async def rebuild(*, session: AsyncSession) -> None:
         day, Rating.agency_id, Rating.service_id
     )
     await session.execute(delete(RatingDaily))
-    await session.execute(
-        insert(RatingDaily).from_select(["day", "agency_id", "service_id", *SUMMED], query)
-    )
+    await session.execute(insert(RatingDaily).from_select([*KEYS, *SUMMED], query))

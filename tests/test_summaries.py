@@ -18,7 +18,8 @@ from handlers.indicators import FACTORS
 from handlers.periods import Period, parse_period
 from handlers.summary import build_summary
 from storage.models import Case, Rating, Report
-from tests.conftest import Clock, make_settings
+from tests.conftest import Chat, Clock, make_settings
+from tests.dialogue import number_of
 
 World = tuple[Runtime, list[tuple[str, str]]]
 VIETNAM = timedelta(hours=7)
@@ -215,3 +216,29 @@ async def test_demo_data_is_repeatable(tmp_path: Path, clock: Clock) -> None:
             await db.dispose()
         figures.append((summary.overall, [(r.key, r.rank) for r in summary.agencies], receipts))
     assert figures[0] == figures[1]
+
+
+async def test_live_roll_ups_equal_a_rebuild(consented: Chat, clock: Clock) -> None:
+    """Ratings typed one by one update the day's roll-up exactly as a rebuild computes it."""
+    from storage import rollups
+    from storage.models import RatingDaily
+    from tests.test_rating_dialogue import answer_rest, open_rating
+
+    for hours in (0, 0, 16):  # the third lands on the next day in Vietnam
+        clock.advance(hours=hours)
+        await open_rating(consented)
+        out = await answer_rest(consented, timeliness="Trễ hẹn")
+        out = await consented.say(number_of(out, "Không có góp ý"))
+        out = await consented.say(number_of(out, "Gửi đánh giá"))
+        await consented.say(number_of(out, "Không, cảm ơn"))
+
+    def snapshot(rows: list[RatingDaily]) -> list[tuple[object, ...]]:
+        return sorted(
+            tuple(getattr(r, c) for c in rollups.KEYS + tuple(rollups.SUMMED)) for r in rows
+        )
+
+    live = snapshot(await consented.rows(RatingDaily))
+    async with consented.runtime.sessions() as session, session.begin():
+        await rollups.rebuild(session=session)
+    assert snapshot(await consented.rows(RatingDaily)) == live
+    assert [row[3] for row in live] == [2, 1]  # ratings per day
