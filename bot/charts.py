@@ -91,7 +91,8 @@ async def chart_data(
     )
     indicators = {k: Indicators.from_sums(v) for k, v in per_agency.items() if k is not None}
     order = sorted(indicators, key=lambda k: -(indicators[k].overall or 0.0))
-    if len(order) > MAX_AGENCIES:
+    total = len(order)
+    if total > MAX_AGENCIES:
         half = MAX_AGENCIES // 2
         order = order[:half] + order[-half:]
     names = {
@@ -103,7 +104,12 @@ async def chart_data(
     )
     months = await summaries.monthly_sums(trend_start, end, agency_ids=agency_ids, session=session)
     return ChartData(
-        title=t("chart.title", period=f"{start:%d/%m/%Y}–{end:%d/%m/%Y}"),
+        title=t("chart.title", period=f"{start:%d/%m/%Y}–{end:%d/%m/%Y}")
+        + (
+            ""
+            if total <= MAX_AGENCIES
+            else "\n" + t("chart.some", shown=len(order) // 2, total=total)
+        ),
         factor_labels=[t(f"rating.short_{f}") for f in FACTORS],
         agency_names=[names.get(k, "?") for k in order],
         cells=[[indicators[k].satisfaction[f] for f in FACTORS] for k in order],

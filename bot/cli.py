@@ -36,10 +36,11 @@ from handlers.indicators import FACTORS
 from handlers.periods import Period, parse_period
 from handlers.summary import Summary, build_summary, percent, summary_text
 from handlers.texts import LOCALES, Texts, pick_locale
-from storage.agencies import agency_by_code, desks, service_by_code
+from storage.agencies import agency_by_code, desks, service_by_code, services_for
 from storage.conversations import load_conversation
 from storage.db import make_engine, make_sessionmaker
 from storage.directory import DirectoryError, import_directory, read_directory
+from storage.models import Agency
 from storage.officers import create_invite, official_by_code
 from storage.schema import UPGRADE_COMMAND, SchemaOutdated, ensure_schema, upgrade
 
@@ -364,6 +365,9 @@ async def _posters(
                 raise typer.Exit(1)
         await asyncio.to_thread(output.mkdir, parents=True, exist_ok=True)
         for agency in chosen:
+            if service is not None and not await _offers(settings, agency, service.id):
+                print(t("cli.not_offered", agency=agency.name_vi, service=service.name_vi))
+                continue
             poster = Poster(
                 agency.name_vi,
                 service.name_vi if service else None,
@@ -375,6 +379,16 @@ async def _posters(
             print(path)
     finally:
         await db.dispose()
+
+
+async def _offers(settings: Settings, agency: Agency, service_id: int | None) -> bool:
+    reader = make_engine(settings.database_url, for_reading=True)
+    try:
+        async with make_sessionmaker(reader)() as session:
+            offered = await services_for(agency, session=session)
+    finally:
+        await reader.dispose()
+    return any(s.id == service_id for s in offered)
 
 
 async def chat_in_terminal(settings: Settings) -> None:

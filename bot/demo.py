@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.casework import State
 from handlers.escalation import FLAGGED_CATEGORIES
+from handlers.officer import OUTCOMES
 from handlers.privacy import pseudonym
 from handlers.receipts import ALPHABET
 from handlers.report import CATEGORIES
@@ -39,6 +40,14 @@ _FACTOR_OFFSETS = {
     "result": 0.15,
     "feedback": -0.3,
 }
+
+
+def _office_hours(rng: random.Random, start: datetime) -> datetime:
+    """A moment in the year after `start`, on working hours in Vietnam (07:30–17:00)."""
+    day = start + timedelta(days=rng.randrange(365))
+    return day.replace(hour=0, minute=30, second=0, microsecond=0) + timedelta(
+        seconds=rng.uniform(0, 9.5 * 3600)
+    )
 
 
 def _score(rng: random.Random, quality: float, offset: float) -> int:
@@ -110,7 +119,7 @@ async def seed(
         batch: list[dict[str, Any]] = []
         for _ in range(ratings):
             agency = rng.choice(rateable)
-            at = start + timedelta(seconds=rng.uniform(0, 365 * 86400))
+            at = _office_hours(rng, start)
             batch.append(
                 _rating_row(
                     rng,
@@ -166,7 +175,7 @@ async def _reports(
     officials = (await session.scalars(select(Official).where(Official.heads.is_(False)))).all()
     for _ in range(count):
         official = rng.choice(officials)
-        at = start + timedelta(seconds=rng.uniform(0, 365 * 86400))
+        at = _office_hours(rng, start)
         category = rng.choice(CATEGORIES)
         # Demo receipts come from the seeded generator, so the same seed gives the same data;
         # real ones use the OS's secure generator (handlers/receipts.py).
@@ -198,13 +207,29 @@ async def _reports(
             acknowledged_at=None if state == State.NEW else at + timedelta(days=1),
             decided_at=done if state in (State.DECIDED, State.CLOSED) else None,
             closed_at=done if state == State.CLOSED else None,
+            outcome=rng.choice(OUTCOMES) if state in (State.DECIDED, State.CLOSED) else None,
             created_at=at,
             updated_at=min(done, now),
         )
         session.add(case)
         await session.flush()
-        session.add(
-            CaseEvent(
-                case_id=case.id or 0, at=at, actor="citizen", action="open", to_state=State.NEW
+        steps = [("citizen", "open", None, State.NEW, at)]
+        if case.acknowledged_at is not None:
+            steps.append(
+                ("officer", "acknowledge", State.NEW, State.ACKNOWLEDGED, case.acknowledged_at)
             )
-        )
+        if case.decided_at is not None:
+            steps.append(("officer", "decide", State.ACKNOWLEDGED, State.DECIDED, done))
+        if case.closed_at is not None:
+            steps.append(("citizen", "confirm", State.DECIDED, State.CLOSED, done))
+        for actor, action, before, after, moment in steps:
+            session.add(
+                CaseEvent(
+                    case_id=case.id or 0,
+                    at=moment,
+                    actor=actor,
+                    action=action,
+                    from_state=before,
+                    to_state=after,
+                )
+            )

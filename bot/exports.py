@@ -27,6 +27,7 @@ from handlers.clock import LOCAL_ZONE
 from handlers.indicators import FACTORS, Indicators
 from handlers.messages import OutgoingFile
 from handlers.periods import Period
+from handlers.rating import QUESTIONS
 from handlers.texts import Texts
 from storage import summaries
 from storage.models import (
@@ -245,6 +246,12 @@ async def write_export(
             .where(Rating.created_at >= start, Rating.created_at < end)
             .order_by(Rating.id)
         )
+        questions = {q.field: q for q in QUESTIONS}
+
+        def answer(field: str, value: str | None) -> str | None:
+            """An option's label as the citizen saw it, not its stored code."""
+            return t(questions[field].label_key(value)) if value else None
+
         written = 0
         async for rating, a_code, a_name, s_code, s_name, pseudonym in _stream(
             session, _in_scope(query, Rating.agency_id, request.agency_ids)
@@ -263,12 +270,12 @@ async def write_export(
                     rating.score_conduct,
                     rating.score_result,
                     rating.score_feedback,
-                    rating.timeliness,
-                    rating.apology,
-                    rating.extra_papers,
+                    answer("timeliness", rating.timeliness),
+                    answer("apology", rating.apology),
+                    answer("extra_papers", rating.extra_papers),
                     rating.trips,
-                    rating.submission,
-                    rating.unofficial_payment,
+                    answer("submission", rating.submission),
+                    answer("payment", rating.unofficial_payment),
                     rating.comment if free else None,
                 ]
             )
@@ -423,10 +430,10 @@ async def _cases(
             [
                 event.case_id,
                 event.at,
-                event.actor,
-                t(f"event.{event.action}"),
-                event.from_state,
-                event.to_state,
+                t(f"export.actor_{event.actor}"),
+                t(f"officer.event_{event.action}"),
+                t(f"state.{event.from_state}") if event.from_state else None,
+                t(f"state.{event.to_state}") if event.to_state else None,
                 event.text if request.free_text else None,
             ]
         )

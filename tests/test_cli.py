@@ -1,0 +1,81 @@
+"""The command line an administrator uses: demo data, summary, export, posters, invites."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+
+
+@pytest.fixture
+def shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}")
+    monkeypatch.setenv("LANG", "vi_VN.UTF-8")
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "kontum_feedback_bot")
+    runner = CliRunner()
+    seeded = runner.invoke(app, ["demo", "seed", "--ratings", "3000", "--reports", "30"])
+    assert seeded.exit_code == 0, seeded.output
+    return runner
+
+
+def test_summary_prints_the_province_and_one_agency(shell: CliRunner) -> None:
+    province = shell.invoke(app, ["summary", "--period", "2025-11-29..2026-11-30"])
+    assert province.exit_code == 0 and "Toàn tỉnh" in province.output
+    assert "Xếp hạng cơ quan" in province.output
+    desk = shell.invoke(
+        app, ["summary", "--period", "2025-11-29..2026-11-30", "--agency", "615-mc"]
+    )
+    assert desk.exit_code == 0 and "Bộ phận Một cửa huyện Đắk Hà" in desk.output
+    wrong = shell.invoke(app, ["summary", "--period", "someday"])
+    assert wrong.exit_code == 1 and "Cú pháp" in wrong.output
+
+
+def test_export_writes_xlsx_and_csv(shell: CliRunner, tmp_path: Path) -> None:
+    for file_format, name in (("xlsx", "e.xlsx"), ("csv", "e.zip")):
+        result = shell.invoke(
+            app,
+            [
+                "export",
+                "--from",
+                "2025-01-01",
+                "--to",
+                "2026-12-31",
+                "--format",
+                file_format,
+                "-o",
+                name,
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        assert "3000 lượt đánh giá" in result.output
+    assert openpyxl.load_workbook(tmp_path / "e.xlsx", read_only=True).sheetnames[0] == "Đánh giá"
+    with zipfile.ZipFile(tmp_path / "e.zip") as archive:
+        assert "Tổng hợp.csv" in archive.namelist()
+
+
+def test_posters_for_a_desk_and_every_desk(shell: CliRunner, tmp_path: Path) -> None:
+    one = shell.invoke(app, ["qr", "615-MC", "--service", "CHUNG-THUC"])
+    assert one.exit_code == 0
+    poster = tmp_path / "posters" / "615-MC-CHUNG-THUC.png"
+    assert poster.read_bytes().startswith(b"\x89PNG")
+    refused = shell.invoke(app, ["qr", "62-STP", "--service", "CHUNG-THUC"])
+    assert "không cung cấp dịch vụ" in refused.output
+    every = shell.invoke(app, ["qr", "--all-desks", "--format", "pdf", "-o", "pdf"])
+    assert every.exit_code == 0
+    pdfs = list((tmp_path / "pdf").glob("*.pdf"))
+    assert len(pdfs) > 40 and pdfs[0].read_bytes().startswith(b"%PDF")
+
+
+def test_invites_name_the_role_in_the_operators_language(shell: CliRunner) -> None:
+    result = shell.invoke(app, ["officers", "invite", "615-MC", "--role", "leader"])
+    assert result.exit_code == 0
+    assert "vai trò lãnh đạo" in result.output and "/join " in result.output
+    assert "https://t.me/kontum_feedback_bot?start=join_" in result.output
+    unknown = shell.invoke(app, ["officers", "invite", "615-MC", "--official", "NOPE"])
+    assert unknown.exit_code == 1 and "Không có công chức mã NOPE" in unknown.output
