@@ -215,3 +215,36 @@ def text_step(
         return await take_text(turn, text)
 
     return Step(name, ask, take, owns)
+
+
+def summary_step(
+    name: str,
+    catalog: str,
+    describe: Callable[[Turn], Awaitable[str]],
+    submit: Callable[[Turn], Awaitable[Outcome]],
+    *,
+    change: str,
+    on_cancel: Callable[[Turn], Awaitable[None]] | None = None,
+) -> Step:
+    """The last step of a conversation: every answer shown, then send, change one, or cancel.
+    Labels come from `<catalog>.submit`, `.change` and `.cancel`; nothing is stored before
+    `submit` runs."""
+
+    async def ask(turn: Turn) -> Prompt:
+        t = turn.texts
+        choices = tuple(Choice(c, t(f"{catalog}.{c}")) for c in ("submit", "change", "cancel"))
+        return Prompt(await describe(turn), choices)
+
+    async def take(turn: Turn, answer: Answer) -> Outcome:
+        if answer.choice == "change":
+            return Go(change)
+        if answer.choice == "cancel":
+            if on_cancel is not None:
+                await on_cancel(turn)
+            turn.say("common.cancelled")
+            return Go(MENU)
+        if answer.choice != "submit":
+            return Retry(turn.texts("common.pick_option"))
+        return await submit(turn)
+
+    return Step(name, ask, take)

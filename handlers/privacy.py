@@ -15,6 +15,7 @@ from handlers.flow import CONSENT, MENU, Answer, Go, Outcome, Prompt, Retry, Ste
 from handlers.messages import Choice
 from storage import cases
 from storage.citizens import find_citizen, forget_citizen
+from storage.models import Citizen
 from storage.outbox import forget_chat
 from storage.ratings import ratings_of
 
@@ -38,6 +39,16 @@ def without_metadata(content: bytes, mime_type: str) -> bytes:
         return out.getvalue()
     except (OSError, ValueError, Image.DecompressionBombError):
         return content
+
+
+async def consented_citizen(turn: Turn) -> Citizen | None:
+    """The person behind the message if they consented; otherwise say so (nothing is stored
+    about anyone who has not)."""
+    key = turn.incoming.key
+    citizen = await find_citizen(key.channel, turn.incoming.user_id, session=turn.session)
+    if citizen is None:
+        turn.say("rating.consent_missing")
+    return citizen
 
 
 def pseudonym(key: bytes, channel: str, user_id: str) -> str:

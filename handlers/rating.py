@@ -27,10 +27,11 @@ from handlers.flow import (
     Turn,
     load_draft,
     save_draft,
+    summary_step,
 )
 from handlers.messages import Choice
+from handlers.privacy import consented_citizen
 from storage import agencies
-from storage.citizens import find_citizen
 from storage.models import Agency, Rating, Service
 from storage.ratings import add_rating
 
@@ -258,35 +259,20 @@ async def summary_text(turn: Turn, draft: RatingDraft) -> str:
     return "\n".join(lines)
 
 
-async def ask_summary(turn: Turn) -> Prompt:
-    """Show every answer and offer to send, change an answer, or cancel."""
-    t = turn.texts
-    choices = (
-        Choice("submit", t("rating.submit")),
-        Choice("change", t("rating.change")),
-        Choice("cancel", t("rating.cancel")),
-    )
-    return Prompt(await summary_text(turn, load(turn)), choices)
+async def describe(turn: Turn) -> str:
+    return await summary_text(turn, load(turn))
 
 
-async def take_summary(turn: Turn, answer: Answer) -> Outcome:
-    """Store the rating on submit; nothing is stored before."""
-    if answer.choice == "change":
-        return Go(CHANGE)
-    if answer.choice == "cancel":
-        turn.say("common.cancelled")
-        return Go(MENU)
-    if answer.choice != "submit":
-        return Retry(turn.texts("common.pick_option"))
+async def submit(turn: Turn) -> Outcome:
+    """Store the rating; nothing was stored before."""
     draft = load(turn)
     if next_state(draft) != SUMMARY:
         return Go(next_state(draft))
-    key = turn.incoming.key
-    citizen = await find_citizen(key.channel, turn.incoming.user_id, session=turn.session)
+    citizen = await consented_citizen(turn)
     if citizen is None or citizen.id is None:
-        turn.say("rating.consent_missing")
         return Go(CONSENT)
-    await add_rating(_to_row(draft, citizen.id, key.channel, turn), session=turn.session)
+    row = _to_row(draft, citizen.id, turn.incoming.key.channel, turn)
+    await add_rating(row, session=turn.session)
     turn.say("rating.thanks")
     return Go(OFFER) if warrants_report(draft) else Go(MENU)
 
@@ -362,7 +348,7 @@ STEPS = (
     Step(SERVICE, ask_service, take_service, owns=("service_id",)),
     *(question_step(q) for q in QUESTIONS),
     Step(COMMENT, ask_comment, take_comment, owns=("comment",)),
-    Step(SUMMARY, ask_summary, take_summary),
+    summary_step(SUMMARY, "rating", describe, submit, change=CHANGE),
     Step(CHANGE, ask_change, take_change),
     Step(OFFER, ask_offer, take_offer),
 )

@@ -31,13 +31,13 @@ from handlers.flow import (
     Turn,
     load_draft,
     save_draft,
+    summary_step,
     text_step,
 )
 from handlers.messages import Attachment, AttachmentKind, Choice
-from handlers.privacy import without_metadata
+from handlers.privacy import consented_citizen, without_metadata
 from handlers.receipts import new_receipt
 from storage import agencies, cases, officers
-from storage.citizens import find_citizen
 from storage.models import Agency, Evidence, Official, Report
 
 FLOW = "report"
@@ -386,34 +386,18 @@ async def summary_text(turn: Turn, d: ReportDraft) -> str:
     )
 
 
-async def ask_summary(turn: Turn) -> Prompt:
-    """Show every answer and offer to send, change an answer, or cancel."""
-    t = turn.texts
-    choices = (
-        Choice("submit", t("report.submit")),
-        Choice("change", t("report.change")),
-        Choice("cancel", t("report.cancel")),
-    )
-    return Prompt(await summary_text(turn, load(turn)), choices)
+async def describe(turn: Turn) -> str:
+    return await summary_text(turn, load(turn))
 
 
-async def take_summary(turn: Turn, answer: Answer) -> Outcome:
+async def submit(turn: Turn) -> Outcome:
     """Store the report, open its case and give the receipt code."""
-    if answer.choice == "change":
-        return Go(CHANGE)
-    if answer.choice == "cancel":
-        await discard(turn)
-        turn.say("common.cancelled")
-        return Go(MENU)
-    if answer.choice != "submit":
-        return Retry(turn.texts("common.pick_option"))
     draft = load(turn)
     if next_state(draft) != SUMMARY:
         return Go(next_state(draft))
     key = turn.incoming.key
-    citizen = await find_citizen(key.channel, turn.incoming.user_id, session=turn.session)
+    citizen = await consented_citizen(turn)
     if citizen is None:
-        turn.say("rating.consent_missing")
         return Go(CONSENT)
     report = Report(
         receipt=await _unused_receipt(turn),
@@ -487,6 +471,6 @@ STEPS = (
     Step(NAME, ask_name, take_name, owns=("name",)),
     Step(PHONE, ask_phone, take_phone, owns=("phone",)),
     Step(NOTICE, ask_notice, take_notice, owns=("notice_seen",)),
-    Step(SUMMARY, ask_summary, take_summary),
+    summary_step(SUMMARY, "report", describe, submit, change=CHANGE, on_cancel=discard),
     Step(CHANGE, ask_change, take_change),
 )
