@@ -45,7 +45,17 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
-MENU_COMMANDS = ("start", "help", "cancel", "language")
+MENU_COMMANDS = (
+    "start",
+    "report",
+    "status",
+    "commend",
+    "mydata",
+    "forget",
+    "language",
+    "help",
+    "cancel",
+)
 _ALLOWED_UPDATES = ["message", "callback_query"]
 
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
+from bot.channels.telegram import MENU_COMMANDS
 from bot.config import Settings
 from storage.models import Agency, OutboxMessage, Rating
 from tests.e2e.telegram_bot import Citizen, RunningBot, bot_on, start_bot
@@ -96,7 +97,8 @@ async def test_command_menus_are_set_in_vietnamese_and_english(
     assert {"vi", "en"} <= languages
     vi = dict(tg.commands[("default", "vi")])
     en = dict(tg.commands[("default", "en")])
-    assert set(vi) == set(en) == {"start", "help", "cancel", "language"}
+    assert set(vi) == set(en) == set(MENU_COMMANDS)
+    assert {"start", "report", "status", "help", "cancel", "language"} <= set(vi)
     assert vi["cancel"] == "Hủy thao tác đang làm" and en["cancel"] == "Cancel what you are doing"
 
 
