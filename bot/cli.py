@@ -431,6 +431,7 @@ async def _open_messengers(
         zalo = ZaloChannel(
             settings.zalo_token,
             base_url=settings.zalo_api_base_url,
+            per_chat_limit=(settings.zalo_per_chat_burst, settings.zalo_per_chat_period_seconds),
             download_limit_bytes=settings.evidence_max_megabytes * 1024 * 1024,
         )
         channels[ZALO] = zalo

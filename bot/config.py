@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     zalo_bot_token: SecretStr | None = None
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
     zalo_poll_timeout_seconds: int = Field(default=30, ge=1, le=60)
+    zalo_per_chat_burst: int = Field(default=1, ge=1)
+    zalo_per_chat_period_seconds: float = Field(default=1.5, gt=0)
+    """Zalo publishes no limits: at most BURST messages per PERIOD to one chat, to be safe."""
 
     public_base_url: str | None = None
     """Where the web server is reachable over HTTPS (webhooks and served files)."""

@@ -70,6 +70,9 @@ async def timeline(t: Texts, case: Case, report: Report, turn: Turn) -> str:
     ]
     for event in await cases.events_of(case.id or 0, session=turn.session):
         line = f"• {local_date_text(event.at)}: {t(f'event.{event.action}')}"
+        outcome = event.detail.get("outcome")
+        if event.action == "decide" and outcome:
+            line += f" ({t(f'outcome.{outcome}')})"
         if event.action in ("ask", "decide", "close") and event.text:
             line += f" — {event.text}"
         lines.append(line)
