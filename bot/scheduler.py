@@ -1,8 +1,8 @@
 """Runs the periodic rounds (reminders, escalations, auto-closing, the retention purge).
 
 Each round is one transaction through the engine; alerts are recorded before they are sent, so a
-restart never repeats one. With SQLite there is one bot process; on PostgreSQL several processes
-would take turns through an advisory lock (not needed yet).
+restart never repeats one. On PostgreSQL, several processes take turns through an advisory lock;
+with SQLite there is one bot process.
 """
 
 from __future__ import annotations

@@ -201,6 +201,8 @@ async def check_public_opinion(turn: Turn, official: Official) -> Review | None:
 async def run_due(turn: Turn) -> None:
     """One round of the scheduler: reminders, escalations, review deadlines, auto-closing and
     the retention purge. Each alert is recorded first, so none goes out twice."""
+    if not await officers.take_scheduler_lock(session=turn.session):
+        return  # another process is running this round
     for case in await cases.open_cases(None, [s.value for s in OPEN_STATES], session=turn.session):
         await _case_deadlines(turn, case)
         await _close_if_unanswered(turn, case)

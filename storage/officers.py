@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AgencyChat, Alert, AuditEntry, Invite, Officer, Official
@@ -78,6 +78,17 @@ async def audit(
         )
     )
     await session.flush()
+
+
+_SCHEDULER_LOCK = 0x66656564  # "feed"
+
+
+async def take_scheduler_lock(*, session: AsyncSession) -> bool:
+    """One scheduler round at a time across processes: a transaction-scoped advisory lock on
+    PostgreSQL (SQLite's BEGIN IMMEDIATE already lets one writer in)."""
+    if session.bind.dialect.name != "postgresql":
+        return True
+    return bool(await session.scalar(select(func.pg_try_advisory_xact_lock(_SCHEDULER_LOCK))))
 
 
 async def record_alert(subject: str, kind: str, now: datetime, *, session: AsyncSession) -> bool:
