@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import inspect
 import itertools
 import json
 import re
@@ -41,6 +40,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.fakes.recording import RecordingServer
 
 __all__ = [
     "Call",
@@ -557,7 +558,7 @@ def _error_response(status: int, description: str) -> JSONResponse:
 Handler = Callable[[JSONDict], Awaitable[Any]]
 
 
-class FakeTelegramServer:
+class FakeTelegramServer(RecordingServer):
     """In-process fake Bot API on 127.0.0.1 with helpers to act as citizens and inspect replies."""
 
     def __init__(
@@ -1135,61 +1136,6 @@ class FakeTelegramServer:
         """Command lists keyed by (scope, language_code). Scope is the scope type, with the ids
         appended for per-chat scopes ("chat:42", "chat_member:42:7"); language "" = any."""
         return {key: list(value) for key, value in self._commands.items()}
-
-    def describe(self) -> str:
-        """Human-readable summary of what the bot sent, for assertion messages."""
-        lines = ["sent messages:"]
-        for chat_id, msgs in self._sent.items():
-            lines.append(f"  chat {chat_id}: " + "; ".join(m.summary() for m in msgs))
-        if len(lines) == 1:
-            lines.append("  (none)")
-        recent = ", ".join(c.method for c in self.calls[-15:])
-        lines.append(f"last calls: {recent or '(none)'}")
-        return "\n".join(lines)
-
-    async def wait_until(
-        self,
-        predicate: Callable[[], Any],
-        timeout: float = 5.0,  # noqa: ASYNC109 - the requested test-helper API
-        *,
-        message: str | None = None,
-    ) -> Any:
-        """Wait until ``predicate()`` (sync or async) is truthy and return its value.
-
-        Wakes on every state change and also every 50 ms, so predicates over outside state
-        (a database) work too."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            result = predicate()
-            if inspect.isawaitable(result):
-                result = await result
-            if result:
-                return result
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                what = message or "condition"
-                raise AssertionError(f"{what} not met within {timeout}s\n{self.describe()}")
-            changed = self._state_changed
-            try:
-                async with asyncio.timeout(min(remaining, 0.05)):
-                    await changed.wait()
-            except TimeoutError:
-                pass
-
-    async def wait_for_messages(
-        self,
-        chat_id: ChatId,
-        count: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109 - the requested test-helper API
-    ) -> list[SentMessage]:
-        """Wait until the bot has sent at least ``count`` messages to ``chat_id``."""
-        await self.wait_until(
-            lambda: len(self._sent.get(chat_id, [])) >= count,
-            timeout,
-            message=f"{count} message(s) to chat {chat_id}",
-        )
-        return self.messages(chat_id)
 
     # ---------------------------------------------------------------- files
 
