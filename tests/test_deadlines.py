@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.runtime import Runtime
-from handlers.escalation import run_due
+from handlers.escalation import deadlines, run_due
+from handlers.flow import Rules
 from handlers.messages import Incoming
 from handlers.workdays import add_working_days, is_working_day, working_day_before
 from storage.models import Alert, Case, CaseEvent, Evidence, Report
@@ -170,3 +171,12 @@ async def test_a_group_chat_registered_by_a_leader_receives_cases(runtime: World
     reporter = await citizen(rt, output, "citizen-1")
     await file_report(reporter)
     assert any("Hồ sơ phản ánh mới" in m for m in group.received())
+
+
+def test_deadlines_can_differ_by_category() -> None:
+    rules = Rules(pseudonym_key=b"k", decide_days_by_category={"bribe": 5})
+    monday = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+    ack, bribe = deadlines(rules, "bribe", monday)
+    _, other = deadlines(rules, "rude", monday)
+    assert ack.date() == date(2026, 12, 2)
+    assert bribe.date() == date(2026, 12, 7) and other.date() == date(2026, 12, 14)

@@ -134,10 +134,15 @@ class ZaloChannel:
     async def close(self) -> None:
         await self._client.aclose()
 
-    async def call(self, method: str, **params: Any) -> Any:
+    async def call(self, method: str, *, read_timeout: float | None = None, **params: Any) -> Any:
         """One API call; the answer's "ok" decides, whatever the HTTP status."""
+        timeout = (
+            httpx.Timeout(15.0, read=read_timeout) if read_timeout else httpx.USE_CLIENT_DEFAULT
+        )
         try:
-            response = await self._client.post(f"{self._endpoint}/{method}", json=params)
+            response = await self._client.post(
+                f"{self._endpoint}/{method}", json=params, timeout=timeout
+            )
             body = response.json()
         except (httpx.HTTPError, ValueError) as error:
             raise Transient(f"Zalo {method}: {error}") from error
@@ -221,7 +226,9 @@ class ZaloChannel:
         failures = 0
         while True:
             try:
-                update = await self.call("getUpdates", timeout=poll_seconds)
+                update = await self.call(
+                    "getUpdates", timeout=poll_seconds, read_timeout=poll_seconds + 15.0
+                )
             except ZaloApiError as error:
                 if error.code == _NO_UPDATE:
                     failures = 0

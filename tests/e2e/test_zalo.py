@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -17,6 +20,7 @@ from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
 from bot.web import create_app, file_publisher
 from handlers.messages import Reply
+from storage import files
 from storage.models import Evidence, ProcessedUpdate, Rating, Report
 from tests.e2e.asgi_server import serve
 from tests.e2e.telegram_bot import join_runtime, same_picture
@@ -228,3 +232,52 @@ async def test_polling_treats_408_as_no_update_whatever_the_status(
             await asyncio.sleep(1.2)
             zalo.send_text(CHAT, "/start")
             await zalo.wait_for_messages(CHAT, 1, timeout=6)
+
+
+async def test_the_long_poll_outlasts_a_short_default_read_timeout(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """getUpdates waits up to the poll timeout, so its read timeout is set above it."""
+    caplog.set_level(logging.WARNING, logger="bot.channels.zalo")
+    async with FakeZaloServer() as zalo:
+        client = httpx.AsyncClient(timeout=httpx.Timeout(5.0, read=0.5))
+        channel = ZaloChannel(
+            zalo.token, base_url=zalo.base_url, per_chat_limit=None, client=client
+        )
+        runtime = await open_runtime(settings, {CHANNEL: channel})
+        tasks = [
+            asyncio.create_task(runtime.dispatcher.run()),
+            asyncio.create_task(channel.poll(runtime.engine, poll_seconds=2)),
+        ]
+        try:
+            await asyncio.sleep(1.5)  # an empty long poll is still waiting, not timed out
+            zalo.send_text(CHAT, "/start")
+            await zalo.wait_for_messages(CHAT, 1, timeout=6)
+            assert "getUpdates failed" not in caplog.text
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await channel.close()
+            await runtime.close()
+
+
+async def test_served_files_expire(settings: Settings) -> None:
+    async with FakeZaloServer() as zalo, zalo_bot(settings, zalo, webhook=True) as (rt, _, url):
+        now = datetime.now(UTC)
+        async with rt.sessions() as session, session.begin():
+            token = await files.publish(
+                "c.png",
+                "image/png",
+                TINY_PNG,
+                now=now - timedelta(hours=2),
+                ttl=timedelta(hours=1),
+                session=session,
+            )
+            fresh = await files.publish(
+                "d.png", "image/png", TINY_PNG, now=now, ttl=timedelta(hours=1), session=session
+            )
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"{url}/files/{token}")).status_code == 404
+            assert (await client.get(f"{url}/files/{fresh}")).content == TINY_PNG
+            assert (await client.get(f"{url}/files/not-a-token")).status_code == 404
