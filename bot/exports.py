@@ -165,6 +165,12 @@ class ExportRequest:
         return or_(official.is_(None), official != self.hidden_official)
 
 
+def _start_sheet(tables: Tables, t: Texts, name: str, columns: dict[str, str]) -> None:
+    """Begin a sheet; each column key stands beside its cell kind, so the two cannot drift."""
+    headers = [t(f"export.col_{key}") for key in columns]
+    tables.sheet(t(f"export.sheet_{name}"), headers, list(columns.values()))
+
+
 async def _stream(session: AsyncSession, query: Select[Any]) -> AsyncIterator[Sequence[Any]]:
     result = await session.stream(query.execution_options(yield_per=_CHUNK))
     async for partition in result.partitions(_CHUNK):
@@ -198,39 +204,24 @@ async def write_export(
     start, end = request.period.bounds()
     free = request.free_text
     async with sessions() as session:
-        columns = [
-            "date",
-            "agency_code",
-            "agency",
-            "service_code",
-            "service",
-            "citizen",
-            "channel",
-            *FACTORS,
-            "timeliness",
-            "apology",
-            "extra_papers",
-            "trips",
-            "submission",
-            "unofficial_payment",
-            "comment",
-        ]
-        kinds = [
-            "datetime",
-            "text",
-            "text",
-            "text",
-            "text",
-            "text",
-            "text",
-            *(["int"] * 5),
-            *(["text"] * 3),
-            "int",
-            "text",
-            "text",
-            "text",
-        ]
-        tables.sheet(t("export.sheet_ratings"), [t(f"export.col_{c}") for c in columns], kinds)
+        columns = {
+            "date": "datetime",
+            "agency_code": "text",
+            "agency": "text",
+            "service_code": "text",
+            "service": "text",
+            "citizen": "text",
+            "channel": "text",
+            **dict.fromkeys(FACTORS, "int"),
+            "timeliness": "text",
+            "apology": "text",
+            "extra_papers": "text",
+            "trips": "int",
+            "submission": "text",
+            "unofficial_payment": "text",
+            "comment": "text",
+        }
+        _start_sheet(tables, t, "ratings", columns)
         query = (
             select(
                 Rating,
@@ -299,37 +290,22 @@ async def _reports(
     start: datetime,
     end: datetime,
 ) -> None:
-    columns = [
-        "report",
-        "date",
-        "category",
-        "agency_code",
-        "agency",
-        "official_code",
-        "official",
-        "occurred_on",
-        "anonymous",
-        "citizen",
-        "channel",
-        "description",
-        "official_description",
-    ]
-    kinds = [
-        "int",
-        "datetime",
-        "text",
-        "text",
-        "text",
-        "text",
-        "text",
-        "date",
-        "text",
-        "text",
-        "text",
-        "text",
-        "text",
-    ]
-    tables.sheet(t("export.sheet_reports"), [t(f"export.col_{c}") for c in columns], kinds)
+    columns = {
+        "report": "int",
+        "date": "datetime",
+        "category": "text",
+        "agency_code": "text",
+        "agency": "text",
+        "official_code": "text",
+        "official": "text",
+        "occurred_on": "date",
+        "anonymous": "text",
+        "citizen": "text",
+        "channel": "text",
+        "description": "text",
+        "official_description": "text",
+    }
+    _start_sheet(tables, t, "reports", columns)
     query = (
         select(
             Report, Agency.code, Agency.name_vi, Official.code, Official.name, Citizen.pseudonym
@@ -371,22 +347,21 @@ async def _cases(
     start: datetime,
     end: datetime,
 ) -> None:
-    columns = [
-        "case",
-        "report",
-        "agency_code",
-        "state",
-        "flag",
-        "opened",
-        "ack_due",
-        "decide_due",
-        "acknowledged",
-        "decided",
-        "closed",
-        "outcome",
-    ]
-    kinds = ["int", "int", "text", "text", "text", *(["datetime"] * 6), "text"]
-    tables.sheet(t("export.sheet_cases"), [t(f"export.col_{c}") for c in columns], kinds)
+    columns = {
+        "case": "int",
+        "report": "int",
+        "agency_code": "text",
+        "state": "text",
+        "flag": "text",
+        "opened": "datetime",
+        "ack_due": "datetime",
+        "decide_due": "datetime",
+        "acknowledged": "datetime",
+        "decided": "datetime",
+        "closed": "datetime",
+        "outcome": "text",
+    }
+    _start_sheet(tables, t, "cases", columns)
     query = (
         select(Case, Agency.code)
         .join(Agency, Agency.id == Case.agency_id)
@@ -414,9 +389,16 @@ async def _cases(
                 t(f"outcome.{case.outcome}") if case.outcome else None,
             ]
         )
-    columns = ["case", "at", "actor", "action", "from_state", "to_state", "text"]
-    kinds = ["int", "datetime", "text", "text", "text", "text", "text"]
-    tables.sheet(t("export.sheet_events"), [t(f"export.col_{c}") for c in columns], kinds)
+    columns = {
+        "case": "int",
+        "at": "datetime",
+        "actor": "text",
+        "action": "text",
+        "from_state": "text",
+        "to_state": "text",
+        "text": "text",
+    }
+    _start_sheet(tables, t, "events", columns)
     query = (
         select(CaseEvent)
         .join(Case, Case.id == CaseEvent.case_id)
@@ -447,18 +429,17 @@ async def _reassignments(
     start: datetime,
     end: datetime,
 ) -> None:
-    columns = [
-        "official_code",
-        "official",
-        "agency_code",
-        "new_post",
-        "effective_on",
-        "decision_number",
-        "case",
-        "recorded",
-    ]
-    kinds = ["text", "text", "text", "text", "date", "text", "int", "datetime"]
-    tables.sheet(t("export.sheet_reassignments"), [t(f"export.col_{c}") for c in columns], kinds)
+    columns = {
+        "official_code": "text",
+        "official": "text",
+        "agency_code": "text",
+        "new_post": "text",
+        "effective_on": "date",
+        "decision_number": "text",
+        "case": "int",
+        "recorded": "datetime",
+    }
+    _start_sheet(tables, t, "reassignments", columns)
     query = (
         select(Assignment, Official.code, Official.name, Agency.code)
         .join(Official, Official.id == Assignment.official_id)
@@ -487,10 +468,7 @@ async def _reassignments(
 async def _summary(
     session: AsyncSession, tables: Tables, request: ExportRequest, t: Texts
 ) -> None:
-    columns = [
-        "agency_code",
-        "agency",
-        "ratings",
+    rates = [
         "overall",
         *[f"index_{f}" for f in FACTORS],
         "on_time",
@@ -500,8 +478,9 @@ async def _summary(
         "remote",
         "payment_rate",
     ]
-    kinds = ["text", "text", "int", *(["percent"] * 12)]
-    tables.sheet(t("export.sheet_summary"), [t(f"export.col_{c}") for c in columns], kinds)
+    columns = {"agency_code": "text", "agency": "text", "ratings": "int"}
+    columns |= dict.fromkeys(rates, "percent")
+    _start_sheet(tables, t, "summary", columns)
     period = request.period
     sums = await summaries.rating_sums(
         period.start, period.end, by="agency", agency_ids=request.agency_ids, session=session
