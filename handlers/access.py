@@ -48,14 +48,7 @@ async def refuse(
     reason: str = "officer.not_allowed",
 ) -> None:
     """Say no politely, the same way whatever the reason, and audit it."""
-    await officers.audit(
-        actor(officer, turn),
-        action,
-        allowed=False,
-        now=turn.now,
-        case_id=case_id,
-        session=turn.session,
-    )
+    await record(turn, officer, action, case_id, allowed=False)
     turn.say(reason)
 
 
@@ -81,11 +74,14 @@ async def audit_refused_press(turn: Turn) -> None:
         )
 
 
-async def record(turn: Turn, officer: Officer, action: str, case_id: int | None) -> None:
+async def record(
+    turn: Turn, officer: Officer | None, action: str, case_id: int | None, *, allowed: bool = True
+) -> None:
+    """Every officer action, done or refused, leaves one audit row."""
     await officers.audit(
         actor(officer, turn),
         action,
-        allowed=True,
+        allowed=allowed,
         now=turn.now,
         case_id=case_id,
         session=turn.session,
