@@ -17,8 +17,8 @@ from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
 from bot.web import create_app
 from storage.models import Conversation, Evidence, ProcessedUpdate, Rating, Report
-from tests.e2e.asgi_server import serve
 from tests.fakes import FakeTelegramServer
+from tests.fakes.serving import serve
 
 SECRET = "telegram-webhook-secret-42"
 CHAT = 6101

@@ -22,9 +22,9 @@ from bot.web import create_app, file_publisher
 from handlers.messages import Reply
 from storage import files
 from storage.models import Evidence, ProcessedUpdate, Rating, Report
-from tests.e2e.asgi_server import serve
 from tests.e2e.telegram_bot import join_runtime, same_picture
 from tests.fakes import FakeZaloServer
+from tests.fakes.serving import serve
 from tests.fakes.zalo_api import TINY_PNG
 
 SECRET = "zalo-webhook-secret-0042"

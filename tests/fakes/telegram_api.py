@@ -21,6 +21,7 @@ methods and the server handlers share the same state without locks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import itertools
 import json
@@ -34,7 +35,6 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -42,6 +42,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakes.recording import RecordingServer
+from tests.fakes.serving import serve
 
 __all__ = [
     "Call",
@@ -616,9 +617,8 @@ class FakeTelegramServer(RecordingServer):
         self._state_changed = asyncio.Event()
         self._closing = False
 
-        self._server: uvicorn.Server | None = None
-        self._serve_task: asyncio.Task[None] | None = None
-        self.port: int | None = None
+        self._serving: contextlib.AsyncExitStack | None = None
+        self._origin_url: str | None = None
 
         self._handlers: dict[str, Handler] = {
             "getMe": self._get_me,
@@ -662,42 +662,22 @@ class FakeTelegramServer(RecordingServer):
 
     async def start(self) -> None:
         """Serve on 127.0.0.1 with an OS-chosen port; returns once the socket is listening."""
-        if self._server is not None:
+        if self._serving is not None:
             raise RuntimeError("FakeTelegramServer already started")
-        config = uvicorn.Config(
-            self.app,
-            host="127.0.0.1",
-            port=0,
-            log_config=None,  # leave the test's logging setup alone
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            http="h11",
-            ws="none",
-            timeout_graceful_shutdown=2,
-        )
         self._closing = False
-        self._server = uvicorn.Server(config)
-        self._serve_task = asyncio.create_task(self._server.serve(), name="fake-telegram-api")
-        while not self._server.started:
-            if self._serve_task.done():
-                await self._serve_task
-                raise RuntimeError("fake Telegram server stopped during startup")
-            await asyncio.sleep(0.005)
-        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        self._serving = contextlib.AsyncExitStack()
+        self._origin_url = await self._serving.enter_async_context(
+            serve(self.app, "fake-telegram-api")
+        )
 
     async def stop(self) -> None:
         """Release pending long polls, then let uvicorn close its connections and exit."""
-        if self._server is None or self._serve_task is None:
+        if self._serving is None:
             return
         self._closing = True
         self._notify_updates()
-        self._server.should_exit = True
-        try:
-            await self._serve_task
-        finally:
-            self._server = None
-            self._serve_task = None
+        serving, self._serving = self._serving, None
+        await serving.aclose()
 
     @property
     def base_url(self) -> str:
@@ -711,9 +691,9 @@ class FakeTelegramServer(RecordingServer):
 
     @property
     def _origin(self) -> str:
-        if self.port is None:
+        if self._origin_url is None:
             raise RuntimeError("FakeTelegramServer is not started")
-        return f"http://127.0.0.1:{self.port}"
+        return self._origin_url
 
     # ---------------------------------------------------------------- HTTP layer
 

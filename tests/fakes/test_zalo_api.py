@@ -17,12 +17,12 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tests.fakes.serving import serve
 from tests.fakes.zalo_api import TINY_PNG, FakeZaloServer
 
 CHAT = "7f3a9c0e51d2b4"
@@ -54,20 +54,8 @@ async def receiver() -> AsyncIterator[tuple[str, list[tuple[dict[str, str], byte
         return Response(status_code=200)
 
     app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():  # e.g. the bind failed: surface uvicorn's error
-            await task
-            raise RuntimeError("webhook receiver did not start")
-        await asyncio.sleep(0.005)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}/hook", seen
-    finally:
-        server.should_exit = True
-        await task
+    async with serve(app, "webhook-receiver") as origin:
+        yield f"{origin}/hook", seen
 
 
 async def test_get_me_token_and_unknown_method(

@@ -22,6 +22,7 @@ methods and the server handlers share the same state without locks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 import secrets
@@ -31,10 +32,9 @@ import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -42,6 +42,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakes.recording import RecordingServer
+from tests.fakes.serving import serve
 
 __all__ = [
     "TINY_PNG",
@@ -302,10 +303,9 @@ class FakeZaloServer(RecordingServer):
         self._state_changed = asyncio.Event()
         self._closing = False
 
-        self._server: uvicorn.Server | None = None
-        self._serve_task: asyncio.Task[None] | None = None
+        self._serving: contextlib.AsyncExitStack | None = None
         self._client: httpx.AsyncClient | None = None
-        self.port: int | None = None
+        self._origin_url: str | None = None
 
         self._handlers: dict[str, Handler] = {
             "getMe": self._get_me,
@@ -336,55 +336,37 @@ class FakeZaloServer(RecordingServer):
 
     async def start(self) -> None:
         """Serve on 127.0.0.1 with an OS-chosen port; returns once the socket is listening."""
-        if self._server is not None:
+        if self._serving is not None:
             raise RuntimeError("FakeZaloServer already started")
-        config = uvicorn.Config(
-            self.app,
-            host="127.0.0.1",
-            port=0,
-            log_config=None,  # leave the test's logging setup alone
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            http="h11",
-            ws="none",
-            timeout_graceful_shutdown=2,
-        )
         self._closing = False
+        self._serving = contextlib.AsyncExitStack()
         # trust_env=False: a proxy from the environment must not intercept 127.0.0.1 traffic.
         self._client = httpx.AsyncClient(timeout=5.0, trust_env=False)
-        self._server = uvicorn.Server(config)
-        self._serve_task = asyncio.create_task(self._server.serve(), name="fake-zalo-api")
-        while not self._server.started:
-            if self._serve_task.done():
-                await self._serve_task
-                await self._client.aclose()
-                raise RuntimeError("fake Zalo server stopped during startup")
-            await asyncio.sleep(0.005)
-        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        self._serving.push_async_callback(self._client.aclose)
+        self._origin_url = await self._serving.enter_async_context(
+            serve(self.app, "fake-zalo-api")
+        )
 
     async def stop(self) -> None:
         """Release pending long polls, close our own client, then let uvicorn exit."""
-        if self._server is None or self._serve_task is None:
+        if self._serving is None:
             return
         self._closing = True
         self._notify_updates()
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-        self._server.should_exit = True
-        try:
-            await self._serve_task
-        finally:
-            self._server = None
-            self._serve_task = None
+        serving, self._serving = self._serving, None
+        await serving.aclose()
+        self._client = None
 
     @property
     def base_url(self) -> str:
         """The API origin; clients build ``{base_url}/bot{token}/{method}``."""
-        if self.port is None:
+        if self._origin_url is None:
             raise RuntimeError("FakeZaloServer is not started")
-        return f"http://127.0.0.1:{self.port}"
+        return self._origin_url
+
+    @property
+    def port(self) -> int | None:
+        return None if self._origin_url is None else urlsplit(self._origin_url).port
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:

@@ -1,4 +1,4 @@
-"""Serve an ASGI app (our web server) on 127.0.0.1 with uvicorn, for webhook tests over HTTP."""
+"""Serve an ASGI app on 127.0.0.1 with uvicorn: the fake APIs, and our web server for webhooks."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ import uvicorn
 
 
 @contextlib.asynccontextmanager
-async def serve(app: Any) -> AsyncIterator[str]:
-    """Yield the base URL while the app is served; stop cleanly afterwards."""
+async def serve(app: Any, name: str = "asgi-server") -> AsyncIterator[str]:
+    """Yield the origin (http://127.0.0.1:port, an OS-chosen port) while the app is served;
+    stop cleanly afterwards."""
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
         port=0,
-        log_config=None,
+        log_config=None,  # leave the test's logging setup alone
         log_level="warning",
         access_log=False,
         lifespan="off",
@@ -26,11 +27,11 @@ async def serve(app: Any) -> AsyncIterator[str]:
         timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(), name=name)
     while not server.started:
         if task.done():
             await task
-            raise RuntimeError("the web server stopped during start-up")
+            raise RuntimeError(f"{name} stopped during start-up")
         await asyncio.sleep(0.005)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
