@@ -21,12 +21,6 @@ ADMIN, DESK, CITIZEN = 8001, 8002, 8003
 
 
 @pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer() as server:
-        yield server
-
-
-@pytest.fixture
 async def running(tg: FakeTelegramServer, settings: Settings) -> AsyncIterator[RunningBot]:
     async with bot_on(tg, settings) as bot:
         await demo.seed(

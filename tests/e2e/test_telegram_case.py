@@ -5,30 +5,15 @@ reaches an officer identifies the reporter."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
-import pytest
 from sqlalchemy import select
 
-from bot.config import Settings
 from storage.models import Assignment, Case, Evidence
-from tests.e2e.telegram_bot import Citizen, RunningBot, bot_on, join, same_picture
+from tests.e2e.telegram_bot import Citizen, RunningBot, join, same_picture
 from tests.fakes import FakeTelegramServer
 
 REPORTER, LEADER, NAMED_OFFICIAL, INTAKE = 987654321, 7001, 7002, 7003
 SECRET_NAME, SECRET_USERNAME = "Bí Mật", "bimat_vn"
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer() as server:
-        yield server
-
-
-@pytest.fixture
-async def running(tg: FakeTelegramServer, settings: Settings) -> AsyncIterator[RunningBot]:
-    async with bot_on(tg, settings) as bot:
-        yield bot
 
 
 async def test_an_anonymous_report_is_handled_to_a_reassignment(

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
 from sqlalchemy import select
 
 from bot.channels.telegram import MENU_COMMANDS
@@ -15,18 +13,6 @@ from tests.e2e.telegram_bot import Citizen, RunningBot, bot_on, start_bot
 from tests.fakes import FakeTelegramServer
 
 CHAT = 5001
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer() as server:
-        yield server
-
-
-@pytest.fixture
-async def running(tg: FakeTelegramServer, settings: Settings) -> AsyncIterator[RunningBot]:
-    async with bot_on(tg, settings) as bot:
-        yield bot
 
 
 async def consent_and_open_rating(citizen: Citizen) -> None:

@@ -80,12 +80,6 @@ async def site(
 
 
 @pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer() as server:
-        yield server
-
-
-@pytest.fixture
 async def web(tg: FakeTelegramServer, settings: Settings) -> AsyncIterator[Site]:
     async with site(tg, settings) as running:
         yield running
