@@ -14,15 +14,10 @@ RECEIPT = re.compile(r"Mã tra cứu: ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})")
 PHOTO = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-async def officer(
-    runtime: Runtime,
-    output: list[tuple[str, str]],
-    chat_id: str,
-    agency: str,
-    role: str = "leader",
-    official: str | None = None,
-) -> Chat:
-    """A person who joined `agency` with an invite created like `feedbackbot officers invite`."""
+async def invite_code(
+    runtime: Runtime, agency: str, role: str, official: str | None = None
+) -> str:
+    """An invite to `agency`, made the way `feedbackbot officers invite` makes it."""
     async with runtime.sessions() as session, session.begin():
         found = await agencies.agency_by_code(agency, session=session)
         person = await official_by_code(official, session=session) if official else None
@@ -36,8 +31,20 @@ async def officer(
             valid_days=7,
             session=session,
         )
+    return invite.code
+
+
+async def officer(
+    runtime: Runtime,
+    output: list[tuple[str, str]],
+    chat_id: str,
+    agency: str,
+    role: str = "leader",
+    official: str | None = None,
+) -> Chat:
+    """A person who joined `agency` with an invite."""
     chat = Chat(runtime, output, chat_id)
-    out = await chat.say(f"/join {invite.code}")
+    out = await chat.say(f"/join {await invite_code(runtime, agency, role, official)}")
     assert "Ông/Bà đã tham gia xử lý phản ánh" in out
     return chat
 

@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
 from storage import agencies
 from storage.models import Officer
-from storage.officers import create_invite, official_by_code
+from tests.casework import invite_code
 from tests.fakes import FakeTelegramServer, SentMessage
 
 
@@ -113,21 +113,9 @@ async def join(
     official: str | None = None,
 ) -> Citizen:
     """An officer who joined with an invite, as `feedbackbot officers invite` makes them."""
-    async with bot.runtime.sessions() as session, session.begin():
-        found = await agencies.agency_by_code(agency, session=session)
-        person = await official_by_code(official, session=session) if official else None
-        assert found is not None
-        assert found.id is not None
-        invite = await create_invite(
-            found.id,
-            role,
-            official_id=person.id if person else None,
-            now=bot.runtime.engine._clock(),
-            valid_days=7,
-            session=session,
-        )
+    code = await invite_code(bot.runtime, agency, role, official)
     person_chat = Citizen(tg, chat)
-    await person_chat.type(f"/start join_{invite.code}", "đã tham gia xử lý phản ánh")
+    await person_chat.type(f"/start join_{code}", "đã tham gia xử lý phản ánh")
     return person_chat
 
 
