@@ -279,7 +279,8 @@ async def write_export(
         await _reports(session, tables, request, t, start, end)
         await _cases(session, tables, request, t, start, end)
         await _reassignments(session, tables, request, t, start, end)
-        await _summary(session, tables, request, t)
+        await _summary(session, tables, request, t, by="agency")
+        await _summary(session, tables, request, t, by="service")
 
 
 async def _reports(
@@ -465,37 +466,39 @@ async def _reassignments(
         )
 
 
+_RATES = [
+    "overall",
+    *[f"index_{f}" for f in FACTORS],
+    "on_time",
+    "apology_when_late",
+    "extra_papers_rate",
+    "three_trips",
+    "remote",
+    "payment_rate",
+]
+
+
 async def _summary(
-    session: AsyncSession, tables: Tables, request: ExportRequest, t: Texts
+    session: AsyncSession, tables: Tables, request: ExportRequest, t: Texts, *, by: str
 ) -> None:
-    rates = [
-        "overall",
-        *[f"index_{f}" for f in FACTORS],
-        "on_time",
-        "apology_when_late",
-        "extra_papers_rate",
-        "three_trips",
-        "remote",
-        "payment_rate",
-    ]
-    columns = {"agency_code": "text", "agency": "text", "ratings": "int"}
-    columns |= dict.fromkeys(rates, "percent")
-    _start_sheet(tables, t, "summary", columns)
+    """One row of indicators per agency (`by="agency"`) or per service (`by="service"`)."""
+    columns = {f"{by}_code": "text", by: "text", "ratings": "int"}
+    columns |= dict.fromkeys(_RATES, "percent")
+    _start_sheet(tables, t, "summary" if by == "agency" else "summary_services", columns)
     period = request.period
     sums = await summaries.rating_sums(
-        period.start, period.end, by="agency", agency_ids=request.agency_ids, session=session
+        period.start, period.end, by=by, agency_ids=request.agency_ids, session=session
     )
-    names = {
-        a.id: (a.code, a.name_vi)
-        for a in (await session.scalars(select(Agency).where(Agency.id.in_(list(sums))))).all()
-    }
-    for agency_id, values in sorted(sums.items(), key=lambda item: item[0] or 0):
+    named = Agency if by == "agency" else Service
+    rows = await session.execute(
+        select(named.id, named.code, named.name_vi).where(named.id.in_(list(sums)))
+    )
+    names = {row.id: (row.code, row.name_vi) for row in rows}
+    for key, values in sorted(sums.items(), key=lambda item: names.get(item[0], ("", ""))):
         i = Indicators.from_sums(values)
-        code, name = names.get(agency_id, ("", ""))
         tables.row(
             [
-                code,
-                name,
+                *names.get(key, ("", "")),
                 i.ratings,
                 i.overall,
                 *[i.satisfaction[f] for f in FACTORS],

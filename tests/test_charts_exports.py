@@ -13,14 +13,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot import demo
 from bot.charts import chart_data, chart_maker, draw, render_png
 from bot.exports import ExportRequest, open_tables, write_export
 from bot.runtime import Runtime
 from handlers.periods import Period
-from storage.models import Citizen
+from storage.models import Citizen, Rating, Service
 from tests.casework import citizen, file_report
 from tests.conftest import Chat, Clock
 
@@ -99,7 +99,15 @@ async def export(rt: Runtime, tmp_path: Path, file_format: str, free_text: bool)
     return path
 
 
-SHEETS = ["Đánh giá", "Phản ánh", "Hồ sơ", "Diễn biến hồ sơ", "Bố trí công tác khác", "Tổng hợp"]
+SHEETS = [
+    "Đánh giá",
+    "Phản ánh",
+    "Hồ sơ",
+    "Diễn biến hồ sơ",
+    "Bố trí công tác khác",
+    "Tổng hợp",
+    "Tổng hợp theo dịch vụ",
+]
 
 
 async def test_the_xlsx_opens_with_sheets_headers_and_frozen_rows(
@@ -117,6 +125,18 @@ async def test_the_xlsx_opens_with_sheets_headers_and_frozen_rows(
     assert "'=Cần cải thiện thái độ phục vụ" in comments, "a formula-looking comment is text"
     summary = book["Tổng hợp"]
     assert summary["D2"].number_format == "0.0%"
+    async with seeded.sessions() as session:
+        counted = await session.execute(
+            select(Service.code, func.count())
+            .join(Rating, Rating.service_id == Service.id)
+            .group_by(Service.code)
+        )
+        expected = {code: count for code, count in counted}
+    by_service = book["Tổng hợp theo dịch vụ"]
+    assert [c.value for c in by_service[1]][:3] == ["Mã dịch vụ", "Dịch vụ", "Số lượt đánh giá"]
+    rows = list(by_service.iter_rows(min_row=2, values_only=True))
+    assert {row[0]: row[2] for row in rows} == expected
+    assert all(0 <= row[3] <= 1 for row in rows)
 
 
 async def test_the_csv_round_trips_and_neutralises_formulas(
