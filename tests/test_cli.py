@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -79,3 +80,24 @@ def test_invites_name_the_role_in_the_operators_language(shell: CliRunner) -> No
     assert "https://t.me/kontum_feedback_bot?start=join_" in result.output
     unknown = shell.invoke(app, ["officers", "invite", "615-MC", "--official", "NOPE"])
     assert unknown.exit_code == 1 and "Không có công chức mã NOPE" in unknown.output
+
+
+def test_run_without_a_token_chats_in_the_terminal_and_stores_the_rating(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's first command: with no token, a whole rating is typed in a terminal."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("TELEGRAM_BOT_TOKEN", "ZALO_BOT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    database = tmp_path / "run.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{database}")
+    monkeypatch.setenv("LANG", "vi_VN.UTF-8")
+    answers = ["/start", "1", "/start r_615-MC_CHUNG-THUC", *["4"] * 5]
+    answers += ["2", "2", "2", "1", "2", "1", "1"]  # on time, no papers, 1 trip, desk, no payment
+    result = CliRunner().invoke(app, ["run"], input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "Chưa có mã truy cập của ứng dụng nhắn tin nào" in result.output
+    assert "Đánh giá của Ông/Bà đã được ghi nhận" in result.output
+    with sqlite3.connect(database) as connection:
+        [(stored,)] = connection.execute("SELECT count(*) FROM rating").fetchall()
+    assert stored == 1
