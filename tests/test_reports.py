@@ -25,8 +25,8 @@ from storage.models import (
     Report,
     Review,
 )
-from tests.casework import PHOTO, citizen, file_report, officer
-from tests.conftest import Chat
+from tests.casework import PHOTO, citizen, file_report, invite_code, officer
+from tests.conftest import Chat, Clock
 from tests.dialogue import number_of
 
 World = tuple[Runtime, list[tuple[str, str]]]
@@ -382,3 +382,33 @@ async def test_forged_buttons_of_officers_are_audited(desk_leader: Chat) -> None
     assert await desk_leader.press("forged:acknowledge") == ""
     [entry] = await desk_leader.rows(AuditEntry)
     assert (entry.action, entry.allowed) == ("stale_or_forged_button", False)
+
+
+async def test_what_officers_do_is_audited_under_their_own_name(
+    runtime: World, desk_leader: Chat
+) -> None:
+    reporter = await citizen(*runtime, "citizen-1")
+    await file_report(reporter)
+    case = await only(reporter, Case)
+    card = await desk_leader.say(f"/case {case.id}")
+    await desk_leader.say(number_of(card, "Tiếp nhận"))
+    [leader] = await desk_leader.rows(Officer)
+    done = {
+        (a.action, a.case_id, a.actor) for a in await desk_leader.rows(AuditEntry) if a.allowed
+    }
+    assert {
+        ("view", case.id, f"officer:{leader.id}"),
+        ("acknowledge", case.id, f"officer:{leader.id}"),
+    } <= done
+
+
+async def test_an_invite_works_once_and_not_after_it_expires(runtime: World, clock: Clock) -> None:
+    rt, output = runtime
+    code = await invite_code(rt, "615-MC", "officer")
+    assert "đã tham gia" in await Chat(rt, output, "first").say(f"/join {code}")
+    refused = await Chat(rt, output, "second").say(f"/join {code}")
+    assert "Mã mời không hợp lệ" in refused
+    stale = await invite_code(rt, "615-MC", "officer")
+    clock.advance(days=8)
+    assert "Mã mời không hợp lệ" in await Chat(rt, output, "late").say(f"/join {stale}")
+    assert len(await Chat(rt, output, "first").rows(Officer)) == 1
