@@ -180,3 +180,32 @@ def test_deadlines_can_differ_by_category() -> None:
     _, other = deadlines(rules, "rude", monday)
     assert ack.date() == date(2026, 12, 2)
     assert bribe.date() == date(2026, 12, 7) and other.date() == date(2026, 12, 14)
+
+
+async def test_an_acknowledged_case_is_reminded_then_escalated_before_its_decision(
+    runtime: World, clock: Clock
+) -> None:
+    rt, output = runtime
+    desk = await officer(rt, output, "leader-mc", "615-MC", "leader")
+    district = await officer(rt, output, "leader-615", "615", "leader")
+    reporter = await citizen(rt, output, "citizen-1")
+    await file_report(reporter)  # Monday 30 Nov, 09:00: decide by Monday 14 Dec, 17:00
+    [case] = await reporter.rows(Case)
+    card = await desk.say(f"/case {case.id}")
+    await desk.say(number_of(card, "Tiếp nhận"))
+    clock.advance(days=11, hours=7, minutes=59)  # Friday 11 Dec 16:59: not yet
+    await scheduler_round(rt)
+    assert not any("Nhắc việc" in m for m in desk.received())
+
+    clock.advance(minutes=1)  # Friday 17:00: one working day before the deadline
+    await scheduler_round(rt)
+    assert sum("Nhắc việc: hồ sơ" in m for m in desk.received()) == 1
+    assert not any("Quá hạn" in m for m in district.received())
+
+    clock.advance(days=3, minutes=1)  # Monday 14 Dec 17:01: past the deadline
+    await scheduler_round(rt)
+    await scheduler_round(rt)
+    assert sum("Quá hạn" in m for m in district.received()) == 1
+    async with rt.sessions() as session:
+        kinds = {a.kind for a in (await session.scalars(select(Alert))).all()}
+    assert {"decide_remind", "decide_escalate"} <= kinds and "ack_escalate" not in kinds
