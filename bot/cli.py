@@ -523,8 +523,13 @@ async def serve_webhooks(settings: Settings) -> None:
                 run_scheduler(runtime.engine, interval_seconds=settings.scheduler_interval_seconds)
             ),
         ]
+        web_task = asyncio.create_task(server.serve(), name="web")
         try:
-            await server.serve()
+            await asyncio.shield(web_task)
+        except asyncio.CancelledError:
+            server.should_exit = True  # cancelled from outside: close sockets as on a signal
+            await web_task
+            raise
         finally:
             for task in background:
                 task.cancel()
