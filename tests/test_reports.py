@@ -412,3 +412,25 @@ async def test_an_invite_works_once_and_not_after_it_expires(runtime: World, clo
     clock.advance(days=8)
     assert "Mã mời không hợp lệ" in await Chat(rt, output, "late").say(f"/join {stale}")
     assert len(await Chat(rt, output, "first").rows(Officer)) == 1
+
+
+async def test_citizens_list_their_own_reports_and_add_information(
+    runtime: World, reporter: Chat, desk_leader: Chat
+) -> None:
+    receipt = await file_report(reporter)
+    case = await only(reporter, Case)
+    stranger = await citizen(*runtime, "citizen-2")
+    assert "chưa gửi phản ánh nào" in await stranger.say("/myreports")
+
+    out = await reporter.say("/myreports")
+    assert f"{receipt} – " in out
+    out = await reporter.say(number_of(out, receipt))
+    out = await reporter.say(number_of(out, "Bổ sung thông tin"))
+    out = await reporter.say("Ngày 30/11 tôi đã nộp đủ hồ sơ theo phiếu hẹn.")
+    assert "Thông tin bổ sung đã được chuyển đến cơ quan xử lý" in out
+    assert any(
+        f"bổ sung thông tin cho hồ sơ #{case.id}" in m and "nộp đủ hồ sơ" in m
+        for m in desk_leader.received()
+    )
+    actions = [e.action for e in await reporter.rows(CaseEvent)]
+    assert "add_info" in actions
