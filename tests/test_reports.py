@@ -434,3 +434,26 @@ async def test_citizens_list_their_own_reports_and_add_information(
     )
     actions = [e.action for e in await reporter.rows(CaseEvent)]
     assert "add_info" in actions
+
+
+async def test_only_admins_invite_and_announce_in_chat(
+    runtime: World, reporter: Chat, desk_leader: Chat
+) -> None:
+    for chat, command in (
+        (desk_leader, "/invite 615-MC officer"),
+        (desk_leader, "/announce Thông báo thử"),
+        (reporter, "/invite 615-MC admin"),
+        (reporter, "/announce Thông báo thử"),
+    ):
+        assert "không có quyền" in await chat.say(command), command
+    refused = [a.action for a in await reporter.rows(AuditEntry) if not a.allowed]
+    assert sorted(refused) == ["announce", "announce", "invite", "invite"]
+
+    admin = await officer(*runtime, "admin-snv", "62-SNV", "admin")
+    assert "Cú pháp: /invite" in await admin.say("/invite KHONG-CO")
+    out = await admin.say("/invite 615-MC leader")
+    [code] = re.findall(r"/join (\S+) cho bot", out)
+    joined = await Chat(*runtime, "new-leader").say(f"/join {code}")
+    assert "đã tham gia" in joined
+    roles = {o.chat_id: o.role for o in await admin.rows(Officer)}
+    assert roles["new-leader"] == "leader"
