@@ -65,13 +65,19 @@ async def file_report(
     photo: bool = False,
     named: tuple[str, str] | None = None,
     what: str = "Cán bộ yêu cầu nộp thêm giấy xác nhận không có trong danh mục niêm yết.",
+    described: str | None = None,
 ) -> str:
-    """A whole report about an official of Đắk Hà's one-stop desk; returns the receipt code."""
+    """A whole report about an official of Đắk Hà's one-stop desk (picked from the list, or
+    `described` in the citizen's words); returns the receipt code."""
     out = await chat.say("/report")
     out = await chat.say(number_of(out, category))
     out = await chat.say("dak ha")
     out = await chat.say(number_of(out, "Bộ phận Một cửa huyện Đắk Hà"))
-    out = await chat.say(number_of(out, official))
+    if described:
+        out = await chat.say(number_of(out, "Mô tả người đó"))
+        out = await chat.say(described)
+    else:
+        out = await chat.say(number_of(out, official))
     out = await chat.say(number_of(out, "Hôm nay"))
     out = await chat.say(what)
     out = await chat.say(number_of(out, "Có" if threatened else "Không"))

@@ -457,3 +457,28 @@ async def test_only_admins_invite_and_announce_in_chat(
     assert "đã tham gia" in joined
     roles = {o.chat_id: o.role for o in await admin.rows(Officer)}
     assert roles["new-leader"] == "leader"
+
+
+async def test_an_official_described_in_words_reaches_the_card(
+    reporter: Chat, desk_leader: Chat
+) -> None:
+    await file_report(reporter, described="Chị Hoa, quầy số 3, tiếp nhận hồ sơ đất đai")
+    report = await only(reporter, Report)
+    assert report.official_id is None
+    assert report.official_description == "Chị Hoa, quầy số 3, tiếp nhận hồ sơ đất đai"
+    case = await only(reporter, Case)
+    assert "Chị Hoa, quầy số 3" in await desk_leader.say(f"/case {case.id}")
+
+
+async def test_an_account_over_the_limit_is_refused_and_can_be_shortened(reporter: Chat) -> None:
+    out = await reporter.say("/report")
+    out = await reporter.say(number_of(out, "Sách nhiễu"))
+    out = await reporter.say("dak ha")
+    out = await reporter.say(number_of(out, "Bộ phận Một cửa huyện Đắk Hà"))
+    out = await reporter.say(number_of(out, "Không biết người đó là ai"))
+    out = await reporter.say(number_of(out, "Hôm nay"))
+    refused = await reporter.say("x" * 2001)
+    assert "dài 2001 ký tự, vượt quá giới hạn 2000 ký tự" in refused
+    assert "có đe dọa Ông/Bà không" not in refused
+    out = await reporter.say("Cán bộ yêu cầu nộp thêm giấy tờ.")
+    assert "có đe dọa Ông/Bà không" in out
