@@ -309,6 +309,8 @@ async def test_commendations_reach_the_leadership_and_are_stored(
     assert "đã được chuyển đến lãnh đạo" in out
     assert any("Nguyễn Văn Định" in m and "tận tình" in m for m in desk_leader.received())
     assert len(await reporter.rows(Commendation)) == 1
+    summary = await desk_leader.say("/summary month")
+    assert "Lời khen: 1." in summary
 
 
 async def test_mydata_shows_and_forget_deletes(reporter: Chat, desk_leader: Chat) -> None:

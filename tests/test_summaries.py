@@ -152,6 +152,22 @@ async def test_reports_and_cases_match_a_computation_in_python(
         if case.decided_at is not None
     ]
     assert summary.cases.median_days_to_decide == pytest.approx(statistics.median(spans))
+    to_acknowledge = [
+        (case.acknowledged_at - case.created_at).total_seconds() / 86400
+        for case in opened
+        if case.acknowledged_at is not None
+    ]
+    assert summary.cases.median_days_to_acknowledge == pytest.approx(
+        statistics.median(to_acknowledge)
+    )
+    late = [
+        c
+        for c in still_open
+        if (c.acknowledged_at is None and c.ack_due < clock.now)
+        or (c.decided_at is None and c.decide_due < clock.now)
+    ]
+    assert late, "the seeded data has overdue cases, so the comparison means something"
+    assert summary.cases.overdue == len(late)
 
 
 async def test_a_single_agency_sees_only_its_own_figures(seeded: Runtime, clock: Clock) -> None:
