@@ -142,9 +142,9 @@ class Turn:
         """Queue a catalog message."""
         self.replies.append(Reply(self.texts(key, **values)))
 
-    def say_text(self, text: str, *, html: bool = False) -> None:
+    def say_text(self, text: str) -> None:
         """Queue text already composed from catalog parts."""
-        self.replies.append(Reply(text, html=html))
+        self.replies.append(Reply(text))
 
     def send_to(self, key: ConversationKey, reply: Reply) -> None:
         """Queue a message to another chat (an officer, a reporter), in the same transaction."""

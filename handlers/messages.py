@@ -95,7 +95,6 @@ class Reply:
     text: str
     choices: tuple[Choice, ...] = ()
     token: str | None = None
-    html: bool = False
     file: OutgoingFile | None = None
     file_request: FileRequest | None = None
     buttons_only: bool = False
@@ -134,7 +133,6 @@ def encode_reply(reply: Reply) -> dict[str, Any]:
         "text": reply.text,
         "choices": [[c.id, c.label] for c in reply.choices],
         "token": reply.token,
-        "html": reply.html,
         "buttons_only": reply.buttons_only,
     }
     if reply.file_request is not None:
@@ -158,7 +156,6 @@ def decode_reply(payload: dict[str, Any]) -> Reply:
         text=payload["text"],
         choices=tuple(Choice(c[0], c[1]) for c in payload.get("choices", [])),
         token=payload.get("token"),
-        html=bool(payload.get("html", False)),
         file=OutgoingFile(file["name"], file["mime_type"], base64.b64decode(file["content"]))
         if file
         else None,

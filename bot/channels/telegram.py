@@ -109,22 +109,20 @@ class TelegramChannel:
                     for c in reply.choices
                 ]
             )
-        parse_mode = ParseMode.HTML if reply.html else None
         chat = int(chat_id)
         try:
             if reply.file is not None:
                 caption = reply.text if len(reply.text) <= CAPTION_LIMIT else None
                 await self._send_file(
-                    chat, reply.file, caption, parse_mode, markup if caption is not None else None
+                    chat, reply.file, caption, markup if caption is not None else None
                 )
                 if caption is not None:
                     return
-            parts = [reply.text] if reply.html else split_text(reply.text, TEXT_LIMIT)
+            parts = split_text(reply.text, TEXT_LIMIT)
             for number, part in enumerate(parts, start=1):
                 await self.bot.send_message(
                     chat_id=chat,
                     text=part,
-                    parse_mode=parse_mode,
                     reply_markup=markup if number == len(parts) else None,
                 )
         except RetryAfter as error:
@@ -141,7 +139,6 @@ class TelegramChannel:
         chat: int,
         file: OutgoingFile,
         caption: str | None,
-        parse_mode: str | None,
         markup: InlineKeyboardMarkup | None,
     ) -> None:
         if file.mime_type.startswith("image/"):
@@ -149,7 +146,6 @@ class TelegramChannel:
                 chat_id=chat,
                 photo=file.content,
                 caption=caption,
-                parse_mode=parse_mode,
                 reply_markup=markup,
             )
         else:
@@ -158,7 +154,6 @@ class TelegramChannel:
                 document=file.content,
                 filename=file.name,
                 caption=caption,
-                parse_mode=parse_mode,
                 reply_markup=markup,
             )
 
