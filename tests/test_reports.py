@@ -354,6 +354,7 @@ def test_receipts_are_unguessable_and_never_sequential() -> None:
         "Hỏi người phản ánh",
         "Chuyển cơ quan khác",
         "Ra kết quả xử lý",
+        "Kết thúc",
         "Xem bằng chứng",
     ],
 )
