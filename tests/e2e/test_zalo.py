@@ -19,7 +19,7 @@ from bot.channels.zalo import CHANNEL, TEXT_LIMIT, ZaloChannel
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
 from bot.web import create_app, file_publisher
-from handlers.messages import Reply
+from handlers.messages import OutgoingFile, Reply
 from storage import files
 from storage.models import Evidence, ProcessedUpdate, Rating, Report
 from tests.e2e.telegram_bot import join_runtime, same_picture
@@ -281,3 +281,18 @@ async def test_served_files_expire(settings: Settings) -> None:
             assert (await client.get(f"{url}/files/{token}")).status_code == 404
             assert (await client.get(f"{url}/files/{fresh}")).content == TINY_PNG
             assert (await client.get(f"{url}/files/not-a-token")).status_code == 404
+
+
+async def test_without_a_public_address_a_file_is_named_in_text() -> None:
+    """Zalo fetches images by URL; without PUBLIC_BASE_URL, the text names the file instead."""
+    async with FakeZaloServer() as zalo:
+        zalo.send_text(CHAT, "/start")  # the chat exists
+        channel = ZaloChannel(zalo.token, base_url=zalo.base_url, per_chat_limit=None)
+        chart = OutgoingFile("bieu-do-thang-11.png", "image/png", TINY_PNG)
+        try:
+            await channel.send(CHAT, Reply("Biểu đồ mức độ hài lòng tháng 11", file=chart))
+        finally:
+            await channel.close()
+        assert zalo.calls_to("sendPhoto") == []
+        [text] = zalo.texts(CHAT)
+        assert "Biểu đồ mức độ hài lòng tháng 11" in text and "[bieu-do-thang-11.png]" in text
