@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot.channels.telegram import MENU_COMMANDS
+from bot.channels.telegram import CHANNEL, MENU_COMMANDS, TelegramChannel
 from bot.config import Settings
+from bot.runtime import open_runtime
+from handlers.messages import Reply, encode_reply
 from storage.models import Agency, OutboxMessage, Rating
+from storage.outbox import enqueue
 from tests.e2e.telegram_bot import Citizen, RunningBot, bot_on, start_bot
 from tests.fakes import FakeTelegramServer
 
@@ -207,3 +211,29 @@ async def test_english_speaking_user_gets_english(
     await citizen.type("/start", "About your personal data")
     await citizen.tap("I agree", "Please choose what you would like to do")
     await citizen.type("/nonsense", "that command is not known")
+
+
+async def test_one_chat_gets_a_short_burst_then_about_one_message_a_second(
+    tg: FakeTelegramServer, settings: Settings
+) -> None:
+    """Telegram's default per-chat pacing (a burst of 3, then one a second), kept in order."""
+    channel = TelegramChannel(tg.token, base_url=tg.base_url)
+    assert channel.per_chat_limit == (settings.per_chat_burst, settings.per_chat_period_seconds)
+    runtime = await open_runtime(settings, {CHANNEL: channel})
+    await channel.start()
+    delivery = asyncio.create_task(runtime.dispatcher.run())
+    try:
+        async with runtime.sessions() as session, session.begin():
+            for n in range(6):
+                reply = encode_reply(Reply(f"Tin {n}"))
+                await enqueue(CHANNEL, str(CHAT), reply, datetime.now(UTC), session=session)
+        await tg.wait_for_messages(CHAT, 6, timeout=15)
+    finally:
+        delivery.cancel()
+        await asyncio.gather(delivery, return_exceptions=True)
+        await channel.stop()
+        await runtime.close()
+    sends = [c.at for c in tg.calls_to("sendMessage")]
+    assert [m.text for m in tg.messages(CHAT)] == [f"Tin {n}" for n in range(6)]
+    assert sends[2] - sends[0] < 1.0, "the first three go at once"
+    assert sends[5] - sends[0] >= 2.5, "the rest wait for the bucket to drain"
