@@ -209,3 +209,17 @@ async def test_an_acknowledged_case_is_reminded_then_escalated_before_its_decisi
     async with rt.sessions() as session:
         kinds = {a.kind for a in (await session.scalars(select(Alert))).all()}
     assert {"decide_remind", "decide_escalate"} <= kinds and "ack_escalate" not in kinds
+
+
+async def test_the_case_list_puts_the_nearest_deadline_first(runtime: World, clock: Clock) -> None:
+    rt, output = runtime
+    desk = await officer(rt, output, "leader-mc", "615-MC", "leader")
+    first, second = await citizen(rt, output, "citizen-1"), await citizen(rt, output, "citizen-2")
+    await file_report(first)
+    clock.advance(hours=1)
+    await file_report(second)
+    older, newer = sorted(await first.rows(Case), key=lambda c: c.id or 0)
+    card = await desk.say(f"/case {older.id}")
+    await desk.say(number_of(card, "Tiếp nhận"))  # its next deadline is now the decision's
+    listing = await desk.say("/cases")
+    assert listing.index(f"#{newer.id} ·") < listing.index(f"#{older.id} ·")
