@@ -485,3 +485,24 @@ async def test_an_account_over_the_limit_is_refused_and_can_be_shortened(reporte
     assert "có đe dọa Ông/Bà không" not in refused
     out = await reporter.say("Cán bộ yêu cầu nộp thêm giấy tờ.")
     assert "có đe dọa Ông/Bà không" in out
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    ["Xử lý kỷ luật", "Nhắc nhở, phê bình", "Không có cơ sở", "Chuyển Thanh tra hoặc Công an"],
+)
+async def test_every_other_outcome_is_recorded_and_told_to_the_reporter(
+    reporter: Chat, desk_leader: Chat, outcome: str
+) -> None:
+    await file_report(reporter)
+    case = await only(reporter, Case)
+    out = await desk_leader.say(f"/case {case.id}")
+    out = await desk_leader.say(number_of(out, "Tiếp nhận"))
+    out = await desk_leader.say(number_of(out, "Ra kết quả xử lý"))
+    out = await desk_leader.say(number_of(out, outcome))
+    out = await desk_leader.say("Đã xác minh và xử lý theo quy định.")
+    out = await desk_leader.say(number_of(out, "Xác nhận"))
+    assert "Đã ghi nhận kết quả" in out
+    assert any(f"đã có kết quả xử lý: {outcome}" in m for m in reporter.received())
+    assert (await only(reporter, Case)).state == "decided"
+    assert await reporter.rows(Assignment) == []
