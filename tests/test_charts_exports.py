@@ -18,8 +18,10 @@ from sqlalchemy import func, select
 from bot import demo
 from bot.charts import chart_data, chart_maker, draw, render_png
 from bot.exports import ExportRequest, open_tables, write_export
+from bot.posters import Poster, draw_poster, telegram_link
 from bot.runtime import Runtime
 from handlers.periods import Period
+from handlers.texts import Texts
 from storage.models import Citizen, Rating, Service
 from tests.casework import citizen, file_report
 from tests.conftest import Chat, Clock
@@ -182,3 +184,18 @@ def _all_text(path: Path, file_format: str) -> str:
         for cell in row
         if cell is not None
     )
+
+
+def test_a_poster_names_its_desk_and_carries_a_code_per_messenger() -> None:
+    link = telegram_link("kontum_feedback_bot", "615-MC", "CHUNG-THUC")
+    assert link == "https://t.me/kontum_feedback_bot?start=r_615-MC_CHUNG-THUC"
+    t = Texts("vi")
+    only_telegram = draw_poster(Poster("Bộ phận Một cửa huyện Đắk Hà", None, link, None), t)
+    both = draw_poster(
+        Poster("Bộ phận Một cửa huyện Đắk Hà", "Chứng thực", link, "https://zalo.me/123456789"), t
+    )
+    texts = [text.get_text() for text in both.texts]
+    assert "Bộ phận Một cửa huyện Đắk Hà" in texts and "Chứng thực" in texts
+    assert t("poster.zalo") in texts and link in texts
+    assert (len(only_telegram.axes), len(both.axes)) == (1, 2)
+    assert t("poster.zalo") not in [text.get_text() for text in only_telegram.texts]
