@@ -103,7 +103,8 @@ class Rating(SQLModel, table=True):
     """One completed rating: the five SIPAS factors and the directive's facts."""
 
     id: int | None = Field(default=None, primary_key=True)
-    citizen_id: int = Field(foreign_key="citizen.id", index=True)
+    citizen_id: int | None = Field(default=None, foreign_key="citizen.id", index=True)
+    """None once the rating is older than the retention period: the statistics stay."""
     agency_id: int = Field(foreign_key="agency.id", index=True)
     service_id: int = Field(foreign_key="service.id", index=True)
     channel: str = Field(max_length=20)
