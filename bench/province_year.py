@@ -44,9 +44,7 @@ async def seed_if_needed(database: Path, ratings: int) -> None:
         present = await session.scalar(select(func.count()).select_from(Rating)) or 0
     if present < ratings:
         started = time.perf_counter()
-        await demo.seed(
-            sessions, ratings=ratings - present, reports=2000, seed_value=1, key=b"bench", now=NOW
-        )
+        await demo.seed(sessions, ratings=ratings - present, reports=2000, seed_value=1, now=NOW)
         print(f"seeded {ratings - present} ratings in {time.perf_counter() - started:.0f} s")
     await db.dispose()
 

@@ -40,8 +40,10 @@ from storage.agencies import agency_by_code, desks, service_by_code, services_fo
 from storage.conversations import load_conversation
 from storage.db import make_engine, make_sessionmaker
 from storage.directory import DirectoryError, import_directory, read_directory
+from storage.identity import UnreadableId, new_encryption_key
 from storage.models import Agency
 from storage.officers import create_invite, official_by_code
+from storage.resealing import reseal_all
 from storage.schema import UPGRADE_COMMAND, SchemaOutdated, ensure_schema, upgrade
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,8 @@ demo_app = typer.Typer(help="Synthetic data for trying the summaries.")
 app.add_typer(demo_app, name="demo")
 app.add_typer(db_app, name="db")
 app.add_typer(officers_app, name="officers")
+keys_app = typer.Typer(help="The keys that protect stored messenger ids.")
+app.add_typer(keys_app, name="keys")
 
 
 def _settings() -> Settings:
@@ -96,6 +100,9 @@ def _run(main: object) -> None:
     except DirectoryError as error:
         print(t("cli.directory_invalid", error=error))
         raise typer.Exit(1) from error
+    except UnreadableId as error:
+        print(t("cli.key_unreadable"))
+        raise typer.Exit(1) from error
     except KeyboardInterrupt:
         pass
 
@@ -129,6 +136,29 @@ def directory_import(
 def db_upgrade() -> None:
     """Bring the database schema to the newest version (back up the database first)."""
     _run(_upgrade(_settings()))
+
+
+@keys_app.command("new")
+def keys_new() -> None:
+    """Print a fresh ENCRYPTION_KEY (for a new installation or a rotation)."""
+    print(new_encryption_key())
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-seal every stored messenger id with ENCRYPTION_KEY; the keys listed in
+    ENCRYPTION_KEY_PREVIOUS must still open the old ones. Remove them afterwards."""
+    _run(_rotate(_settings()))
+
+
+async def _rotate(settings: Settings) -> None:
+    db, sessions = await prepare_database(settings)
+    try:
+        async with sessions() as session, session.begin():
+            counts = await reseal_all(session=session)
+        print(_texts()("cli.keys_rotated", count=sum(counts.values())))
+    finally:
+        await db.dispose()
 
 
 class ExportFormat(StrEnum):
@@ -219,7 +249,7 @@ async def _reading(settings: Settings) -> tuple[AsyncEngine, async_sessionmaker[
     db, _ = await prepare_database(settings)
     await db.dispose()
     reader = make_engine(settings.database_url, for_reading=True)
-    return reader, make_sessionmaker(reader)
+    return reader, make_sessionmaker(reader, settings.identity_keys())
 
 
 async def _summary(settings: Settings, period_text: str, agency_code: str | None) -> None:
@@ -305,7 +335,6 @@ async def _demo_seed(settings: Settings, ratings: int, reports: int, seed_value:
                 ratings=ratings,
                 reports=reports,
                 seed_value=seed_value,
-                key=settings.pseudonym_key.get_secret_value().encode(),
                 now=system_clock(),
                 progress=lambda n: bar.advance(task, n),
             )
@@ -384,7 +413,7 @@ async def _posters(
 async def _offers(settings: Settings, agency: Agency, service_id: int | None) -> bool:
     reader = make_engine(settings.database_url, for_reading=True)
     try:
-        async with make_sessionmaker(reader)() as session:
+        async with make_sessionmaker(reader, settings.identity_keys())() as session:
             offered = await services_for(agency, session=session)
     finally:
         await reader.dispose()
@@ -547,8 +576,9 @@ async def _import(settings: Settings, file: Path) -> None:
     directory = read_directory(file)
     db = make_engine(settings.database_url)
     try:
-        await ensure_schema(db)
-        async with make_sessionmaker(db)() as session, session.begin():
+        keys = settings.identity_keys()
+        await ensure_schema(db, keys)
+        async with make_sessionmaker(db, keys)() as session, session.begin():
             result = await import_directory(directory, session=session)
         print(
             _texts()(
@@ -565,7 +595,7 @@ async def _import(settings: Settings, file: Path) -> None:
 async def _upgrade(settings: Settings) -> None:
     db = make_engine(settings.database_url)
     try:
-        await upgrade(db)
+        await upgrade(db, settings.identity_keys())
         print(_texts()("cli.schema_ok"))
     finally:
         await db.dispose()

@@ -9,9 +9,12 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from handlers.flow import Rules
+from storage.identity import IdentityKeys, is_encryption_key
 
 SAMPLE_DIRECTORY = Path(__file__).resolve().parent.parent / "data" / "kontum-2022.yaml"
 DEV_PSEUDONYM_KEY = "dev-only-pseudonym-key-change-me"
+DEV_ENCRYPTION_KEY = "ZmVlZGJhY2tib3QtZGV2ZWxvcG1lbnQtb25seS1rZXk="
+"""base64 of b"feedbackbot-development-only-key": readable by anyone, refused in production."""
 _PLACEHOLDERS = ("change-me", "changeme", "your-token", "xxx", "123456:ABC")
 
 
@@ -47,6 +50,10 @@ class Settings(BaseSettings):
     served_file_hours: int = Field(default=24, ge=1)
 
     pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
+    encryption_key: SecretStr = SecretStr(DEV_ENCRYPTION_KEY)
+    """Seals stored messenger ids (a Fernet key: `feedbackbot keys new`)."""
+    encryption_key_previous: SecretStr | None = None
+    """Older keys, comma-separated, still opening ids until `feedbackbot keys rotate`."""
     retention_days: int = Field(default=730, ge=1)
     comment_max_chars: int = Field(default=1000, ge=1, le=4000)
 
@@ -74,15 +81,36 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
+        for name, key in self._encryption_keys():
+            if not is_encryption_key(key):
+                raise ValueError(f"{name} must be a key made by `feedbackbot keys new`")
         if self.env == "development":
             return self
         key = self.pseudonym_key.get_secret_value()
         if key == DEV_PSEUDONYM_KEY or _looks_placeholder(key) or len(key) < 32:
             raise ValueError("PSEUDONYM_KEY must be a real secret of at least 32 characters")
+        if self.encryption_key.get_secret_value() == DEV_ENCRYPTION_KEY:
+            raise ValueError(
+                "ENCRYPTION_KEY is the development key; make one: feedbackbot keys new"
+            )
         token = self.telegram_bot_token
         if token is not None and _looks_placeholder(token.get_secret_value()):
             raise ValueError("TELEGRAM_BOT_TOKEN is a placeholder; set the token from @BotFather")
         return self
+
+    def _encryption_keys(self) -> list[tuple[str, str]]:
+        previous = self.encryption_key_previous
+        older = previous.get_secret_value().split(",") if previous else []
+        return [("ENCRYPTION_KEY", self.encryption_key.get_secret_value().strip())] + [
+            ("ENCRYPTION_KEY_PREVIOUS", key.strip()) for key in older if key.strip()
+        ]
+
+    def identity_keys(self) -> IdentityKeys:
+        """The keys that find and seal messenger ids (see `storage.identity`)."""
+        return IdentityKeys(
+            self.pseudonym_key.get_secret_value().encode(),
+            [key.encode() for _, key in self._encryption_keys()],
+        )
 
     @property
     def zalo_token(self) -> str | None:

@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.casework import State
 from handlers.escalation import FLAGGED_CATEGORIES
 from handlers.officer import OUTCOMES
-from handlers.privacy import pseudonym
 from handlers.receipts import ALPHABET
 from handlers.report import CATEGORIES
 from handlers.workdays import add_working_days
 from storage import rollups
+from storage.identity import keys_of
 from storage.models import Agency, Case, CaseEvent, Citizen, Official, Rating, Report, Service
 
 _CHUNK = 10_000
@@ -96,7 +96,6 @@ async def seed(
     ratings: int,
     reports: int,
     seed_value: int,
-    key: bytes,
     now: datetime,
     progress: Callable[[int], None] | None = None,
 ) -> None:
@@ -113,7 +112,7 @@ async def seed(
         rateable = [places[a] for a, ids in offered.items() if ids]
         quality = {a.id: rng.uniform(2.6, 4.5) for a in rateable}
         citizen_ids = await _citizens(
-            session, max(10, min(50_000, ratings // 5 + reports)), seed_value, key, now
+            session, max(10, min(50_000, ratings // 5 + reports)), seed_value, now
         )
         start = now - timedelta(days=365)
         batch: list[dict[str, Any]] = []
@@ -144,13 +143,14 @@ async def seed(
 
 
 async def _citizens(
-    session: AsyncSession, count: int, seed_value: int, key: bytes, now: datetime
+    session: AsyncSession, count: int, seed_value: int, now: datetime
 ) -> list[int]:
+    keys = keys_of(session)
     rows = [
         {
             "channel": "demo",
-            "external_id": f"demo-{seed_value}-{n}",
-            "pseudonym": pseudonym(key, "demo", f"{seed_value}-{n}"),
+            "account_ref": keys.ref("demo", f"{seed_value}-{n}"),
+            "address": keys.seal(f"{seed_value}-{n}"),
             "locale": "vi",
             "consent_version": "demo",
             "consented_at": now,
@@ -182,6 +182,7 @@ async def _reports(
         receipt = "-".join("".join(rng.choice(ALPHABET) for _ in range(4)) for _ in range(3))
         report = Report(
             receipt=receipt,
+            handle=keys_of(session).handle(receipt),
             citizen_id=rng.choice(citizen_ids),
             category=category,
             agency_id=official.agency_id,

@@ -95,7 +95,7 @@ class OutboxDispatcher:
             now = self._clock()
             by_chat: dict[tuple[str, str], list[Delivery]] = {}
             for row in rows:
-                by_chat.setdefault((row.channel, row.chat_id), []).append(row)
+                by_chat.setdefault((row.channel, row.chat_ref), []).append(row)
             ready = [queue for queue in by_chat.values() if queue[0].next_attempt_at <= now]
             live = [queue for queue in ready if queue[0].batch is None]
             # A pass carries about two seconds of announcements, so replies to people who are

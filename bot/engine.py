@@ -22,7 +22,7 @@ from handlers.flow import DialogState, Rules, Turn
 from handlers.messages import ConversationKey, Incoming, Reply, TurnResult, encode_reply
 from handlers.router import respond
 from handlers.texts import DEFAULT_LOCALE, Texts, pick_locale
-from storage.conversations import claim_update, load_conversation
+from storage.conversations import claim_update, load_conversation, new_conversation
 from storage.models import Conversation
 from storage.outbox import enqueue
 
@@ -92,10 +92,7 @@ class TurnEngine:
             turn = Turn(incoming, dialog, session, self._rules, now)
             await respond(turn)
             if row is None:
-                row = Conversation(
-                    channel=key.channel, chat_id=key.chat_id, state="", updated_at=now
-                )
-                session.add(row)
+                row = new_conversation(key.channel, key.chat_id, now, session=session)
             row.state, row.locale = dialog.state, dialog.locale
             row.data, row.offered, row.updated_at = dialog.data, dialog.offered, now
             ids = await _enqueue_all(session, key, turn.replies, now)

@@ -3,7 +3,8 @@ summary, as XLSX (one sheet each) or CSV (a ZIP of one UTF-8-with-BOM file each)
 
 Rows stream from the database in chunks and are written as they come (XlsxWriter's
 constant-memory mode; csv into the ZIP member), so memory stays flat however many rows there are.
-Citizens appear only as pseudonyms; free text only when asked for. Cells that a spreadsheet would
+An anonymous reporter appears only as the report's own handle (two reports of one person share
+nothing) and ratings name nobody; free text only when asked for. Cells that a spreadsheet would
 run as a formula (= + - @ and tab or return first) are neutralised with a leading apostrophe.
 """
 
@@ -35,7 +36,6 @@ from storage.models import (
     Assignment,
     Case,
     CaseEvent,
-    Citizen,
     Official,
     Rating,
     Report,
@@ -154,7 +154,7 @@ class ExportRequest:
     free_text: bool
     locale: str
     pseudonyms: bool = True
-    """Only Home Affairs sees pseudonyms: an agency could match them with its own records."""
+    """Only Home Affairs sees report handles: an agency could match them with its own records."""
     hidden_official: int | None = None
     """An officer never receives what was reported about themselves."""
 
@@ -210,7 +210,6 @@ async def write_export(
             "agency": "text",
             "service_code": "text",
             "service": "text",
-            "citizen": "text",
             "channel": "text",
             **dict.fromkeys(FACTORS, "int"),
             "timeliness": "text",
@@ -229,11 +228,9 @@ async def write_export(
                 Agency.name_vi,
                 Service.code,
                 Service.name_vi,
-                Citizen.pseudonym,
             )
             .join(Agency, Agency.id == Rating.agency_id)
             .join(Service, Service.id == Rating.service_id)
-            .join(Citizen, Citizen.id == Rating.citizen_id, isouter=True)
             .where(Rating.created_at >= start, Rating.created_at < end)
             .order_by(Rating.id)
         )
@@ -244,7 +241,7 @@ async def write_export(
             return t(questions[field].label_key(value)) if value else None
 
         written = 0
-        async for rating, a_code, a_name, s_code, s_name, pseudonym in _stream(
+        async for rating, a_code, a_name, s_code, s_name in _stream(
             session, _in_scope(query, Rating.agency_id, request.agency_ids)
         ):
             tables.row(
@@ -254,7 +251,6 @@ async def write_export(
                     a_name,
                     s_code,
                     s_name,
-                    pseudonym if request.pseudonyms else None,
                     rating.channel,
                     rating.score_access,
                     rating.score_procedure,
@@ -308,17 +304,14 @@ async def _reports(
     }
     _start_sheet(tables, t, "reports", columns)
     query = (
-        select(
-            Report, Agency.code, Agency.name_vi, Official.code, Official.name, Citizen.pseudonym
-        )
+        select(Report, Agency.code, Agency.name_vi, Official.code, Official.name)
         .join(Agency, Agency.id == Report.agency_id)
         .join(Official, Official.id == Report.official_id, isouter=True)
-        .join(Citizen, Citizen.id == Report.citizen_id, isouter=True)
         .where(Report.created_at >= start, Report.created_at < end)
         .where(request.about_others(Report.official_id))
         .order_by(Report.id)
     )
-    async for report, a_code, a_name, o_code, o_name, pseudonym in _stream(
+    async for report, a_code, a_name, o_code, o_name in _stream(
         session, _in_scope(query, Report.agency_id, request.agency_ids)
     ):
         tables.row(
@@ -332,7 +325,7 @@ async def _reports(
                 o_name,
                 report.occurred_on,
                 t("export.yes") if report.anonymous else t("export.no"),
-                pseudonym if request.pseudonyms else None,
+                report.handle if request.pseudonyms and report.anonymous else None,
                 report.channel,
                 report.description if request.free_text else None,
                 report.official_description if request.free_text else None,

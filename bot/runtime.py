@@ -42,10 +42,11 @@ async def prepare_database(
 ) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
     """Open the database, create the schema of a new one, load the sample directory if empty."""
     db = make_engine(settings.database_url)
+    keys = settings.identity_keys()
     try:
-        if await ensure_schema(db):
+        if await ensure_schema(db, keys):
             log.info("created a new database schema")
-        sessions = make_sessionmaker(db)
+        sessions = make_sessionmaker(db, keys)
         async with sessions() as session, session.begin():
             if await directory_is_empty(session=session):
                 result = await import_directory(
@@ -67,7 +68,7 @@ async def open_runtime(
 ) -> Runtime:
     db, sessions = await prepare_database(settings)
     reader = make_engine(settings.database_url, for_reading=True)
-    reads = make_sessionmaker(reader)
+    reads = make_sessionmaker(reader, settings.identity_keys())
     dispatcher = OutboxDispatcher(
         sessions,
         channels,

@@ -36,7 +36,7 @@ def in_private_chat(turn: Turn, officer: Officer) -> bool:
     """Case details are shown only in the officer's own chat with the bot, never in a group
     (where the official a report is about might be reading)."""
     key = turn.incoming.key
-    return key.channel == officer.channel and key.chat_id == officer.chat_id
+    return officers.is_chat_of(officer, key.channel, key.chat_id, session=turn.session)
 
 
 async def refuse(

@@ -6,16 +6,28 @@ resolved against what was offered to that chat, like any other button, and nothi
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, Protocol
 
 from handlers.flow import Turn
 from handlers.messages import Choice, ConversationKey, Reply
 from handlers.texts import DEFAULT_LOCALE, Texts
-from storage.conversations import load_conversation
-from storage.models import Conversation
+from storage.conversations import load_conversation, new_conversation
+from storage.identity import keys_of
 
 ACTIONS = "actions"
 _KEEP = 30
+
+
+class Addressed(Protocol):
+    """A stored recipient (citizen, officer, group chat): its chat id is kept sealed."""
+
+    channel: str
+    address: str
+
+
+def chat_of(recipient: Addressed, turn: Turn) -> ConversationKey:
+    """Where to write to a stored recipient: its sealed chat id, opened for this turn only."""
+    return ConversationKey(recipient.channel, keys_of(turn.session).unseal(recipient.address))
 
 
 def _remember(data: dict[str, Any], token: str, targets: dict[str, list[str]]) -> dict[str, Any]:
@@ -38,10 +50,7 @@ async def send_with_actions(
     else:
         row = await load_conversation(key.channel, key.chat_id, session=turn.session)
         if row is None:
-            row = Conversation(
-                channel=key.channel, chat_id=key.chat_id, state="", updated_at=turn.now
-            )
-            turn.session.add(row)
+            row = new_conversation(key.channel, key.chat_id, turn.now, session=turn.session)
         row.data = _remember(row.data, token, targets)
     turn.send_to(key, Reply(text, choices, token, buttons_only=True))
 

@@ -1,5 +1,5 @@
-"""How a case reads for an officer (a card, the reporter pseudonymised) and for the reporter
-(a timeline without officers' names)."""
+"""How a case reads for an officer (a card; an anonymous reporter only as the report's handle)
+and for the reporter (a timeline without officers' names)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from handlers.dates import day_text
 from handlers.flow import Turn
 from handlers.texts import Texts
 from storage import agencies, cases, officers
-from storage.citizens import citizen_by_id
 from storage.models import Case, Report
 
 
 async def officer_card(turn: Turn, case: Case, report: Report) -> str:
-    """Everything an officer needs; an anonymous reporter appears only as a pseudonym."""
+    """Everything an officer needs. An anonymous reporter appears only as the report's own
+    handle; a named one by the name and phone they chose to give, with no handle to join."""
     t, locale, session = turn.texts, turn.dialog.locale, turn.session
     agency = await agencies.agency_by_id(report.agency_id, session=session)
     official = (
@@ -27,12 +27,12 @@ async def officer_card(turn: Turn, case: Case, report: Report) -> str:
         if official
         else report.official_description or t("report.official_unknown")
     )
-    citizen = (
-        await citizen_by_id(report.citizen_id, session=session) if report.citizen_id else None
-    )
-    reporter = citizen.pseudonym if citizen else t("officer.reporter_gone")
     if not report.anonymous and report.contact_name:
-        reporter = f"{report.contact_name} – {report.contact_phone} ({reporter})"
+        reporter = f"{report.contact_name} – {report.contact_phone}"
+    elif report.citizen_id is not None:
+        reporter = report.handle
+    else:
+        reporter = t("officer.reporter_gone")
     files = len(await cases.evidence_of(report.id or 0, session=session))
     lines = [
         t("officer.card_title", case=case.id, state=t(f"state.{case.state}")),

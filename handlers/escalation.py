@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from handlers.actions import send_with_actions, texts_for
+from handlers.actions import chat_of, send_with_actions, texts_for
 from handlers.casework import OPEN_STATES, Action, State, apply
 from handlers.clock import local_date_text
 from handlers.flow import Rules, Turn
@@ -80,14 +80,12 @@ async def recipients(
     async def people(of_agency: int) -> list[ConversationKey]:
         found = await officers.officers_of(of_agency, roles, session=turn.session)
         return [
-            ConversationKey(o.channel, o.chat_id)
-            for o in found
-            if official_id is None or o.official_id != official_id
+            chat_of(o, turn) for o in found if official_id is None or o.official_id != official_id
         ]
 
     agency_keys = await people(agency_id)
     chats = await officers.agency_chats(agency_id, session=turn.session)
-    agency_keys += [ConversationKey(c.channel, c.chat_id) for c in chats]
+    agency_keys += [chat_of(c, turn) for c in chats]
     intake = await intake_agency(turn)
     intake_keys = [] if intake is None or intake.id is None else await people(intake.id)
     return Recipients(agency_keys, intake_keys)

@@ -12,7 +12,7 @@ from datetime import date
 from pydantic import BaseModel
 
 from handlers import access
-from handlers.actions import send_with_actions, texts_for
+from handlers.actions import chat_of, send_with_actions, texts_for
 from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps
 from handlers.case_views import officer_card
 from handlers.casework import OPEN_STATES, Action, NotAllowed, allowed, apply
@@ -31,10 +31,10 @@ from handlers.flow import (
     save_draft,
     text_step,
 )
-from handlers.messages import Choice, ConversationKey, OutgoingFile, Reply
+from handlers.messages import Choice, OutgoingFile, Reply
 from storage import agencies, cases, officers
 from storage.citizens import citizen_by_id
-from storage.models import Agency, AgencyChat, Assignment, Case, Officer, Report
+from storage.models import Agency, Assignment, Case, Officer, Report
 
 FLOW = "officer"
 LIST, CARD, ASK, OUTCOME = "officer.list", "officer.card", "officer.ask", "officer.outcome"
@@ -109,22 +109,23 @@ async def join(turn: Turn, code: str) -> Outcome | None:
         key.channel, turn.incoming.user_id, session=turn.session
     )
     if officer is None:
-        officer = Officer(
+        officer = officers.new_officer(
+            key.channel,
+            turn.incoming.user_id,
+            key.chat_id,
             agency_id=invite.agency_id,
             role=invite.role,
-            channel=key.channel,
-            chat_id=key.chat_id,
-            user_id=turn.incoming.user_id,
             joined_at=turn.now,
+            session=turn.session,
         )
-        turn.session.add(officer)
     # A new invite moves or promotes the same person: one row per account, as stored.
     officer.agency_id, officer.role, officer.official_id = (
         invite.agency_id,
         invite.role,
         invite.official_id,
     )
-    officer.chat_id, officer.joined_at, officer.active = key.chat_id, turn.now, True
+    officers.bind_officer_chat(officer, key.chat_id, session=turn.session)
+    officer.joined_at, officer.active = turn.now, True
     await turn.session.flush()
     invite.used_at, invite.used_by = turn.now, officer.id
     agency = await agencies.agency_by_id(invite.agency_id, session=turn.session)
@@ -165,16 +166,9 @@ async def register_group(turn: Turn) -> Outcome | None:
         turn.say("officer.group_only")
         return None
     key = turn.incoming.key
-    existing = await turn.session.get(AgencyChat, (key.channel, key.chat_id))
-    if existing is None:
-        turn.session.add(
-            AgencyChat(
-                channel=key.channel,
-                chat_id=key.chat_id,
-                agency_id=officer.agency_id,
-                registered_at=turn.now,
-            )
-        )
+    await officers.register_agency_chat(
+        key.channel, key.chat_id, officer.agency_id, turn.now, session=turn.session
+    )
     turn.say("officer.group_registered")
     return None
 
@@ -377,7 +371,7 @@ async def tell_reporter(
     citizen = await citizen_by_id(report.citizen_id, session=turn.session)
     if citizen is None:
         return
-    target = ConversationKey(citizen.channel, citizen.external_id)
+    target = chat_of(citizen, turn)
     t = await texts_for(turn, target)
     values |= {name: t(catalog_key) for name, catalog_key in (translated or {}).items()}
     text = t(key, receipt=report.receipt, **values)

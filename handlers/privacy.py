@@ -1,10 +1,8 @@
-"""How people are identified to anyone but themselves (a keyed pseudonym only), and what they
-can see and delete about themselves: /mydata and /forget."""
+"""What people can see and delete about themselves (/mydata and /forget), and what leaves a
+report's files that could identify them."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import io
 
 from PIL import Image
@@ -51,12 +49,6 @@ async def consented_citizen(turn: Turn) -> Citizen | None:
     return citizen
 
 
-def pseudonym(key: bytes, channel: str, user_id: str) -> str:
-    """A keyed HMAC of channel and user id: stable per person, useless without the key."""
-    digest = hmac.new(key, f"{channel}:{user_id}".encode(), hashlib.sha256).hexdigest()
-    return f"p-{digest[:24]}"
-
-
 async def show_my_data(turn: Turn) -> None:
     """/mydata: everything kept about the person asking."""
     t, key = turn.texts, turn.incoming.key
@@ -74,11 +66,18 @@ async def show_my_data(turn: Turn) -> None:
             version=citizen.consent_version,
         ),
         t("privacy.account", channel=citizen.channel, language=citizen.locale),
-        t("privacy.pseudonym", pseudonym=citizen.pseudonym),
         t("privacy.ratings", count=len(ratings)),
         *(f"  – {local_date_text(r.created_at)}" for r in ratings[-10:]),
         t("privacy.reports", count=len(reports)),
-        *(f"  – {r.receipt}: {t(f'state.{c.state}')}" for r, c in reports),
+        *(
+            t(
+                "privacy.report_handle" if r.anonymous else "privacy.report_line",
+                receipt=r.receipt,
+                state=t(f"state.{c.state}"),
+                handle=r.handle,
+            )
+            for r, c in reports
+        ),
         *(
             t("privacy.contact", receipt=r.receipt, name=r.contact_name, phone=r.contact_phone)
             for r, _ in reports

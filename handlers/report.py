@@ -38,6 +38,7 @@ from handlers.messages import Attachment, AttachmentKind, Choice
 from handlers.privacy import consented_citizen, without_metadata
 from handlers.receipts import new_receipt
 from storage import agencies, cases, officers
+from storage.identity import keys_of
 from storage.models import Agency, Evidence, Official, Report
 
 FLOW = "report"
@@ -113,7 +114,9 @@ def next_state(d: ReportDraft) -> str:
 
 
 def staging_owner(turn: Turn) -> str:
-    return f"{turn.incoming.key.channel}:{turn.incoming.key.chat_id}"
+    """Files of an unfinished report belong to the chat, named by its keyed hash."""
+    key = turn.incoming.key
+    return keys_of(turn.session).ref(key.channel, key.chat_id)
 
 
 async def begin(turn: Turn, agency_id: int | None = None, service_id: int | None = None) -> Go:
@@ -399,8 +402,10 @@ async def submit(turn: Turn) -> Outcome:
     citizen = await consented_citizen(turn)
     if citizen is None:
         return Go(CONSENT)
+    receipt = await _unused_receipt(turn)
     report = Report(
-        receipt=await _unused_receipt(turn),
+        receipt=receipt,
+        handle=keys_of(turn.session).handle(receipt),
         citizen_id=citizen.id,
         category=draft.category or "other",
         agency_id=draft.agency_id or 0,

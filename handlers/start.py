@@ -8,7 +8,6 @@ from __future__ import annotations
 from handlers import commend, rating, report, status
 from handlers.flow import CONSENT, MENU, Answer, Go, Outcome, Prompt, Rest, Retry, Step, Turn
 from handlers.messages import Choice
-from handlers.privacy import pseudonym
 from handlers.textmatch import fold
 from handlers.texts import LOCALES, pick_locale
 from storage.citizens import find_citizen, register_citizen
@@ -48,7 +47,6 @@ async def take_consent(turn: Turn, answer: Answer) -> Outcome:
     await register_citizen(
         key.channel,
         turn.incoming.user_id,
-        pseudonym=pseudonym(turn.rules.pseudonym_key, key.channel, turn.incoming.user_id),
         locale=turn.dialog.locale,
         consent_version=PRIVACY_NOTICE_VERSION,
         now=turn.now,

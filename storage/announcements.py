@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.identity import keys_of
 from storage.models import Announcement, Citizen, OutboxMessage
 from storage.outbox import FAILED, PENDING, SENT, UNREACHABLE
 
@@ -26,10 +27,11 @@ async def queue_announcement(
     now: datetime,
     session: AsyncSession,
 ) -> Announcement:
-    """Put one outbox message per reachable, opted-in citizen, all in the same batch."""
+    """Put one outbox message per reachable, opted-in citizen, all in the same batch (a
+    citizen's private chat is their account, so its hash and sealed id are reused as they are)."""
     recipients = (
         await session.execute(
-            select(Citizen.channel, Citizen.external_id).where(
+            select(Citizen.channel, Citizen.account_ref, Citizen.address).where(
                 Citizen.news.is_(True), Citizen.unreachable.is_(False)
             )
         )
@@ -43,7 +45,8 @@ async def queue_announcement(
     rows = [
         {
             "channel": channel,
-            "chat_id": chat_id,
+            "chat_ref": ref,
+            "address": address,
             "payload": payload,
             "status": PENDING,
             "attempts": 0,
@@ -51,7 +54,7 @@ async def queue_announcement(
             "created_at": now,
             "batch": batch,
         }
-        for channel, chat_id in recipients
+        for channel, ref, address in recipients
     ]
     for first in range(0, len(rows), _CHUNK):
         await session.execute(insert(OutboxMessage), rows[first : first + _CHUNK])
@@ -97,6 +100,9 @@ async def mark_unreachable(channel: str, chat_id: str, *, session: AsyncSession)
     """The platform says this person blocked the bot: stop sending them news."""
     await session.execute(
         update(Citizen)
-        .where(Citizen.channel == channel, Citizen.external_id == chat_id)
+        .where(
+            Citizen.channel == channel,
+            Citizen.account_ref == keys_of(session).ref(channel, chat_id),
+        )
         .values(unreachable=True)
     )

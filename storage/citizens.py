@@ -8,30 +8,33 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.identity import keys_of
 from storage.models import Case, Citizen, Commendation, Rating, Report
 
 
-async def find_citizen(channel: str, external_id: str, *, session: AsyncSession) -> Citizen | None:
+async def find_citizen(channel: str, account_id: str, *, session: AsyncSession) -> Citizen | None:
+    """The person behind a messenger account, found by the keyed hash of its id."""
+    ref = keys_of(session).ref(channel, account_id)
     return await session.scalar(
-        select(Citizen).where(Citizen.channel == channel, Citizen.external_id == external_id)
+        select(Citizen).where(Citizen.channel == channel, Citizen.account_ref == ref)
     )
 
 
 async def register_citizen(
     channel: str,
-    external_id: str,
+    account_id: str,
     *,
-    pseudonym: str,
     locale: str,
     consent_version: str,
     now: datetime,
     session: AsyncSession,
 ) -> Citizen:
     """Record consent, with its time and the version of the notice the person agreed to."""
+    keys = keys_of(session)
     citizen = Citizen(
         channel=channel,
-        external_id=external_id,
-        pseudonym=pseudonym,
+        account_ref=keys.ref(channel, account_id),
+        address=keys.seal(account_id),
         locale=locale,
         consent_version=consent_version,
         consented_at=now,

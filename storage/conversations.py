@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.identity import keys_of
 from storage.models import Conversation, ProcessedUpdate
 
 
@@ -33,4 +34,15 @@ async def load_conversation(
     """The chat's conversation, locked for this transaction when it will be changed (a row lock
     on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers), so two workers never
     interleave one chat."""
-    return await session.get(Conversation, (channel, chat_id), with_for_update=lock)
+    ref = keys_of(session).ref(channel, chat_id)
+    return await session.get(Conversation, (channel, ref), with_for_update=lock)
+
+
+def new_conversation(
+    channel: str, chat_id: str, now: datetime, *, session: AsyncSession
+) -> Conversation:
+    """An empty conversation for a chat seen for the first time, added to the session."""
+    ref = keys_of(session).ref(channel, chat_id)
+    row = Conversation(channel=channel, chat_ref=ref, state="", updated_at=now)
+    session.add(row)
+    return row

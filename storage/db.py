@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.identity import SESSION_KEY, IdentityKeys
+
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -58,5 +60,6 @@ def _configure_sqlite(engine: AsyncEngine, begin: str) -> None:
         connection.exec_driver_sql(begin)
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: AsyncEngine, keys: IdentityKeys) -> async_sessionmaker[AsyncSession]:
+    """Sessions that carry the identity keys, so storage can find and seal messenger ids."""
+    return async_sessionmaker(engine, expire_on_commit=False, info={SESSION_KEY: keys})

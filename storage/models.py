@@ -44,14 +44,17 @@ class Official(SQLModel, table=True):
 
 
 class Citizen(SQLModel, table=True):
-    """A person who gave consent; nothing is stored about anyone before that."""
+    """A person who gave consent; nothing is stored about anyone before that. The messenger
+    account is kept only as a keyed hash (to find the person) and sealed (to write to them):
+    see `storage.identity`. Officers never see any of it."""
 
-    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    __table_args__ = (UniqueConstraint("channel", "account_ref"),)
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=20)
-    external_id: str = Field(max_length=64)
-    pseudonym: str = Field(unique=True, max_length=64)
+    account_ref: str = Field(max_length=64)
+    address: str = Field(unique=True, max_length=400)
+    """The sealed chat id the bot writes to."""
     locale: str = Field(default="vi", max_length=5)
     consent_version: str = Field(max_length=20)
     consented_at: datetime
@@ -66,7 +69,8 @@ class Conversation(SQLModel, table=True):
     """Where one chat stands: a named state, a typed draft as JSON and the options offered."""
 
     channel: str = Field(primary_key=True, max_length=20)
-    chat_id: str = Field(primary_key=True, max_length=64)
+    chat_ref: str = Field(primary_key=True, max_length=64)
+    """The keyed hash of the chat id."""
     state: str = Field(max_length=60)
     locale: str = Field(default="vi", max_length=5)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -87,7 +91,10 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=20, index=True)
-    chat_id: str = Field(max_length=64)
+    chat_ref: str = Field(max_length=64, index=True)
+    """The keyed hash of the chat id: keeps one chat's messages in order."""
+    address: str = Field(max_length=400)
+    """The sealed chat id to send to."""
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     status: str = Field(default="pending", max_length=12, index=True)
     attempts: int = 0
@@ -128,6 +135,8 @@ class Report(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     receipt: str = Field(unique=True, index=True, max_length=20)
+    handle: str = Field(unique=True, index=True, max_length=32)
+    """The reporter's pseudonym for this report alone (see `storage.identity`)."""
     citizen_id: int | None = Field(default=None, foreign_key="citizen.id", index=True)
     category: str = Field(max_length=20)
     agency_id: int = Field(foreign_key="agency.id", index=True)
@@ -187,7 +196,7 @@ class Evidence(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     report_id: int | None = Field(default=None, foreign_key="report.id", index=True)
     staged_by: str | None = Field(default=None, max_length=90, index=True)
-    """The chat ("channel:chat id") whose unfinished report holds the file; None once sent."""
+    """The keyed hash of the chat whose unfinished report holds the file; None once sent."""
     kind: str = Field(max_length=12)
     file_name: str | None = None
     mime_type: str | None = Field(default=None, max_length=100)
@@ -200,15 +209,19 @@ class Evidence(SQLModel, table=True):
 class Officer(SQLModel, table=True):
     """A person acting for an agency in chat, after joining with an invite."""
 
-    __table_args__ = (UniqueConstraint("channel", "user_id"),)
+    __table_args__ = (UniqueConstraint("channel", "account_ref"),)
 
     id: int | None = Field(default=None, primary_key=True)
     agency_id: int = Field(foreign_key="agency.id", index=True)
     role: str = Field(max_length=10)
     official_id: int | None = Field(default=None, foreign_key="official.id")
     channel: str = Field(max_length=20)
-    chat_id: str = Field(max_length=64)
-    user_id: str = Field(max_length=64)
+    account_ref: str = Field(max_length=64)
+    """The keyed hash of the messenger account."""
+    chat_ref: str = Field(max_length=64)
+    """The keyed hash of the private chat where cards may be shown."""
+    address: str = Field(max_length=400)
+    """The sealed chat id the bot writes to."""
     joined_at: datetime
     active: bool = True
 
@@ -230,7 +243,8 @@ class AgencyChat(SQLModel, table=True):
     """A group chat registered by an agency to receive its cases."""
 
     channel: str = Field(primary_key=True, max_length=20)
-    chat_id: str = Field(primary_key=True, max_length=64)
+    chat_ref: str = Field(primary_key=True, max_length=64)
+    address: str = Field(max_length=400)
     agency_id: int = Field(foreign_key="agency.id", index=True)
     registered_at: datetime
 

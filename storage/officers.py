@@ -9,21 +9,50 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.identity import keys_of
 from storage.models import AgencyChat, Alert, AuditEntry, Invite, Officer, Official
 
 
 async def officer_of(channel: str, user_id: str, *, session: AsyncSession) -> Officer | None:
-    return await session.scalar(
-        select(Officer).where(
-            Officer.channel == channel, Officer.user_id == user_id, Officer.active.is_(True)
-        )
-    )
+    officer = await any_officer_of(channel, user_id, session=session)
+    return officer if officer is not None and officer.active else None
 
 
 async def any_officer_of(channel: str, user_id: str, *, session: AsyncSession) -> Officer | None:
-    """The account's officer row, active or not."""
+    """The account's officer row, active or not, found by the keyed hash of the account."""
+    ref = keys_of(session).ref(channel, user_id)
     return await session.scalar(
-        select(Officer).where(Officer.channel == channel, Officer.user_id == user_id)
+        select(Officer).where(Officer.channel == channel, Officer.account_ref == ref)
+    )
+
+
+def bind_officer_chat(officer: Officer, chat_id: str, *, session: AsyncSession) -> None:
+    """The private chat where the officer's cards go, hashed to recognise it and sealed to
+    write to it."""
+    keys = keys_of(session)
+    officer.chat_ref, officer.address = keys.ref(officer.channel, chat_id), keys.seal(chat_id)
+
+
+def new_officer(
+    channel: str, user_id: str, chat_id: str, *, session: AsyncSession, **fields: object
+) -> Officer:
+    """An officer row for a messenger account, added to the session."""
+    officer = Officer(
+        channel=channel,
+        account_ref=keys_of(session).ref(channel, user_id),
+        chat_ref="",
+        address="",
+        **fields,  # type: ignore[arg-type]
+    )
+    bind_officer_chat(officer, chat_id, session=session)
+    session.add(officer)
+    return officer
+
+
+def is_chat_of(officer: Officer, channel: str, chat_id: str, *, session: AsyncSession) -> bool:
+    """Whether a chat is the officer's own private chat with the bot."""
+    return channel == officer.channel and officer.chat_ref == keys_of(session).ref(
+        channel, chat_id
     )
 
 
@@ -41,6 +70,24 @@ async def officers_of(
 async def agency_chats(agency_id: int, *, session: AsyncSession) -> list[AgencyChat]:
     rows = await session.scalars(select(AgencyChat).where(AgencyChat.agency_id == agency_id))
     return list(rows.all())
+
+
+async def register_agency_chat(
+    channel: str, chat_id: str, agency_id: int, now: datetime, *, session: AsyncSession
+) -> None:
+    """A group chat that receives the agency's one-line notices (registered once)."""
+    keys = keys_of(session)
+    ref = keys.ref(channel, chat_id)
+    if await session.get(AgencyChat, (channel, ref)) is None:
+        session.add(
+            AgencyChat(
+                channel=channel,
+                chat_ref=ref,
+                address=keys.seal(chat_id),
+                agency_id=agency_id,
+                registered_at=now,
+            )
+        )
 
 
 async def invite_by_code(code: str, *, session: AsyncSession) -> Invite | None:

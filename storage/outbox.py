@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.identity import keys_of
 from storage.models import OutboxMessage
 
 PENDING, SENT, FAILED, UNREACHABLE = "pending", "sent", "failed", "unreachable"
@@ -17,8 +18,14 @@ PENDING, SENT, FAILED, UNREACHABLE = "pending", "sent", "failed", "unreachable"
 async def enqueue(
     channel: str, chat_id: str, payload: dict[str, Any], now: datetime, *, session: AsyncSession
 ) -> OutboxMessage:
+    keys = keys_of(session)
     row = OutboxMessage(
-        channel=channel, chat_id=chat_id, payload=payload, next_attempt_at=now, created_at=now
+        channel=channel,
+        chat_ref=keys.ref(channel, chat_id),
+        address=keys.seal(chat_id),
+        payload=payload,
+        next_attempt_at=now,
+        created_at=now,
     )
     session.add(row)
     await session.flush()
@@ -31,6 +38,8 @@ class Delivery:
 
     id: int
     channel: str
+    chat_ref: str
+    """Keeps one chat's messages in order."""
     chat_id: str
     payload: dict[str, Any]
     attempts: int
@@ -46,8 +55,18 @@ async def pending(limit: int, *, session: AsyncSession) -> list[Delivery]:
         .order_by(OutboxMessage.batch.is_not(None), OutboxMessage.id)
         .limit(limit)
     )
+    keys = keys_of(session)
     return [
-        Delivery(r.id, r.channel, r.chat_id, r.payload, r.attempts, r.next_attempt_at, r.batch)
+        Delivery(
+            r.id,
+            r.channel,
+            r.chat_ref,
+            keys.unseal(r.address),
+            r.payload,
+            r.attempts,
+            r.next_attempt_at,
+            r.batch,
+        )
         for r in rows.all()
         if r.id is not None
     ]
@@ -97,7 +116,7 @@ async def forget_chat(channel: str, chat_id: str, *, session: AsyncSession) -> N
     await session.execute(
         delete(OutboxMessage).where(
             OutboxMessage.channel == channel,
-            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.chat_ref == keys_of(session).ref(channel, chat_id),
             OutboxMessage.status != PENDING,
         )
     )

@@ -12,6 +12,8 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.identity import IdentityKeys
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 UPGRADE_COMMAND = "feedbackbot db upgrade"
 
@@ -27,10 +29,11 @@ class SchemaOutdated(RuntimeError):
         self.current, self.needed = current or "-", needed or "-"
 
 
-def _config(connection: Connection) -> Config:
+def _config(connection: Connection, keys: IdentityKeys) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
+    config.attributes["identity"] = keys
     return config
 
 
@@ -40,8 +43,8 @@ def _head() -> str | None:
     return ScriptDirectory.from_config(config).get_current_head()
 
 
-def _upgrade(connection: Connection) -> None:
-    command.upgrade(_config(connection), "head")
+def _upgrade(connection: Connection, keys: IdentityKeys) -> None:
+    command.upgrade(_config(connection, keys), "head")
 
 
 def _state(connection: Connection) -> tuple[bool, str | None]:
@@ -50,18 +53,19 @@ def _state(connection: Connection) -> tuple[bool, str | None]:
     return empty, MigrationContext.configure(connection).get_current_revision()
 
 
-async def upgrade(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest revision (the `db upgrade` command)."""
+async def upgrade(engine: AsyncEngine, keys: IdentityKeys) -> None:
+    """Bring the schema to the newest revision (the `db upgrade` command); the keys convert
+    stored messenger ids where a migration needs to."""
     async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
+        await connection.run_sync(_upgrade, keys)
 
 
-async def ensure_schema(engine: AsyncEngine) -> bool:
+async def ensure_schema(engine: AsyncEngine, keys: IdentityKeys) -> bool:
     """Create the schema of an empty database; refuse one that is behind. True if created."""
     async with engine.connect() as connection:
         empty, current = await connection.run_sync(_state)
     if empty:
-        await upgrade(engine)
+        await upgrade(engine, keys)
         return True
     if current != _head():
         raise SchemaOutdated(current, _head())

@@ -18,6 +18,7 @@ from bot.channels.console import CHANNEL, ConsoleChannel, console_incoming
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
 from handlers.messages import Attachment, AttachmentKind, ConversationKey, Incoming
+from storage.identity import keys_of
 
 Row = TypeVar("Row", bound=SQLModel)
 
@@ -93,6 +94,10 @@ class Chat:
         await self.runtime.engine.handle(incoming)
         await self.runtime.dispatcher.deliver_due()
         return "\n".join(text for chat, text in self.output[start:] if chat == self.chat_id)
+
+    def ref(self) -> str:
+        """The keyed hash under which this chat's rows are stored."""
+        return keys_of(self.runtime.sessions()).ref(CHANNEL, self.chat_id)
 
     def received(self) -> list[str]:
         """Everything this chat was sent so far (also what other chats' turns sent it)."""

@@ -239,7 +239,7 @@ async def test_another_agencys_officer_cannot_see_or_act_and_is_audited(
         await outsider.press(forged)
     citizen_try = await reporter.say(f"/case {case.id}")
     assert "không có quyền" in citizen_try
-    [outsider_row] = [o for o in await reporter.rows(Officer) if o.chat_id == "outsider"]
+    [outsider_row] = [o for o in await reporter.rows(Officer) if o.chat_ref == outsider.ref()]
     refusals = [a for a in await reporter.rows(AuditEntry) if not a.allowed]
     assert {a.actor for a in refusals} == {f"officer:{outsider_row.id}", "console-user"}
     assert {(a.action, a.case_id) for a in refusals} >= {("view", case.id)}
@@ -317,7 +317,8 @@ async def test_mydata_shows_and_forget_deletes(reporter: Chat, desk_leader: Chat
     await reporter.say("/start r_615-MC_CHUNG-THUC")
     receipt = await file_report(reporter, named=("Nguyễn Thị Hoa", "0912345678"))
     out = await reporter.say("/mydata")
-    assert "Số phản ánh đã gửi: 1" in out and receipt in out and "p-" in out
+    assert "Số phản ánh đã gửi: 1" in out and receipt in out and "Nguyễn Thị Hoa" in out
+    assert "mã ẩn danh" not in out, "a named report has no pseudonym"
     out = await reporter.say("/forget")
     out = await reporter.say(number_of(out, "Xóa dữ liệu"))
     assert "1 phản ánh đang xử lý được giữ lại" in out
@@ -456,10 +457,10 @@ async def test_only_admins_invite_and_announce_in_chat(
     assert "Cú pháp: /invite" in await admin.say("/invite KHONG-CO")
     out = await admin.say("/invite 615-MC leader")
     [code] = re.findall(r"/join (\S+) cho bot", out)
-    joined = await Chat(*runtime, "new-leader").say(f"/join {code}")
-    assert "đã tham gia" in joined
-    roles = {o.chat_id: o.role for o in await admin.rows(Officer)}
-    assert roles["new-leader"] == "leader"
+    new_leader = Chat(*runtime, "new-leader")
+    assert "đã tham gia" in await new_leader.say(f"/join {code}")
+    roles = {o.chat_ref: o.role for o in await admin.rows(Officer)}
+    assert roles[new_leader.ref()] == "leader"
 
 
 async def test_an_official_described_in_words_reaches_the_card(

@@ -167,13 +167,13 @@ async def test_sent_messages_are_purged_and_forget_removes_them_at_once(
     reporter = await citizen(rt, output, "citizen-1")
     await file_report(reporter, named=("Trần Văn Lộc", "0905111222"))
     other = await citizen(rt, output, "citizen-2")
-    mine = [r for r in await reporter.rows(OutboxMessage) if r.chat_id == "citizen-1"]
+    mine = [r for r in await reporter.rows(OutboxMessage) if r.chat_ref == reporter.ref()]
     assert any("0905111222" in str(r.payload) for r in mine)
     out = await reporter.say("/forget")
     await reporter.say(number_of(out, "Xóa dữ liệu"))
-    left = [r for r in await reporter.rows(OutboxMessage) if r.chat_id == "citizen-1"]
+    left = [r for r in await reporter.rows(OutboxMessage) if r.chat_ref == reporter.ref()]
     assert not any("0905111222" in str(r.payload) for r in left)
-    assert any(r.chat_id == "citizen-2" for r in await other.rows(OutboxMessage))
+    assert any(r.chat_ref == other.ref() for r in await other.rows(OutboxMessage))
     clock.advance(days=8)
     await rt.engine.run_job(run_due)
     assert await other.rows(OutboxMessage) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -10,16 +11,22 @@ from alembic.config import Config
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from bot.channels.console import CHANNEL, ConsoleChannel
 from bot.cli import app
+from bot.runtime import open_runtime
 from storage.db import make_engine
+from storage.identity import IdentityKeys, new_encryption_key
 from storage.schema import MIGRATIONS, UPGRADE_COMMAND, SchemaOutdated, ensure_schema, upgrade
+from tests.conftest import Chat, Clock, make_settings
+
+KEYS = IdentityKeys(b"test-lookup-key", [new_encryption_key().encode()])
 
 
 async def test_new_database_gets_the_schema_and_wal(tmp_path: Path) -> None:
     db = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'new.sqlite3'}")
     try:
-        assert await ensure_schema(db) is True
-        assert await ensure_schema(db) is False
+        assert await ensure_schema(db, KEYS) is True
+        assert await ensure_schema(db, KEYS) is False
         async with db.connect() as connection:
             mode = await connection.scalar(text("PRAGMA journal_mode"))
             timeout = await connection.scalar(text("PRAGMA busy_timeout"))
@@ -31,11 +38,11 @@ async def test_new_database_gets_the_schema_and_wal(tmp_path: Path) -> None:
 async def test_out_of_date_database_is_refused_with_the_fixing_command(tmp_path: Path) -> None:
     db = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}")
     try:
-        await ensure_schema(db)
+        await ensure_schema(db, KEYS)
         async with db.begin() as connection:
             await connection.execute(text("UPDATE alembic_version SET version_num = '0000'"))
         with pytest.raises(SchemaOutdated, match=UPGRADE_COMMAND):
-            await ensure_schema(db)
+            await ensure_schema(db, KEYS)
     finally:
         await db.dispose()
 
@@ -76,8 +83,56 @@ def test_a_missing_directory_file_is_refused_with_its_name(
 async def test_upgrade_is_idempotent(tmp_path: Path) -> None:
     db = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'u.sqlite3'}")
     try:
-        await upgrade(db)
-        await upgrade(db)
-        assert await ensure_schema(db) is False
+        await upgrade(db, KEYS)
+        await upgrade(db, KEYS)
+        assert await ensure_schema(db, KEYS) is False
     finally:
         await db.dispose()
+
+
+_PLAIN_ROWS = """
+INSERT INTO citizen (channel, external_id, pseudonym, locale, consent_version, consented_at,
+    created_at, news, unreachable)
+    VALUES ('console', '734561289', 'p-old', 'vi', '2026-11', '2026-11-01', '2026-11-01', 0, 0);
+INSERT INTO conversation (channel, chat_id, state, locale, data, offered, updated_at)
+    VALUES ('console', '734561289', 'start.menu', 'vi', '{}', '{}', '2026-11-01');
+INSERT INTO outboxmessage (channel, chat_id, payload, status, attempts, next_attempt_at,
+    created_at) VALUES ('console', '734561289', '{"text": "Xin chào"}', 'pending', 0,
+    '2026-11-01', '2026-11-01');
+"""
+
+
+def _database_at_0005(path: Path) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", f"sqlite:///{path}")
+    command.upgrade(config, "0005")
+    with sqlite3.connect(path) as connection:
+        connection.executescript(_PLAIN_ROWS)
+
+
+async def test_an_upgrade_hashes_and_seals_the_ids_an_older_database_kept_in_plain_text(
+    tmp_path: Path, clock: Clock
+) -> None:
+    database = tmp_path / "test.sqlite3"
+    _database_at_0005(database)
+    settings = make_settings(tmp_path)
+    db = make_engine(settings.database_url)
+    try:
+        with pytest.raises(RuntimeError, match="ENCRYPTION_KEY"):
+            await upgrade(db, None)  # type: ignore[arg-type]
+        await upgrade(db, settings.identity_keys())
+    finally:
+        await db.dispose()
+    assert b"734561289" not in database.read_bytes()
+
+    output: list[tuple[str, str]] = []
+    channel = ConsoleChannel(write=lambda chat, said: output.append((chat, said)))
+    rt = await open_runtime(settings, {CHANNEL: channel}, clock=clock)
+    try:
+        await rt.dispatcher.deliver_due()
+        assert ("734561289", "Xin chào\n") in output, "a pending reply still reaches the chat"
+        out = await Chat(rt, output, "734561289").say("/mydata")
+        assert "Đồng ý xử lý dữ liệu" in out, "the person is found by the hash of their id"
+    finally:
+        await rt.close()

@@ -28,7 +28,7 @@ VIETNAM = timedelta(hours=7)
 @pytest.fixture
 async def seeded(runtime: World, clock: Clock) -> Runtime:
     rt = runtime[0]
-    await demo.seed(rt.sessions, ratings=3000, reports=80, seed_value=7, key=b"k", now=clock.now)
+    await demo.seed(rt.sessions, ratings=3000, reports=80, seed_value=7, now=clock.now)
     return rt
 
 
@@ -220,9 +220,7 @@ async def test_demo_data_is_repeatable(tmp_path: Path, clock: Clock) -> None:
         (tmp_path / name).mkdir()
         db, sessions = await prepare_database(settings)
         try:
-            await demo.seed(
-                sessions, ratings=500, reports=10, seed_value=11, key=b"k", now=clock.now
-            )
+            await demo.seed(sessions, ratings=500, reports=10, seed_value=11, now=clock.now)
             async with sessions() as session:
                 summary = await build_summary(
                     session, PERIODS[3], None, now=clock.now, min_sample=5, locale="vi"

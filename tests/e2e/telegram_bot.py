@@ -13,8 +13,7 @@ from PIL import Image
 from bot.channels.telegram import CHANNEL, TelegramChannel
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
-from storage import agencies
-from storage.models import Officer
+from storage import agencies, officers
 from tests.casework import invite_code
 from tests.fakes import FakeTelegramServer, SentMessage
 
@@ -126,15 +125,14 @@ async def join_runtime(
     async with runtime.sessions() as session, session.begin():
         found = await agencies.agency_by_code(agency, session=session)
         assert found is not None
-        session.add(
-            Officer(
-                agency_id=found.id or 0,
-                role=role,
-                channel=channel,
-                chat_id=chat_id,
-                user_id=chat_id,
-                joined_at=runtime.engine._clock(),
-            )
+        officers.new_officer(
+            channel,
+            chat_id,
+            chat_id,
+            agency_id=found.id or 0,
+            role=role,
+            joined_at=runtime.engine._clock(),
+            session=session,
         )
 
 

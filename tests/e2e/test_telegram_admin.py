@@ -28,7 +28,6 @@ async def running(tg: FakeTelegramServer, settings: Settings) -> AsyncIterator[R
             ratings=1500,
             reports=20,
             seed_value=5,
-            key=b"k",
             now=bot.runtime.engine._clock(),
         )
         yield bot
