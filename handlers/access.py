@@ -1,17 +1,27 @@
 """Who may do what, checked on the server for every officer and admin action, in one place.
 
 An officer acts only on the cases of their own agency; an admin (Home Affairs intake) on every
-case; nobody on a case about themselves. Every refusal is written to the audit log.
+case; nobody on a case about themselves. Every refusal, by anyone, is written to the audit log,
+up to a per-person limit so a flood cannot fill it.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from handlers.flow import Turn
+from handlers.messages import ChatKind
 from storage import officers
+from storage.identity import keys_of
 from storage.models import Case, Officer, Report
 
 ADMIN, LEADER, OFFICER = "admin", "leader", "officer"
 ROLES = (OFFICER, LEADER, ADMIN)
+REFUSAL_WINDOW = timedelta(hours=1)
+REFUSALS_AUDITED = 20
+"""Refusals written per person and window: a flood of forged presses cannot fill the log."""
+REFUSALS_SAID_IN_GROUP = 3
+"""Refusals said per person and window in a group, so a flood there cannot make the bot spam it."""
 
 
 async def current_officer(turn: Turn) -> Officer | None:
@@ -20,9 +30,12 @@ async def current_officer(turn: Turn) -> Officer | None:
 
 
 def actor(officer: Officer | None, turn: Turn) -> str:
+    """Who the audit log names: an officer by row, anyone else by a keyed hash of their account,
+    so refusals can be counted per person while the log alone identifies nobody."""
     if officer is not None:
         return f"officer:{officer.id}"
-    return f"{turn.incoming.key.channel}-user"
+    channel = turn.incoming.key.channel
+    return f"{channel}-user:{keys_of(turn.session).audit_name(channel, turn.incoming.user_id)}"
 
 
 def may_handle(officer: Officer, case: Case, report: Report) -> bool:
@@ -46,10 +59,38 @@ async def refuse(
     case_id: int | None,
     *,
     reason: str = "officer.not_allowed",
+    detail: str | None = None,
 ) -> None:
-    """Say no politely, the same way whatever the reason, and audit it."""
-    await record(turn, officer, action, case_id, allowed=False)
-    turn.say(reason)
+    """Say no politely, the same way whatever the reason, and audit it (within the limits)."""
+    earlier = await audit_refusal(turn, officer, action, case_id=case_id, detail=detail)
+    if turn.incoming.chat_kind is ChatKind.PRIVATE or earlier < REFUSALS_SAID_IN_GROUP:
+        turn.say(reason)
+
+
+async def audit_refusal(
+    turn: Turn,
+    officer: Officer | None,
+    action: str,
+    *,
+    case_id: int | None = None,
+    detail: str | None = None,
+) -> int:
+    """Write a refusal down unless this person had `REFUSALS_AUDITED` in the window already;
+    returns how many they had, so callers can fall silent too."""
+    who = actor(officer, turn)
+    since = turn.now - REFUSAL_WINDOW
+    earlier = await officers.refusals_since(who, since, session=turn.session)
+    if earlier < REFUSALS_AUDITED:
+        await officers.audit(
+            who,
+            action,
+            allowed=False,
+            now=turn.now,
+            case_id=case_id,
+            detail=detail,
+            session=turn.session,
+        )
+    return earlier
 
 
 def may_review(officer: Officer, agency_id: int, official_id: int) -> bool:
@@ -60,28 +101,19 @@ def may_review(officer: Officer, agency_id: int, official_id: int) -> bool:
     return officer.role == ADMIN or officer.agency_id == agency_id
 
 
-async def audit_refused_press(turn: Turn) -> None:
-    """An officer pressed an old or forged button: nothing happens, and it is written down."""
-    officer = await current_officer(turn)
-    if officer is not None:
-        await officers.audit(
-            actor(officer, turn),
-            "stale_or_forged_button",
-            allowed=False,
-            now=turn.now,
-            detail=(turn.incoming.choice_token or "")[:64],
-            session=turn.session,
-        )
+async def audit_refused_press(turn: Turn, action: str = "stale_or_forged_button") -> None:
+    """Someone (officer or citizen) pressed an old, forged or misplaced button: nothing happens,
+    and it is written down."""
+    detail = (turn.incoming.choice_token or "")[:64]
+    await audit_refusal(turn, await current_officer(turn), action, detail=detail)
 
 
-async def record(
-    turn: Turn, officer: Officer | None, action: str, case_id: int | None, *, allowed: bool = True
-) -> None:
-    """Every officer action, done or refused, leaves one audit row."""
+async def record(turn: Turn, officer: Officer, action: str, case_id: int | None) -> None:
+    """Every officer action done leaves one audit row (refusals go through `refuse`)."""
     await officers.audit(
         actor(officer, turn),
         action,
-        allowed=allowed,
+        allowed=True,
         now=turn.now,
         case_id=case_id,
         session=turn.session,

@@ -64,8 +64,12 @@ async def intake_agency(turn: Turn) -> Agency | None:
 
 @dataclass(frozen=True, slots=True)
 class Recipients:
+    """`agency` includes the agency's group chats, also listed in `groups`: those get one-line
+    notices only, never citizen text, an official's name, a card or a button."""
+
     agency: list[ConversationKey]
     intake: list[ConversationKey]
+    groups: frozenset[ConversationKey] = frozenset()
 
     def all(self) -> list[ConversationKey]:
         return list(dict.fromkeys([*self.agency, *self.intake]))
@@ -83,12 +87,17 @@ async def recipients(
             chat_of(o, turn) for o in found if official_id is None or o.official_id != official_id
         ]
 
-    agency_keys = await people(agency_id)
     chats = await officers.agency_chats(agency_id, session=turn.session)
-    agency_keys += [chat_of(c, turn) for c in chats]
+    groups = [chat_of(c, turn) for c in chats]
     intake = await intake_agency(turn)
     intake_keys = [] if intake is None or intake.id is None else await people(intake.id)
-    return Recipients(agency_keys, intake_keys)
+    return Recipients(await people(agency_id) + groups, intake_keys, frozenset(groups))
+
+
+async def notify_group(turn: Turn, target: ConversationKey, key: str, **values: object) -> None:
+    """One line to a group chat, in its language: what to open in a private chat, no more."""
+    t = await texts_for(turn, target)
+    turn.send_to(target, Reply(t(key, **values)))
 
 
 async def notify_case(
@@ -101,9 +110,12 @@ async def notify_case(
     **values: object,
 ) -> None:
     """Tell the agency handling the case (and intake, for new and transferred cases), each in
-    their language, with a button to open it."""
+    their language, with a button to open it; the agency's groups get one line instead."""
     targets = await recipients(turn, case.agency_id, report.official_id)
     for target in targets.all() if copy_intake else targets.agency:
+        if target in targets.groups:
+            await notify_group(turn, target, "rooms.case_notice", case=case.id)
+            continue
         t = await texts_for(turn, target)
         category = t(f"report.category_{report.category}")
         text = t(key, case=case.id, category=category, **values)
@@ -178,6 +190,9 @@ async def check_public_opinion(turn: Turn, official: Official) -> Review | None:
     await cases.add(review, session=turn.session)
     targets = await recipients(turn, review.agency_id, official.id)
     for target in targets.all():
+        if target in targets.groups:
+            await notify_group(turn, target, "rooms.review_notice", review=review.id)
+            continue
         t = await texts_for(turn, target)
         text = t(
             "officer.review_opened",

@@ -20,6 +20,13 @@ class ConversationKey:
     chat_id: str
 
 
+class ChatKind(StrEnum):
+    """A person's own chat with the bot, or a chat others read too (a group, a channel)."""
+
+    PRIVATE = "private"
+    GROUP = "group"
+
+
 class AttachmentKind(StrEnum):
     PHOTO = "photo"
     DOCUMENT = "document"
@@ -49,7 +56,8 @@ class Incoming:
     `update_id` is unique per channel and makes a redelivered update a no-op. `command` is set
     for "/start payload" style input (name without slash, lower case), `command_args` holds the
     rest. `choice_token` is set when a button was pressed: it is resolved against the options the
-    conversation offered, never trusted on its own.
+    conversation offered, never trusted on its own. `chat_kind` tells the handlers whether
+    others read the chat: what a group may do and receive is decided by `handlers/rooms.py`.
     """
 
     key: ConversationKey
@@ -61,6 +69,7 @@ class Incoming:
     choice_token: str | None = None
     attachments: tuple[Attachment, ...] = ()
     language: str | None = None
+    chat_kind: ChatKind = ChatKind.PRIVATE
 
 
 @dataclass(frozen=True, slots=True)

@@ -157,13 +157,11 @@ async def open_case_card(turn: Turn, argument: str) -> Outcome | None:
 
 
 async def register_group(turn: Turn) -> Outcome | None:
-    """A leader sends /register in a group chat: the group then receives the agency's cases."""
+    """A leader sends /register in a group chat (the only room `handlers/rooms.py` lets it run
+    in): the group then receives one-line notices of the agency's cases."""
     officer = await access.current_officer(turn)
     if officer is None or officer.role not in LEADERS:
         await access.refuse(turn, officer, "register_group", None)
-        return None
-    if access.in_private_chat(turn, officer):
-        turn.say("officer.group_only")
         return None
     key = turn.incoming.key
     await officers.register_agency_chat(

@@ -1,7 +1,8 @@
 """Routes one incoming message: commands first, then the step the chat is in.
 
 This is the only place that resolves buttons and typed numbers against the options a question
-offered, keeps the back-history, and refuses stale or forged presses. Steps stay simple.
+offered, keeps the back-history, and refuses stale or forged presses. Nothing runs in a room
+that does not admit it (`handlers/rooms.py`). Steps stay simple.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from handlers import (
     privacy,
     rating,
     report,
+    rooms,
     start,
     status,
     summary,
 )
 from handlers.actions import pressed_action
 from handlers.flow import Answer, Go, Outcome, Rest, Retry, Step, Turn
-from handlers.messages import Choice
+from handlers.messages import ChatKind, Choice
 from handlers.textmatch import fold
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,9 @@ class _Back:
 
 async def respond(turn: Turn) -> None:
     """Handle one incoming message and queue every reply on the turn."""
+    if not rooms.admits(turn.incoming):
+        await rooms.turn_away(turn)
+        return
     if turn.incoming.command is not None:
         await _run_command(turn)
         return
@@ -232,6 +237,9 @@ async def _command_cancel(turn: Turn) -> None:
 
 
 async def _command_help(turn: Turn) -> None:
+    if turn.incoming.chat_kind is ChatKind.GROUP:
+        turn.say("rooms.group_help")  # no menu and no question: they would invite replies
+        return
     turn.say("common.help")
     if await officer.is_officer(turn):
         turn.say("officer.help")

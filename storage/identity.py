@@ -44,6 +44,11 @@ class IdentityKeys:
         share nothing an officer could join."""
         return f"p-{self._digest(f'report:{receipt}')[:16]}"
 
+    def audit_name(self, channel: str, raw_id: str) -> str:
+        """How the audit log names someone who is not an officer: enough to count a person's
+        refusals, unlike any hash stored elsewhere, so the log joins nothing."""
+        return self._digest(f"audit:{channel}:{raw_id}")[:16]
+
     def seal(self, raw_id: str) -> str:
         return self._fernet.encrypt(raw_id.encode()).decode("ascii")
 

@@ -127,6 +127,16 @@ async def audit(
     await session.flush()
 
 
+async def refusals_since(actor: str, since: datetime, *, session: AsyncSession) -> int:
+    """How many refusals the audit log holds for `actor` since `since`: the flood limit."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.actor == actor, AuditEntry.allowed.is_(False), AuditEntry.at >= since)
+    )
+    return count or 0
+
+
 _SCHEDULER_LOCK = 0x66656564  # "feed"
 
 

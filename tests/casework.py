@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import uuid
 
+from bot.channels.console import CHANNEL
 from bot.runtime import Runtime
+from handlers.messages import ChatKind, ConversationKey, Incoming, split_command
 from storage import agencies
 from storage.officers import create_invite, official_by_code
 from tests.conftest import Chat
@@ -98,3 +101,33 @@ async def file_report(
     match = RECEIPT.search(out)
     assert match, out
     return match.group(1)
+
+
+class Group(Chat):
+    """A group chat on the terminal channel: members speak in it, the chat is the group."""
+
+    def incoming_from(self, member: Chat, **fields: object) -> Incoming:
+        return Incoming(
+            key=ConversationKey(CHANNEL, self.chat_id),
+            update_id=uuid.uuid4().hex,
+            user_id=member.chat_id,
+            chat_kind=ChatKind.GROUP,
+            **fields,  # type: ignore[arg-type]
+        )
+
+    async def say_as(self, member: Chat, text: str) -> str:
+        """`member` types `text` in the group; what the group was sent in return."""
+        command = split_command(text)
+        if command is None:
+            return await self.send(self.incoming_from(member, text=text))
+        name, args = command
+        return await self.send(self.incoming_from(member, command=name, command_args=args))
+
+
+async def registered_group(
+    runtime: Runtime, output: list[tuple[str, str]], chat_id: str, leader: Chat
+) -> Group:
+    """An agency's group chat, registered by its leader with /register."""
+    group = Group(runtime, output, chat_id)
+    assert "Nhóm này sẽ nhận thông báo ngắn" in await group.say_as(leader, "/register")
+    return group

@@ -10,10 +10,9 @@ from bot.config import Settings
 from bot.runtime import Runtime
 from handlers.escalation import deadlines, run_due
 from handlers.flow import Rules
-from handlers.messages import Incoming
 from handlers.workdays import add_working_days, is_working_day, working_day_before
 from storage.models import Alert, Case, CaseEvent, Evidence, Report
-from tests.casework import citizen, file_report, officer
+from tests.casework import Group, citizen, file_report, officer, registered_group
 from tests.conftest import Chat, Clock
 from tests.dialogue import number_of
 
@@ -158,19 +157,14 @@ async def test_transfer_keeps_the_history_and_reaches_the_new_agency(runtime: Wo
 async def test_a_group_chat_registered_by_a_leader_receives_cases(runtime: World) -> None:
     rt, output = runtime
     leader = await officer(rt, output, "leader-mc", "615-MC", "leader")
-    group = Chat(rt, output, "group-mc")
-    refused = await group.say("/register")
+    group = Group(rt, output, "group-mc")
+    refused = await group.say_as(Chat(rt, output, "member"), "/register")
     assert "không có quyền" in refused
-    # In a group chat the chat is the group and the sender is the leader.
-    registered = await group.send(
-        Incoming(
-            key=group.incoming().key, update_id="reg-1", user_id=leader.chat_id, command="register"
-        )
-    )
-    assert "Nhóm này sẽ nhận các hồ sơ" in registered
+    await registered_group(rt, output, "group-mc", leader)
     reporter = await citizen(rt, output, "citizen-1")
     await file_report(reporter)
-    assert any("Hồ sơ phản ánh mới" in m for m in group.received())
+    [case] = await reporter.rows(Case)
+    assert any(f"Hồ sơ phản ánh #{case.id} có thông tin mới" in m for m in group.received())
 
 
 def test_deadlines_can_differ_by_category() -> None:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.channels.base import split_text
 from bot.channels.zalo import TEXT_LIMIT, to_incoming, unwrap
-from handlers.messages import AttachmentKind
+from handlers.messages import AttachmentKind, ChatKind
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -97,6 +97,24 @@ def test_text_commands_images_and_unknown_events() -> None:
     assert odd is not None and odd.attachments[0].kind is AttachmentKind.OTHER
     assert to_incoming({"ok": True, "result": text_update("x")}) is None, "unwrap first"
     assert to_incoming(unwrap({"ok": True, "result": text_update("x")})) is not None
+
+
+def test_only_a_private_chat_of_the_sender_is_private() -> None:
+    """GROUP, a chat that is not the sender's own, or a type Zalo adds later count as a group."""
+
+    def kind(chat: dict[str, Any]) -> ChatKind | None:
+        update = text_update("/help")
+        update["message"]["chat"] = chat
+        incoming = to_incoming(update)
+        return incoming.chat_kind if incoming else None
+
+    own = "6ede9afa66b88fe6d6a9"
+    assert kind({"id": own, "chat_type": "PRIVATE"}) is ChatKind.PRIVATE
+    assert kind({"id": own}) is ChatKind.PRIVATE
+    assert kind({"id": "g-1", "chat_type": "GROUP"}) is ChatKind.GROUP
+    assert kind({"id": own, "chat_type": "GROUP"}) is ChatKind.GROUP
+    assert kind({"id": "g-1", "chat_type": "PRIVATE"}) is ChatKind.GROUP
+    assert kind({"id": "g-1", "chat_type": "COMMUNITY"}) is ChatKind.GROUP
 
 
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=9000))

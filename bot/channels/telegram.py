@@ -17,6 +17,7 @@ from html import escape
 
 from telegram import (
     BotCommand,
+    Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -31,6 +32,7 @@ from bot.engine import TurnEngine
 from handlers.messages import (
     Attachment,
     AttachmentKind,
+    ChatKind,
     ConversationKey,
     Incoming,
     OutgoingFile,
@@ -243,13 +245,14 @@ def to_incoming(update: Update) -> Incoming | None:
     update_id = str(update.update_id)
     query = update.callback_query
     if query is not None:
-        chat = query.message.chat.id if query.message is not None else query.from_user.id
+        chat = query.message.chat if query.message is not None else None
         return Incoming(
-            key=ConversationKey(CHANNEL, str(chat)),
+            key=ConversationKey(CHANNEL, str(chat.id if chat else query.from_user.id)),
             update_id=update_id,
             user_id=str(query.from_user.id),
             choice_token=query.data or "",
             language=query.from_user.language_code,
+            chat_kind=_chat_kind(chat),
         )
     message = update.message
     if message is None or message.from_user is None:
@@ -265,7 +268,13 @@ def to_incoming(update: Update) -> Incoming | None:
         command_args=command[1] if command else "",
         attachments=_attachments(message),
         language=message.from_user.language_code,
+        chat_kind=_chat_kind(message.chat),
     )
+
+
+def _chat_kind(chat: Chat | None) -> ChatKind:
+    """Groups, supergroups and channels are read by others; no chat means the presser's own."""
+    return ChatKind.PRIVATE if chat is None or chat.type == Chat.PRIVATE else ChatKind.GROUP
 
 
 def _attachments(message: Message) -> tuple[Attachment, ...]:

@@ -25,6 +25,7 @@ from bot.engine import TurnEngine
 from handlers.messages import (
     Attachment,
     AttachmentKind,
+    ChatKind,
     ConversationKey,
     Incoming,
     OutgoingFile,
@@ -70,6 +71,7 @@ def _to_incoming(update: Any) -> Incoming | None:
         return None
     key = ConversationKey(CHANNEL, chat_id)
     update_id = f"{event}:{message_id}"
+    kind = _chat_kind(chat, chat_id, user_id)
     text = message.get("text") if event == "message.text.received" else None
     if isinstance(text, str):
         command = split_command(text.strip())
@@ -80,12 +82,24 @@ def _to_incoming(update: Any) -> Incoming | None:
             text=None if command else text,
             command=command[0] if command else None,
             command_args=command[1] if command else "",
+            chat_kind=kind,
         )
     if event not in ("message.image.received", "message.sticker.received"):
         log.info("Zalo event %s answered as unsupported", event or "(none)")
     return Incoming(
-        key=key, update_id=update_id, user_id=user_id, attachments=(_attachment(event, message),)
+        key=key,
+        update_id=update_id,
+        user_id=user_id,
+        attachments=(_attachment(event, message),),
+        chat_kind=kind,
     )
+
+
+def _chat_kind(chat: dict[str, Any], chat_id: str, user_id: str) -> ChatKind:
+    """Private only when Zalo says PRIVATE (or says nothing) and the chat is the sender's own:
+    GROUP, or a type Zalo adds later, counts as a group, the safe side."""
+    private = str(chat.get("chat_type") or "PRIVATE").upper() == "PRIVATE"
+    return ChatKind.PRIVATE if private and chat_id == user_id else ChatKind.GROUP
 
 
 def _attachment(event: str, message: dict[str, Any]) -> Attachment:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -58,10 +59,17 @@ async def bot_on(tg: FakeTelegramServer, settings: Settings) -> AsyncIterator[Ru
 
 
 class Citizen:
-    """A Telegram user: types, presses buttons by label, and waits for the bot's answer."""
+    """A Telegram user: types, presses buttons by label, and waits for the bot's answer. With
+    `user_id`, the chat is a group (a negative id) and `user_id` the member speaking in it."""
 
-    def __init__(self, tg: FakeTelegramServer, chat_id: int, language: str = "vi") -> None:
-        self.tg, self.chat_id, self.language = tg, chat_id, language
+    def __init__(
+        self,
+        tg: FakeTelegramServer,
+        chat_id: int,
+        language: str = "vi",
+        user_id: int | None = None,
+    ) -> None:
+        self.tg, self.chat_id, self.language, self.user_id = tg, chat_id, language, user_id
 
     def _count(self) -> int:
         return len(self.tg.messages(self.chat_id))
@@ -79,7 +87,7 @@ class Citizen:
 
     async def type(self, text: str, expect: str) -> str:
         before = self._count()
-        self.tg.send_text(self.chat_id, text, language_code=self.language)
+        self.tg.send_text(self.chat_id, text, language_code=self.language, user_id=self.user_id)
         return await self._expect(before, expect)
 
     async def tap(self, label_part: str, expect: str) -> str:
@@ -99,8 +107,37 @@ class Citizen:
         assert question is not None
         before = self._count()
         label = next(text for text, _ in question.buttons if label_part in text)
-        self.tg.click(self.chat_id, label, message_id=question.message_id)
+        self.tg.click(self.chat_id, label, message_id=question.message_id, user_id=self.user_id)
         return await self._expect(before, expect)
+
+
+async def report_official(reporter: Citizen, *, photo: bool = False) -> str:
+    """From the menu, an anonymous report about Phạm Văn Thắng of Đắk Hà's one-stop desk, with
+    a photo if asked; returns the receipt code."""
+    tg, chat = reporter.tg, reporter.chat_id
+    await reporter.tap("Phản ánh cán bộ", "hành vi cần phản ánh thuộc loại nào")
+    await reporter.tap("Sách nhiễu", "Việc xảy ra tại cơ quan nào")
+    await reporter.type("dak ha", "Xin chọn cơ quan")
+    await reporter.tap("Bộ phận Một cửa huyện Đắk Hà", "Người có hành vi cần phản ánh là ai")
+    await reporter.tap("Phạm Văn Thắng", "Việc xảy ra vào ngày nào")
+    await reporter.tap("Hôm nay", "trình bày sự việc")
+    await reporter.type(
+        "Cán bộ yêu cầu nộp thêm giấy xác nhận không có trong danh mục.", "có đe dọa"
+    )
+    await reporter.tap("Không", "ảnh hoặc tài liệu làm bằng chứng")
+    if photo:
+        before = len(tg.messages(chat))
+        tg.send_photo(chat)
+        await tg.wait_until(
+            lambda: any("Đã nhận tệp thứ 1" in (m.text or "") for m in tg.messages(chat)[before:])
+        )
+    await reporter.type("tiếp tục", "ẩn danh hay cung cấp")
+    await reporter.tap("Ẩn danh", "không phải là đơn tố cáo")
+    await reporter.tap("Tôi đã hiểu", "kiểm tra lại nội dung phản ánh")
+    received = await reporter.tap("Gửi phản ánh", "Mã tra cứu")
+    receipt = re.search(r"Mã tra cứu: (\S+)", received)
+    assert receipt is not None
+    return receipt.group(1)
 
 
 async def join(

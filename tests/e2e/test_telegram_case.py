@@ -4,12 +4,10 @@ reaches an officer identifies the reporter."""
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 
 from storage.models import Assignment, Case, Evidence
-from tests.e2e.telegram_bot import Citizen, RunningBot, join, same_picture
+from tests.e2e.telegram_bot import Citizen, RunningBot, join, report_official, same_picture
 from tests.fakes import FakeTelegramServer
 
 REPORTER, LEADER, NAMED_OFFICIAL, INTAKE = 987654321, 7001, 7002, 7003
@@ -27,27 +25,7 @@ async def test_an_anonymous_report_is_handled_to_a_reassignment(
     tg.send_text(REPORTER, "/start", first_name=SECRET_NAME, username=SECRET_USERNAME)
     await tg.wait_for_messages(REPORTER, 1)
     await reporter.tap("Tôi đồng ý", "Mời Ông/Bà chọn chức năng")
-    await reporter.tap("Phản ánh cán bộ", "hành vi cần phản ánh thuộc loại nào")
-    await reporter.tap("Sách nhiễu", "Việc xảy ra tại cơ quan nào")
-    await reporter.type("dak ha", "Xin chọn cơ quan")
-    await reporter.tap("Bộ phận Một cửa huyện Đắk Hà", "Người có hành vi cần phản ánh là ai")
-    await reporter.tap("Phạm Văn Thắng", "Việc xảy ra vào ngày nào")
-    await reporter.tap("Hôm nay", "trình bày sự việc")
-    await reporter.type(
-        "Cán bộ yêu cầu nộp thêm giấy xác nhận không có trong danh mục.", "có đe dọa"
-    )
-    await reporter.tap("Không", "ảnh hoặc tài liệu làm bằng chứng")
-    before = len(tg.messages(REPORTER))
-    tg.send_photo(REPORTER)
-    await tg.wait_until(
-        lambda: any("Đã nhận tệp thứ 1" in (m.text or "") for m in tg.messages(REPORTER)[before:])
-    )
-    await reporter.type("tiếp tục", "ẩn danh hay cung cấp")
-    await reporter.tap("Ẩn danh", "không phải là đơn tố cáo")
-    await reporter.tap("Tôi đã hiểu", "kiểm tra lại nội dung phản ánh")
-    received = await reporter.tap("Gửi phản ánh", "Mã tra cứu")
-    receipt = re.search(r"Mã tra cứu: (\S+)", received)
-    assert receipt is not None
+    await report_official(reporter, photo=True)
 
     async with running.runtime.sessions() as session:
         [evidence] = (await session.scalars(select(Evidence))).all()
