@@ -7,11 +7,12 @@ import logging
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 import uvicorn
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
+from pydantic_settings import SettingsError
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -25,10 +26,10 @@ from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import CHANNEL as ZALO
 from bot.channels.zalo import ZaloChannel
-from bot.config import Settings
+from bot.config import Settings, settings_problems
 from bot.exports import ExportRequest, count_rows, open_tables, write_export
 from bot.posters import Poster, telegram_link, write_poster
-from bot.runtime import Runtime, open_runtime, prepare_database
+from bot.runtime import DirectoryEmpty, Runtime, open_runtime, prepare_database
 from bot.scheduler import run_scheduler
 from bot.web import create_app, file_publisher
 from handlers.clock import LOCAL_ZONE, local_date_text, system_clock
@@ -39,13 +40,23 @@ from handlers.texts import LOCALES, Texts, pick_locale
 from storage.agencies import agency_by_code, desks, service_by_code, services_for
 from storage.conversations import load_conversation
 from storage.db import make_engine, make_sessionmaker
-from storage.directory import DirectoryError, import_directory, read_directory
+from storage.directory import (
+    DirectoryError,
+    DirectoryInUse,
+    import_directory,
+    read_directory,
+    remove_unlisted,
+)
 from storage.models import Agency
 from storage.officers import create_invite, official_by_code
 from storage.schema import UPGRADE_COMMAND, SchemaOutdated, ensure_schema, upgrade
 
 log = logging.getLogger(__name__)
-app = typer.Typer(help="feedbackbot: citizens rate public services by chat.", no_args_is_help=True)
+app = typer.Typer(
+    help="feedbackbot: citizens rate public services by chat.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # a traceback's locals would print secrets
+)
 directory_app = typer.Typer(help="The directory of agencies, officials and services.")
 db_app = typer.Typer(help="The database schema.")
 app.add_typer(directory_app, name="directory")
@@ -57,7 +68,14 @@ app.add_typer(officers_app, name="officers")
 
 
 def _settings() -> Settings:
-    settings = Settings()
+    """The settings, or one line per problem and exit code 1: the one place every command
+    reads them, so no command prints a traceback that could echo a secret."""
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        _refuse_settings(settings_problems(error))
+    except SettingsError as error:
+        _refuse_settings([str(error)])
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -66,6 +84,20 @@ def _settings() -> Settings:
     # logs a warning of its own, so that line would only alarm the operator.
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
     return settings
+
+
+def _refuse_settings(problems: list[str]) -> NoReturn:
+    t = _texts()
+    for problem in problems:
+        print(t("cli.settings_invalid", problem=problem))
+    raise typer.Exit(1)
+
+
+def _refuse_in_production(settings: Settings, key: str) -> None:
+    """Stop here in ENV=production, saying why in one line (exit code 1)."""
+    if settings.production:
+        print(_texts()(key))
+        raise typer.Exit(1)
 
 
 def _say_in_every_language(key: str) -> None:
@@ -93,8 +125,14 @@ def _run(main: object) -> None:
             )
         )
         raise typer.Exit(1) from error
+    except DirectoryInUse as error:
+        print(t("cli.directory_in_use", codes=error))
+        raise typer.Exit(1) from error
     except DirectoryError as error:
         print(t("cli.directory_invalid", error=error))
+        raise typer.Exit(1) from error
+    except DirectoryEmpty as error:
+        print(t("cli.directory_empty"))
         raise typer.Exit(1) from error
     except KeyboardInterrupt:
         pass
@@ -105,6 +143,7 @@ def run() -> None:
     """Serve every messenger that has a token; with none, chat in this terminal."""
     settings = _settings()
     if settings.telegram_token is None and settings.zalo_token is None:
+        _refuse_in_production(settings, "cli.production_no_terminal")
         _say_in_every_language("console.no_token")
         _run(chat_in_terminal(settings))
     else:
@@ -114,15 +153,23 @@ def run() -> None:
 @app.command()
 def chat() -> None:
     """Chat with the bot in this terminal (options are numbered; type the number)."""
-    _run(chat_in_terminal(_settings()))
+    settings = _settings()
+    _refuse_in_production(settings, "cli.production_no_terminal")
+    _run(chat_in_terminal(settings))
 
 
 @directory_app.command("import")
 def directory_import(
     file: Annotated[Path, typer.Argument(help="A directory YAML file (see README).")],
+    replace: Annotated[
+        bool,
+        typer.Option(
+            help="Also delete the entries FILE does not list (the sample), if nothing uses them."
+        ),
+    ] = False,
 ) -> None:
     """Add or update agencies, officials and services from FILE (safe to run again)."""
-    _run(_import(_settings(), file))
+    _run(_import(_settings(), file, replace=replace))
 
 
 @db_app.command("upgrade")
@@ -291,8 +338,10 @@ def demo_seed(
     reports: Annotated[int, typer.Option(min=0)] = 100,
     seed_value: Annotated[int, typer.Option("--seed")] = 1,
 ) -> None:
-    """Fill the database with realistic synthetic ratings and reports (repeatable)."""
-    _run(_demo_seed(_settings(), ratings, reports, seed_value))
+    """Fill the database with realistic synthetic ratings and reports (development only)."""
+    settings = _settings()
+    _refuse_in_production(settings, "cli.demo_production")
+    _run(_demo_seed(settings, ratings, reports, seed_value))
 
 
 async def _demo_seed(settings: Settings, ratings: int, reports: int, seed_value: int) -> None:
@@ -415,6 +464,10 @@ async def _open_messengers(
     settings: Settings,
 ) -> tuple[Runtime, TelegramChannel | None, ZaloChannel | None]:
     """The messengers that have a token, started, and the runtime that serves them."""
+    # The schema and the directory first, so a database that cannot serve stops the start
+    # before any messenger is contacted or a webhook is set.
+    db, _ = await prepare_database(settings)
+    await db.dispose()
     telegram = zalo = None
     channels: dict[str, Channel] = {}
     if settings.telegram_token:
@@ -543,21 +596,25 @@ def _secret(value: SecretStr | None) -> str:
     return value.get_secret_value() if value else ""
 
 
-async def _import(settings: Settings, file: Path) -> None:
+async def _import(settings: Settings, file: Path, *, replace: bool) -> None:
     directory = read_directory(file)
     db = make_engine(settings.database_url)
     try:
         await ensure_schema(db)
         async with make_sessionmaker(db)() as session, session.begin():
             result = await import_directory(directory, session=session)
+            removed = await remove_unlisted(directory, session=session) if replace else None
+        t = _texts()
         print(
-            _texts()(
+            t(
                 "cli.imported",
                 added=result.added,
                 updated=result.updated,
                 unchanged=result.unchanged,
             )
         )
+        if removed is not None:
+            print(t("cli.removed", count=removed))
     finally:
         await db.dispose()
 
