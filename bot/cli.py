@@ -37,7 +37,13 @@ from handlers.indicators import FACTORS
 from handlers.periods import Period, parse_period
 from handlers.summary import Summary, build_summary, percent, summary_text
 from handlers.texts import LOCALES, Texts, pick_locale
-from storage.agencies import agency_by_code, desks, service_by_code, services_for
+from storage.agencies import (
+    agency_by_code,
+    agency_by_id,
+    desks,
+    service_by_code,
+    services_for,
+)
 from storage.conversations import load_conversation
 from storage.db import make_engine, make_sessionmaker
 from storage.directory import (
@@ -48,7 +54,14 @@ from storage.directory import (
     remove_unlisted,
 )
 from storage.models import Agency
-from storage.officers import create_invite, official_by_code
+from storage.officers import (
+    RosterEntry,
+    create_invite,
+    officer_by_id,
+    official_by_code,
+    revoke,
+    roster,
+)
 from storage.schema import UPGRADE_COMMAND, SchemaOutdated, ensure_schema, upgrade
 
 log = logging.getLogger(__name__)
@@ -239,6 +252,63 @@ async def _invite(
                 agency=agency.name_vi,
                 until=local_date_text(invite.expires_at),
                 link=f"https://t.me/{username}?start=join_{invite.code}",
+            )
+        )
+    finally:
+        await db.dispose()
+
+
+@officers_app.command("list")
+def officers_list(
+    agency: Annotated[
+        str | None, typer.Argument(help="Agency code; every agency if left out.")
+    ] = None,
+) -> None:
+    """Print the officers (active and revoked) with their ids, for `officers revoke`."""
+    _run(_officers_list(_settings(), agency))
+
+
+async def _officers_list(settings: Settings, agency_code: str | None) -> None:
+    t = _texts()
+    db, sessions = await _reading(settings)
+    try:
+        async with sessions() as session:
+            agency = await agency_by_code(agency_code, session=session) if agency_code else None
+            if agency_code and agency is None:
+                print(t("summary.unknown_agency", code=agency_code))
+                raise typer.Exit(1)
+            entries = await roster(agency.id if agency else None, session=session)
+        print_roster(t, entries)
+    finally:
+        await db.dispose()
+
+
+@officers_app.command("revoke")
+def officers_revoke(
+    officer_id: Annotated[int, typer.Argument(help="The officer's id from `officers list`.")],
+) -> None:
+    """End an officer's access at once; their history stays, a new invite can restore it."""
+    _run(_revoke(_settings(), officer_id))
+
+
+async def _revoke(settings: Settings, officer_id: int) -> None:
+    t = _texts()
+    db, sessions = await prepare_database(settings)
+    try:
+        async with sessions() as session, session.begin():
+            officer = await officer_by_id(officer_id, session=session)
+            if officer is None:
+                print(t("cli.unknown_officer", id=officer_id))
+                raise typer.Exit(1)
+            if officer.active:
+                await revoke(officer, by="cli", now=system_clock(), session=session)
+            agency = await agency_by_id(officer.agency_id, session=session)
+        print(
+            t(
+                "cli.revoked",
+                id=officer_id,
+                role=t(f"role.{officer.role}"),
+                agency=agency.name_vi if agency else "?",
             )
         )
     finally:
@@ -626,6 +696,23 @@ async def _upgrade(settings: Settings) -> None:
         print(_texts()("cli.schema_ok"))
     finally:
         await db.dispose()
+
+
+def print_roster(t: Texts, entries: list[RosterEntry]) -> None:
+    """Officers as a table: what an operator needs to pick one, and no messenger id."""
+    table = Table(title=t("cli.officers_title"))
+    for key in ("id", "agency", "role", "official", "joined", "active"):
+        table.add_column(t(f"cli.officers_{key}"))
+    for officer, agency, official in entries:
+        table.add_row(
+            str(officer.id),
+            f"{agency.code} {agency.name_vi}",
+            t(f"role.{officer.role}"),
+            f"{official.code} {official.name}" if official else "–",
+            local_date_text(officer.joined_at),
+            t("cli.yes") if officer.active else t("cli.no"),
+        )
+    Console().print(table)
 
 
 def print_agency_table(t: Texts, result: Summary, min_sample: int) -> None:

@@ -1,0 +1,76 @@
+"""Officers' lifecycle: listed and revoked on the command line and by their leader in chat;
+a revoked officer loses every access at once; an invite binds only an official of its agency."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.channels.console import CHANNEL, ConsoleChannel
+from bot.cli import app
+from bot.runtime import open_runtime
+from tests.casework import officer
+from tests.conftest import make_settings
+
+World = tuple[object, list[tuple[str, str]]]
+
+
+async def _join_two(database_url: str, tmp_path: Path) -> None:
+    """A leader of Đắk Hà's desk and an officer tied to their own directory entry."""
+    output: list[tuple[str, str]] = []
+    runtime = await open_runtime(
+        make_settings(tmp_path, database_url=database_url),
+        {CHANNEL: ConsoleChannel(write=lambda chat, text: output.append((chat, text)))},
+    )
+    try:
+        await officer(runtime, output, "leader-mc", "615-MC", "leader")
+        await officer(runtime, output, "thang", "615-MC", "officer", "615-MC-CV1")
+        await officer(runtime, output, "intake", "62-SNV", "admin")
+    finally:
+        await runtime.close()
+
+
+@pytest.fixture
+def shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'officers.sqlite3'}"
+    asyncio.run(_join_two(url, tmp_path))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("LANG", "vi_VN.UTF-8")
+    monkeypatch.setenv("COLUMNS", "200")
+    return CliRunner()
+
+
+def test_the_command_line_lists_officers_without_messenger_ids(shell: CliRunner) -> None:
+    every = shell.invoke(app, ["officers", "list"])
+    assert every.exit_code == 0, every.output
+    assert "615-MC" in every.output and "62-SNV" in every.output
+    assert "Phạm Văn Thắng" in every.output and "lãnh đạo" in every.output
+    for messenger_id in ("leader-mc", "thang", "intake"):
+        assert messenger_id not in every.output
+    desk = shell.invoke(app, ["officers", "list", "615-MC"])
+    assert desk.exit_code == 0 and "62-SNV" not in desk.output
+    unknown = shell.invoke(app, ["officers", "list", "KHONG-CO"])
+    assert unknown.exit_code == 1 and "KHONG-CO" in unknown.output
+
+
+def test_the_command_line_revokes_an_officer(shell: CliRunner, tmp_path: Path) -> None:
+    revoked = shell.invoke(app, ["officers", "revoke", "2"])
+    assert revoked.exit_code == 0, revoked.output
+    assert "Cán bộ mã 2" in revoked.output and "thu hồi" in revoked.output
+    listed = shell.invoke(app, ["officers", "list", "615-MC"])
+    rows = [line for line in listed.output.splitlines() if "615-MC-CV1" in line]
+    assert len(rows) == 1 and "không" in rows[0]
+    again = shell.invoke(app, ["officers", "revoke", "2"])
+    assert again.exit_code == 0
+    missing = shell.invoke(app, ["officers", "revoke", "99"])
+    assert missing.exit_code == 1 and "99" in missing.output
+
+    with sqlite3.connect(tmp_path / "officers.sqlite3") as db:
+        assert dict(db.execute("SELECT id, active FROM officer")) == {1: 1, 2: 0, 3: 1}
+        revocations = db.execute("SELECT actor, detail FROM auditentry WHERE action = 'revoke'")
+        assert revocations.fetchall() == [("cli", "officer:2")], "revoked once, audited once"
