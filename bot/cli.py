@@ -32,6 +32,7 @@ from bot.posters import Poster, telegram_link, write_poster
 from bot.runtime import DirectoryEmpty, Runtime, open_runtime, prepare_database
 from bot.scheduler import run_scheduler
 from bot.web import create_app, file_publisher
+from handlers.access import may_bind
 from handlers.clock import LOCAL_ZONE, local_date_text, system_clock
 from handlers.indicators import FACTORS
 from handlers.periods import Period, parse_period
@@ -234,6 +235,13 @@ async def _invite(
                 raise typer.Exit(1)
             if official_code and official is None:
                 print(_texts()("cli.unknown_official", code=official_code))
+                raise typer.Exit(1)
+            if official is not None and not may_bind(official, agency.id):
+                print(
+                    _texts()(
+                        "officer.official_elsewhere", code=official.code, agency=agency.name_vi
+                    )
+                )
                 raise typer.Exit(1)
             invite = await create_invite(
                 agency.id,

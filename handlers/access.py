@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from handlers.flow import Turn
 from storage import officers
-from storage.models import Case, Officer, Report
+from storage.models import Case, Officer, Official, Report
 
 ADMIN, LEADER, OFFICER = "admin", "leader", "officer"
 ROLES = (OFFICER, LEADER, ADMIN)
@@ -30,6 +30,13 @@ def may_handle(officer: Officer, case: Case, report: Report) -> bool:
     if report.official_id is not None and officer.official_id == report.official_id:
         return False
     return officer.role == ADMIN or officer.agency_id == case.agency_id
+
+
+def may_bind(official: Official, agency_id: int) -> bool:
+    """An invite ties its officer only to an official of the invite's own agency: bound to an
+    official elsewhere, an officer would be kept from reports about the wrong person. The
+    directory knows an official's home agency only."""
+    return official.agency_id == agency_id
 
 
 def in_private_chat(turn: Turn, officer: Officer) -> bool:

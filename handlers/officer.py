@@ -34,7 +34,7 @@ from handlers.flow import (
 from handlers.messages import Choice, ConversationKey, OutgoingFile, Reply
 from storage import agencies, cases, officers
 from storage.citizens import citizen_by_id
-from storage.models import Agency, AgencyChat, Assignment, Case, Officer, Report
+from storage.models import Agency, AgencyChat, Assignment, Case, Officer, Official, Report
 
 FLOW = "officer"
 LIST, CARD, ASK, OUTCOME = "officer.list", "officer.card", "officer.ask", "officer.outcome"
@@ -180,7 +180,7 @@ async def register_group(turn: Turn) -> Outcome | None:
 
 
 async def invite_in_chat(turn: Turn, arguments: str) -> Outcome | None:
-    """/invite AGENCY [officer|leader|admin]: admins create invites in chat too."""
+    """/invite AGENCY [officer|leader|admin] [OFFICIAL]: admins create invites in chat too."""
     officer = await access.current_officer(turn)
     if officer is None or officer.role != access.ADMIN:
         await access.refuse(turn, officer, "invite", None)
@@ -188,13 +188,16 @@ async def invite_in_chat(turn: Turn, arguments: str) -> Outcome | None:
     parts = arguments.split()
     role = parts[1].lower() if len(parts) > 1 else access.OFFICER
     agency = await agencies.agency_by_code(parts[0], session=turn.session) if parts else None
-    if agency is None or role not in access.ROLES:
+    if agency is None or agency.id is None or role not in access.ROLES or len(parts) > 3:
         turn.say("officer.invite_usage")
         return None
+    official = await _invited_official(turn, parts[2], agency) if len(parts) > 2 else None
+    if len(parts) > 2 and official is None:
+        return None
     invite = await officers.create_invite(
-        agency.id or 0,
+        agency.id,
         role,
-        official_id=None,
+        official_id=official.id if official else None,
         now=turn.now,
         valid_days=turn.rules.invite_days,
         session=turn.session,
@@ -207,6 +210,18 @@ async def invite_in_chat(turn: Turn, arguments: str) -> Outcome | None:
         days=turn.rules.invite_days,
     )
     return None
+
+
+async def _invited_official(turn: Turn, code: str, agency: Agency) -> Official | None:
+    """The official an invite binds, if known and of the invite's agency; else say why."""
+    official = await officers.official_by_code(code, session=turn.session)
+    if official is None:
+        turn.say("cli.unknown_official", code=code)
+    elif not access.may_bind(official, agency.id or 0):
+        agency_name = name_of(agency, turn.dialog.locale)
+        turn.say("officer.official_elsewhere", code=official.code, agency=agency_name)
+        return None
+    return official
 
 
 def invite_link(turn: Turn, code: str) -> str:

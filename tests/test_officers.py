@@ -4,6 +4,7 @@ a revoked officer loses every access at once; an invite binds only an official o
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from pathlib import Path
 
@@ -12,11 +13,19 @@ from typer.testing import CliRunner
 
 from bot.channels.console import CHANNEL, ConsoleChannel
 from bot.cli import app
-from bot.runtime import open_runtime
+from bot.runtime import Runtime, open_runtime
+from storage.models import Officer
+from storage.officers import official_by_code
 from tests.casework import officer
-from tests.conftest import make_settings
+from tests.conftest import Chat, make_settings
 
-World = tuple[object, list[tuple[str, str]]]
+World = tuple[Runtime, list[tuple[str, str]]]
+
+
+async def official_id(chat: Chat, code: str) -> int | None:
+    async with chat.runtime.sessions() as session:
+        found = await official_by_code(code, session=session)
+    return found.id if found else None
 
 
 async def _join_two(database_url: str, tmp_path: Path) -> None:
@@ -74,3 +83,29 @@ def test_the_command_line_revokes_an_officer(shell: CliRunner, tmp_path: Path) -
         assert dict(db.execute("SELECT id, active FROM officer")) == {1: 1, 2: 0, 3: 1}
         revocations = db.execute("SELECT actor, detail FROM auditentry WHERE action = 'revoke'")
         assert revocations.fetchall() == [("cli", "officer:2")], "revoked once, audited once"
+
+
+def test_the_command_line_binds_only_an_official_of_the_invites_agency(
+    shell: CliRunner,
+) -> None:
+    own = shell.invoke(app, ["officers", "invite", "615-MC", "--official", "615-MC-CV1"])
+    assert own.exit_code == 0 and "/join " in own.output
+    elsewhere = shell.invoke(app, ["officers", "invite", "62-SNV", "--official", "615-MC-CV1"])
+    assert elsewhere.exit_code == 1
+    assert "615-MC-CV1 không thuộc Sở Nội vụ" in elsewhere.output
+    assert "/join" not in elsewhere.output
+
+
+async def test_an_admin_binds_only_an_official_of_the_invites_agency_in_chat(
+    runtime: World,
+) -> None:
+    admin = await officer(*runtime, "admin-snv", "62-SNV", "admin")
+    refused = await admin.say("/invite 62-SNV officer 615-MC-CV1")
+    assert "615-MC-CV1 không thuộc Sở Nội vụ" in refused and "/join" not in refused
+    assert "Không có công chức mã NOBODY" in await admin.say("/invite 615-MC officer NOBODY")
+    out = await admin.say("/invite 615-MC officer 615-MC-CV1")
+    [code] = re.findall(r"/join (\S+) cho bot", out)
+    thang = Chat(*runtime, "thang")
+    assert "đã tham gia" in await thang.say(f"/join {code}")
+    [bound] = [o for o in await thang.rows(Officer) if o.chat_id == "thang"]
+    assert bound.official_id == await official_id(thang, "615-MC-CV1")
