@@ -15,8 +15,15 @@ ROLES = (OFFICER, LEADER, ADMIN)
 
 
 async def current_officer(turn: Turn) -> Officer | None:
+    """The sender's officer row if still active: a revoked officer is nobody from then on."""
     key = turn.incoming.key
     return await officers.officer_of(key.channel, turn.incoming.user_id, session=turn.session)
+
+
+async def account(turn: Turn) -> Officer | None:
+    """The sender's officer row, revoked or not, so a refusal names who was refused."""
+    key = turn.incoming.key
+    return await officers.any_officer_of(key.channel, turn.incoming.user_id, session=turn.session)
 
 
 def actor(officer: Officer | None, turn: Turn) -> str:
@@ -55,7 +62,7 @@ async def refuse(
     reason: str = "officer.not_allowed",
 ) -> None:
     """Say no politely, the same way whatever the reason, and audit it."""
-    await record(turn, officer, action, case_id, allowed=False)
+    await record(turn, officer or await account(turn), action, case_id, allowed=False)
     turn.say(reason)
 
 
@@ -68,8 +75,9 @@ def may_review(officer: Officer, agency_id: int, official_id: int) -> bool:
 
 
 async def audit_refused_press(turn: Turn) -> None:
-    """An officer pressed an old or forged button: nothing happens, and it is written down."""
-    officer = await current_officer(turn)
+    """An officer (or a revoked one) pressed an old or forged button: nothing happens, and it
+    is written down."""
+    officer = await account(turn)
     if officer is not None:
         await officers.audit(
             actor(officer, turn),

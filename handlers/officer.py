@@ -7,6 +7,7 @@ The diagram is in `officer.mmd` beside this file.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from pydantic import BaseModel
@@ -32,6 +33,7 @@ from handlers.flow import (
     text_step,
 )
 from handlers.messages import Choice, ConversationKey, OutgoingFile, Reply
+from handlers.start import home_state
 from storage import agencies, cases, officers
 from storage.citizens import citizen_by_id
 from storage.models import Agency, AgencyChat, Assignment, Case, Officer, Official, Report
@@ -89,6 +91,25 @@ async def _guarded(
         return None
     await access.record(turn, officer, action, case_id)
     return officer, case, report
+
+
+def while_active(step: Step) -> Step:
+    """The step, for active officers only: access ends at once, in the middle of a case too.
+    An answer from an officer revoked since the question was asked is refused (audited) and
+    leads home; asking again shows only that access has ended."""
+
+    async def ask(turn: Turn) -> Prompt:
+        if await access.current_officer(turn) is None:
+            return Prompt(turn.texts("officer.access_ended"), back=False)
+        return await step.ask(turn)
+
+    async def take(turn: Turn, answer: Answer) -> Outcome:
+        if await access.current_officer(turn) is None:
+            await access.refuse(turn, None, step.name, load(turn).case_id)
+            return Go(await home_state(turn))
+        return await step.take(turn, answer)
+
+    return replace(step, ask=ask, take=take)
 
 
 # ------------------------------------------------------------------ commands
@@ -700,18 +721,21 @@ async def _record_review(
     return Go(LIST)
 
 
-STEPS = (
-    Step(LIST, ask_list, take_list),
-    Step(CARD, ask_card, take_card),
-    text_step(ASK, "officer.q_question", _TEXT_LIMIT, relay_question),
-    *picker_steps(TRANSFER, "officer.q_transfer", on_transfer_picked),
-    Step(OUTCOME, ask_outcome, take_outcome),
-    text_step(POST, "officer.q_post", 200, store_post),
-    Step(EFFECTIVE, ask_effective, take_effective),
-    text_step(NUMBER, "officer.q_number", 60, store_number),
-    text_step(EXPLAIN, "officer.q_explain", _TEXT_LIMIT, store_explanation),
-    Step(CONFIRM, ask_confirm, take_confirm),
-    text_step(CLOSE, "officer.q_close", _TEXT_LIMIT, close_case),
-    Step(REVIEW, ask_review, take_review),
-    text_step(REVIEW_REASON, "officer.q_review_reason", _TEXT_LIMIT, keep_in_post),
+STEPS = tuple(
+    while_active(step)
+    for step in (
+        Step(LIST, ask_list, take_list),
+        Step(CARD, ask_card, take_card),
+        text_step(ASK, "officer.q_question", _TEXT_LIMIT, relay_question),
+        *picker_steps(TRANSFER, "officer.q_transfer", on_transfer_picked),
+        Step(OUTCOME, ask_outcome, take_outcome),
+        text_step(POST, "officer.q_post", 200, store_post),
+        Step(EFFECTIVE, ask_effective, take_effective),
+        text_step(NUMBER, "officer.q_number", 60, store_number),
+        text_step(EXPLAIN, "officer.q_explain", _TEXT_LIMIT, store_explanation),
+        Step(CONFIRM, ask_confirm, take_confirm),
+        text_step(CLOSE, "officer.q_close", _TEXT_LIMIT, close_case),
+        Step(REVIEW, ask_review, take_review),
+        text_step(REVIEW_REASON, "officer.q_review_reason", _TEXT_LIMIT, keep_in_post),
+    )
 )

@@ -9,15 +9,19 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.channels.console import CHANNEL, ConsoleChannel
 from bot.cli import app
 from bot.runtime import Runtime, open_runtime
-from storage.models import Officer
-from storage.officers import official_by_code
-from tests.casework import officer
+from handlers.actions import ACTIONS
+from storage.models import AuditEntry, Case, CaseEvent, Conversation, Officer
+from storage.officers import official_by_code, revoke
+from tests.casework import citizen, file_report, officer
 from tests.conftest import Chat, make_settings
+from tests.dialogue import number_of
+from tests.test_reports import only
 
 World = tuple[Runtime, list[tuple[str, str]]]
 
@@ -109,3 +113,105 @@ async def test_an_admin_binds_only_an_official_of_the_invites_agency_in_chat(
     assert "đã tham gia" in await thang.say(f"/join {code}")
     [bound] = [o for o in await thang.rows(Officer) if o.chat_id == "thang"]
     assert bound.official_id == await official_id(thang, "615-MC-CV1")
+
+
+async def revoke_chat(chat: Chat) -> Officer:
+    """End the access of the officer behind `chat`, as `feedbackbot officers revoke` does."""
+    async with chat.runtime.sessions() as session, session.begin():
+        [row] = [
+            o for o in (await session.scalars(select(Officer))).all() if o.chat_id == chat.chat_id
+        ]
+        await revoke(row, by="cli", now=chat.runtime.engine._clock(), session=session)
+    return row
+
+
+async def refusals(chat: Chat, revoked: Officer) -> list[AuditEntry]:
+    return [
+        a
+        for a in await chat.rows(AuditEntry)
+        if not a.allowed and a.actor == f"officer:{revoked.id}"
+    ]
+
+
+@pytest.fixture
+async def reported(runtime: World) -> tuple[Chat, Chat, Case]:
+    """A desk leader who received an anonymous report about one of the desk's officials."""
+    leader = await officer(*runtime, "leader-mc", "615-MC", "leader")
+    reporter = await citizen(*runtime, "citizen-1")
+    await file_report(reporter, photo=True)
+    [case] = await reporter.rows(Case)
+    return leader, reporter, case
+
+
+@pytest.mark.parametrize("role", ["leader", "admin"])
+async def test_a_revoked_officers_every_command_is_refused_and_audited(
+    runtime: World, reported: tuple[Chat, Chat, Case], role: str
+) -> None:
+    _, reporter, case = reported
+    agency = "615-MC" if role == "leader" else "62-SNV"
+    gone = await officer(*runtime, f"gone-{role}", agency, role)
+    revoked = await revoke_chat(gone)
+    commands = (
+        "/cases",
+        f"/case {case.id}",
+        "/review 1",
+        "/summary",
+        "/export",
+        "/invite 615-MC officer",
+        "/register",
+        "/announce Thông báo thử",
+        "/announcements",
+    )
+    for command in commands:
+        out = await gone.say(command)
+        assert "không có quyền" in out, command
+        assert "Hồ sơ #" not in out and "Tổng hợp" not in out, command
+    assert len(await refusals(gone, revoked)) == len(commands)
+    assert "Lệnh dành cho cán bộ" not in await gone.say("/help")
+    assert (await only(reporter, Case)).state == "new"
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "Tiếp nhận",
+        "Hỏi người phản ánh",
+        "Chuyển cơ quan khác",
+        "Ra kết quả xử lý",
+        "Kết thúc",
+        "Xem bằng chứng",
+        "Danh sách hồ sơ",
+    ],
+)
+async def test_every_card_button_of_a_revoked_officer_is_refused_and_audited(
+    reported: tuple[Chat, Chat, Case], action: str
+) -> None:
+    leader, reporter, case = reported
+    card = await leader.say(f"/case {case.id}")
+    if action != "Tiếp nhận":
+        card = await leader.say(number_of(card, "Tiếp nhận"))
+    state = (await only(reporter, Case)).state
+    revoked = await revoke_chat(leader)
+    out = await leader.say(number_of(card, action))
+    assert "không có quyền" in out
+    assert "Bằng chứng" not in out and "Hồ sơ #" not in out
+    assert (await only(reporter, Case)).state == state
+    assert len(await reporter.rows(CaseEvent)) == (1 if action == "Tiếp nhận" else 2)
+    [refusal] = await refusals(leader, revoked)
+    assert refusal.action == "officer.card" and refusal.case_id == case.id
+
+
+async def test_a_revoked_officer_mid_decision_and_on_a_notification_is_refused(
+    reported: tuple[Chat, Chat, Case],
+) -> None:
+    leader, reporter, case = reported
+    [notified] = [c for c in await leader.rows(Conversation) if c.data.get(ACTIONS)]
+    [token] = notified.data[ACTIONS]
+    card = await leader.say(f"/case {case.id}")
+    card = await leader.say(number_of(card, "Tiếp nhận"))
+    outcome = await leader.say(number_of(card, "Ra kết quả xử lý"))
+    revoked = await revoke_chat(leader)
+    assert "không có quyền" in await leader.say(number_of(outcome, "Nhắc nhở"))
+    assert "không có quyền" in await leader.press(f"{token}:a0")
+    assert (await only(reporter, Case)).outcome is None
+    assert len(await refusals(leader, revoked)) == 2
