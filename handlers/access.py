@@ -39,6 +39,19 @@ def may_handle(officer: Officer, case: Case, report: Report) -> bool:
     return officer.role == ADMIN or officer.agency_id == case.agency_id
 
 
+def may_manage(officer: Officer, agency_id: int) -> bool:
+    """Who may list and remove an agency's officers: its leaders, and admins for any agency."""
+    return officer.role == ADMIN or (officer.role == LEADER and officer.agency_id == agency_id)
+
+
+def may_remove(officer: Officer, target: Officer) -> bool:
+    """Removal is for active officers of an agency one manages, never oneself (a leader could
+    lock the agency out) nor an admin (admins are revoked on the command line)."""
+    if target.id == officer.id or target.role == ADMIN or not target.active:
+        return False
+    return may_manage(officer, target.agency_id)
+
+
 def may_bind(official: Official, agency_id: int) -> bool:
     """An invite ties its officer only to an official of the invite's own agency: bound to an
     official elsewhere, an officer would be kept from reports about the wrong person. The

@@ -58,6 +58,10 @@ class OfficerDraft(BaseModel):
     effective: str | None = None
     decision_no: str | None = None
     browse: list[int] = []
+    roster_agency: int | None = None
+    """/officers: the agency whose officers are listed, who was listed, who is to go."""
+    roster: list[int] = []
+    remove_id: int | None = None
 
 
 def load(turn: Turn) -> OfficerDraft:

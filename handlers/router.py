@@ -17,6 +17,7 @@ from handlers import (
     privacy,
     rating,
     report,
+    roster,
     start,
     status,
     summary,
@@ -51,6 +52,7 @@ STEPS = build_registry(
     status.STEPS,
     commend.STEPS,
     officer.STEPS,
+    roster.STEPS,
     privacy.STEPS,
 )
 
@@ -322,6 +324,10 @@ async def _command_register(turn: Turn) -> None:
     await officer.register_group(turn)
 
 
+async def _command_officers(turn: Turn) -> None:
+    await switch_to(turn, officer.FLOW, await roster.start(turn, turn.incoming.command_args))
+
+
 async def _command_invite(turn: Turn) -> None:
     await officer.invite_in_chat(turn, turn.incoming.command_args)
 
@@ -369,6 +375,7 @@ COMMANDS: dict[str, Callable[[Turn], Awaitable[None]]] = {
     "review": _command_review,
     "register": _command_register,
     "invite": _command_invite,
+    "officers": _command_officers,
     "resume": _ask_again,
     "summary": _command_summary,
     "news": _command_news,

@@ -18,7 +18,7 @@ from bot.runtime import Runtime, open_runtime
 from handlers.actions import ACTIONS
 from storage.models import AuditEntry, Case, CaseEvent, Conversation, Officer
 from storage.officers import official_by_code, revoke
-from tests.casework import citizen, file_report, officer
+from tests.casework import CARD_ACTIONS, citizen, file_report, officer
 from tests.conftest import Chat, make_settings
 from tests.dialogue import number_of
 from tests.test_reports import only
@@ -161,6 +161,8 @@ async def test_a_revoked_officers_every_command_is_refused_and_audited(
         "/register",
         "/announce Thông báo thử",
         "/announcements",
+        "/officers",
+        "/officers 615-MC",
     )
     for command in commands:
         out = await gone.say(command)
@@ -171,18 +173,7 @@ async def test_a_revoked_officers_every_command_is_refused_and_audited(
     assert (await only(reporter, Case)).state == "new"
 
 
-@pytest.mark.parametrize(
-    "action",
-    [
-        "Tiếp nhận",
-        "Hỏi người phản ánh",
-        "Chuyển cơ quan khác",
-        "Ra kết quả xử lý",
-        "Kết thúc",
-        "Xem bằng chứng",
-        "Danh sách hồ sơ",
-    ],
-)
+@pytest.mark.parametrize("action", [*CARD_ACTIONS, "Danh sách hồ sơ"])
 async def test_every_card_button_of_a_revoked_officer_is_refused_and_audited(
     reported: tuple[Chat, Chat, Case], action: str
 ) -> None:
@@ -215,3 +206,51 @@ async def test_a_revoked_officer_mid_decision_and_on_a_notification_is_refused(
     assert "không có quyền" in await leader.press(f"{token}:a0")
     assert (await only(reporter, Case)).outcome is None
     assert len(await refusals(leader, revoked)) == 2
+
+
+async def test_a_leader_lists_and_removes_the_agencys_officers_in_chat(runtime: World) -> None:
+    leader = await officer(*runtime, "leader-mc", "615-MC", "leader")
+    thang = await officer(*runtime, "thang", "615-MC", "officer", "615-MC-CV1")
+    await officer(*runtime, "desk-admin", "615-MC", "admin")
+    await officer(*runtime, "elsewhere", "611-MC", "officer")
+    listed = await leader.say("/officers")
+    assert "(3 người)" in listed and "Phạm Văn Thắng" in listed
+    assert "611-MC" not in listed and "elsewhere" not in listed and "thang" not in listed
+    for person in ("lãnh đạo", "quản trị"):
+        out = await leader.say(number_of(listed, person))
+        assert "Không thể thu hồi quyền của người này" in out
+    confirm = await leader.say(number_of(listed, "Phạm Văn Thắng"))
+    kept = await leader.say(number_of(confirm, "Không, giữ lại"))
+    assert "(3 người)" in kept
+    confirm = await leader.say(number_of(kept, "Phạm Văn Thắng"))
+    assert "không xem và không xử lý được hồ sơ nào nữa" in confirm
+    out = await leader.say(number_of(confirm, "Thu hồi quyền"))
+    assert "Đã thu hồi quyền" in out and "(2 người)" in out
+    assert "không có quyền" in await thang.say("/cases")
+    [gone] = [o for o in await leader.rows(Officer) if o.chat_id == "thang"]
+    [leader_row] = [o for o in await leader.rows(Officer) if o.chat_id == "leader-mc"]
+    revocations = [a for a in await leader.rows(AuditEntry) if a.action == "revoke"]
+    assert [(a.actor, a.detail) for a in revocations] == [
+        (f"officer:{leader_row.id}", f"officer:{gone.id}")
+    ]
+
+
+async def test_only_leaders_of_the_agency_and_admins_manage_officers(runtime: World) -> None:
+    leader = await officer(*runtime, "leader-mc", "615-MC", "leader")
+    clerk = await officer(*runtime, "clerk", "615-MC", "officer")
+    other = await officer(*runtime, "leader-611", "611-MC", "leader")
+    reporter = await citizen(*runtime, "citizen-1")
+    for chat, command in (
+        (leader, "/officers 611-MC"),
+        (clerk, "/officers"),
+        (reporter, "/officers"),
+    ):
+        assert "không có quyền" in await chat.say(command), command
+    refused = [a.action for a in await leader.rows(AuditEntry) if not a.allowed]
+    assert refused == ["officers"] * 3
+    admin = await officer(*runtime, "intake", "62-SNV", "admin")
+    assert "Không có cơ quan mã KHONG-CO" in await admin.say("/officers KHONG-CO")
+    listed = await admin.say("/officers 611-MC")
+    confirm = await admin.say(number_of(listed, "lãnh đạo"))
+    assert "Đã thu hồi quyền" in await admin.say(number_of(confirm, "Thu hồi quyền"))
+    assert "không có quyền" in await other.say("/cases")
