@@ -281,10 +281,7 @@ async def _officers_list(settings: Settings, agency_code: str | None) -> None:
     db, sessions = await _reading(settings)
     try:
         async with sessions() as session:
-            agency = await agency_by_code(agency_code, session=session) if agency_code else None
-            if agency_code and agency is None:
-                print(t("summary.unknown_agency", code=agency_code))
-                raise typer.Exit(1)
+            agency = await _agency_or_exit(agency_code, session=session)
             entries = await roster(agency.id if agency else None, session=session)
         print_roster(t, entries)
     finally:
@@ -347,6 +344,17 @@ async def _reading(settings: Settings) -> tuple[AsyncEngine, async_sessionmaker[
     return reader, make_sessionmaker(reader)
 
 
+async def _agency_or_exit(code: str | None, *, session: AsyncSession) -> Agency | None:
+    """The agency of an optional code; an unknown code ends the command with exit code 1."""
+    if not code:
+        return None
+    agency = await agency_by_code(code, session=session)
+    if agency is None:
+        print(_texts()("summary.unknown_agency", code=code))
+        raise typer.Exit(1)
+    return agency
+
+
 async def _summary(settings: Settings, period_text: str, agency_code: str | None) -> None:
     t = _texts()
     period = parse_period(period_text, system_clock().astimezone(LOCAL_ZONE).date())
@@ -356,10 +364,7 @@ async def _summary(settings: Settings, period_text: str, agency_code: str | None
     db, sessions = await _reading(settings)
     try:
         async with sessions() as session:
-            agency = await agency_by_code(agency_code, session=session) if agency_code else None
-            if agency_code and agency is None:
-                print(t("summary.unknown_agency", code=agency_code))
-                raise typer.Exit(1)
+            agency = await _agency_or_exit(agency_code, session=session)
             ids = [agency.id or 0] if agency else None
             result = await build_summary(
                 session,
