@@ -225,7 +225,7 @@ async def remove_unlisted(directory: DirectoryFile, *, session: AsyncSession) ->
     }
     unlisted = {
         model: {
-            row.id: row.code
+            row.id or 0: row.code
             for row in (await session.scalars(select(model).where(model.code.not_in(codes))))
         }
         for model, codes in listed.items()
@@ -234,15 +234,15 @@ async def remove_unlisted(directory: DirectoryFile, *, session: AsyncSession) ->
     if in_use:
         raise DirectoryInUse(sorted(in_use))
     await session.execute(
-        update(Agency).where(Agency.id.in_(unlisted[Agency])).values(parent_id=None)
+        update(Agency).where(Agency.id.in_(list(unlisted[Agency]))).values(parent_id=None)
     )
     for model in _DIRECTORY:
-        await session.execute(delete(model).where(model.id.in_(unlisted[model])))
+        await session.execute(delete(model).where(model.id.in_(list(unlisted[model]))))
     return sum(len(rows) for rows in unlisted.values())
 
 
 async def _referenced(
-    unlisted: dict[type[SQLModel], dict[int | None, str]], *, session: AsyncSession
+    unlisted: dict[type[SQLModel], dict[int, str]], *, session: AsyncSession
 ) -> set[str]:
     """Codes of the unlisted rows that a table outside the directory points at, found from the
     foreign keys themselves so a table added later is covered too."""
