@@ -7,11 +7,12 @@ import logging
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 import uvicorn
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
+from pydantic_settings import SettingsError
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -25,29 +26,53 @@ from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import CHANNEL as ZALO
 from bot.channels.zalo import ZaloChannel
-from bot.config import Settings
+from bot.config import Settings, settings_problems
 from bot.exports import ExportRequest, count_rows, open_tables, write_export
 from bot.posters import Poster, telegram_link, write_poster
-from bot.runtime import Runtime, open_runtime, prepare_database
+from bot.runtime import DirectoryEmpty, Runtime, open_runtime, prepare_database
 from bot.scheduler import run_scheduler
 from bot.web import create_app, file_publisher
+from handlers.access import may_bind
 from handlers.clock import LOCAL_ZONE, local_date_text, system_clock
 from handlers.indicators import FACTORS
 from handlers.periods import Period, parse_period
 from handlers.summary import Summary, build_summary, percent, summary_text
 from handlers.texts import LOCALES, Texts, pick_locale
-from storage.agencies import agency_by_code, desks, service_by_code, services_for
+from storage.agencies import (
+    agency_by_code,
+    agency_by_id,
+    desks,
+    service_by_code,
+    services_for,
+)
 from storage.conversations import load_conversation
 from storage.db import make_engine, make_sessionmaker
-from storage.directory import DirectoryError, import_directory, read_directory
+from storage.directory import (
+    DirectoryError,
+    DirectoryInUse,
+    import_directory,
+    read_directory,
+    remove_unlisted,
+)
 from storage.identity import UnreadableId, new_encryption_key
 from storage.models import Agency
-from storage.officers import create_invite, official_by_code
+from storage.officers import (
+    RosterEntry,
+    create_invite,
+    officer_by_id,
+    official_by_code,
+    revoke,
+    roster,
+)
 from storage.resealing import reseal_all
 from storage.schema import UPGRADE_COMMAND, SchemaOutdated, ensure_schema, upgrade
 
 log = logging.getLogger(__name__)
-app = typer.Typer(help="feedbackbot: citizens rate public services by chat.", no_args_is_help=True)
+app = typer.Typer(
+    help="feedbackbot: citizens rate public services by chat.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # a traceback's locals would print secrets
+)
 directory_app = typer.Typer(help="The directory of agencies, officials and services.")
 db_app = typer.Typer(help="The database schema.")
 app.add_typer(directory_app, name="directory")
@@ -61,7 +86,14 @@ app.add_typer(keys_app, name="keys")
 
 
 def _settings() -> Settings:
-    settings = Settings()
+    """The settings, or one line per problem and exit code 1: the one place every command
+    reads them, so no command prints a traceback that could echo a secret."""
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        _refuse_settings(settings_problems(error))
+    except SettingsError as error:
+        _refuse_settings([str(error)])
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -70,6 +102,20 @@ def _settings() -> Settings:
     # logs a warning of its own, so that line would only alarm the operator.
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
     return settings
+
+
+def _refuse_settings(problems: list[str]) -> NoReturn:
+    t = _texts()
+    for problem in problems:
+        print(t("cli.settings_invalid", problem=problem))
+    raise typer.Exit(1)
+
+
+def _refuse_in_production(settings: Settings, key: str) -> None:
+    """Stop here in ENV=production, saying why in one line (exit code 1)."""
+    if settings.production:
+        print(_texts()(key))
+        raise typer.Exit(1)
 
 
 def _say_in_every_language(key: str) -> None:
@@ -97,11 +143,17 @@ def _run(main: object) -> None:
             )
         )
         raise typer.Exit(1) from error
+    except DirectoryInUse as error:
+        print(t("cli.directory_in_use", codes=error))
+        raise typer.Exit(1) from error
     except DirectoryError as error:
         print(t("cli.directory_invalid", error=error))
         raise typer.Exit(1) from error
     except UnreadableId as error:
         print(t("cli.key_unreadable"))
+        raise typer.Exit(1) from error
+    except DirectoryEmpty as error:
+        print(t("cli.directory_empty"))
         raise typer.Exit(1) from error
     except KeyboardInterrupt:
         pass
@@ -112,6 +164,7 @@ def run() -> None:
     """Serve every messenger that has a token; with none, chat in this terminal."""
     settings = _settings()
     if settings.telegram_token is None and settings.zalo_token is None:
+        _refuse_in_production(settings, "cli.production_no_terminal")
         _say_in_every_language("console.no_token")
         _run(chat_in_terminal(settings))
     else:
@@ -121,15 +174,23 @@ def run() -> None:
 @app.command()
 def chat() -> None:
     """Chat with the bot in this terminal (options are numbered; type the number)."""
-    _run(chat_in_terminal(_settings()))
+    settings = _settings()
+    _refuse_in_production(settings, "cli.production_no_terminal")
+    _run(chat_in_terminal(settings))
 
 
 @directory_app.command("import")
 def directory_import(
     file: Annotated[Path, typer.Argument(help="A directory YAML file (see README).")],
+    replace: Annotated[
+        bool,
+        typer.Option(
+            help="Also delete the entries FILE does not list (the sample), if nothing uses them."
+        ),
+    ] = False,
 ) -> None:
     """Add or update agencies, officials and services from FILE (safe to run again)."""
-    _run(_import(_settings(), file))
+    _run(_import(_settings(), file, replace=replace))
 
 
 @db_app.command("upgrade")
@@ -205,6 +266,13 @@ async def _invite(
             if official_code and official is None:
                 print(_texts()("cli.unknown_official", code=official_code))
                 raise typer.Exit(1)
+            if official is not None and not may_bind(official, agency.id):
+                print(
+                    _texts()(
+                        "officer.official_elsewhere", code=official.code, agency=agency.name_vi
+                    )
+                )
+                raise typer.Exit(1)
             invite = await create_invite(
                 agency.id,
                 role,
@@ -222,6 +290,60 @@ async def _invite(
                 agency=agency.name_vi,
                 until=local_date_text(invite.expires_at),
                 link=f"https://t.me/{username}?start=join_{invite.code}",
+            )
+        )
+    finally:
+        await db.dispose()
+
+
+@officers_app.command("list")
+def officers_list(
+    agency: Annotated[
+        str | None, typer.Argument(help="Agency code; every agency if left out.")
+    ] = None,
+) -> None:
+    """Print the officers (active and revoked) with their ids, for `officers revoke`."""
+    _run(_officers_list(_settings(), agency))
+
+
+async def _officers_list(settings: Settings, agency_code: str | None) -> None:
+    t = _texts()
+    db, sessions = await _reading(settings)
+    try:
+        async with sessions() as session:
+            agency = await _agency_or_exit(agency_code, session=session)
+            entries = await roster(agency.id if agency else None, session=session)
+        print_roster(t, entries)
+    finally:
+        await db.dispose()
+
+
+@officers_app.command("revoke")
+def officers_revoke(
+    officer_id: Annotated[int, typer.Argument(help="The officer's id from `officers list`.")],
+) -> None:
+    """End an officer's access at once; their history stays, a new invite can restore it."""
+    _run(_revoke(_settings(), officer_id))
+
+
+async def _revoke(settings: Settings, officer_id: int) -> None:
+    t = _texts()
+    db, sessions = await prepare_database(settings)
+    try:
+        async with sessions() as session, session.begin():
+            officer = await officer_by_id(officer_id, session=session)
+            if officer is None:
+                print(t("cli.unknown_officer", id=officer_id))
+                raise typer.Exit(1)
+            if officer.active:
+                await revoke(officer, by="cli", now=system_clock(), session=session)
+            agency = await agency_by_id(officer.agency_id, session=session)
+        print(
+            t(
+                "cli.revoked",
+                id=officer_id,
+                role=t(f"role.{officer.role}"),
+                agency=agency.name_vi if agency else "?",
             )
         )
     finally:
@@ -252,6 +374,17 @@ async def _reading(settings: Settings) -> tuple[AsyncEngine, async_sessionmaker[
     return reader, make_sessionmaker(reader, settings.identity_keys())
 
 
+async def _agency_or_exit(code: str | None, *, session: AsyncSession) -> Agency | None:
+    """The agency of an optional code; an unknown code ends the command with exit code 1."""
+    if not code:
+        return None
+    agency = await agency_by_code(code, session=session)
+    if agency is None:
+        print(_texts()("summary.unknown_agency", code=code))
+        raise typer.Exit(1)
+    return agency
+
+
 async def _summary(settings: Settings, period_text: str, agency_code: str | None) -> None:
     t = _texts()
     period = parse_period(period_text, system_clock().astimezone(LOCAL_ZONE).date())
@@ -261,10 +394,7 @@ async def _summary(settings: Settings, period_text: str, agency_code: str | None
     db, sessions = await _reading(settings)
     try:
         async with sessions() as session:
-            agency = await agency_by_code(agency_code, session=session) if agency_code else None
-            if agency_code and agency is None:
-                print(t("summary.unknown_agency", code=agency_code))
-                raise typer.Exit(1)
+            agency = await _agency_or_exit(agency_code, session=session)
             ids = [agency.id or 0] if agency else None
             result = await build_summary(
                 session,
@@ -321,8 +451,10 @@ def demo_seed(
     reports: Annotated[int, typer.Option(min=0)] = 100,
     seed_value: Annotated[int, typer.Option("--seed")] = 1,
 ) -> None:
-    """Fill the database with realistic synthetic ratings and reports (repeatable)."""
-    _run(_demo_seed(_settings(), ratings, reports, seed_value))
+    """Fill the database with realistic synthetic ratings and reports (development only)."""
+    settings = _settings()
+    _refuse_in_production(settings, "cli.demo_production")
+    _run(_demo_seed(settings, ratings, reports, seed_value))
 
 
 async def _demo_seed(settings: Settings, ratings: int, reports: int, seed_value: int) -> None:
@@ -444,6 +576,10 @@ async def _open_messengers(
     settings: Settings,
 ) -> tuple[Runtime, TelegramChannel | None, ZaloChannel | None]:
     """The messengers that have a token, started, and the runtime that serves them."""
+    # The schema and the directory first, so a database that cannot serve stops the start
+    # before any messenger is contacted or a webhook is set.
+    db, _ = await prepare_database(settings)
+    await db.dispose()
     telegram = zalo = None
     channels: dict[str, Channel] = {}
     if settings.telegram_token:
@@ -572,7 +708,7 @@ def _secret(value: SecretStr | None) -> str:
     return value.get_secret_value() if value else ""
 
 
-async def _import(settings: Settings, file: Path) -> None:
+async def _import(settings: Settings, file: Path, *, replace: bool) -> None:
     directory = read_directory(file)
     db = make_engine(settings.database_url)
     try:
@@ -580,14 +716,18 @@ async def _import(settings: Settings, file: Path) -> None:
         await ensure_schema(db, keys)
         async with make_sessionmaker(db, keys)() as session, session.begin():
             result = await import_directory(directory, session=session)
+            removed = await remove_unlisted(directory, session=session) if replace else None
+        t = _texts()
         print(
-            _texts()(
+            t(
                 "cli.imported",
                 added=result.added,
                 updated=result.updated,
                 unchanged=result.unchanged,
             )
         )
+        if removed is not None:
+            print(t("cli.removed", count=removed))
     finally:
         await db.dispose()
 
@@ -599,6 +739,23 @@ async def _upgrade(settings: Settings) -> None:
         print(_texts()("cli.schema_ok"))
     finally:
         await db.dispose()
+
+
+def print_roster(t: Texts, entries: list[RosterEntry]) -> None:
+    """Officers as a table: what an operator needs to pick one, and no messenger id."""
+    table = Table(title=t("cli.officers_title"))
+    for key in ("id", "agency", "role", "official", "joined", "active"):
+        table.add_column(t(f"cli.officers_{key}"))
+    for officer, agency, official in entries:
+        table.add_row(
+            str(officer.id),
+            f"{agency.code} {agency.name_vi}",
+            t(f"role.{officer.role}"),
+            f"{official.code} {official.name}" if official else "–",
+            local_date_text(officer.joined_at),
+            t("cli.yes") if officer.active else t("cli.no"),
+        )
+    Console().print(table)
 
 
 def print_agency_table(t: Texts, result: Summary, min_sample: int) -> None:

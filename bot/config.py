@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from handlers.flow import Rules
@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     env: Literal["development", "production"] = "development"
     database_url: str = "sqlite+aiosqlite:///feedbackbot.sqlite3"
     directory_file: Path = SAMPLE_DIRECTORY
+    """Loaded into an empty database in development only; production imports its own."""
     log_level: str = "INFO"
 
     telegram_bot_token: SecretStr | None = None
@@ -113,6 +114,10 @@ class Settings(BaseSettings):
         )
 
     @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
     def zalo_token(self) -> str | None:
         token = self.zalo_bot_token.get_secret_value() if self.zalo_bot_token else ""
         return token.strip() or None
@@ -163,3 +168,14 @@ class Settings(BaseSettings):
 def _looks_placeholder(value: str) -> bool:
     lowered = value.lower()
     return any(marker.lower() in lowered for marker in _PLACEHOLDERS)
+
+
+def settings_problems(error: ValidationError) -> list[str]:
+    """One line per problem, naming the setting as the environment spells it and never its
+    value (pydantic's own text repeats the input, which may be a secret)."""
+    lines = []
+    for problem in error.errors(include_input=False, include_url=False):
+        message = problem["msg"].removeprefix("Value error, ")
+        where = ".".join(str(part) for part in problem["loc"]).upper()
+        lines.append(f"{where}: {message}" if where else message)
+    return lines

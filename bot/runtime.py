@@ -22,6 +22,11 @@ from storage.schema import ensure_schema
 log = logging.getLogger(__name__)
 
 
+class DirectoryEmpty(Exception):
+    """Production never loads the sample (its officials are fictional): the operator imports
+    the real directory first."""
+
+
 @dataclass(slots=True)
 class Runtime:
     db: AsyncEngine
@@ -40,7 +45,8 @@ class Runtime:
 async def prepare_database(
     settings: Settings,
 ) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
-    """Open the database, create the schema of a new one, load the sample directory if empty."""
+    """Open the database, create the schema of a new one; in development, load the sample
+    directory into an empty one, in production refuse to start without a directory."""
     db = make_engine(settings.database_url)
     keys = settings.identity_keys()
     try:
@@ -49,6 +55,8 @@ async def prepare_database(
         sessions = make_sessionmaker(db, keys)
         async with sessions() as session, session.begin():
             if await directory_is_empty(session=session):
+                if settings.production:
+                    raise DirectoryEmpty
                 result = await import_directory(
                     read_directory(settings.directory_file), session=session
                 )

@@ -13,7 +13,7 @@ from handlers.flow import Turn
 from handlers.messages import ChatKind
 from storage import officers
 from storage.identity import keys_of
-from storage.models import Case, Officer, Report
+from storage.models import Case, Officer, Official, Report
 
 ADMIN, LEADER, OFFICER = "admin", "leader", "officer"
 ROLES = (OFFICER, LEADER, ADMIN)
@@ -25,8 +25,15 @@ REFUSALS_SAID_IN_GROUP = 3
 
 
 async def current_officer(turn: Turn) -> Officer | None:
+    """The sender's officer row if still active: a revoked officer is nobody from then on."""
     key = turn.incoming.key
     return await officers.officer_of(key.channel, turn.incoming.user_id, session=turn.session)
+
+
+async def account(turn: Turn) -> Officer | None:
+    """The sender's officer row, revoked or not, so a refusal names who was refused."""
+    key = turn.incoming.key
+    return await officers.any_officer_of(key.channel, turn.incoming.user_id, session=turn.session)
 
 
 def actor(officer: Officer | None, turn: Turn) -> str:
@@ -43,6 +50,26 @@ def may_handle(officer: Officer, case: Case, report: Report) -> bool:
     if report.official_id is not None and officer.official_id == report.official_id:
         return False
     return officer.role == ADMIN or officer.agency_id == case.agency_id
+
+
+def may_manage(officer: Officer, agency_id: int) -> bool:
+    """Who may list and remove an agency's officers: its leaders, and admins for any agency."""
+    return officer.role == ADMIN or (officer.role == LEADER and officer.agency_id == agency_id)
+
+
+def may_remove(officer: Officer, target: Officer) -> bool:
+    """Removal is for active officers of an agency one manages, never oneself (a leader could
+    lock the agency out) nor an admin (admins are revoked on the command line)."""
+    if target.id == officer.id or target.role == ADMIN or not target.active:
+        return False
+    return may_manage(officer, target.agency_id)
+
+
+def may_bind(official: Official, agency_id: int) -> bool:
+    """An invite ties its officer only to an official of the invite's own agency: bound to an
+    official elsewhere, an officer would be kept from reports about the wrong person. The
+    directory knows an official's home agency only."""
+    return official.agency_id == agency_id
 
 
 def in_private_chat(turn: Turn, officer: Officer) -> bool:
@@ -62,7 +89,8 @@ async def refuse(
     detail: str | None = None,
 ) -> None:
     """Say no politely, the same way whatever the reason, and audit it (within the limits)."""
-    earlier = await audit_refusal(turn, officer, action, case_id=case_id, detail=detail)
+    who = officer or await account(turn)
+    earlier = await audit_refusal(turn, who, action, case_id=case_id, detail=detail)
     if turn.incoming.chat_kind is ChatKind.PRIVATE or earlier < REFUSALS_SAID_IN_GROUP:
         turn.say(reason)
 
@@ -102,10 +130,10 @@ def may_review(officer: Officer, agency_id: int, official_id: int) -> bool:
 
 
 async def audit_refused_press(turn: Turn, action: str = "stale_or_forged_button") -> None:
-    """Someone (officer or citizen) pressed an old, forged or misplaced button: nothing happens,
-    and it is written down."""
+    """Someone (an officer, a revoked one, or a citizen) pressed an old, forged or misplaced
+    button: nothing happens, and it is written down."""
     detail = (turn.incoming.choice_token or "")[:64]
-    await audit_refusal(turn, await current_officer(turn), action, detail=detail)
+    await audit_refusal(turn, await account(turn), action, detail=detail)
 
 
 async def record(turn: Turn, officer: Officer, action: str, case_id: int | None) -> None:

@@ -7,6 +7,7 @@ The diagram is in `officer.mmd` beside this file.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from pydantic import BaseModel
@@ -32,9 +33,10 @@ from handlers.flow import (
     text_step,
 )
 from handlers.messages import Choice, OutgoingFile, Reply
+from handlers.start import home_state
 from storage import agencies, cases, officers
 from storage.citizens import citizen_by_id
-from storage.models import Agency, Assignment, Case, Officer, Report
+from storage.models import Agency, Assignment, Case, Officer, Official, Report
 
 FLOW = "officer"
 LIST, CARD, ASK, OUTCOME = "officer.list", "officer.card", "officer.ask", "officer.outcome"
@@ -56,6 +58,10 @@ class OfficerDraft(BaseModel):
     effective: str | None = None
     decision_no: str | None = None
     browse: list[int] = []
+    roster_agency: int | None = None
+    """/officers: the agency whose officers are listed, who was listed, who is to go."""
+    roster: list[int] = []
+    remove_id: int | None = None
 
 
 def load(turn: Turn) -> OfficerDraft:
@@ -89,6 +95,25 @@ async def _guarded(
         return None
     await access.record(turn, officer, action, case_id)
     return officer, case, report
+
+
+def while_active(step: Step) -> Step:
+    """The step, for active officers only: access ends at once, in the middle of a case too.
+    An answer from an officer revoked since the question was asked is refused (audited) and
+    leads home; asking again shows only that access has ended."""
+
+    async def ask(turn: Turn) -> Prompt:
+        if await access.current_officer(turn) is None:
+            return Prompt(turn.texts("officer.access_ended"), back=False)
+        return await step.ask(turn)
+
+    async def take(turn: Turn, answer: Answer) -> Outcome:
+        if await access.current_officer(turn) is None:
+            await access.refuse(turn, None, step.name, load(turn).case_id)
+            return Go(await home_state(turn))
+        return await step.take(turn, answer)
+
+    return replace(step, ask=ask, take=take)
 
 
 # ------------------------------------------------------------------ commands
@@ -172,7 +197,7 @@ async def register_group(turn: Turn) -> Outcome | None:
 
 
 async def invite_in_chat(turn: Turn, arguments: str) -> Outcome | None:
-    """/invite AGENCY [officer|leader|admin]: admins create invites in chat too."""
+    """/invite AGENCY [officer|leader|admin] [OFFICIAL]: admins create invites in chat too."""
     officer = await access.current_officer(turn)
     if officer is None or officer.role != access.ADMIN:
         await access.refuse(turn, officer, "invite", None)
@@ -180,13 +205,16 @@ async def invite_in_chat(turn: Turn, arguments: str) -> Outcome | None:
     parts = arguments.split()
     role = parts[1].lower() if len(parts) > 1 else access.OFFICER
     agency = await agencies.agency_by_code(parts[0], session=turn.session) if parts else None
-    if agency is None or role not in access.ROLES:
+    if agency is None or agency.id is None or role not in access.ROLES or len(parts) > 3:
         turn.say("officer.invite_usage")
         return None
+    official = await _invited_official(turn, parts[2], agency) if len(parts) > 2 else None
+    if len(parts) > 2 and official is None:
+        return None
     invite = await officers.create_invite(
-        agency.id or 0,
+        agency.id,
         role,
-        official_id=None,
+        official_id=official.id if official else None,
         now=turn.now,
         valid_days=turn.rules.invite_days,
         session=turn.session,
@@ -199,6 +227,18 @@ async def invite_in_chat(turn: Turn, arguments: str) -> Outcome | None:
         days=turn.rules.invite_days,
     )
     return None
+
+
+async def _invited_official(turn: Turn, code: str, agency: Agency) -> Official | None:
+    """The official an invite binds, if known and of the invite's agency; else say why."""
+    official = await officers.official_by_code(code, session=turn.session)
+    if official is None:
+        turn.say("cli.unknown_official", code=code)
+    elif not access.may_bind(official, agency.id or 0):
+        agency_name = name_of(agency, turn.dialog.locale)
+        turn.say("officer.official_elsewhere", code=official.code, agency=agency_name)
+        return None
+    return official
 
 
 def invite_link(turn: Turn, code: str) -> str:
@@ -677,18 +717,21 @@ async def _record_review(
     return Go(LIST)
 
 
-STEPS = (
-    Step(LIST, ask_list, take_list),
-    Step(CARD, ask_card, take_card),
-    text_step(ASK, "officer.q_question", _TEXT_LIMIT, relay_question),
-    *picker_steps(TRANSFER, "officer.q_transfer", on_transfer_picked),
-    Step(OUTCOME, ask_outcome, take_outcome),
-    text_step(POST, "officer.q_post", 200, store_post),
-    Step(EFFECTIVE, ask_effective, take_effective),
-    text_step(NUMBER, "officer.q_number", 60, store_number),
-    text_step(EXPLAIN, "officer.q_explain", _TEXT_LIMIT, store_explanation),
-    Step(CONFIRM, ask_confirm, take_confirm),
-    text_step(CLOSE, "officer.q_close", _TEXT_LIMIT, close_case),
-    Step(REVIEW, ask_review, take_review),
-    text_step(REVIEW_REASON, "officer.q_review_reason", _TEXT_LIMIT, keep_in_post),
+STEPS = tuple(
+    while_active(step)
+    for step in (
+        Step(LIST, ask_list, take_list),
+        Step(CARD, ask_card, take_card),
+        text_step(ASK, "officer.q_question", _TEXT_LIMIT, relay_question),
+        *picker_steps(TRANSFER, "officer.q_transfer", on_transfer_picked),
+        Step(OUTCOME, ask_outcome, take_outcome),
+        text_step(POST, "officer.q_post", 200, store_post),
+        Step(EFFECTIVE, ask_effective, take_effective),
+        text_step(NUMBER, "officer.q_number", 60, store_number),
+        text_step(EXPLAIN, "officer.q_explain", _TEXT_LIMIT, store_explanation),
+        Step(CONFIRM, ask_confirm, take_confirm),
+        text_step(CLOSE, "officer.q_close", _TEXT_LIMIT, close_case),
+        Step(REVIEW, ask_review, take_review),
+        text_step(REVIEW_REASON, "officer.q_review_reason", _TEXT_LIMIT, keep_in_post),
+    )
 )

@@ -19,6 +19,7 @@ from handlers import (
     rating,
     report,
     rooms,
+    roster,
     start,
     status,
     summary,
@@ -53,6 +54,7 @@ STEPS = build_registry(
     status.STEPS,
     commend.STEPS,
     officer.STEPS,
+    roster.STEPS,
     privacy.STEPS,
 )
 
@@ -330,6 +332,10 @@ async def _command_register(turn: Turn) -> None:
     await officer.register_group(turn)
 
 
+async def _command_officers(turn: Turn) -> None:
+    await switch_to(turn, officer.FLOW, await roster.start(turn, turn.incoming.command_args))
+
+
 async def _command_invite(turn: Turn) -> None:
     await officer.invite_in_chat(turn, turn.incoming.command_args)
 
@@ -377,6 +383,7 @@ COMMANDS: dict[str, Callable[[Turn], Awaitable[None]]] = {
     "review": _command_review,
     "register": _command_register,
     "invite": _command_invite,
+    "officers": _command_officers,
     "resume": _ask_again,
     "summary": _command_summary,
     "news": _command_news,

@@ -2,7 +2,8 @@
 
 Importing is an upsert keyed on codes: running it twice changes nothing, and a changed file
 updates names and adds entries without touching ratings. Entries missing from the file are kept,
-because ratings and reports point at them.
+because ratings and reports point at them; `remove_unlisted` deletes them when nothing does, so
+the sample loaded into a development database can be replaced by the real directory.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
 
 from storage.models import Agency, Official, Service
 
@@ -90,6 +92,14 @@ Row = TypeVar("Row", Agency, Official, Service)
 
 class DirectoryError(ValueError):
     """The file cannot be read or does not follow the documented format."""
+
+
+class DirectoryInUse(DirectoryError):
+    """Entries the new file leaves out still carry history, so they cannot be removed."""
+
+    def __init__(self, codes: list[str]) -> None:
+        super().__init__(", ".join(codes))
+        self.codes = codes
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,3 +208,55 @@ class _Counter:
     def result(self) -> ImportResult:
         updated = len(self.changed)
         return ImportResult(self.added, updated, self.seen - self.added - updated)
+
+
+_DIRECTORY = (Official, Service, Agency)
+"""The directory's tables, in the order their rows can be deleted."""
+
+
+async def remove_unlisted(directory: DirectoryFile, *, session: AsyncSession) -> int:
+    """Delete the agencies, officials and services `directory` does not list, after an import
+    of it; all or nothing: if anything outside the directory (a rating, a report, an officer, an
+    invite…) points at one of them, raise DirectoryInUse naming them and delete none."""
+    listed = {
+        Agency: {a.code for a in directory.agencies},
+        Official: {o.code for a in directory.agencies for o in a.officials},
+        Service: {s.code for s in directory.services},
+    }
+    unlisted = {
+        model: {
+            row.id or 0: row.code
+            for row in (await session.scalars(select(model).where(model.code.not_in(codes))))
+        }
+        for model, codes in listed.items()
+    }
+    in_use = await _referenced(unlisted, session=session)
+    if in_use:
+        raise DirectoryInUse(sorted(in_use))
+    await session.execute(
+        update(Agency).where(Agency.id.in_(list(unlisted[Agency]))).values(parent_id=None)
+    )
+    for model in _DIRECTORY:
+        await session.execute(delete(model).where(model.id.in_(list(unlisted[model]))))
+    return sum(len(rows) for rows in unlisted.values())
+
+
+async def _referenced(
+    unlisted: dict[type[SQLModel], dict[int, str]], *, session: AsyncSession
+) -> set[str]:
+    """Codes of the unlisted rows that a table outside the directory points at, found from the
+    foreign keys themselves so a table added later is covered too."""
+    ids_by_table = {model.__tablename__: rows for model, rows in unlisted.items()}
+    inside = set(ids_by_table)
+    found: set[str] = set()
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name in inside:
+            continue
+        for key in table.foreign_keys:
+            rows = ids_by_table.get(key.column.table.name)
+            if not rows:
+                continue
+            column = key.parent
+            used = await session.scalars(select(column).where(column.in_(list(rows))).distinct())
+            found.update(rows[row_id] for row_id in used)
+    return found

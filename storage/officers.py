@@ -5,12 +5,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.identity import keys_of
-from storage.models import AgencyChat, Alert, AuditEntry, Invite, Officer, Official
+from storage.models import Agency, AgencyChat, Alert, AuditEntry, Invite, Officer, Official
 
 
 async def officer_of(channel: str, user_id: str, *, session: AsyncSession) -> Officer | None:
@@ -65,6 +66,45 @@ async def officers_of(
         .order_by(Officer.id)
     )
     return list(rows.all())
+
+
+class RosterEntry(NamedTuple):
+    """An officer with what is shown about them: never their messenger ids."""
+
+    officer: Officer
+    agency: Agency
+    official: Official | None
+
+
+async def roster(
+    agency_id: int | None, *, active_only: bool = False, session: AsyncSession
+) -> list[RosterEntry]:
+    """The officers of one agency (of every agency when None), by agency then joining order."""
+    query = (
+        select(Officer, Agency, Official)
+        .join(Agency, Agency.id == Officer.agency_id)
+        .outerjoin(Official, Official.id == Officer.official_id)
+        .order_by(Agency.code, Officer.id)
+    )
+    if agency_id is not None:
+        query = query.where(Officer.agency_id == agency_id)
+    if active_only:
+        query = query.where(Officer.active.is_(True))
+    rows = await session.execute(query)
+    return [RosterEntry(*row) for row in rows.all()]
+
+
+async def officer_by_id(officer_id: int, *, session: AsyncSession) -> Officer | None:
+    return await session.get(Officer, officer_id)
+
+
+async def revoke(officer: Officer, *, by: str, now: datetime, session: AsyncSession) -> None:
+    """End an officer's access at once (every check reads `active`); the row stays for the
+    history of what they did, and a new invite can bring them back."""
+    officer.active = False
+    await audit(
+        by, "revoke", allowed=True, now=now, detail=f"officer:{officer.id}", session=session
+    )
 
 
 async def agency_chats(agency_id: int, *, session: AsyncSession) -> list[AgencyChat]:

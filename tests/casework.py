@@ -14,6 +14,15 @@ from tests.conftest import Chat
 from tests.dialogue import number_of
 
 RECEIPT = re.compile(r"Mã tra cứu: ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})")
+CARD_ACTIONS = (
+    "Tiếp nhận",
+    "Hỏi người phản ánh",
+    "Chuyển cơ quan khác",
+    "Ra kết quả xử lý",
+    "Kết thúc",
+    "Xem bằng chứng",
+)
+"""The labels of a case card's actions, in Vietnamese."""
 PHOTO = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 

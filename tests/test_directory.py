@@ -9,8 +9,16 @@ import yaml
 from sqlalchemy import select
 
 from bot.config import SAMPLE_DIRECTORY
-from storage.directory import DirectoryError, import_directory, read_directory
-from storage.models import Agency, Official, Rating, Service
+from storage.directory import (
+    DirectoryError,
+    DirectoryFile,
+    DirectoryInUse,
+    import_directory,
+    read_directory,
+    remove_unlisted,
+)
+from storage.models import Agency, Invite, Officer, Official, Rating, Service
+from tests.casework import officer
 from tests.conftest import Chat
 from tests.dialogue import number_of
 from tests.test_engine import reach_summary
@@ -101,3 +109,52 @@ def test_a_bad_file_is_refused_with_the_reason(change, message: str, tmp_path: P
 def test_unreadable_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DirectoryError):
         read_directory(tmp_path / "missing.yaml")
+
+
+async def replace_with(chat: Chat, directory: DirectoryFile) -> int:
+    async with chat.runtime.sessions() as session, session.begin():
+        await import_directory(directory, session=session)
+        return await remove_unlisted(directory, session=session)
+
+
+async def test_a_replacing_import_deletes_the_unused_sample_all_or_nothing(
+    chat: Chat, tmp_path: Path
+) -> None:
+    """`directory import --replace`: the sample goes when nothing refers to it; an officer of a
+    sample agency keeps it all (on PostgreSQL too, where foreign keys are enforced)."""
+    own = {
+        "agencies": [
+            {"code": "51", "name_vi": "Tỉnh", "name_en": "Province", "kind": "province"},
+            {
+                "code": "51-SNV",
+                "name_vi": "Sở",
+                "name_en": "Dept",
+                "kind": "department",
+                "parent": "51",
+                "officials": [
+                    {
+                        "code": "51-SNV-GD",
+                        "name": "A",
+                        "post_vi": "Giám đốc",
+                        "post_en": "Director",
+                    }
+                ],
+            },
+        ],
+        "services": [],
+    }
+    path = tmp_path / "own.yaml"
+    path.write_text(yaml.safe_dump(own, allow_unicode=True), encoding="utf-8")
+    directory = read_directory(path)
+    await officer(chat.runtime, chat.output, "leader", "615-MC", "leader")
+    with pytest.raises(DirectoryInUse, match="615-MC"):
+        await replace_with(chat, directory)
+    assert "51" not in {a.code for a in await chat.rows(Agency)}
+
+    async with chat.runtime.sessions() as session, session.begin():
+        await session.execute(Invite.__table__.delete())
+        await session.execute(Officer.__table__.delete())
+    assert await replace_with(chat, directory) > 100
+    assert {a.code for a in await chat.rows(Agency)} == {"51", "51-SNV"}
+    assert [o.code for o in await chat.rows(Official)] == ["51-SNV-GD"]
+    assert await chat.rows(Service) == []

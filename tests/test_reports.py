@@ -25,7 +25,7 @@ from storage.models import (
     Report,
     Review,
 )
-from tests.casework import PHOTO, citizen, file_report, invite_code, officer
+from tests.casework import CARD_ACTIONS, PHOTO, citizen, file_report, invite_code, officer
 from tests.conftest import Chat, Clock
 from tests.dialogue import number_of
 
@@ -350,17 +350,7 @@ def test_receipts_are_unguessable_and_never_sequential() -> None:
     assert normalise_receipt(codes[0].lower().replace("-", " ")) == codes[0]
 
 
-@pytest.mark.parametrize(
-    "action",
-    [
-        "Tiếp nhận",
-        "Hỏi người phản ánh",
-        "Chuyển cơ quan khác",
-        "Ra kết quả xử lý",
-        "Kết thúc",
-        "Xem bằng chứng",
-    ],
-)
+@pytest.mark.parametrize("action", CARD_ACTIONS)
 async def test_every_card_action_is_checked_again_on_the_server(
     runtime: World, reporter: Chat, desk_leader: Chat, action: str
 ) -> None:
