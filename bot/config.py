@@ -48,6 +48,8 @@ class Settings(BaseSettings):
 
     pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
     retention_days: int = Field(default=730, ge=1)
+    closed_case_retention_days: int = Field(default=365, ge=1)
+    """Days after a case closes until its texts, contact details and files are removed."""
     comment_max_chars: int = Field(default=1000, ge=1, le=4000)
 
     description_max_chars: int = Field(default=2000, ge=1, le=4000)
@@ -114,6 +116,7 @@ class Settings(BaseSettings):
         return Rules(
             pseudonym_key=self.pseudonym_key.get_secret_value().encode(),
             retention_days=self.retention_days,
+            closed_case_retention_days=self.closed_case_retention_days,
             comment_limit=self.comment_max_chars,
             description_limit=self.description_max_chars,
             evidence_max_files=self.evidence_max_files,

@@ -32,6 +32,7 @@ class Rules:
 
     pseudonym_key: bytes
     retention_days: int = 730
+    closed_case_retention_days: int = 365
     comment_limit: int = 1000
     description_limit: int = 2000
     evidence_max_files: int = 5
