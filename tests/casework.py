@@ -98,3 +98,12 @@ async def file_report(
     match = RECEIPT.search(out)
     assert match, out
     return match.group(1)
+
+
+async def commend(chat: Chat, text: str, whom: str = "Cả bộ phận") -> None:
+    """A commendation of Đắk Hà's one-stop desk (the whole desk, or the official `whom`)."""
+    out = await chat.say("/commend")
+    out = await chat.say("dak ha")
+    out = await chat.say(number_of(out, "Bộ phận Một cửa huyện Đắk Hà"))
+    out = await chat.say(number_of(out, whom))
+    await chat.say(text)

@@ -22,7 +22,7 @@ from storage.models import (
     Rating,
     Report,
 )
-from tests.casework import citizen, file_report, officer
+from tests.casework import citizen, commend, file_report, officer
 from tests.conftest import Chat, Clock
 from tests.dialogue import number_of
 
@@ -76,14 +76,6 @@ async def test_old_ratings_lose_comment_and_link_and_the_summaries_stay(
     newly = sum(1 for r in young if r.created_at < cutoff)
     assert (await purges(watcher))["purge_rating_links"] == [len(old), newly]
     assert await summary(rt, clock) == before
-
-
-async def commend(chat: Chat, text: str) -> None:
-    out = await chat.say("/commend")
-    out = await chat.say("dak ha")
-    out = await chat.say(number_of(out, "Bộ phận Một cửa huyện Đắk Hà"))
-    out = await chat.say(number_of(out, "Cả bộ phận"))
-    await chat.say(text)
 
 
 async def test_commendation_texts_go_after_the_retention_and_still_count(
