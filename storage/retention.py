@@ -2,7 +2,8 @@
 (`handlers/retention.py` holds the policy).
 
 Each function takes at most `limit` rows whose moment lies in the window [`since`, `before`)
-(`since` None: the whole past), changes or deletes them and returns how many. Rows that keep
+(`since` None: the whole past), oldest first along that moment's index (no sort of the whole
+window per batch), changes or deletes them and returns how many. Rows that keep
 existing are only taken while something is left to remove, so repeating a batch until it comes
 back short drains the window, and a row is counted once.
 """
@@ -59,7 +60,7 @@ async def _unlink(
             _within(model.created_at, *window),
             or_(text.is_not(None), model.citizen_id.is_not(None)),
         )
-        .order_by(model.id)
+        .order_by(model.created_at)
     )
     ids = await _ids(query, limit, session)
     if ids:
@@ -112,7 +113,7 @@ async def strip_closed_cases(
             _within(Case.closed_at, since, before),
             _case_keeps_something(),
         )
-        .order_by(Case.id)
+        .order_by(Case.closed_at)
     )
     ids = await _ids(query, limit, session)
     if ids:
@@ -151,7 +152,7 @@ async def delete_sent_messages(
     query = select(OutboxMessage.id).where(
         _within(OutboxMessage.created_at, since, before), OutboxMessage.status != PENDING
     )
-    ids = await _ids(query.order_by(OutboxMessage.id), limit, session)
+    ids = await _ids(query.order_by(OutboxMessage.created_at), limit, session)
     if ids:
         await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
     return len(ids)
