@@ -49,34 +49,28 @@ class Purge:
     kind: str
     kept_days: Callable[[Rules], int]
     query: PurgeQuery
-    keeps_rows: bool
+    keeps_rows: bool = True
 
 
 POLICY = (
-    Purge("purge_rating_links", attrgetter("retention_days"), retention.unlink_ratings, True),
-    Purge(
-        "purge_commendations",
-        attrgetter("retention_days"),
-        retention.unlink_commendations,
-        True,
-    ),
+    Purge("purge_rating_links", attrgetter("retention_days"), retention.unlink_ratings),
+    Purge("purge_commendations", attrgetter("retention_days"), retention.unlink_commendations),
     Purge(
         "purge_closed_cases",
         attrgetter("closed_case_retention_days"),
         retention.strip_closed_cases,
-        True,
     ),
     Purge(
         "purge_sent_messages",
         lambda _: OUTBOX_KEPT_DAYS,
         retention.delete_sent_messages,
-        False,
+        keeps_rows=False,
     ),
     Purge(
         "purge_processed_updates",
         lambda _: PROCESSED_KEPT_DAYS,
         retention.delete_processed_updates,
-        False,
+        keeps_rows=False,
     ),
 )
 
