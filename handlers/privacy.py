@@ -71,12 +71,12 @@ async def show_my_data(turn: Turn) -> None:
     officer = await officers.any_officer_of(
         key.channel, turn.incoming.user_id, session=turn.session
     )
-    if (citizen is None or citizen.id is None) and officer is None:
+    if citizen is None and officer is None:
         turn.say("privacy.nothing_kept")
         return
     lines = [turn.texts("privacy.title")]
-    if citizen is not None and citizen.id is not None:
-        lines += await _citizen_lines(turn, citizen, citizen.id)
+    if citizen is not None:
+        lines += await _citizen_lines(turn, citizen)
     if officer is not None:
         lines.append(await _officer_line(turn, officer))
     if citizen is not None:
@@ -84,8 +84,8 @@ async def show_my_data(turn: Turn) -> None:
     turn.say_text("\n".join(lines))
 
 
-async def _citizen_lines(turn: Turn, citizen: Citizen, citizen_id: int) -> list[str]:
-    t = turn.texts
+async def _citizen_lines(turn: Turn, citizen: Citizen) -> list[str]:
+    t, citizen_id = turn.texts, citizen.id or 0
     lines = [
         t(
             "privacy.consent",
