@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     encryption_key_previous: SecretStr | None = None
     """Older keys, comma-separated, still opening ids until `feedbackbot keys rotate`."""
     retention_days: int = Field(default=730, ge=1)
+    closed_case_retention_days: int = Field(default=365, ge=1)
+    """Days after a case closes until its texts, contact details and files are removed."""
+    controller_name: str = Field(default="Sở Nội vụ tỉnh Kon Tum", min_length=1)
+    """The data controller the privacy notice names (Law 91/2025 on personal data)."""
+    controller_contact: str = Field(default="dulieucanhan@example.org", min_length=1)
+    """How citizens reach the controller about their data: an address, e-mail or phone."""
     comment_max_chars: int = Field(default=1000, ge=1, le=4000)
 
     description_max_chars: int = Field(default=2000, ge=1, le=4000)
@@ -145,8 +151,10 @@ class Settings(BaseSettings):
 
     def rules(self, *, bot_username: str | None = None) -> Rules:
         return Rules(
-            pseudonym_key=self.pseudonym_key.get_secret_value().encode(),
             retention_days=self.retention_days,
+            closed_case_retention_days=self.closed_case_retention_days,
+            controller_name=self.controller_name,
+            controller_contact=self.controller_contact,
             comment_limit=self.comment_max_chars,
             description_limit=self.description_max_chars,
             evidence_max_files=self.evidence_max_files,

@@ -20,14 +20,10 @@ from handlers.clock import local_date_text
 from handlers.flow import Rules, Turn
 from handlers.messages import ConversationKey, Reply
 from handlers.workdays import add_working_days, working_day_before
-from storage import agencies, cases, officers, outbox
-from storage.conversations import purge_processed
+from storage import agencies, cases, officers
 from storage.models import Agency, Case, CaseEvent, Official, Report, Review
 
 FLAGGED_CATEGORIES = frozenset({"bribe"})
-OUTBOX_KEPT_DAYS = 7
-"""Sent messages are kept a week (to look into a delivery complaint), then deleted."""
-PROCESSED_KEPT_DAYS = 30
 LEADERS = ("leader", "admin")
 
 
@@ -212,8 +208,9 @@ async def check_public_opinion(turn: Turn, official: Official) -> Review | None:
 
 
 async def run_due(turn: Turn) -> None:
-    """One round of the scheduler: reminders, escalations, review deadlines, auto-closing and
-    the retention purge. Each alert is recorded first, so none goes out twice."""
+    """One round of the scheduler: reminders, escalations, review deadlines and auto-closing
+    (the retention purge follows in its own transactions). Each alert is recorded first, so
+    none goes out twice."""
     if not await officers.take_scheduler_lock(session=turn.session):
         return  # another process is running this round
     for case in await cases.open_cases(None, [s.value for s in OPEN_STATES], session=turn.session):
@@ -221,10 +218,6 @@ async def run_due(turn: Turn) -> None:
         await _close_if_unanswered(turn, case)
     for review in await cases.open_reviews(session=turn.session):
         await _review_deadline(turn, review)
-    cutoff = turn.now - timedelta(days=turn.rules.retention_days)
-    await cases.purge_closed_before(cutoff, session=turn.session)
-    await outbox.purge_delivered(turn.now - timedelta(days=OUTBOX_KEPT_DAYS), session=turn.session)
-    await purge_processed(turn.now - timedelta(days=PROCESSED_KEPT_DAYS), session=turn.session)
 
 
 async def _case_deadlines(turn: Turn, case: Case) -> None:

@@ -30,8 +30,10 @@ CONSENT = "start.consent"
 class Rules:
     """The settings that conversations obey; built by the runtime from its configuration."""
 
-    pseudonym_key: bytes
     retention_days: int = 730
+    closed_case_retention_days: int = 365
+    controller_name: str = "Sở Nội vụ tỉnh Kon Tum"
+    controller_contact: str = "dulieucanhan@example.org"
     comment_limit: int = 1000
     description_limit: int = 2000
     evidence_max_files: int = 5

@@ -7,13 +7,16 @@ import io
 
 from PIL import Image
 
+from handlers.agency_picker import name_of
 from handlers.casework import OPEN_STATES
 from handlers.clock import local_date_text
 from handlers.flow import CONSENT, MENU, Answer, Go, Outcome, Prompt, Retry, Step, Turn
 from handlers.messages import Choice
-from storage import cases
+from handlers.texts import Texts
+from storage import agencies, cases, officers
 from storage.citizens import find_citizen, forget_citizen
-from storage.models import Citizen
+from storage.commendations import commendations_of
+from storage.models import Citizen, Officer
 from storage.outbox import forget_chat
 from storage.ratings import ratings_of
 
@@ -49,25 +52,98 @@ async def consented_citizen(turn: Turn) -> Citizen | None:
     return citizen
 
 
+SHOWN = 10
+"""How many of the latest ratings and commendations /mydata lists one by one."""
+
+
 async def show_my_data(turn: Turn) -> None:
-    """/mydata: everything kept about the person asking."""
-    t, key = turn.texts, turn.incoming.key
+    """/mydata: everything kept about the person asking, as a citizen and as an officer."""
+    key = turn.incoming.key
     citizen = await find_citizen(key.channel, turn.incoming.user_id, session=turn.session)
-    if citizen is None or citizen.id is None:
+    officer = await officers.any_officer_of(
+        key.channel, turn.incoming.user_id, session=turn.session
+    )
+    if citizen is None and officer is None:
         turn.say("privacy.nothing_kept")
         return
-    ratings = await ratings_of(citizen.id, session=turn.session)
-    reports = await cases.reports_of(citizen.id, session=turn.session)
+    lines = [turn.texts("privacy.title")]
+    if citizen is not None:
+        lines += await _citizen_lines(turn, citizen)
+    if officer is not None:
+        lines.append(await _officer_line(turn, officer))
+    if citizen is not None:
+        lines.append(turn.texts("privacy.how_to_forget"))
+    turn.say_text("\n".join(lines))
+
+
+async def _citizen_lines(turn: Turn, citizen: Citizen) -> list[str]:
+    t, citizen_id = turn.texts, citizen.id or 0
     lines = [
-        t("privacy.title"),
         t(
             "privacy.consent",
             at=local_date_text(citizen.consented_at),
             version=citizen.consent_version,
         ),
-        t("privacy.account", channel=citizen.channel, language=citizen.locale),
-        t("privacy.ratings", count=len(ratings)),
-        *(f"  – {local_date_text(r.created_at)}" for r in ratings[-10:]),
+        t(
+            "privacy.account",
+            channel=_name_or_code(t, f"channel.{citizen.channel}", citizen.channel),
+            language=_name_or_code(t, f"language.{citizen.locale}", citizen.locale),
+        ),
+    ]
+    if citizen.news:
+        lines.append(t("privacy.news"))
+    lines += await _rating_lines(turn, citizen_id)
+    lines += await _commendation_lines(turn, citizen_id)
+    lines += await _report_lines(turn, citizen_id)
+    return lines
+
+
+def _name_or_code(t: Texts, key: str, code: str) -> str:
+    """The catalog's name of a messenger or a language; the code itself if it has none."""
+    return t(key) if t.has(key) else code
+
+
+async def _agency_name(turn: Turn, agency_id: int) -> str:
+    agency = await agencies.agency_by_id(agency_id, session=turn.session)
+    return name_of(agency, turn.texts.locale) if agency else "?"
+
+
+async def _rating_lines(turn: Turn, citizen_id: int) -> list[str]:
+    t = turn.texts
+    ratings = await ratings_of(citizen_id, session=turn.session)
+    lines = [t("privacy.ratings", count=len(ratings))]
+    for rating in ratings[-SHOWN:]:
+        agency = await _agency_name(turn, rating.agency_id)
+        lines.append(
+            t("privacy.rating_item", at=local_date_text(rating.created_at), agency=agency)
+        )
+        if rating.comment:
+            lines.append(t("privacy.text_item", text=rating.comment))
+    return lines
+
+
+async def _commendation_lines(turn: Turn, citizen_id: int) -> list[str]:
+    t = turn.texts
+    found = await commendations_of(citizen_id, session=turn.session)
+    lines = [t("privacy.commendations", count=len(found))]
+    for commendation in found[-SHOWN:]:
+        official = (
+            await officers.official_by_id(commendation.official_id, session=turn.session)
+            if commendation.official_id
+            else None
+        )
+        whom = official.name if official else await _agency_name(turn, commendation.agency_id)
+        at = local_date_text(commendation.created_at)
+        lines.append(t("privacy.commendation_item", at=at, whom=whom))
+        if commendation.text:
+            lines.append(t("privacy.text_item", text=commendation.text))
+    return lines
+
+
+async def _report_lines(turn: Turn, citizen_id: int) -> list[str]:
+    t = turn.texts
+    reports = await cases.reports_of(citizen_id, session=turn.session)
+    return [
         t("privacy.reports", count=len(reports)),
         *(
             t(
@@ -83,9 +159,14 @@ async def show_my_data(turn: Turn) -> None:
             for r, _ in reports
             if r.contact_name
         ),
-        t("privacy.how_to_forget"),
     ]
-    turn.say_text("\n".join(lines))
+
+
+async def _officer_line(turn: Turn, officer: Officer) -> str:
+    """The account's officer role and agency, current or former (kept for the audit log)."""
+    key = "privacy.officer" if officer.active else "privacy.officer_inactive"
+    agency = await _agency_name(turn, officer.agency_id)
+    return turn.texts(key, role=turn.texts(f"role.{officer.role}"), agency=agency)
 
 
 async def ask_forget(turn: Turn) -> Prompt:

@@ -13,7 +13,7 @@ from handlers.texts import LOCALES, pick_locale
 from storage.citizens import find_citizen, register_citizen
 
 # Bump when the privacy notice in the catalogs changes: consent is recorded against it.
-PRIVACY_NOTICE_VERSION = "2026-11-28"
+PRIVACY_NOTICE_VERSION = "2026-12-01"
 
 HOME_STATES = frozenset({CONSENT, MENU})
 
@@ -27,9 +27,16 @@ async def home_state(turn: Turn) -> str:
 
 async def ask_consent(turn: Turn) -> Prompt:
     """Show the privacy notice and ask for an explicit choice."""
-    t = turn.texts
+    t, rules = turn.texts, turn.rules
+    notice = t(
+        "start.privacy_notice",
+        controller=rules.controller_name,
+        contact=rules.controller_contact,
+        days=rules.retention_days,
+        closed_days=rules.closed_case_retention_days,
+    )
     return Prompt(
-        t("start.privacy_notice", days=turn.rules.retention_days),
+        notice,
         (Choice("agree", t("start.agree")), Choice("decline", t("start.decline"))),
         back=False,
     )

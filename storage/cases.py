@@ -115,27 +115,3 @@ async def evidence_of(report_id: int, *, session: AsyncSession) -> list[Evidence
 async def open_reviews(*, session: AsyncSession) -> list[Review]:
     rows = await session.scalars(select(Review).where(Review.decided_at.is_(None)))
     return list(rows.all())
-
-
-async def purge_closed_before(cutoff: datetime, *, session: AsyncSession) -> int:
-    """Remove free text and files of cases closed before `cutoff`; counts stay. Returns how many
-    reports were purged."""
-    old = select(Case.report_id).where(Case.closed_at.is_not(None), Case.closed_at < cutoff)
-    old_cases = select(Case.id).where(Case.closed_at.is_not(None), Case.closed_at < cutoff)
-    await session.execute(
-        update(Case)
-        .where(Case.id.in_(old_cases), Case.outcome_note.is_not(None))
-        .values(outcome_note=None, pending_question=None)
-    )
-    result = await session.execute(
-        update(Report)
-        .where(Report.id.in_(old), Report.description.is_not(None))
-        .values(description=None, official_description=None, contact_name=None, contact_phone=None)
-    )
-    await session.execute(delete(Evidence).where(Evidence.report_id.in_(old)))
-    await session.execute(
-        update(CaseEvent)
-        .where(CaseEvent.case_id.in_(old_cases), CaseEvent.text.is_not(None))
-        .values(text=None)
-    )
-    return result.rowcount or 0  # type: ignore[attr-defined]

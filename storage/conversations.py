@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.identity import keys_of
@@ -21,11 +20,6 @@ async def claim_update(
     session.add(ProcessedUpdate(channel=channel, update_id=update_id, processed_at=now))
     await session.flush()
     return True
-
-
-async def purge_processed(before: datetime, *, session: AsyncSession) -> None:
-    """Platforms redeliver within a day: older update ids need not be remembered."""
-    await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < before))
 
 
 async def load_conversation(

@@ -102,15 +102,6 @@ async def mark_given_up(
     )
 
 
-async def purge_delivered(before: datetime, *, session: AsyncSession) -> None:
-    """Messages already sent or given up keep no copy of what they said after a while."""
-    await session.execute(
-        delete(OutboxMessage).where(
-            OutboxMessage.status != PENDING, OutboxMessage.created_at < before
-        )
-    )
-
-
 async def forget_chat(channel: str, chat_id: str, *, session: AsyncSession) -> None:
     """Drop every message to a chat that is no longer pending (the /forget of a person)."""
     await session.execute(

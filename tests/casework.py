@@ -140,3 +140,12 @@ async def registered_group(
     group = Group(runtime, output, chat_id)
     assert "Nhóm này sẽ nhận thông báo ngắn" in await group.say_as(leader, "/register")
     return group
+
+
+async def commend(chat: Chat, text: str, whom: str = "Cả bộ phận") -> None:
+    """A commendation of Đắk Hà's one-stop desk (the whole desk, or the official `whom`)."""
+    out = await chat.say("/commend")
+    out = await chat.say("dak ha")
+    out = await chat.say(number_of(out, "Bộ phận Một cửa huyện Đắk Hà"))
+    out = await chat.say(number_of(out, whom))
+    await chat.say(text)

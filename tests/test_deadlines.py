@@ -1,4 +1,4 @@
-"""Deadlines on Vietnamese working days, reminders and escalations sent once, the purge."""
+"""Deadlines on Vietnamese working days, reminders and escalations sent once."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.runtime import Runtime
-from handlers.escalation import deadlines, run_due
+from bot.scheduler import run_round
+from handlers.escalation import deadlines
 from handlers.flow import Rules
+from handlers.retention import Sweeper
 from handlers.workdays import add_working_days, is_working_day, working_day_before
-from storage.models import Alert, Case, CaseEvent, Evidence, Report
+from storage.models import Alert, Case, CaseEvent
 from tests.casework import Group, citizen, file_report, officer, registered_group
 from tests.conftest import Chat, Clock
 from tests.dialogue import number_of
@@ -32,7 +34,7 @@ def test_working_days_skip_weekends_and_tet() -> None:
 
 
 async def scheduler_round(runtime: Runtime) -> int:
-    queued = await runtime.engine.run_job(run_due)
+    queued = await run_round(runtime.engine, Sweeper())
     await runtime.dispatcher.deliver_due()
     return queued
 
@@ -102,30 +104,6 @@ async def test_decided_cases_close_themselves_after_the_reopen_window(
     assert [e.actor for e in await reporter.rows(CaseEvent)][-1] == "system"
 
 
-async def test_closed_cases_lose_free_text_and_files_after_retention(
-    runtime: World, clock: Clock
-) -> None:
-    rt, output = runtime
-    desk = await officer(rt, output, "leader-mc", "615-MC", "leader")
-    reporter = await citizen(rt, output, "citizen-1")
-    await file_report(reporter, photo=True, named=("Lê Văn Hùng", "0905123456"))
-    [case] = await reporter.rows(Case)
-    out = await desk.say(f"/case {case.id}")
-    out = await desk.say(number_of(out, "Tiếp nhận"))
-    out = await desk.say(number_of(out, "Kết thúc"))
-    await desk.say("Trùng với phản ánh đã xử lý.")
-    clock.advance(days=729)
-    await scheduler_round(rt)
-    assert (await reporter.rows(Report))[0].description is not None
-    clock.advance(days=2)
-    await scheduler_round(rt)
-    [report] = await reporter.rows(Report)
-    assert report.description is None and report.contact_name is None
-    assert await reporter.rows(Evidence) == []
-    assert all(e.text is None for e in await reporter.rows(CaseEvent))
-    assert len(await reporter.rows(Case)) == 1, "counts stay"
-
-
 async def test_transfer_keeps_the_history_and_reaches_the_new_agency(runtime: World) -> None:
     rt, output = runtime
     desk = await officer(rt, output, "leader-mc", "615-MC", "leader")
@@ -168,7 +146,7 @@ async def test_a_group_chat_registered_by_a_leader_receives_cases(runtime: World
 
 
 def test_deadlines_can_differ_by_category() -> None:
-    rules = Rules(pseudonym_key=b"k", decide_days_by_category={"bribe": 5})
+    rules = Rules(decide_days_by_category={"bribe": 5})
     monday = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
     ack, bribe = deadlines(rules, "bribe", monday)
     _, other = deadlines(rules, "rude", monday)

@@ -12,9 +12,10 @@ from sqlalchemy import text
 
 from bot.exports import ExportRequest, open_tables, write_export
 from bot.runtime import Runtime
-from handlers.escalation import run_due
+from bot.scheduler import run_round
 from handlers.messages import ConversationKey, Incoming
 from handlers.periods import Period
+from handlers.retention import Sweeper
 from storage.models import Assignment, Case, Officer, OutboxMessage, Review
 from tests.casework import citizen, file_report, officer
 from tests.conftest import Chat, Clock
@@ -175,7 +176,7 @@ async def test_sent_messages_are_purged_and_forget_removes_them_at_once(
     assert not any("0905111222" in str(r.payload) for r in left)
     assert any(r.chat_ref == other.ref() for r in await other.rows(OutboxMessage))
     clock.advance(days=8)
-    await rt.engine.run_job(run_due)
+    await run_round(rt.engine, Sweeper())
     assert await other.rows(OutboxMessage) == []
 
 
