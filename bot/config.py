@@ -13,6 +13,7 @@ from storage.identity import IdentityKeys, is_encryption_key
 
 SAMPLE_DIRECTORY = Path(__file__).resolve().parent.parent / "data" / "kontum-2022.yaml"
 DEV_PSEUDONYM_KEY = "dev-only-pseudonym-key-change-me"
+DEV_CONTROLLER_CONTACT = "dulieucanhan@example.org"
 DEV_ENCRYPTION_KEY = "ZmVlZGJhY2tib3QtZGV2ZWxvcG1lbnQtb25seS1rZXk="
 """base64 of b"feedbackbot-development-only-key": readable by anyone, refused in production."""
 _PLACEHOLDERS = ("change-me", "changeme", "your-token", "xxx", "123456:ABC")
@@ -60,7 +61,7 @@ class Settings(BaseSettings):
     """Days after a case closes until its texts, contact details and files are removed."""
     controller_name: str = Field(default="Sở Nội vụ tỉnh Kon Tum", min_length=1)
     """The data controller the privacy notice names (Law 91/2025 on personal data)."""
-    controller_contact: str = Field(default="dulieucanhan@example.org", min_length=1)
+    controller_contact: str = Field(default=DEV_CONTROLLER_CONTACT, min_length=1)
     """How citizens reach the controller about their data: an address, e-mail or phone."""
     comment_max_chars: int = Field(default=1000, ge=1, le=4000)
 
@@ -100,9 +101,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 "ENCRYPTION_KEY is the development key; make one: feedbackbot keys new"
             )
-        token = self.telegram_bot_token
-        if token is not None and _looks_placeholder(token.get_secret_value()):
-            raise ValueError("TELEGRAM_BOT_TOKEN is a placeholder; set the token from @BotFather")
+        for name, token in (
+            ("TELEGRAM_BOT_TOKEN", self.telegram_bot_token),
+            ("ZALO_BOT_TOKEN", self.zalo_bot_token),
+        ):
+            if token is not None and _looks_placeholder(token.get_secret_value()):
+                raise ValueError(f"{name} is a placeholder; set the token the platform gave")
+        if self.controller_contact == DEV_CONTROLLER_CONTACT:
+            raise ValueError(
+                "CONTROLLER_NAME and CONTROLLER_CONTACT must name the real controller"
+            )
         return self
 
     def _encryption_keys(self) -> list[tuple[str, str]]:

@@ -6,7 +6,8 @@
 - Reports of cases closed more than `closed_case_retention_days` ago: description, the words
   describing the official, name and phone, files, the case's free text (notes, questions,
   answers) and the link to the citizen go; the case, its outcome and its steps stay.
-- Sent messages after a week; processed update ids after 30 days.
+- Sent messages after a week; processed update ids after 30 days; files of a report never sent
+  after a day.
 - Citizens are kept while their consent stands, even with nothing else left: the row holds only
   the account, the language, the consent and the news opt-in, and /forget deletes it.
 
@@ -32,6 +33,8 @@ BATCH = 500
 OUTBOX_KEPT_DAYS = 7
 """Sent messages are kept a week (to look into a delivery complaint), then deleted."""
 PROCESSED_KEPT_DAYS = 30
+ABANDONED_FILES_KEPT_DAYS = 1
+"""Files attached to a report that was never sent: a day to finish it, then they go."""
 
 
 class PurgeQuery(Protocol):
@@ -64,6 +67,12 @@ POLICY = (
         "purge_sent_messages",
         lambda _: OUTBOX_KEPT_DAYS,
         retention.delete_sent_messages,
+        keeps_rows=False,
+    ),
+    Purge(
+        "purge_abandoned_files",
+        lambda _: ABANDONED_FILES_KEPT_DAYS,
+        retention.delete_abandoned_files,
         keeps_rows=False,
     ),
     Purge(

@@ -158,6 +158,19 @@ async def delete_sent_messages(
     return len(ids)
 
 
+async def delete_abandoned_files(
+    since: datetime | None, before: datetime, limit: int, *, session: AsyncSession
+) -> int:
+    """Delete files attached to reports their authors never sent."""
+    query = select(Evidence.id).where(
+        _within(Evidence.created_at, since, before), Evidence.staged_by.is_not(None)
+    )
+    ids = await _ids(query.order_by(Evidence.created_at), limit, session)
+    if ids:
+        await session.execute(delete(Evidence).where(Evidence.id.in_(ids)))
+    return len(ids)
+
+
 async def delete_processed_updates(
     since: datetime | None, before: datetime, limit: int, *, session: AsyncSession
 ) -> int:

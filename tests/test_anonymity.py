@@ -1,5 +1,6 @@
-"""An anonymous reporter stays unlinkable: everything officers, intake and exports receive, across
-every flow of a case, holds nothing that identifies the reporter or joins two of their reports."""
+"""An anonymous reporter stays unlinkable: everything officers, intake, an agency's group chat and
+exports receive, across every flow of a case, holds nothing that identifies the reporter or joins
+two of their reports."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 from bot.exports import ExportRequest, open_tables, write_export
 from handlers.periods import parse_period
 from storage.models import Case, Report
-from tests.casework import citizen, file_report, officer
+from tests.casework import citizen, file_report, officer, registered_group
 from tests.conftest import Clock
 from tests.dialogue import number_of
 from tests.test_charts_exports import _all_text
@@ -26,6 +27,7 @@ async def test_nothing_officers_or_exports_receive_identifies_or_links_the_repor
     desk = await officer(rt, output, "leader-mc", "615-MC", "leader")
     justice = await officer(rt, output, "leader-tp", "62-STP", "leader")
     intake = await officer(rt, output, "intake", "62-SNV", "admin")
+    group = await registered_group(rt, output, "group-mc", desk)
     reporter = await citizen(rt, output, REPORTER)
     first = await file_report(reporter)
     second = await file_report(reporter, category="Gây khó khăn")
@@ -71,9 +73,12 @@ async def test_nothing_officers_or_exports_receive_identifies_or_links_the_repor
     await write_export(rt.sessions, tables, ExportRequest(month, None, True, "vi"))
     tables.close()
 
-    messages = [*desk.received(), *justice.received(), *intake.received()]
+    messages = [*desk.received(), *justice.received(), *intake.received(), *group.received()]
     seen_by_staff = "\n".join([*messages, _all_text(export, "csv")])
     assert "Quầy số 3, khoảng 9 giờ." in seen_by_staff, "the flows did reach the staff"
+    assert len(group.received()) > 5, "the group was told of the cases"
+    for secret in ("Quầy số 3", "nộp đủ hồ sơ", "Phạm Văn Thắng", "Lê Thị Mai", "p-"):
+        assert not any(secret in m for m in group.received()), secret
     assert REPORTER not in seen_by_staff
     anonymous = [reports[first], reports[second]]
     assert reports[first].handle != reports[second].handle

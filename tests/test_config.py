@@ -35,6 +35,7 @@ def test_production_accepts_real_secrets() -> None:
         env="production",
         pseudonym_key="Zq8" * 15,  # type: ignore[arg-type]
         encryption_key=new_encryption_key(),  # type: ignore[arg-type]
+        controller_contact="Sở Nội vụ, 01 Trần Hưng Đạo",
         telegram_bot_token="987654321:AAF-realistic-token-value",
     )
     assert settings.telegram_token == "987654321:AAF-realistic-token-value"

@@ -45,6 +45,7 @@ def production(shell: CliRunner, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("ENV", "production")
     monkeypatch.setenv("PSEUDONYM_KEY", REAL_KEY)
     monkeypatch.setenv("ENCRYPTION_KEY", new_encryption_key())
+    monkeypatch.setenv("CONTROLLER_CONTACT", "Sở Nội vụ, 01 Trần Hưng Đạo; 0255 000 000")
     return shell
 
 
@@ -100,6 +101,8 @@ def test_development_still_loads_the_sample(shell: CliRunner, tmp_path: Path) ->
         ("TELEGRAM_BOT_TOKEN", "123456:ABC-your-token-SECRETPART"),
         ("ENCRYPTION_KEY", "SECRETPART-not-a-key"),
         ("ENCRYPTION_KEY", DEV_ENCRYPTION_KEY),
+        ("ZALO_BOT_TOKEN", "your-token-SECRETPART"),
+        ("CONTROLLER_CONTACT", "dulieucanhan@example.org"),
     ],
 )
 def test_a_placeholder_secret_is_one_line_without_its_value(

@@ -22,7 +22,7 @@ from storage.models import (
     Rating,
     Report,
 )
-from tests.casework import citizen, commend, file_report, officer
+from tests.casework import PHOTO, citizen, commend, file_report, officer
 from tests.conftest import Chat, Clock
 from tests.dialogue import number_of
 
@@ -156,3 +156,26 @@ async def test_sent_messages_and_update_ids_are_purged_and_counted(
         "purge_sent_messages": [sent],
         "purge_processed_updates": [seen],
     }
+
+
+async def test_files_of_a_report_never_sent_go_after_a_day(runtime: World, clock: Clock) -> None:
+    rt, output = runtime
+    reporter = await citizen(rt, output, "citizen-1")
+    await file_report(reporter, photo=True)
+    out = await reporter.say("/report")
+    out = await reporter.say(number_of(out, "Sách nhiễu"))
+    out = await reporter.say("dak ha")
+    out = await reporter.say(number_of(out, "Bộ phận Một cửa huyện Đắk Hà"))
+    out = await reporter.say(number_of(out, "Phạm Văn Thắng"))
+    out = await reporter.say(number_of(out, "Hôm nay"))
+    out = await reporter.say("Cán bộ yêu cầu nộp thêm giấy tờ.")
+    out = await reporter.say(number_of(out, "Không"))
+    assert "Đã nhận tệp thứ 1" in await reporter.send_photo(PHOTO)
+    clock.advance(hours=23)
+    await run_round(rt.engine, Sweeper())
+    assert len(await reporter.rows(Evidence)) == 2, "a day to finish the report"
+    clock.advance(hours=2)
+    await run_round(rt.engine, Sweeper())
+    [kept] = await reporter.rows(Evidence)
+    assert kept.report_id is not None, "the sent report keeps its file"
+    assert (await purges(reporter))["purge_abandoned_files"] == [1]
