@@ -89,3 +89,19 @@ async def test_nothing_officers_or_exports_receive_identifies_or_links_the_repor
     assert shown <= {r.handle for r in reports.values() if r.anonymous}
     for message in messages:
         assert len(set(HANDLE.findall(message))) <= 1, "no message names two reports' handles"
+
+
+async def test_the_reporter_is_told_who_would_see_their_name(runtime: World) -> None:
+    reporter = await citizen(*runtime, REPORTER)
+    out = await reporter.say("/report")
+    out = await reporter.say(number_of(out, "Sách nhiễu"))
+    out = await reporter.say("dak ha")
+    out = await reporter.say(number_of(out, "Bộ phận Một cửa huyện Đắk Hà"))
+    out = await reporter.say(number_of(out, "Phạm Văn Thắng"))
+    out = await reporter.say(number_of(out, "Hôm nay"))
+    out = await reporter.say("Cán bộ yêu cầu nộp thêm giấy tờ.")
+    out = await reporter.say(number_of(out, "Không"))
+    out = await reporter.say("tiếp tục")
+    for who in ("lãnh đạo cơ quan xử lý", "Sở Nội vụ", "được chuyển", "người bị phản ánh"):
+        assert who in out, who
+    assert "chỉ thấy một mã riêng của phản ánh này" in out
