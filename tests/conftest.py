@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -16,7 +18,7 @@ from sqlmodel import SQLModel
 
 from bot.channels.console import CHANNEL, ConsoleChannel, console_incoming
 from bot.config import Settings
-from bot.runtime import Runtime, open_runtime
+from bot.runtime import Runtime, open_runtime, prepare_database
 from handlers.messages import Attachment, AttachmentKind, ConversationKey, Incoming
 from storage.identity import keys_of
 
@@ -32,26 +34,71 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-async def database_url(tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh SQLite file, or with TEST_POSTGRES_URL set (an admin URL such as
-    postgresql://postgres@127.0.0.1:5432/postgres) a fresh PostgreSQL database per test."""
+async def _prepare(url: str) -> None:
+    """Migrations and the sample directory, as the bot's first start makes them."""
+    db, _ = await prepare_database(Settings(_env_file=None, database_url=url))  # type: ignore[call-arg]
+    await db.dispose()
+
+
+def _postgres_base(admin: str) -> str:
+    return admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One database migrated and filled with the directory per test session; every test gets a
+    copy (a file copy on SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL), which is much
+    faster than running the migrations and the import again."""
     admin = os.environ.get("TEST_POSTGRES_URL")
     if not admin:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
+        path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+        asyncio.run(_prepare(f"sqlite+aiosqlite:///{path}"))
+        yield str(path)
         return
-    name = f"feedbackbot_test_{uuid.uuid4().hex[:12]}"
+    name = f"feedbackbot_template_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_create_postgres(admin, f'CREATE DATABASE "{name}"'))
+    asyncio.run(_prepare(f"{_postgres_base(admin)}/{name}"))
+    try:
+        yield name
+    finally:
+        asyncio.run(_drop_postgres(admin, name))
+
+
+async def _create_postgres(admin: str, statement: str) -> None:
     connection = await asyncpg.connect(admin)
     try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-        base = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-        yield f"{base}/{name}"
+        await connection.execute(statement)
     finally:
+        await connection.close()
+
+
+async def _drop_postgres(admin: str, name: str) -> None:
+    connection = await asyncpg.connect(admin)
+    try:
         await connection.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
         )
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    finally:
         await connection.close()
+
+
+@pytest.fixture
+async def database_url(tmp_path: Path, template_database: str) -> AsyncIterator[str]:
+    """A fresh copy of the template: an SQLite file, or with TEST_POSTGRES_URL set (an admin URL
+    such as postgresql://postgres@127.0.0.1:5432/postgres) a PostgreSQL database per test."""
+    admin = os.environ.get("TEST_POSTGRES_URL")
+    if not admin:
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(template_database, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    name = f"feedbackbot_test_{uuid.uuid4().hex[:12]}"
+    await _create_postgres(admin, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+    try:
+        yield f"{_postgres_base(admin)}/{name}"
+    finally:
+        await _drop_postgres(admin, name)
 
 
 @pytest.fixture
