@@ -2,9 +2,10 @@
 
 Polling is our own loop over `getUpdates` so that an update's offset is confirmed only after its
 turn has committed: a crash in between means Telegram delivers it again, and the processed-update
-ledger makes the repeat harmless. The turns of a batch run at once in their chats' lanes, so one
-slow chat holds up no other. Sending goes through PTB's AIORateLimiter for the platform-wide
-limit; retries belong to the outbox dispatcher, so the limiter itself never retries.
+ledger makes the repeat harmless. The turns of a batch run at once in their chats' lanes, and a
+pressed button is answered in the background, so neither one slow chat nor a slow answer holds up
+the others. Sending goes through PTB's AIORateLimiter for the platform-wide limit; retries belong
+to the outbox dispatcher, so the limiter itself never retries.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from html import escape
 
 from telegram import (
     BotCommand,
+    CallbackQuery,
     Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -31,7 +33,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.channels.base import Rejected, RetryLater, Transient, Unreachable, split_text
-from bot.channels.lanes import DEFAULT_LIMIT, Lanes
+from bot.channels.lanes import DEFAULT_LIMIT, Lanes, cancel_all
 from bot.engine import TurnEngine
 from handlers.messages import (
     Attachment,
@@ -63,6 +65,9 @@ MENU_COMMANDS = (
     "cancel",
 )
 _ALLOWED_UPDATES = ["message", "callback_query"]
+ANSWER_SECONDS = 2.5
+"""How long answering a button press may take: Telegram stops the spinner by itself soon after,
+so a later answer is worth nothing and would only hold a connection."""
 
 
 def file_url_for(base_url: str) -> str:
@@ -89,6 +94,7 @@ class TelegramChannel:
         self.per_chat_limit = per_chat_limit
         self._download_limit = download_limit_bytes
         self.lanes = Lanes(max_concurrent_turns)
+        self._answers: set[asyncio.Task[None]] = set()
         # Time periods as timedelta: PTB 22 deprecates the int form and warns on every 429.
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         self.bot = ExtBot(
@@ -107,6 +113,7 @@ class TelegramChannel:
 
     async def stop(self) -> None:
         await self.lanes.cancel()
+        await cancel_all(self._answers)
         await self.bot.shutdown()
 
     async def send(self, chat_id: str, reply: Reply) -> None:
@@ -206,8 +213,8 @@ class TelegramChannel:
         result = await engine.handle(incoming)
         if result.failed:
             return False
-        if update.callback_query is not None and not result.duplicate:
-            await self._acknowledge(update, result)
+        if update.callback_query is not None:
+            self._answer_later(update.callback_query, result)
         return True
 
     async def _fetched(self, attachments: tuple[Attachment, ...]) -> tuple[Attachment, ...]:
@@ -225,21 +232,32 @@ class TelegramChannel:
             fetched.append(item)
         return tuple(fetched)
 
-    async def _acknowledge(self, update: Update, result: TurnResult) -> None:
-        """Answer the press; mark the chosen option in the question and remove its buttons."""
-        query = update.callback_query
-        if query is None:
+    def _answer_later(self, query: CallbackQuery, result: TurnResult) -> None:
+        """Answer a press in the background: its turn is stored, and neither polling nor other
+        chats should wait for Telegram's answer."""
+        task = asyncio.create_task(self._answer(query, result))
+        self._answers.add(task)
+        task.add_done_callback(self._answers.discard)
+
+    async def _answer(self, query: CallbackQuery, result: TurnResult) -> None:
+        """Stop the button spinning, then mark the chosen option in the question and remove its
+        buttons. A redelivered press (a duplicate) is answered too: the crash that caused the
+        redelivery may have come before its first answer."""
+        try:
+            async with asyncio.timeout(ANSWER_SECONDS):
+                await query.answer(text=result.notice)
+        except (TelegramError, TimeoutError) as error:
+            log.info("could not answer a button press: %r", error)
+        message = query.message
+        if not (result.chosen_label and isinstance(message, Message) and message.text):
             return
         try:
-            await query.answer(text=result.notice)
-            message = query.message
-            if result.chosen_label and isinstance(message, Message) and message.text:
-                await message.edit_text(
-                    f"{message.text_html}\n\n✔ <b>{escape(result.chosen_label)}</b>",
-                    parse_mode=ParseMode.HTML,
-                )
+            await message.edit_text(
+                f"{message.text_html}\n\n✔ <b>{escape(result.chosen_label)}</b>",
+                parse_mode=ParseMode.HTML,
+            )
         except TelegramError as error:
-            log.info("could not acknowledge a button press: %s", error)
+            log.info("could not mark the chosen option: %s", error)
 
 
 def _offset_after(

@@ -79,3 +79,40 @@ async def test_a_crash_while_one_chat_waits_skips_none_of_its_updates(
         await tg.wait_until(lambda: not tg.pending_updates)
     assert answered_in_order(tg)
     assert sum(NOTICE in t for t in texts(tg, OTHER)) == 1
+
+
+async def test_a_slow_button_answer_holds_up_no_other_chat(
+    running: RunningBot, tg: FakeTelegramServer
+) -> None:
+    citizen = Citizen(tg, SLOW)
+    await citizen.type("/start", NOTICE)
+    tg.set_latency(2.0, "answerCallbackQuery")
+    press = tg.click(SLOW, "Tôi đồng ý")
+    await tg.wait_until(lambda: tg.calls_to("answerCallbackQuery"), message="the answer begun")
+    await Citizen(tg, OTHER).type("/start", NOTICE)
+    query = press["callback_query"]["id"]
+    await tg.wait_until(lambda: query in tg.callback_answers, message="the press answered")
+    assert sent_at(tg, OTHER, NOTICE) < tg.callback_answers[query]["at"], (
+        "the other citizen was answered while the press's answer was still on its way"
+    )
+
+
+async def test_a_press_redelivered_after_a_crash_is_answered_and_counts_once(
+    tg: FakeTelegramServer, settings: Settings
+) -> None:
+    citizen = Citizen(tg, SLOW)
+    async with bot_on(tg, settings) as first:
+        await citizen.type("/start", NOTICE)
+        tg.fail_next("answerCallbackQuery", 500)  # the answer is lost, as in a crash
+        press = tg.click(SLOW, "Tôi đồng ý")
+        await tg.wait_until(lambda: MENU in "".join(texts(tg, SLOW)))
+        await tg.wait_until(lambda: tg.calls_to("answerCallbackQuery"))
+        await first.delivered_all()
+    query = press["callback_query"]["id"]
+    assert query not in tg.callback_answers
+
+    tg.redeliver(press)
+    async with bot_on(tg, settings):
+        await tg.wait_until(lambda: query in tg.callback_answers, message="the press answered")
+        await tg.wait_until(lambda: not tg.pending_updates)
+    assert sum(MENU in t for t in texts(tg, SLOW)) == 1, "the repeated press changed nothing"
