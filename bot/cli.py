@@ -589,6 +589,7 @@ async def _open_messengers(
             overall_per_second=settings.overall_messages_per_second,
             per_chat_limit=(settings.per_chat_burst, settings.per_chat_period_seconds),
             download_limit_bytes=settings.evidence_max_megabytes * 1024 * 1024,
+            max_concurrent_turns=settings.max_concurrent_turns,
         )
         await telegram.start()
         channels[TELEGRAM] = telegram
@@ -598,6 +599,7 @@ async def _open_messengers(
             base_url=settings.zalo_api_base_url,
             per_chat_limit=(settings.zalo_per_chat_burst, settings.zalo_per_chat_period_seconds),
             download_limit_bytes=settings.evidence_max_megabytes * 1024 * 1024,
+            max_concurrent_turns=settings.max_concurrent_turns,
         )
         channels[ZALO] = zalo
     try:

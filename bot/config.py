@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.channels.lanes import DEFAULT_LIMIT
 from handlers.flow import Rules
 from storage.identity import IdentityKeys, is_encryption_key
 
@@ -86,6 +87,8 @@ class Settings(BaseSettings):
     per_chat_period_seconds: float = Field(default=3.0, gt=0)
     overall_messages_per_second: int = Field(default=30, ge=1)
     broadcast_per_second: float = Field(default=20.0, gt=0)
+    max_concurrent_turns: int = Field(default=DEFAULT_LIMIT, ge=1, le=256)
+    """Turns of different chats a messenger runs at once (one chat's always one at a time)."""
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:

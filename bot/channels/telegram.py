@@ -2,8 +2,10 @@
 
 Polling is our own loop over `getUpdates` so that an update's offset is confirmed only after its
 turn has committed: a crash in between means Telegram delivers it again, and the processed-update
-ledger makes the repeat harmless. Sending goes through PTB's AIORateLimiter for the platform-wide
-limit; retries belong to the outbox dispatcher, so the limiter itself never retries.
+ledger makes the repeat harmless. The turns of a batch run at once in their chats' lanes, and a
+pressed button is answered in the background, so neither one slow chat nor a slow answer holds up
+the others. Sending goes through PTB's AIORateLimiter for the platform-wide limit; retries belong
+to the outbox dispatcher, so the limiter itself never retries.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Awaitable, Sequence
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 from html import escape
 
 from telegram import (
     BotCommand,
+    CallbackQuery,
     Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -28,6 +33,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.channels.base import Rejected, RetryLater, Transient, Unreachable, split_text
+from bot.channels.lanes import DEFAULT_LIMIT, Lanes, cancel_all
 from bot.engine import TurnEngine
 from handlers.messages import (
     Attachment,
@@ -59,6 +65,9 @@ MENU_COMMANDS = (
     "cancel",
 )
 _ALLOWED_UPDATES = ["message", "callback_query"]
+ANSWER_SECONDS = 2.5
+"""How long answering a button press may take: Telegram stops the spinner by itself soon after,
+so a later answer is worth nothing and would only hold a connection."""
 
 
 def file_url_for(base_url: str) -> str:
@@ -80,9 +89,12 @@ class TelegramChannel:
         overall_per_second: int = 30,
         per_chat_limit: tuple[int, float] | None = (3, 3.0),
         download_limit_bytes: int = 10 * 1024 * 1024,
+        max_concurrent_turns: int = DEFAULT_LIMIT,
     ) -> None:
         self.per_chat_limit = per_chat_limit
         self._download_limit = download_limit_bytes
+        self.lanes = Lanes(max_concurrent_turns)
+        self._answers: set[asyncio.Task[None]] = set()
         # Time periods as timedelta: PTB 22 deprecates the int form and warns on every 429.
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         self.bot = ExtBot(
@@ -100,6 +112,8 @@ class TelegramChannel:
         await self.bot.set_my_commands(_commands(DEFAULT_LOCALE))
 
     async def stop(self) -> None:
+        await self.lanes.cancel()
+        await cancel_all(self._answers)
         await self.bot.shutdown()
 
     async def send(self, chat_id: str, reply: Reply) -> None:
@@ -160,42 +174,47 @@ class TelegramChannel:
             )
 
     async def poll(self, engine: TurnEngine, *, poll_seconds: int = 30) -> None:
-        """Fetch and handle updates until cancelled; confirm each offset after its turn."""
+        """Fetch updates until cancelled; run a batch's turns at once (a chat's in order) and
+        confirm the offset only past the stored ones, so a crash never skips an update."""
         await self.bot.delete_webhook()
         offset: int | None = None
+        while True:
+            updates = await self._next_batch(offset, poll_seconds)
+            stored = await asyncio.gather(*(self._turn(update, engine) for update in updates))
+            offset = _offset_after(updates, stored, offset)
+            if not all(stored):
+                await asyncio.sleep(1.0)
+
+    async def _next_batch(self, offset: int | None, poll_seconds: int) -> tuple[Update, ...]:
+        """The next updates from `offset` on, retrying a failed call with bounded backoff."""
         failures = 0
         while True:
             try:
-                updates = await self.bot.get_updates(
+                return await self.bot.get_updates(
                     offset=offset, timeout=poll_seconds, allowed_updates=_ALLOWED_UPDATES
                 )
-            except (NetworkError, TelegramError) as error:
+            except TelegramError as error:
                 failures += 1
                 delay = min(30.0, 0.5 * 2**failures)
                 log.warning("getUpdates failed (%s); retrying in %.1f s", error, delay)
                 await asyncio.sleep(delay)
-                continue
-            failures = 0
-            for update in updates:
-                if not await self.process(update, engine):
-                    log.warning("update %s not stored; it will be fetched again", update.update_id)
-                    await asyncio.sleep(1.0)
-                    break
-                offset = update.update_id + 1
 
     async def process(self, update: Update, engine: TurnEngine) -> bool:
-        """Run the turn of one update, then acknowledge a pressed button. False when nothing
+        """Run the turn of one update (a webhook's) in its chat's lane. False when nothing
         could be stored, so the update must not be acknowledged to Telegram."""
-        incoming = to_incoming(update)
-        if incoming is None:
-            return True
+        return await self._turn(update, engine)
+
+    def _turn(self, update: Update, engine: TurnEngine) -> Awaitable[bool]:
+        return self.lanes.run(to_incoming(update), partial(self._handle, update, engine))
+
+    async def _handle(self, update: Update, engine: TurnEngine, incoming: Incoming) -> bool:
         if incoming.attachments:
             incoming = replace(incoming, attachments=await self._fetched(incoming.attachments))
         result = await engine.handle(incoming)
         if result.failed:
             return False
-        if update.callback_query is not None and not result.duplicate:
-            await self._acknowledge(update, result)
+        if update.callback_query is not None:
+            self._answer_later(update.callback_query, result)
         return True
 
     async def _fetched(self, attachments: tuple[Attachment, ...]) -> tuple[Attachment, ...]:
@@ -213,21 +232,45 @@ class TelegramChannel:
             fetched.append(item)
         return tuple(fetched)
 
-    async def _acknowledge(self, update: Update, result: TurnResult) -> None:
-        """Answer the press; mark the chosen option in the question and remove its buttons."""
-        query = update.callback_query
-        if query is None:
+    def _answer_later(self, query: CallbackQuery, result: TurnResult) -> None:
+        """Answer a press in the background: its turn is stored, and neither polling nor other
+        chats should wait for Telegram's answer."""
+        task = asyncio.create_task(self._answer(query, result))
+        self._answers.add(task)
+        task.add_done_callback(self._answers.discard)
+
+    async def _answer(self, query: CallbackQuery, result: TurnResult) -> None:
+        """Stop the button spinning, then mark the chosen option in the question and remove its
+        buttons. A redelivered press (a duplicate) is answered too: the crash that caused the
+        redelivery may have come before its first answer."""
+        try:
+            async with asyncio.timeout(ANSWER_SECONDS):
+                await query.answer(text=result.notice)
+        except (TelegramError, TimeoutError) as error:
+            log.info("could not answer a button press: %r", error)
+        message = query.message
+        if not (result.chosen_label and isinstance(message, Message) and message.text):
             return
         try:
-            await query.answer(text=result.notice)
-            message = query.message
-            if result.chosen_label and isinstance(message, Message) and message.text:
-                await message.edit_text(
-                    f"{message.text_html}\n\n✔ <b>{escape(result.chosen_label)}</b>",
-                    parse_mode=ParseMode.HTML,
-                )
+            await message.edit_text(
+                f"{message.text_html}\n\n✔ <b>{escape(result.chosen_label)}</b>",
+                parse_mode=ParseMode.HTML,
+            )
         except TelegramError as error:
-            log.info("could not acknowledge a button press: %s", error)
+            log.info("could not mark the chosen option: %s", error)
+
+
+def _offset_after(
+    updates: Sequence[Update], stored: Sequence[bool], offset: int | None
+) -> int | None:
+    """The offset past the longest run of stored updates from the start of a batch: the first
+    one not stored comes again, with every update after it (their repeats are dropped)."""
+    for update, done in zip(updates, stored, strict=True):
+        if not done:
+            log.warning("update %s not stored; it will be fetched again", update.update_id)
+            break
+        offset = update.update_id + 1
+    return offset
 
 
 def _commands(locale: str) -> list[BotCommand]:

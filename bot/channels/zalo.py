@@ -8,6 +8,8 @@
 - Images go by URL only, so charts are served by our own web server at an unguessable,
   expiring URL under PUBLIC_BASE_URL; without one, the file is described in text.
 - Zalo publishes no limits: pacing is conservative, and a 429 is retried with backoff.
+- Polling has no offset to hold back: the next update is fetched while turns run, in their
+  chats' lanes, as long as there is room.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import httpx
 
 from bot.channels.base import Rejected, Transient, numbered_text, split_text
+from bot.channels.lanes import DEFAULT_LIMIT, Lanes
 from bot.engine import TurnEngine
 from handlers.messages import (
     Attachment,
@@ -138,14 +142,17 @@ class ZaloChannel:
         publish: PublishFile | None = None,
         download_limit_bytes: int = 10 * 1024 * 1024,
         client: httpx.AsyncClient | None = None,
+        max_concurrent_turns: int = DEFAULT_LIMIT,
     ) -> None:
         self.per_chat_limit = per_chat_limit
+        self.lanes = Lanes(max_concurrent_turns)
         self._endpoint = f"{base_url.rstrip('/')}/bot{token}"
         self.publish = publish
         self._download_limit = download_limit_bytes
         self._client = client or httpx.AsyncClient(timeout=httpx.Timeout(15.0, read=45.0))
 
     async def close(self) -> None:
+        await self.lanes.cancel()
         await self._client.aclose()
 
     async def call(self, method: str, *, read_timeout: float | None = None, **params: Any) -> Any:
@@ -219,11 +226,11 @@ class ZaloChannel:
         return replace(incoming, attachments=tuple(fetched))
 
     async def handle(self, update: Any, engine: TurnEngine) -> bool:
-        """Run the turn of one update (polled or pushed). False when nothing could be stored,
-        so a webhook must not answer 200."""
-        incoming = to_incoming(update)
-        if incoming is None:
-            return True
+        """Run the turn of one update (a webhook's) in its chat's lane. False when nothing could
+        be stored, so a webhook must not answer 200."""
+        return await self.lanes.run(to_incoming(update), partial(self._handle, engine))
+
+    async def _handle(self, engine: TurnEngine, incoming: Incoming) -> bool:
         if incoming.attachments:
             incoming = await self.fetch(incoming)
         result = await engine.handle(incoming)
@@ -232,30 +239,33 @@ class ZaloChannel:
         return not result.failed
 
     async def poll(self, engine: TurnEngine, *, poll_seconds: int = 30) -> None:
-        """Fetch updates one at a time until cancelled, backing off (bounded) on errors."""
+        """Fetch updates until cancelled and start each turn in its chat's lane, fetching the
+        next while turns run (at most the lanes' limit waiting or running)."""
         try:
             await self.call("deleteWebhook")  # getUpdates returns nothing while one is set
         except (ZaloApiError, Transient) as error:
             log.info("Zalo deleteWebhook: %s", error)
+        try:
+            while True:
+                await self.lanes.room()
+                for item in await self._next_updates(poll_seconds):
+                    self.lanes.run(to_incoming(item), partial(self._handle, engine))
+        finally:
+            await self.lanes.cancel()
+
+    async def _next_updates(self, poll_seconds: int) -> list[Any]:
+        """The next update (none when Zalo had nothing), retrying errors with bounded backoff."""
         failures = 0
         while True:
             try:
                 update = await self.call(
                     "getUpdates", timeout=poll_seconds, read_timeout=poll_seconds + 15.0
                 )
-            except ZaloApiError as error:
-                if error.code == _NO_UPDATE:
-                    failures = 0
-                    continue
-                failures += 1
-                await asyncio.sleep(min(30.0, 0.5 * 2**failures))
-                log.warning("Zalo getUpdates failed: %s", error)
-                continue
-            except Transient as error:
+            except (ZaloApiError, Transient) as error:
+                if isinstance(error, ZaloApiError) and error.code == _NO_UPDATE:
+                    return []
                 failures += 1
                 log.warning("Zalo getUpdates failed: %s", error)
                 await asyncio.sleep(min(30.0, 0.5 * 2**failures))
                 continue
-            failures = 0
-            for item in update if isinstance(update, list) else [update]:
-                await self.handle(item, engine)
+            return update if isinstance(update, list) else [update]

@@ -10,11 +10,14 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from PIL import Image
+from sqlalchemy import func, select
 
 from bot.channels.telegram import CHANNEL, TelegramChannel
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
 from storage import agencies, officers
+from storage.models import OutboxMessage
+from storage.outbox import PENDING
 from tests.casework import invite_code
 from tests.fakes import FakeTelegramServer, SentMessage
 
@@ -25,6 +28,17 @@ class RunningBot:
     channel: TelegramChannel
     runtime: Runtime
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def delivered_all(self) -> None:
+        """Wait until every queued message is sent and marked so: stopping earlier may send one
+        again after the restart (delivery is at least once)."""
+
+        async def none_pending() -> bool:
+            async with self.runtime.sessions() as session:
+                count = select(func.count()).select_from(OutboxMessage)
+                return not await session.scalar(count.where(OutboxMessage.status == PENDING))
+
+        await self.tg.wait_until(none_pending, message="the outbox delivered")
 
     async def stop(self) -> None:
         for task in self.tasks:

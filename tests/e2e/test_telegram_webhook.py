@@ -199,3 +199,21 @@ async def test_a_citizen_reports_anonymously_through_the_webhook(web: Site) -> N
         [evidence] = (await session.scalars(select(Evidence))).all()
     assert report.anonymous and report.official_id is None and report.category == "obstruction"
     assert evidence.content is not None and evidence.content.startswith(b"\xff\xd8")
+
+
+async def test_webhooks_of_two_chats_run_at_once_and_one_chat_keeps_its_order(web: Site) -> None:
+    """A chat's photo waits for its download; the other chat's call is answered meanwhile, and
+    the chat's next message waits behind the photo. Times are compared with each other only."""
+    tg = web.tg
+    await web.say("/start", "Thông báo về dữ liệu cá nhân")
+    await web.tap("Tôi đồng ý", "Mời Ông/Bà chọn chức năng")
+    tg.set_latency(3.0, "getFile")
+    photo = asyncio.create_task(web.deliver(tg.send_photo(CHAT)))
+    await tg.wait_until(lambda: tg.calls_to("getFile"), message="the download begun")
+    helped = asyncio.create_task(web.deliver(tg.send_text(CHAT, "/help")))
+    assert await web.deliver(tg.send_text(CHAT + 1, "/start")) == 200
+    assert not photo.done(), "the other chat's call was answered during the download"
+    assert await asyncio.gather(photo, helped) == [200, 200]
+    await tg.wait_until(lambda: "Các lệnh:" in (tg.last_message(CHAT).text or ""))
+    photo_reply, help_reply = [m.text or "" for m in tg.messages(CHAT)][-2:]
+    assert "chỉ nhận tin nhắn bằng chữ" in photo_reply and "Các lệnh:" in help_reply

@@ -25,7 +25,7 @@ from storage.models import Evidence, ProcessedUpdate, Rating, Report
 from tests.e2e.telegram_bot import join_runtime, same_picture
 from tests.fakes import FakeZaloServer
 from tests.fakes.serving import serve
-from tests.fakes.zalo_api import TINY_PNG
+from tests.fakes.zalo_api import FILES, TINY_PNG
 
 SECRET = "zalo-webhook-secret-0042"
 CHAT = "6ede9afa66b88fe6d6a9"
@@ -145,6 +145,33 @@ async def test_a_citizen_rates_and_reports_on_zalo_by_polling(settings: Settings
 
         await rate_and_report(ZaloCitizen(zalo, queued), zalo, rt, queued)
         assert all(len(m.text or "") <= TEXT_LIMIT for m in zalo.all_messages())
+
+
+async def test_polling_answers_another_chat_while_one_photo_downloads_in_order(
+    settings: Settings,
+) -> None:
+    """Turns of different chats run at once; a chat's photo is answered before its next text
+    even though the photo waits for its download. Times are compared with each other only."""
+    notice, other = "Thông báo về dữ liệu cá nhân", "0a0b0c0d0e0f01020304"
+    async with FakeZaloServer() as zalo, zalo_bot(settings, zalo, webhook=False):
+
+        async def queued(_: dict[str, Any]) -> None:
+            return None
+
+        citizen = ZaloCitizen(zalo, queued)
+        await citizen.type("xin chào", notice)
+        await citizen.type("1", "Mời Ông/Bà chọn chức năng")
+        zalo.set_latency(3.0, FILES)
+        zalo.send_image(CHAT, zalo.serve_file(TINY_PNG))
+        zalo.send_text(CHAT, "/help")
+        zalo.send_text(other, "/start")
+        await zalo.wait_until(lambda: any(notice in t for t in zalo.texts(other)))
+        [(download, _)] = zalo.file_requests
+        [answer] = [c.at for c in zalo.calls_to("sendMessage") if c.params["chat_id"] == other]
+        assert answer < download + 3.0, "the other chat was answered during the download"
+        await zalo.wait_until(lambda: any("Các lệnh:" in t for t in zalo.texts(CHAT)), timeout=15)
+        photo, help_ = zalo.texts(CHAT)[-2:]
+        assert "chỉ nhận tin nhắn bằng chữ" in photo and "Các lệnh:" in help_
 
 
 async def test_a_citizen_rates_and_reports_on_zalo_by_webhook(settings: Settings) -> None:

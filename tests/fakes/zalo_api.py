@@ -58,6 +58,8 @@ MAX_CAPTION_LENGTH = 2000
 SECRET_MIN_LENGTH = 8
 SECRET_MAX_LENGTH = 256
 DEFAULT_POLL_TIMEOUT = 30.0
+FILES = "files"
+"""The latency key of hosted-file downloads (a citizen's photo_url)."""
 
 EVENT_TEXT = "message.text.received"
 EVENT_IMAGE = "message.image.received"
@@ -408,6 +410,9 @@ class FakeZaloServer(RecordingServer):
     async def _file_endpoint(self, request: Request) -> Response:
         name = request.path_params["name"]
         self.file_requests.append((time.monotonic(), name))
+        delay = self._latency.get(FILES, 0.0)
+        if delay > 0:
+            await asyncio.sleep(delay)
         hosted = self._files.get(name)
         if hosted is None or hosted.expired:
             return Response(b"Not Found", status_code=404, media_type="text/plain")
@@ -454,7 +459,8 @@ class FakeZaloServer(RecordingServer):
             raise ZaloError(fault.error_code, fault.description, fault.http_status)
 
     def set_latency(self, seconds: float, method: str = "*") -> None:
-        """Delay answers (per method or ``"*"``) to test client timeouts and concurrency."""
+        """Delay answers (per method or ``"*"``; hosted-file downloads with ``FILES``) to test
+        client timeouts and concurrency."""
         self._latency[method] = seconds
 
     def add_chat(self, chat_id: str) -> None:
