@@ -1,6 +1,7 @@
 """A year of a whole province: seed N ratings (default 1,000,000), then measure
 - how long the summary takes (the figures behind /summary: SQL over the daily roll-ups),
-- the peak memory of an XLSX and a CSV export of every rating (each in its own process).
+- the rows per second and peak memory of a CSV and an XLSX export of every rating (each in its
+  own process; rows per CPU-second too, which other work on the machine disturbs less).
 
 Run: .venv/bin/python -m bench.province_year [--ratings 1000000] [--database PATH]
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import resource
@@ -21,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot import demo
 from bot.config import Settings
@@ -29,6 +32,7 @@ from bot.runtime import prepare_database
 from handlers.clock import LOCAL_ZONE
 from handlers.periods import parse_period
 from handlers.summary import build_summary
+from storage.db import make_engine
 from storage.models import Rating
 
 NOW = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
@@ -67,20 +71,39 @@ async def time_summary(database: Path) -> list[float]:
 
 
 async def export_in_this_process(database: Path, file_format: str, output: Path) -> None:
-    db, sessions = await prepare_database(settings_for(database))
+    # A read engine, as in the bot: the export must not hold the write lock while it streams.
+    reader = make_engine(settings_for(database).database_url, for_reading=True)
     period = parse_period("2025-01-01..2026-12-31", NOW.date())
     assert period is not None
     tables = open_tables(output, file_format)
-    started = time.perf_counter()
-    await write_export(sessions, tables, ExportRequest(period, None, False, "vi"))
+    ratings = 0
+
+    def count(rows: int) -> None:
+        nonlocal ratings
+        ratings += rows
+
+    started, cpu = time.perf_counter(), time.process_time()
+    request = ExportRequest(period, None, False, "vi")
+    await write_export(async_sessionmaker(reader), tables, request, count)
     tables.close()
-    await db.dispose()
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    await reader.dispose()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     size = (await asyncio.to_thread(os.path.getsize, output)) / 1e6
     print(
-        f"{file_format}: {time.perf_counter() - started:.0f} s, {size:.0f} MB file, "
+        f"{file_format}: {ratings} ratings in {elapsed:.1f} s ({ratings / elapsed:,.0f} rows/s; "
+        f"CPU {cpu:.1f} s, {ratings / cpu:,.0f} rows per CPU-second), {size:.0f} MB file, "
         f"peak memory {peak:.0f} MB"
     )
+
+
+def _cpu_model() -> str:
+    """The processor's name, as Linux reports it."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor()
 
 
 def main() -> None:
@@ -96,8 +119,9 @@ def main() -> None:
         asyncio.run(export_in_this_process(database, arguments.child_export, output))
         return
     print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, {platform.system()}"
+        f"machine: {platform.machine()} {_cpu_model()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, {platform.system()}, load average "
+        f"{os.getloadavg()[0]:.1f} (other work slows every figure)"
     )
     asyncio.run(seed_if_needed(database, arguments.ratings))
     timings = asyncio.run(time_summary(database))

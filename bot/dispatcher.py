@@ -13,9 +13,9 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiolimiter import AsyncLimiter
@@ -48,7 +48,11 @@ class DeliveryPolicy:
 
 
 class OutboxDispatcher:
-    """Sends pending outbox rows through the channel adapters."""
+    """Sends pending outbox rows through the channel adapters.
+
+    Each chat is delivered by its own task, so a chat that waits (for its file, its pacing or
+    a retry) holds back only itself: a pass starts what is due and returns at once.
+    """
 
     def __init__(
         self,
@@ -71,6 +75,12 @@ class OutboxDispatcher:
         self._broadcast_lock = asyncio.Lock()
         self._next_broadcast = 0.0
         self._pass = asyncio.Lock()
+        self._in_flight: dict[str, asyncio.Task[int]] = {}
+        """The task delivering each chat (by chat_ref) right now."""
+        self._news: asyncio.Task[int] | None = None
+        self._next_due: datetime | None = None
+        self._unserved: set[str] = set()
+        self._unserved_checked_at: float | None = None
 
     def wake(self) -> None:
         """Ask for a delivery pass now (called after a turn commits)."""
@@ -78,56 +88,120 @@ class OutboxDispatcher:
 
     async def run(self) -> None:
         """Deliver until cancelled, sleeping until the next message is due or a wake-up."""
-        while True:
-            self._wake.clear()
-            try:
-                await self.deliver_due()
-            except Exception:  # a database hiccup must not stop delivery for good
-                log.exception("delivery pass failed; will try again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=await self._seconds_to_next())
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    await self._start_due()
+                except Exception:  # a database hiccup must not stop delivery for good
+                    log.exception("delivery pass failed; will try again")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._seconds_to_next())
+        finally:
+            await self._stop()
 
     async def deliver_due(self) -> int:
-        """One pass over pending messages whose time has come; returns how many were sent."""
+        """One pass over pending messages whose time has come, waiting until they are sent
+        (the terminal chat and the tests); returns how many were sent."""
+        started = await self._start_due()
+        return sum(await asyncio.gather(*started))
+
+    async def _start_due(self) -> list[asyncio.Task[int]]:
+        """Start a task for every chat whose next message is due and that no task delivers."""
         async with self._pass:
             async with self._sessions() as session:
-                rows = await outbox.pending(_BATCH, session=session)
+                await self._report_unserved(session)
+                rows = await outbox.pending(
+                    _BATCH, channels=self._channels, skip=self._in_flight.keys(), session=session
+                )
             now = self._clock()
-            by_chat: dict[tuple[str, str], list[Delivery]] = {}
-            for row in rows:
-                by_chat.setdefault((row.channel, row.chat_ref), []).append(row)
-            ready = [queue for queue in by_chat.values() if queue[0].next_attempt_at <= now]
-            live = [queue for queue in ready if queue[0].batch is None]
-            # A pass carries about two seconds of announcements, so replies to people who are
-            # chatting never wait long behind a broadcast.
+            queues = _by_chat(rows)
+            heads = [queue[0] for queue in queues]
+            self._next_due = min(
+                (head.next_attempt_at for head in heads if head.next_attempt_at > now),
+                default=None,
+            )
+            ready = [queue for queue in queues if queue[0].next_attempt_at <= now]
+            started = [
+                self._start([queue], self._deliver_live(queue))
+                for queue in ready
+                if queue[0].batch is None
+            ]
             news = [queue for queue in ready if queue[0].batch is not None]
-            news = news[: max(1, int(2 * self._policy.broadcast_per_second))]
-            sent = await asyncio.gather(*(self._deliver_chat(queue) for queue in live))
-            sent += await asyncio.gather(*(self._deliver_chat(queue) for queue in news))
-            return sum(sent)
+            if news and (self._news is None or self._news.done()):
+                # About two seconds of announcements at a time, so replies to people who are
+                # chatting never wait long behind a broadcast; the next part follows when
+                # this one is done.
+                news = news[: max(1, int(2 * self._policy.broadcast_per_second))]
+                self._news = self._start(news, self._deliver_news(news))
+                started.append(self._news)
+            return started
 
-    async def _seconds_to_next(self) -> float:
-        async with self._sessions() as session:
-            rows = await outbox.pending(_BATCH, session=session)
-        if not rows:
+    def _start(
+        self, queues: list[list[Delivery]], delivery: Coroutine[Any, Any, int]
+    ) -> asyncio.Task[int]:
+        task = asyncio.create_task(delivery)
+        refs = [queue[0].chat_ref for queue in queues]
+        self._in_flight.update(dict.fromkeys(refs, task))
+        task.add_done_callback(lambda done: self._finished(done, refs))
+        return task
+
+    def _finished(self, task: asyncio.Task[int], refs: list[str]) -> None:
+        """Free the chats for the next pass, which may find more of their messages."""
+        for ref in refs:
+            self._in_flight.pop(ref, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("delivery stopped; will try again", exc_info=task.exception())
+        self.wake()
+
+    async def _stop(self) -> None:
+        tasks = set(self._in_flight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _report_unserved(self, session: AsyncSession) -> None:
+        """Warn once per channel that messages wait for a messenger this process does not
+        serve (another process may; if none does, they stay pending); looked at every
+        idle interval, never spun on."""
+        now = asyncio.get_running_loop().time()
+        checked = self._unserved_checked_at
+        if checked is not None and now - checked < _IDLE_WAIT_SECONDS:
+            return
+        self._unserved_checked_at = now
+        for name in await outbox.unserved_channels(self._channels, session=session):
+            if name not in self._unserved:
+                self._unserved.add(name)
+                log.warning(
+                    "messages wait for channel %s, which this process does not serve", name
+                )
+
+    def _seconds_to_next(self) -> float:
+        """Until the earliest retry of a chat that no task delivers (a task's end wakes us)."""
+        if self._next_due is None:
             return _IDLE_WAIT_SECONDS
-        due = min(row.next_attempt_at for row in rows)
-        return max(0.05, min(_IDLE_WAIT_SECONDS, (due - self._clock()).total_seconds()))
+        due = (self._next_due - self._clock()).total_seconds()
+        return max(0.05, min(_IDLE_WAIT_SECONDS, due))
+
+    async def _deliver_live(self, queue: list[Delivery]) -> int:
+        async with self._slots:
+            return await self._deliver_chat(queue)
+
+    async def _deliver_news(self, queues: list[list[Delivery]]) -> int:
+        """Announcements take no slot: the broadcast pacing already bounds them."""
+        return sum(await asyncio.gather(*(self._deliver_chat(queue) for queue in queues)))
 
     async def _deliver_chat(self, queue: list[Delivery]) -> int:
         """Send one chat's messages in order, stopping at the first that must wait."""
         sent = 0
-        async with self._slots:
-            for row in queue:
-                if not await self._deliver(row):
-                    break
-                sent += 1
+        for row in queue:
+            if not await self._deliver(row):
+                break
+            sent += 1
         return sent
 
     async def _deliver(self, row: Delivery) -> bool:
-        channel = self._channels.get(row.channel)
-        if channel is None:
-            return False
+        channel = self._channels[row.channel]
         await self._respect_pause(row.channel)
         await self._pace(channel, row.chat_id)
         if row.batch is not None:
@@ -210,3 +284,11 @@ class OutboxDispatcher:
                 self._limiters.popitem(last=False)
         self._limiters.move_to_end(key)
         await limiter.acquire()
+
+
+def _by_chat(rows: list[Delivery]) -> list[list[Delivery]]:
+    """Rows grouped per chat, each chat's in the order they were written."""
+    by_chat: dict[str, list[Delivery]] = {}
+    for row in rows:
+        by_chat.setdefault(row.chat_ref, []).append(row)
+    return list(by_chat.values())

@@ -85,7 +85,7 @@ async def open_runtime(
             broadcast_per_second=settings.broadcast_per_second,
         ),
         clock=clock,
-        makers={"chart": chart_maker(reads), "export": export_maker(reads)},
+        makers={"chart": chart_maker(reads), "export": export_maker(settings.database_url)},
     )
     rules = settings.rules(bot_username=bot_username)
     engine = TurnEngine(sessions, rules, clock=clock, on_outbox=dispatcher.wake)

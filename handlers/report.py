@@ -8,6 +8,7 @@ if the report is abandoned. The diagram is in `report.mmd` beside this file.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from datetime import date, timedelta
@@ -287,7 +288,8 @@ async def take_evidence(turn: Turn, answer: Answer) -> Outcome:
             turn.say_text(refusal)
             continue
         mime = item.mime_type or "image/jpeg"
-        content = without_metadata(item.content or b"", mime)
+        # Re-encoding a photo takes tens of milliseconds: in a worker thread, not on the loop.
+        content = await asyncio.to_thread(without_metadata, item.content or b"", mime)
         turn.session.add(
             Evidence(
                 staged_by=owner,

@@ -49,15 +49,12 @@ async def build_summary(
     locale: str,
 ) -> Summary:
     """Every indicator for the period and scope, from SQL aggregates."""
-    overall = await summaries.rating_sums(
-        period.start, period.end, by=None, agency_ids=agency_ids, session=session
+    per_agency = await summaries.rating_sums(
+        period.start, period.end, by="agency", agency_ids=agency_ids, session=session
     )
     before = period.previous()
     previous = await summaries.rating_sums(
         before.start, before.end, by=None, agency_ids=agency_ids, session=session
-    )
-    per_agency = await summaries.rating_sums(
-        period.start, period.end, by="agency", agency_ids=agency_ids, session=session
     )
     ranked = rank(
         {k: Indicators.from_sums(v) for k, v in per_agency.items() if k is not None},
@@ -83,7 +80,7 @@ async def build_summary(
     )
     return Summary(
         period=period,
-        overall=Indicators.from_sums(overall.get(None, {})),
+        overall=Indicators.from_sums(summaries.total(per_agency.values())),
         previous=Indicators.from_sums(previous.get(None, {})),
         agencies=ranked,
         names={a.id or 0: name_of(a, locale) for a in found},

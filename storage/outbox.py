@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,29 +48,46 @@ class Delivery:
     batch: str | None = None
 
 
-async def pending(limit: int, *, session: AsyncSession) -> list[Delivery]:
-    """The oldest pending messages, in the order they were written."""
-    rows = await session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.status == PENDING)
-        .order_by(OutboxMessage.batch.is_not(None), OutboxMessage.id)
-        .limit(limit)
+async def pending(
+    limit: int,
+    *,
+    channels: Collection[str],
+    skip: Collection[str] = (),
+    session: AsyncSession,
+) -> list[Delivery]:
+    """The oldest pending messages of the `channels` this process serves, in the order they
+    were written, leaving out the chats in `skip` (being delivered already): rows nobody here
+    can send must not fill the batch and starve the others."""
+    query = select(
+        OutboxMessage.id,
+        OutboxMessage.channel,
+        OutboxMessage.chat_ref,
+        OutboxMessage.address,
+        OutboxMessage.payload,
+        OutboxMessage.attempts,
+        OutboxMessage.next_attempt_at,
+        OutboxMessage.batch,
+    ).where(OutboxMessage.status == PENDING, OutboxMessage.channel.in_(list(channels)))
+    if skip:
+        query = query.where(OutboxMessage.chat_ref.not_in(list(skip)))
+    rows = await session.execute(
+        query.order_by(OutboxMessage.batch.is_not(None), OutboxMessage.id).limit(limit)
     )
     keys = keys_of(session)
     return [
-        Delivery(
-            r.id,
-            r.channel,
-            r.chat_ref,
-            keys.unseal(r.address),
-            r.payload,
-            r.attempts,
-            r.next_attempt_at,
-            r.batch,
-        )
-        for r in rows.all()
-        if r.id is not None
+        Delivery(id_, channel, ref, keys.unseal(address), payload, attempts, due, batch)
+        for id_, channel, ref, address, payload, attempts, due, batch in rows.all()
     ]
+
+
+async def unserved_channels(channels: Collection[str], *, session: AsyncSession) -> list[str]:
+    """Channels with pending messages that none of `channels` can send."""
+    rows = await session.scalars(
+        select(OutboxMessage.channel)
+        .where(OutboxMessage.status == PENDING, OutboxMessage.channel.not_in(list(channels)))
+        .distinct()
+    )
+    return sorted(rows.all())
 
 
 async def mark_sent(message_id: int, now: datetime, *, session: AsyncSession) -> None:

@@ -1,0 +1,97 @@
+"""Nothing one chat asks for holds up the others: an export is built while other chats get
+their replies, and messages for a messenger this process does not serve are left alone."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from bot import demo
+from bot.channels.console import console_incoming
+from bot.runtime import Runtime
+from handlers.messages import Reply, encode_reply
+from storage import outbox
+from tests.casework import citizen, officer
+from tests.conftest import Clock
+
+World = tuple[Runtime, list[tuple[str, str]]]
+
+
+@contextlib.asynccontextmanager
+async def delivering(rt: Runtime) -> AsyncIterator[None]:
+    """The dispatcher running as in production, until the block ends."""
+    task = asyncio.create_task(rt.dispatcher.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def arrival(
+    output: list[tuple[str, str]], found: Callable[[str, str], bool], since: int = 0
+) -> float:
+    """When a message matching `found` has been delivered after the first `since` (polling
+    the terminal's output)."""
+    while not any(found(chat, text) for chat, text in output[since:]):  # noqa: ASYNC110
+        await asyncio.sleep(0.01)  # the fixture's terminal only appends to a list
+    return time.perf_counter()
+
+
+async def test_a_reply_to_another_chat_is_sent_while_an_export_is_built(
+    runtime: World, clock: Clock
+) -> None:
+    rt, output = runtime
+    await demo.seed(rt.sessions, ratings=30_000, reports=40, seed_value=5, now=clock.now)
+    intake = await officer(rt, output, "intake", "62-SNV", "admin")
+    other = await citizen(rt, output, "citizen-2")
+    async with delivering(rt):
+        await rt.engine.handle(
+            console_incoming("/export 2025-12-01..2026-11-30 xlsx", chat_id=intake.chat_id)
+        )
+        exported = asyncio.create_task(
+            arrival(output, lambda chat, text: chat == "intake" and ".xlsx ·" in text)
+        )
+        await asyncio.sleep(0.2)  # the export is being written now
+        asked, since = time.perf_counter(), len(output)
+        await rt.engine.handle(console_incoming("/help", chat_id=other.chat_id))
+        answered = await asyncio.wait_for(
+            arrival(output, lambda chat, _: chat == other.chat_id, since), timeout=5
+        )
+        assert not exported.done(), "the other chat was answered before the export was ready"
+        assert answered - asked < 1.0
+        await asyncio.wait_for(exported, timeout=120)
+
+
+async def test_rows_of_an_unserved_channel_cause_no_spin_and_others_are_delivered(
+    runtime: World, clock: Clock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    rt, output = runtime
+    async with rt.sessions() as session, session.begin():
+        for number in range(600):
+            payload = encode_reply(Reply("Xin chào"))
+            await outbox.enqueue("zalo", f"zalo-{number}", payload, clock.now, session=session)
+    passes = 0
+    pending = outbox.pending
+
+    async def counted(*args: Any, **kwargs: Any) -> list[outbox.Delivery]:
+        nonlocal passes
+        passes += 1
+        return await pending(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "pending", counted)
+    with caplog.at_level(logging.WARNING, logger="bot.dispatcher"):
+        async with delivering(rt):
+            await rt.engine.handle(console_incoming("/start", chat_id="citizen-1"))
+            await asyncio.wait_for(arrival(output, lambda chat, _: chat == "citizen-1"), 5)
+            await asyncio.sleep(1.0)
+    assert passes <= 4, f"{passes} passes in about a second: the dispatcher spins"
+    warnings = [r for r in caplog.records if "zalo" in r.getMessage()]
+    assert len(warnings) == 1, "the unserved channel is reported once"
