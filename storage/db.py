@@ -1,8 +1,20 @@
 """Engine and session factories.
 
-On SQLite every transaction starts with BEGIN IMMEDIATE so writers queue on the busy timeout
-instead of failing when a read lock would have to be upgraded (see SQLAlchemy's pysqlite notes on
-serializable isolation). WAL lets readers run beside the one writer.
+On SQLite the writers' engine has exactly one connection: every transaction on it (a turn, a
+delivery mark, a scheduler step, a CLI command's session, Core or ORM, explicit or autobegun)
+checks that connection out of the pool for its duration, so writers queue in process on the
+pool's asyncio queue and wake the moment the previous one has committed, instead of colliding
+in SQLite's busy handler, which sleeps and retries. The connection is only handed back after
+COMMIT or ROLLBACK has finished, so two writers never overlap. Nothing changes for callers: the
+sessionmaker is the gate. Waiting has a bound (the busy timeout): a transaction that opened a
+second one inside itself fails with `sqlalchemy.exc.TimeoutError` rather than hanging forever.
+
+Every transaction still starts with BEGIN IMMEDIATE, for other processes on the same file (a CLI
+command beside the bot): there the busy timeout queues them (see SQLAlchemy's pysqlite notes on
+serializable isolation). Reads that may take long use an engine `for_reading`: a pool of its
+own connections and a deferred BEGIN, which WAL lets run beside the one writer.
+
+PostgreSQL keeps its ordinary pool: row locks serialise what must be serialised.
 """
 
 from __future__ import annotations
@@ -27,16 +39,30 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, *, echo: bool = False, for_reading: bool = False) -> AsyncEngine:
+def make_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    for_reading: bool = False,
+    writer_wait_seconds: float = BUSY_TIMEOUT_MS / 1000,
+) -> AsyncEngine:
     """Build the async engine; for SQLite also set the pragmas and how transactions begin.
 
-    The writers' engine begins with BEGIN IMMEDIATE. An engine `for_reading` (summaries,
-    charts, exports) begins with a plain deferred BEGIN: it reads a consistent snapshot and,
-    thanks to WAL, never holds up the writers however long an export streams.
+    The writers' engine on SQLite holds one connection (the in-process write gate, see the
+    module's docstring); a transaction waits at most `writer_wait_seconds` for it. An engine
+    `for_reading` (summaries, charts, exports) begins with a plain deferred BEGIN: it reads a
+    consistent snapshot and, thanks to WAL, never holds up the writer however long it streams.
     """
-    engine = create_async_engine(url, echo=echo)
-    if is_sqlite(url):
-        _configure_sqlite(engine, "BEGIN" if for_reading else "BEGIN IMMEDIATE")
+    if not is_sqlite(url):
+        return create_async_engine(url, echo=echo)
+    if for_reading:
+        engine = create_async_engine(url, echo=echo)
+        _configure_sqlite(engine, "BEGIN")
+        return engine
+    engine = create_async_engine(
+        url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=writer_wait_seconds
+    )
+    _configure_sqlite(engine, "BEGIN IMMEDIATE")
     return engine
 
 
