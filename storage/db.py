@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import sqlite_trips
 from storage.identity import SESSION_KEY, IdentityKeys
 
 BUSY_TIMEOUT_MS = 30_000
@@ -49,7 +50,8 @@ def make_engine(
     """Build the async engine; for SQLite also set the pragmas and how transactions begin.
 
     The writers' engine on SQLite holds one connection (the in-process write gate, see the
-    module's docstring); a transaction waits at most `writer_wait_seconds` for it. An engine
+    module's docstring), which makes one trip to its thread per statement (`sqlite_trips`); a
+    transaction waits at most `writer_wait_seconds` for it. An engine
     `for_reading` (summaries, charts, exports) begins with a plain deferred BEGIN: it reads a
     consistent snapshot and, thanks to WAL, never holds up the writer however long it streams.
     """
@@ -63,7 +65,14 @@ def make_engine(
         url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=writer_wait_seconds
     )
     _configure_sqlite(engine, "BEGIN IMMEDIATE")
+    event.listen(engine.sync_engine, "do_connect", _connect_one_trip)
     return engine
+
+
+def _connect_one_trip(_dialect: Any, _record: Any, _args: Any, options: dict[str, Any]) -> None:
+    """Open the writer's connection with `sqlite_trips` (SQLAlchemy's aiosqlite adapter calls
+    `async_creator_fn` with the arguments it would give `aiosqlite.connect`)."""
+    options["async_creator_fn"] = sqlite_trips.connect
 
 
 def _configure_sqlite(engine: AsyncEngine, begin: str) -> None:

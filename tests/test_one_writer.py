@@ -105,3 +105,26 @@ async def test_reads_go_on_while_a_write_is_open(consented: Chat) -> None:
         async with runtime.reads() as reading:
             found = await asyncio.wait_for(reading.scalars(select(Citizen.id)), timeout=5)
         assert len(found.all()) == 1
+
+
+async def test_the_writers_connection_answers_like_aiosqlite(tmp_path: Path) -> None:
+    """Each statement makes one trip to the connection's thread (`storage.sqlite_trips`); what
+    SQLAlchemy reads back is the same: rows, counts, executemany, streamed results."""
+    db = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'w.sqlite3'}")
+    try:
+        async with db.begin() as connection:
+            await connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, x INT)"))
+            many = [{"x": x} for x in range(5)]
+            await connection.execute(text("INSERT INTO t (x) VALUES (:x)"), many)
+            added = await connection.execute(text("INSERT INTO t (x) VALUES (9)"))
+            assert added.lastrowid == 6 and added.rowcount == 1
+            changed = await connection.execute(text("UPDATE t SET x = x + 1 WHERE x < 3"))
+            assert changed.rowcount == 3
+            streamed = await connection.stream(text("SELECT x FROM t ORDER BY id"))
+            parts = [list(part) async for part in streamed.partitions(4)]
+            assert [[row.x for row in part] for part in parts] == [[1, 2, 3, 3], [4, 9]]
+        with pytest.raises(exc.IntegrityError):
+            async with db.begin() as connection:
+                await connection.execute(text("INSERT INTO t (id, x) VALUES (1, 0)"))
+    finally:
+        await db.dispose()
