@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.identity import keys_of
@@ -15,21 +16,43 @@ from storage.models import OutboxMessage
 PENDING, SENT, FAILED, UNREACHABLE = "pending", "sent", "failed", "unreachable"
 
 
+_ENQUEUE = insert(OutboxMessage.__table__).returning(
+    OutboxMessage.__table__.c.id, sort_by_parameter_order=True
+)
+
+
+class Outgoing(NamedTuple):
+    """A message to write to the outbox: the chat it goes to and its payload."""
+
+    channel: str
+    chat_id: str
+    payload: dict[str, Any]
+
+
 async def enqueue(
-    channel: str, chat_id: str, payload: dict[str, Any], now: datetime, *, session: AsyncSession
-) -> OutboxMessage:
+    messages: Sequence[Outgoing], now: datetime, *, session: AsyncSession
+) -> list[int]:
+    """Write messages to the outbox with Core (no ORM objects, no flush); their ids, in the
+    order given, which is the order they are delivered in. One INSERT on PostgreSQL; one per
+    message on SQLite, where SQLAlchemy can only guarantee that order that way. Each row
+    carries the chat's keyed hash and its sealed id."""
+    if not messages:
+        return []
     keys = keys_of(session)
-    row = OutboxMessage(
-        channel=channel,
-        chat_ref=keys.ref(channel, chat_id),
-        address=keys.seal(chat_id),
-        payload=payload,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    session.add(row)
-    await session.flush()
-    return row
+    rows = [
+        {
+            "channel": channel,
+            "chat_ref": keys.ref(channel, chat_id),
+            "address": keys.seal(chat_id),
+            "payload": payload,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for channel, chat_id, payload in messages
+    ]
+    return list((await session.scalars(_ENQUEUE, rows)).all())
 
 
 @dataclass(frozen=True, slots=True)

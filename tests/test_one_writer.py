@@ -1,4 +1,9 @@
-"""One writer at a time: on SQLite, writers queue in the process, never in SQLite."""
+"""One writer at a time, and few statements per turn.
+
+Statements are counted on the writers' engine with SQLAlchemy's cursor events, per kind of turn:
+a budget here fails the moment a change makes a turn do more work than it did when measured.
+Round trips are the statements plus the transaction's BEGIN and COMMIT.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +17,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.console import console_incoming
 from handlers.flow import Turn
+from handlers.messages import Incoming
 from storage.db import make_engine
-from storage.models import Citizen
+from storage.models import Citizen, Conversation, Rating
 from tests.conftest import Chat
+from tests.test_rating_dialogue import answer_rest, open_rating
+
+PRESS_BUDGET = 4
+"""A pressed answer in the rating: claim the update, read the conversation, save it, queue the
+next question."""
+SUMMARY_BUDGET = 6
+"""The press that leads to the summary: those four and the agency's and service's names."""
+SUBMIT_BUDGET = 8
+"""The final submit: the four, the citizen, the rating, its day's roll-up, and the second reply
+(one INSERT per outbox row on SQLite, where RETURNING cannot keep their order in one)."""
 
 
 class Ledger:
@@ -48,6 +64,38 @@ class Ledger:
 
     def _end(self, _connection: Any) -> None:
         self.open -= 1
+
+
+async def button(chat: Chat, label_part: str) -> Incoming:
+    """A press of a button of the last question, as Telegram sends it (token and option id)."""
+    async with chat.runtime.sessions() as session:
+        conversation = await session.get(Conversation, ("console", chat.ref()))
+    assert conversation is not None
+    offered = conversation.offered
+    [choice] = [id_ for id_, label in offered["choices"] if label_part in label]
+    return chat.incoming(choice_token=f"{offered['token']}:{choice}")
+
+
+async def counted(ledger: Ledger, chat: Chat, label_part: str) -> list[str]:
+    """The statements of one press."""
+    pressed = await button(chat, label_part)
+    ledger.clear()
+    await chat.runtime.engine.handle(pressed)
+    assert ledger.transactions == 1, "one transaction per turn"
+    assert ledger.round_trips == len(ledger.statements) + 2
+    return ledger.statements
+
+
+async def test_rating_presses_and_the_submit_stay_within_their_budgets(consented: Chat) -> None:
+    ledger = Ledger(consented.runtime.db)
+    await open_rating(consented)
+    assert len(await counted(ledger, consented, "4 –")) <= PRESS_BUDGET
+    assert len(await counted(ledger, consented, "Quay lại")) <= PRESS_BUDGET
+    await answer_rest(consented)
+    assert len(await counted(ledger, consented, "Không có góp ý")) <= SUMMARY_BUDGET
+    submit = await counted(ledger, consented, "Gửi đánh giá")
+    assert len(submit) <= SUBMIT_BUDGET, submit
+    assert len(await consented.rows(Rating)) == 1
 
 
 async def test_concurrent_writers_queue_in_the_process_not_in_sqlite(consented: Chat) -> None:
