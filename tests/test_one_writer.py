@@ -30,7 +30,7 @@ SUMMARY_BUDGET = 6
 """The press that leads to the summary: those four and the agency's and service's names."""
 SUBMIT_BUDGET = 8
 """The final submit: the four, the citizen, the rating, its day's roll-up, and the second reply
-(one INSERT per outbox row on SQLite, where RETURNING cannot keep their order in one)."""
+(one INSERT per outbox row)."""
 
 
 class Ledger:
