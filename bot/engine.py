@@ -9,12 +9,12 @@ Turns of one chat run one at a time, in arrival order; different chats run in pa
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock, system_clock
@@ -22,9 +22,8 @@ from handlers.flow import DialogState, Rules, Turn
 from handlers.messages import ConversationKey, Incoming, Reply, TurnResult, encode_reply
 from handlers.router import respond
 from handlers.texts import DEFAULT_LOCALE, Texts, pick_locale
-from storage.conversations import claim_update, load_conversation, new_conversation
-from storage.models import Conversation
-from storage.outbox import enqueue
+from storage.conversations import claim_update, read_dialog, save_dialog
+from storage.outbox import Outgoing, enqueue
 
 log = logging.getLogger(__name__)
 
@@ -87,17 +86,22 @@ class TurnEngine:
         async with self._sessions() as session, session.begin():
             if not await claim_update(key.channel, incoming.update_id, now, session=session):
                 return TurnResult(duplicate=True)
-            row = await load_conversation(key.channel, key.chat_id, session=session)
-            dialog = _dialog_of(row, incoming)
+            stored = await read_dialog(key.channel, key.chat_id, session=session)
+            dialog = _dialog_of(stored, incoming)
             turn = Turn(incoming, dialog, session, self._rules, now)
             await respond(turn)
-            if row is None:
-                row = new_conversation(key.channel, key.chat_id, now, session=session)
-            row.state, row.locale = dialog.state, dialog.locale
-            row.data, row.offered, row.updated_at = dialog.data, dialog.offered, now
-            ids = await _enqueue_all(session, key, turn.replies, now)
-            for other, reply in turn.elsewhere:
-                ids += await _enqueue_all(session, other, [reply], now)
+            await save_dialog(
+                key.channel,
+                key.chat_id,
+                now,
+                state=dialog.state,
+                locale=dialog.locale,
+                data=dialog.data,
+                offered=dialog.offered,
+                session=session,
+            )
+            mine = [(key, reply) for reply in turn.replies]
+            ids = await enqueue(_outgoing(mine + turn.elsewhere), now, session=session)
             return TurnResult(notice=turn.notice, chosen_label=turn.chosen_label, outbox_ids=ids)
 
     async def run_job(self, job: Callable[[Turn], Awaitable[None]]) -> int:
@@ -110,9 +114,7 @@ class TurnEngine:
                 incoming, DialogState(state="", locale=DEFAULT_LOCALE), session, self._rules, now
             )
             await job(turn)
-            ids: list[int] = []
-            for other, reply in turn.elsewhere:
-                ids += await _enqueue_all(session, other, [reply], now)
+            ids = await enqueue(_outgoing(turn.elsewhere), now, session=session)
         if ids and self._on_outbox is not None:
             self._on_outbox()
         return len(ids)
@@ -125,28 +127,21 @@ class TurnEngine:
             async with self._sessions() as session, session.begin():
                 if not await claim_update(key.channel, incoming.update_id, now, session=session):
                     return TurnResult(duplicate=True)
-                row = await load_conversation(key.channel, key.chat_id, session=session)
-                locale = row.locale if row else pick_locale(incoming.language)
+                stored = await read_dialog(key.channel, key.chat_id, session=session)
+                locale = stored.locale if stored else pick_locale(incoming.language)
                 reply = Reply(Texts(locale)("common.error"))
-                return TurnResult(outbox_ids=await _enqueue_all(session, key, [reply], now))
+                ids = await enqueue(_outgoing([(key, reply)]), now, session=session)
+                return TurnResult(outbox_ids=ids)
         except Exception:
             log.exception("could not record the failed turn on channel %s", key.channel)
             return TurnResult(failed=True)
 
 
-def _dialog_of(row: Conversation | None, incoming: Incoming) -> DialogState:
-    if row is None:
+def _dialog_of(stored: Row[Any] | None, incoming: Incoming) -> DialogState:
+    if stored is None:
         return DialogState(state="", locale=pick_locale(incoming.language))
-    # Deep copies: the row must see new objects on save so the JSON columns are written.
-    return DialogState(row.state, row.locale, copy.deepcopy(row.data), copy.deepcopy(row.offered))
+    return DialogState(stored.state, stored.locale, stored.data, stored.offered)
 
 
-async def _enqueue_all(
-    session: AsyncSession, key: ConversationKey, replies: list[Reply], now: datetime
-) -> list[int]:
-    ids: list[int] = []
-    for reply in replies:
-        row = await enqueue(key.channel, key.chat_id, encode_reply(reply), now, session=session)
-        if row.id is not None:
-            ids.append(row.id)
-    return ids
+def _outgoing(replies: Iterable[tuple[ConversationKey, Reply]]) -> list[Outgoing]:
+    return [Outgoing(key.channel, key.chat_id, encode_reply(reply)) for key, reply in replies]

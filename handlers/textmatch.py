@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=8192)
 def fold(text: str) -> str:
-    """Lower-case, strip Vietnamese diacritics (đ included) and collapse spaces."""
+    """Lower-case, strip Vietnamese diacritics (đ included) and collapse spaces. Cached: a
+    search folds every agency's name, the same few hundred names each time."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _SPACES.sub(" ", bare).strip().casefold()

@@ -1,8 +1,20 @@
 """Engine and session factories.
 
-On SQLite every transaction starts with BEGIN IMMEDIATE so writers queue on the busy timeout
-instead of failing when a read lock would have to be upgraded (see SQLAlchemy's pysqlite notes on
-serializable isolation). WAL lets readers run beside the one writer.
+On SQLite the writers' engine has exactly one connection: every transaction on it (a turn, a
+delivery mark, a scheduler step, a CLI command's session, Core or ORM, explicit or autobegun)
+checks that connection out of the pool for its duration, so writers queue in process on the
+pool's asyncio queue and wake the moment the previous one has committed, instead of colliding
+in SQLite's busy handler, which sleeps and retries. The connection is only handed back after
+COMMIT or ROLLBACK has finished, so two writers never overlap. Nothing changes for callers: the
+sessionmaker is the gate. Waiting has a bound (the busy timeout): a transaction that opened a
+second one inside itself fails with `sqlalchemy.exc.TimeoutError` rather than hanging forever.
+
+Every transaction still starts with BEGIN IMMEDIATE, for other processes on the same file (a CLI
+command beside the bot): there the busy timeout queues them (see SQLAlchemy's pysqlite notes on
+serializable isolation). Reads that may take long use an engine `for_reading`: a pool of its
+own connections and a deferred BEGIN, which WAL lets run beside the one writer.
+
+PostgreSQL keeps its ordinary pool: row locks serialise what must be serialised.
 """
 
 from __future__ import annotations
@@ -10,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -18,6 +31,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import sqlite_trips
 from storage.identity import SESSION_KEY, IdentityKeys
 
 BUSY_TIMEOUT_MS = 30_000
@@ -27,17 +41,39 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, *, echo: bool = False, for_reading: bool = False) -> AsyncEngine:
+def make_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    for_reading: bool = False,
+    writer_wait_seconds: float = BUSY_TIMEOUT_MS / 1000,
+) -> AsyncEngine:
     """Build the async engine; for SQLite also set the pragmas and how transactions begin.
 
-    The writers' engine begins with BEGIN IMMEDIATE. An engine `for_reading` (summaries,
-    charts, exports) begins with a plain deferred BEGIN: it reads a consistent snapshot and,
-    thanks to WAL, never holds up the writers however long an export streams.
+    The writers' engine on SQLite holds one connection (the in-process write gate, see the
+    module's docstring), which makes one trip to its thread per statement (`sqlite_trips`); a
+    transaction waits at most `writer_wait_seconds` for it. An engine
+    `for_reading` (summaries, charts, exports) begins with a plain deferred BEGIN: it reads a
+    consistent snapshot and, thanks to WAL, never holds up the writer however long it streams.
     """
-    engine = create_async_engine(url, echo=echo)
-    if is_sqlite(url):
-        _configure_sqlite(engine, "BEGIN" if for_reading else "BEGIN IMMEDIATE")
+    if not is_sqlite(url):
+        return create_async_engine(url, echo=echo)
+    if for_reading:
+        engine = create_async_engine(url, echo=echo)
+        _configure_sqlite(engine, "BEGIN")
+        return engine
+    engine = create_async_engine(
+        url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=writer_wait_seconds
+    )
+    _configure_sqlite(engine, "BEGIN IMMEDIATE")
+    event.listen(engine.sync_engine, "do_connect", _connect_one_trip)
     return engine
+
+
+def _connect_one_trip(_dialect: Any, _record: Any, _args: Any, options: dict[str, Any]) -> None:
+    """Open the writer's connection with `sqlite_trips` (SQLAlchemy's aiosqlite adapter calls
+    `async_creator_fn` with the arguments it would give `aiosqlite.connect`)."""
+    options["async_creator_fn"] = sqlite_trips.connect
 
 
 def _configure_sqlite(engine: AsyncEngine, begin: str) -> None:
@@ -58,6 +94,14 @@ def _configure_sqlite(engine: AsyncEngine, begin: str) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql(begin)
+
+
+def upsert(dialect: str, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that takes ON CONFLICT clauses, in the dialect named (SQLite and PostgreSQL
+    spell them alike)."""
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def make_sessionmaker(engine: AsyncEngine, keys: IdentityKeys) -> async_sessionmaker[AsyncSession]:

@@ -8,13 +8,27 @@ rating contributes, `_contributions`. Days are Vietnam's (UTC+7, no daylight sav
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, delete, func, insert, literal_column, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import (
+    Integer,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ColumnElement
 
+from storage.db import upsert
 from storage.models import Rating, RatingDaily
 
 FACTORS = ("access", "procedure", "conduct", "result", "feedback")
@@ -51,21 +65,26 @@ def _contributions() -> dict[str, ColumnElement[Any]]:
 async def count_rating(rating: Rating, *, session: AsyncSession) -> None:
     """Add a stored rating to its day's roll-up (insert or increment), with the same SQL
     contributions `rebuild` sums, so the live path and the rebuild cannot drift apart."""
-    dialect = session.bind.dialect.name
+    await session.execute(_counting(session.bind.dialect.name), {"rating_id": rating.id})
+
+
+@cache
+def _counting(dialect: str) -> Insert:
+    """The upsert behind `count_rating`, built once per dialect: it is a large expression and
+    every submitted rating runs it."""
     contributions = _contributions()
     row = select(
         _local_day(dialect),
         Rating.agency_id,
         Rating.service_id,
         *(contributions[name] for name in SUMMED),
-    ).where(Rating.id == rating.id)
-    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(RatingDaily)
-    statement = upsert.from_select([*KEYS, *SUMMED], row)
-    statement = statement.on_conflict_do_update(
+    ).where(Rating.id == bindparam("rating_id"))
+    table = RatingDaily.__table__
+    statement = upsert(dialect, table).from_select([*KEYS, *SUMMED], row)
+    return statement.on_conflict_do_update(
         index_elements=list(KEYS),
-        set_={name: getattr(RatingDaily, name) + statement.excluded[name] for name in SUMMED},
+        set_={name: table.c[name] + statement.excluded[name] for name in SUMMED},
     )
-    await session.execute(statement)
 
 
 def _local_day(dialect: str) -> ColumnElement[Any]:

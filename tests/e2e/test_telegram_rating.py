@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.runtime import open_runtime
 from handlers.messages import Reply, encode_reply
 from storage.models import Agency, OutboxMessage, Rating
-from storage.outbox import enqueue
+from storage.outbox import Outgoing, enqueue
 from tests.e2e.telegram_bot import Citizen, RunningBot, bot_on, start_bot
 from tests.fakes import FakeTelegramServer
 
@@ -224,9 +224,10 @@ async def test_one_chat_gets_a_short_burst_then_about_one_message_a_second(
     delivery = asyncio.create_task(runtime.dispatcher.run())
     try:
         async with runtime.sessions() as session, session.begin():
-            for n in range(6):
-                reply = encode_reply(Reply(f"Tin {n}"))
-                await enqueue(CHANNEL, str(CHAT), reply, datetime.now(UTC), session=session)
+            burst = [
+                Outgoing(CHANNEL, str(CHAT), encode_reply(Reply(f"Tin {n}"))) for n in range(6)
+            ]
+            await enqueue(burst, datetime.now(UTC), session=session)
         await tg.wait_for_messages(CHAT, 6, timeout=15)
     finally:
         delivery.cancel()
