@@ -1,9 +1,11 @@
 """Runs the periodic rounds (reminders, escalations, auto-closing, the retention purge).
 
-The deadlines' round is one transaction through the engine; alerts are recorded before they are
-sent, so a restart never repeats one. The purge follows in short transactions of its own (see
-`handlers/retention.py`). On PostgreSQL, several processes take turns through an advisory lock;
-with SQLite there is one bot process.
+A round is many short transactions through the engine, never one long one: the due cases are
+selected in SQL, then handled one by one (`handlers/escalation.py`), and the purge goes in
+batches (`handlers/retention.py`), so other chats' turns get the write lock in between. Alerts
+are recorded with their messages, so a restart never repeats one. On PostgreSQL, each of those
+transactions takes the scheduler's advisory lock, so processes take turns; with SQLite there is
+one bot process.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ log = logging.getLogger(__name__)
 
 async def run_round(engine: TurnEngine, sweeper: Sweeper) -> int:
     """One round: deadlines and auto-closing, then the purge. Returns the messages queued."""
-    queued = await engine.run_job(run_due)
+    queued = await run_due(engine.run_job)
     purged = {kind: n for kind, n in (await sweeper.sweep(engine.run_job)).items() if n}
     if purged:
         log.info("retention purge: %s", purged)
