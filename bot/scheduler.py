@@ -6,15 +6,20 @@ batches (`handlers/retention.py`), so other chats' turns get the write lock in b
 are recorded with their messages, so a restart never repeats one. On PostgreSQL, each of those
 transactions takes the scheduler's advisory lock, so processes take turns; with SQLite there is
 one bot process.
+
+Between two of its transactions a round pauses as long as the last one took, so it never has the
+write lock more than half the time: on SQLite a turn waiting in the busy handler looks again
+every 100 ms or so, and a round that took the lock back at once would starve it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from bot.engine import TurnEngine
-from handlers.escalation import run_due
+from handlers.escalation import Job, RunJob, run_due
 from handlers.retention import Sweeper
 
 log = logging.getLogger(__name__)
@@ -22,11 +27,24 @@ log = logging.getLogger(__name__)
 
 async def run_round(engine: TurnEngine, sweeper: Sweeper) -> int:
     """One round: deadlines and auto-closing, then the purge. Returns the messages queued."""
-    queued = await run_due(engine.run_job)
-    purged = {kind: n for kind, n in (await sweeper.sweep(engine.run_job)).items() if n}
+    run_job = paced(engine.run_job)
+    queued = await run_due(run_job)
+    purged = {kind: n for kind, n in (await sweeper.sweep(run_job)).items() if n}
     if purged:
         log.info("retention purge: %s", purged)
     return queued
+
+
+def paced(run_job: RunJob) -> RunJob:
+    """`run_job`, followed by a pause as long as the job took: others get the lock between."""
+
+    async def run(job: Job) -> int:
+        started = time.monotonic()
+        queued = await run_job(job)
+        await asyncio.sleep(time.monotonic() - started)
+        return queued
+
+    return run
 
 
 async def run_scheduler(engine: TurnEngine, *, interval_seconds: float) -> None:

@@ -1,21 +1,27 @@
 """The scheduler's round in small steps: what is due is found in SQL, each case is its own short
-transaction."""
+transaction, and other chats are answered while a round runs."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.runtime import Runtime
+from bot.scheduler import run_round
 from handlers.casework import State
 from handlers.escalation import DueWork, run_due
+from handlers.retention import Sweeper
 from handlers.workdays import reminders_horizon, working_day_before
 from storage.models import Case, Official, Review
-from tests.casework import bulk_cases
-from tests.conftest import Clock
+from tests.casework import bulk_cases, officer
+from tests.conftest import Chat, Clock
 
 World = tuple[Runtime, list[tuple[str, str]]]
 
@@ -78,3 +84,53 @@ async def test_a_round_selects_only_what_is_due_and_not_yet_sent(
     clock.advance(hours=8, minutes=1)  # 17:01: the reminded case is now past its deadline
     assert (await selected(rt)).cases == [reminded]
     assert fresh not in (await selected(rt)).cases
+
+
+class Transactions:
+    """The longest transaction and the most statements in one, on the bot's writing engine;
+    `under_way` is set when the first begins."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.longest, self.most_statements = 0.0, 0
+        self.under_way = asyncio.Event()
+        self._open: dict[int, tuple[float, int]] = {}
+        sync = engine.sync_engine
+        event.listen(sync, "begin", self._begin)
+        event.listen(sync, "before_cursor_execute", self._statement)
+        event.listen(sync, "commit", self._end)
+        event.listen(sync, "rollback", self._end)
+
+    def _begin(self, connection: Connection) -> None:
+        self._open[id(connection)] = (time.perf_counter(), 0)
+        self.under_way.set()
+
+    def _statement(self, connection: Connection, *_: object) -> None:
+        if id(connection) in self._open:
+            started, count = self._open[id(connection)]
+            self._open[id(connection)] = (started, count + 1)
+
+    def _end(self, connection: Connection) -> None:
+        started, count = self._open.pop(id(connection), (time.perf_counter(), 0))
+        self.longest = max(self.longest, time.perf_counter() - started)
+        self.most_statements = max(self.most_statements, count)
+
+
+async def test_another_chat_is_answered_while_a_round_runs(runtime: World, clock: Clock) -> None:
+    """500 open cases, 60 of them past their deadline: the round escalates each in a
+    transaction of its own (it was once all one, for seconds), so a citizen's /start elsewhere
+    is answered before the round ends."""
+    rt, output = runtime
+    await officer(rt, output, "leader-615", "615", "leader")
+    await officer(rt, output, "intake", "62-SNV", "admin")
+    await bulk_cases(rt, [clock.now] * 440 + [clock.now - timedelta(days=20)] * 60)
+    transactions = Transactions(rt.db)
+    started = time.perf_counter()
+    round_ = asyncio.create_task(run_round(rt.engine, Sweeper()))
+    await transactions.under_way.wait()
+    reply = await Chat(rt, output, "citizen-2").say("/start")
+    assert "Thông báo về dữ liệu cá nhân" in reply
+    assert not round_.done()
+    assert await round_ == 120  # to the district's leader and to intake, for each late case
+    elapsed = time.perf_counter() - started
+    assert transactions.most_statements <= 20  # the selection, or one case
+    assert transactions.longest < elapsed / 5
