@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,9 +29,11 @@ class Transactions:
         self.ended: list[Ended] = []
         self.under_way = asyncio.Event()
         self._open: dict[int, tuple[float, int]] = {}
-        self._sync = engine.sync_engine
-        for name, listener in self._listeners():
-            event.listen(self._sync, name, listener)
+        sync = engine.sync_engine
+        event.listen(sync, "begin", self._begin)
+        event.listen(sync, "before_cursor_execute", self._statement)
+        event.listen(sync, "commit", self._end)
+        event.listen(sync, "rollback", self._end)
 
     def longest(self, task: asyncio.Task[Any] | None = None) -> float:
         """The longest transaction (of `task` when given), in seconds."""
@@ -44,17 +45,10 @@ class Transactions:
     def _of(self, task: asyncio.Task[Any] | None) -> list[Ended]:
         return [e for e in self.ended if task is None or e.task is task]
 
-    def stop(self) -> None:
-        for name, listener in self._listeners():
-            event.remove(self._sync, name, listener)
-
-    def _listeners(self) -> list[tuple[str, Callable[..., None]]]:
-        return [
-            ("begin", self._begin),
-            ("before_cursor_execute", self._statement),
-            ("commit", self._end),
-            ("rollback", self._end),
-        ]
+    def clear(self) -> None:
+        """Forget what ended so far (listeners are added once: adding or removing one while a
+        connection's BEGIN IMMEDIATE awaits breaks that connection's begin)."""
+        self.ended.clear()
 
     def _begin(self, connection: Connection) -> None:
         self._open[id(connection)] = (time.perf_counter(), 0)
