@@ -11,15 +11,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from handlers.actions import chat_of, send_with_actions, texts_for
-from handlers.casework import OPEN_STATES, Action, State, apply
+from handlers.casework import WITH_THE_AGENCY, Action, State, apply
 from handlers.clock import local_date_text
 from handlers.flow import Rules, Turn
 from handlers.messages import ConversationKey, Reply
-from handlers.workdays import add_working_days, working_day_before
+from handlers.retention import Job
+from handlers.workdays import add_working_days, reminders_horizon, working_day_before
 from storage import agencies, cases, officers
 from storage.models import Agency, Case, CaseEvent, Official, Report, Review
 
@@ -207,17 +210,79 @@ async def check_public_opinion(turn: Turn, official: Official) -> Review | None:
 # ------------------------------------------------------------------ the scheduler's rounds
 
 
-async def run_due(turn: Turn) -> None:
+RunJob = Callable[[Job], Awaitable[int]]
+"""Runs a job in one transaction and returns the messages it queued (`TurnEngine.run_job`)."""
+
+
+async def run_due(run_job: RunJob) -> int:
     """One round of the scheduler: reminders, escalations, review deadlines and auto-closing
-    (the retention purge follows in its own transactions). Each alert is recorded first, so
-    none goes out twice."""
-    if not await officers.take_scheduler_lock(session=turn.session):
-        return  # another process is running this round
-    for case in await cases.open_cases(None, [s.value for s in OPEN_STATES], session=turn.session):
-        await _case_deadlines(turn, case)
-        await _close_if_unanswered(turn, case)
-    for review in await cases.open_reviews(session=turn.session):
-        await _review_deadline(turn, review)
+    (the retention purge follows in its own transactions). What is due is selected in SQL, then
+    each case or review is handled in a transaction of its own, so the write lock is held for
+    milliseconds at a time and other chats' turns go in between. Returns the messages queued."""
+    due = DueWork()
+    queued = await run_job(due.select)
+    for job in due.jobs():
+        if due.gave_way:
+            break
+        queued += await run_job(job)
+    return queued
+
+
+@dataclass(slots=True)
+class DueWork:
+    """What one round must do, found by `select`, then done by `jobs`, each a transaction.
+
+    Every transaction takes the scheduler's lock: on PostgreSQL a transaction-scoped advisory
+    lock, as the purge's batches do, so no connection stays pinned for a round and a crashed
+    process holds nothing. When another process holds it, this round gives way. A round that
+    overlaps another's between two transactions still sends nothing twice: the case is read
+    again under the lock, and `record_alert` refuses an alert already recorded."""
+
+    cases: list[int] = field(default_factory=list)
+    reviews: list[int] = field(default_factory=list)
+    gave_way: bool = False
+
+    async def select(self, turn: Turn) -> None:
+        """Cases and reviews with an alert due and not sent, and decisions past the reopen
+        window; the SQL bound is coarse, `working_day_before` settles the reminders."""
+        if not await self._locked(turn):
+            return
+        horizon, now, session = reminders_horizon(turn.now), turn.now, turn.session
+        states = [s.value for s in WITH_THE_AGENCY]
+        alerts = await cases.case_alerts_due(states, now, horizon, session=session)
+        window_start = now - timedelta(days=turn.rules.reopen_days)
+        expired = await cases.decided_before(State.DECIDED, window_start, session=session)
+        self.cases = sorted({i for i, due in alerts if _alert_due(now, due)} | set(expired))
+        reviews = await cases.review_alerts_due(now, horizon, session=session)
+        self.reviews = [i for i, due in reviews if _alert_due(now, due)]
+
+    def jobs(self) -> Iterator[Job]:
+        yield from (partial(self._case, case_id) for case_id in self.cases)
+        yield from (partial(self._review, review_id) for review_id in self.reviews)
+
+    async def _locked(self, turn: Turn) -> bool:
+        self.gave_way = not await officers.take_scheduler_lock(session=turn.session)
+        return not self.gave_way
+
+    async def _case(self, case_id: int, turn: Turn) -> None:
+        if not await self._locked(turn):
+            return
+        case = await cases.case_for_update(case_id, session=turn.session)
+        if case is not None:
+            await _case_deadlines(turn, case)
+            await _close_if_unanswered(turn, case)
+
+    async def _review(self, review_id: int, turn: Turn) -> None:
+        if not await self._locked(turn):
+            return
+        review = await cases.review_by_id(review_id, session=turn.session)
+        if review is not None and review.decided_at is None:
+            await _review_deadline(turn, review)
+
+
+def _alert_due(now: datetime, due: datetime) -> bool:
+    """A reminder is due one working day before the deadline, an escalation after it."""
+    return now >= working_day_before(due)
 
 
 async def _case_deadlines(turn: Turn, case: Case) -> None:
@@ -228,7 +293,7 @@ async def _case_deadlines(turn: Turn, case: Case) -> None:
     report = await cases.report_by_id(case.report_id, session=turn.session)
     if report is None:
         return
-    subject, now = f"case:{case.id}:{due:%Y%m%d%H%M}", turn.now
+    subject, now = cases.alert_subject("case", case.id, due), turn.now
     if now >= due:
         if await officers.record_alert(subject, f"{kind}_escalate", now, session=turn.session):
             await _escalate(
@@ -266,7 +331,7 @@ async def _escalate(
 
 
 async def _review_deadline(turn: Turn, review: Review) -> None:
-    subject = f"review:{review.id}:{review.due_at:%Y%m%d%H%M}"
+    subject = cases.alert_subject("review", review.id, review.due_at)
     due = local_date_text(review.due_at)
     if turn.now >= review.due_at:
         if await officers.record_alert(subject, "escalate", turn.now, session=turn.session):

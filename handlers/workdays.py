@@ -43,3 +43,10 @@ def working_day_before(deadline: datetime) -> datetime:
     return datetime.combine(
         day, deadline.astimezone(LOCAL_ZONE).timetz().replace(tzinfo=None), LOCAL_ZONE
     )
+
+
+def reminders_horizon(now: datetime) -> datetime:
+    """A bound for querying deadlines: any deadline whose reminder is due at `now` falls before
+    it (by the next working day's end), so only the few rows under it need `working_day_before`."""
+    last_day = add_working_days(now, 1).astimezone(LOCAL_ZONE).date() + timedelta(days=1)
+    return datetime.combine(last_day, time(0, 0), LOCAL_ZONE)

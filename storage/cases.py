@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import String, case, cast, delete, exists, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
-from storage.models import Case, CaseEvent, Evidence, Report, Review
+from storage.models import Alert, Case, CaseEvent, Evidence, Report, Review
 
 
 async def add(row: Report | Case | CaseEvent | Review, *, session: AsyncSession) -> None:
@@ -26,6 +31,11 @@ async def case_of_report(report_id: int, *, session: AsyncSession) -> Case | Non
 
 async def case_by_id(case_id: int, *, session: AsyncSession) -> Case | None:
     return await session.get(Case, case_id)
+
+
+async def case_for_update(case_id: int, *, session: AsyncSession) -> Case | None:
+    """The case, its row locked on PostgreSQL until the transaction ends (a transition)."""
+    return await session.get(Case, case_id, with_for_update=True)
 
 
 async def report_by_id(report_id: int, *, session: AsyncSession) -> Report | None:
@@ -114,4 +124,87 @@ async def evidence_of(report_id: int, *, session: AsyncSession) -> list[Evidence
 
 async def open_reviews(*, session: AsyncSession) -> list[Review]:
     rows = await session.scalars(select(Review).where(Review.decided_at.is_(None)))
+    return list(rows.all())
+
+
+# ------------------------------------------------------------------ what the scheduler must do
+
+
+def alert_subject(prefix: str, item_id: int | None, due: datetime) -> str:
+    """The `Alert` subject of one deadline of a case or review; a restarted deadline is a new
+    subject, so it gets its own reminder and escalation. `_subject_sql` writes the same in SQL."""
+    return f"{prefix}:{item_id}:{due.astimezone(UTC):%Y%m%d%H%M}"
+
+
+class _MinuteStamp(FunctionElement[str]):
+    """A stored UTC moment as `%Y%m%d%H%M` text, in each dialect's words."""
+
+    type = String()
+    inherit_cache = True
+    name = "minute_stamp"
+
+
+@compiles(_MinuteStamp, "sqlite")
+def _sqlite_minute_stamp(element: _MinuteStamp, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(func.strftime("%Y%m%d%H%M", *element.clauses), **kw)
+
+
+@compiles(_MinuteStamp, "postgresql")
+def _postgresql_minute_stamp(element: _MinuteStamp, compiler: SQLCompiler, **kw: Any) -> str:
+    utc = func.timezone("UTC", *element.clauses)
+    return compiler.process(func.to_char(utc, "YYYYMMDDHH24MI"), **kw)
+
+
+def _subject_sql(
+    prefix: str, item_id: ColumnElement[int], due: ColumnElement[datetime]
+) -> ColumnElement[str]:
+    return literal(f"{prefix}:") + cast(item_id, String) + literal(":") + _MinuteStamp(due)
+
+
+def _unsent(subject: ColumnElement[str], kind: ColumnElement[str]) -> ColumnElement[bool]:
+    return ~exists().where(Alert.subject == subject, Alert.kind == kind)
+
+
+async def case_alerts_due(
+    states: Sequence[str], now: datetime, horizon: datetime, *, session: AsyncSession
+) -> list[tuple[int, datetime]]:
+    """Cases in `states` whose current deadline (to acknowledge, then to decide) falls before
+    `horizon` and whose alert for it is not sent yet: the escalation once the deadline passed,
+    else the reminder. Returns each with that deadline, the earliest first."""
+    waiting = Case.acknowledged_at.is_(None)
+    due = case((waiting, Case.ack_due), else_=Case.decide_due)
+    stage = case((waiting, literal("ack_")), else_=literal("decide_"))
+    kind = stage + case((due <= now, literal("escalate")), else_=literal("remind"))
+    rows = await session.execute(
+        select(Case.id, due)
+        .where(
+            Case.state.in_(states),
+            due < horizon,
+            _unsent(_subject_sql("case", Case.id, due), kind),
+        )
+        .order_by(due, Case.id)
+    )
+    return [(case_id, deadline) for case_id, deadline in rows.all()]
+
+
+async def review_alerts_due(
+    now: datetime, horizon: datetime, *, session: AsyncSession
+) -> list[tuple[int, datetime]]:
+    """Open reviews due before `horizon` whose alert (the escalation once past due, else the
+    reminder) is not sent yet, with their deadline, the earliest first."""
+    kind = case((Review.due_at <= now, literal("escalate")), else_=literal("remind"))
+    subject = _subject_sql("review", Review.id, Review.due_at)
+    rows = await session.execute(
+        select(Review.id, Review.due_at)
+        .where(Review.decided_at.is_(None), Review.due_at < horizon, _unsent(subject, kind))
+        .order_by(Review.due_at, Review.id)
+    )
+    return [(review_id, deadline) for review_id, deadline in rows.all()]
+
+
+async def decided_before(state: str, before: datetime, *, session: AsyncSession) -> list[int]:
+    """Cases still in the decided `state` whose decision came before `before`."""
+    rows = await session.scalars(
+        select(Case.id).where(Case.state == state, Case.decided_at <= before).order_by(Case.id)
+    )
     return list(rows.all())

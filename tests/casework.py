@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 
 from bot.channels.console import CHANNEL
 from bot.runtime import Runtime
+from handlers.casework import State
+from handlers.escalation import deadlines
+from handlers.flow import Rules
 from handlers.messages import ChatKind, ConversationKey, Incoming, split_command
 from storage import agencies
+from storage.models import Case, Report
 from storage.officers import create_invite, official_by_code
 from tests.conftest import Chat
 from tests.dialogue import number_of
@@ -149,3 +155,38 @@ async def commend(chat: Chat, text: str, whom: str = "Cả bộ phận") -> None
     out = await chat.say(number_of(out, "Bộ phận Một cửa huyện Đắk Hà"))
     out = await chat.say(number_of(out, whom))
     await chat.say(text)
+
+
+async def bulk_cases(runtime: Runtime, opened: Sequence[datetime], agency: str = "615-MC") -> None:
+    """New anonymous cases at `agency`, one opened at each moment, written straight through
+    storage in one transaction (thousands in a second, where the chat takes minutes)."""
+    async with runtime.sessions() as session, session.begin():
+        found = await agencies.agency_by_code(agency, session=session)
+        assert found is not None and found.id is not None
+        reports = [
+            Report(
+                receipt=f"B-{uuid.uuid4().hex[:16]}",
+                handle=uuid.uuid4().hex,
+                category="harassment",
+                agency_id=found.id,
+                occurred_on=moment.date(),
+                channel=CHANNEL,
+                created_at=moment,
+            )
+            for moment in opened
+        ]
+        session.add_all(reports)
+        await session.flush()
+        for report in reports:
+            ack_due, decide_due = deadlines(Rules(), report.category, report.created_at)
+            session.add(
+                Case(
+                    report_id=report.id or 0,
+                    agency_id=found.id,
+                    state=State.NEW,
+                    ack_due=ack_due,
+                    decide_due=decide_due,
+                    created_at=report.created_at,
+                    updated_at=report.created_at,
+                )
+            )

@@ -115,7 +115,7 @@ async def test_groups_get_one_line_notices_and_never_what_was_written(
     )
     [case] = await reporter.rows(Case)
     clock.advance(days=1, hours=8)  # one working day before the acknowledgement is due
-    await rt.engine.run_job(run_due)
+    await run_due(rt.engine.run_job)
     await rt.dispatcher.deliver_due()
 
     question, answer, added = "Quầy nào, mấy giờ?", "Quầy số 4 lúc 9 giờ.", "Có người làm chứng."
