@@ -95,8 +95,11 @@ class OutboxDispatcher:
                     await self._start_due()
                 except Exception:  # a database hiccup must not stop delivery for good
                     log.exception("delivery pass failed; will try again")
+                # asyncio.timeout awaits the wait itself; wait_for would wrap it in a task that a
+                # cancellation can drop before it starts ("coroutine was never awaited").
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._seconds_to_next())
+                    async with asyncio.timeout(self._seconds_to_next()):
+                        await self._wake.wait()
         finally:
             await self._stop()
 

@@ -75,9 +75,9 @@ async def test_rows_of_an_unserved_channel_cause_no_spin_and_others_are_delivere
 ) -> None:
     rt, output = runtime
     async with rt.sessions() as session, session.begin():
-        for number in range(600):
-            payload = encode_reply(Reply("Xin chào"))
-            await outbox.enqueue("zalo", f"zalo-{number}", payload, clock.now, session=session)
+        payload = encode_reply(Reply("Xin chào"))
+        unserved = [outbox.Outgoing("zalo", f"zalo-{n}", payload) for n in range(600)]
+        await outbox.enqueue(unserved, clock.now, session=session)
     passes = 0
     pending = outbox.pending
 
