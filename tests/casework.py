@@ -74,6 +74,31 @@ async def citizen(runtime: Runtime, output: list[tuple[str, str]], chat_id: str)
     return chat
 
 
+async def report_until_evidence(
+    chat: Chat,
+    *,
+    official: str = "Phạm Văn Thắng",
+    category: str = "Sách nhiễu",
+    threatened: bool = False,
+    what: str = "Cán bộ yêu cầu nộp thêm giấy xác nhận không có trong danh mục niêm yết.",
+    described: str | None = None,
+) -> str:
+    """A report about Đắk Hà's one-stop desk answered up to the evidence question; returns
+    that question."""
+    out = await chat.say("/report")
+    out = await chat.say(number_of(out, category))
+    out = await chat.say("dak ha")
+    out = await chat.say(number_of(out, "Bộ phận Một cửa huyện Đắk Hà"))
+    if described:
+        out = await chat.say(number_of(out, "Mô tả người đó"))
+        out = await chat.say(described)
+    else:
+        out = await chat.say(number_of(out, official))
+    out = await chat.say(number_of(out, "Hôm nay"))
+    out = await chat.say(what)
+    return await chat.say(number_of(out, "Có" if threatened else "Không"))
+
+
 async def file_report(
     chat: Chat,
     *,
@@ -87,18 +112,14 @@ async def file_report(
 ) -> str:
     """A whole report about an official of Đắk Hà's one-stop desk (picked from the list, or
     `described` in the citizen's words); returns the receipt code."""
-    out = await chat.say("/report")
-    out = await chat.say(number_of(out, category))
-    out = await chat.say("dak ha")
-    out = await chat.say(number_of(out, "Bộ phận Một cửa huyện Đắk Hà"))
-    if described:
-        out = await chat.say(number_of(out, "Mô tả người đó"))
-        out = await chat.say(described)
-    else:
-        out = await chat.say(number_of(out, official))
-    out = await chat.say(number_of(out, "Hôm nay"))
-    out = await chat.say(what)
-    out = await chat.say(number_of(out, "Có" if threatened else "Không"))
+    await report_until_evidence(
+        chat,
+        official=official,
+        category=category,
+        threatened=threatened,
+        what=what,
+        described=described,
+    )
     if photo:
         out = await chat.send_photo(PHOTO)
         assert "Đã nhận tệp thứ 1" in out

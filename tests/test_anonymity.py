@@ -10,7 +10,13 @@ from pathlib import Path
 from bot.exports import ExportRequest, open_tables, write_export
 from handlers.periods import parse_period
 from storage.models import Case, Report
-from tests.casework import citizen, file_report, officer, registered_group
+from tests.casework import (
+    citizen,
+    file_report,
+    officer,
+    registered_group,
+    report_until_evidence,
+)
 from tests.conftest import Clock
 from tests.dialogue import number_of
 from tests.test_charts_exports import _all_text
@@ -93,14 +99,7 @@ async def test_nothing_officers_or_exports_receive_identifies_or_links_the_repor
 
 async def test_the_reporter_is_told_who_would_see_their_name(runtime: World) -> None:
     reporter = await citizen(*runtime, REPORTER)
-    out = await reporter.say("/report")
-    out = await reporter.say(number_of(out, "Sách nhiễu"))
-    out = await reporter.say("dak ha")
-    out = await reporter.say(number_of(out, "Bộ phận Một cửa huyện Đắk Hà"))
-    out = await reporter.say(number_of(out, "Phạm Văn Thắng"))
-    out = await reporter.say(number_of(out, "Hôm nay"))
-    out = await reporter.say("Cán bộ yêu cầu nộp thêm giấy tờ.")
-    out = await reporter.say(number_of(out, "Không"))
+    await report_until_evidence(reporter)
     out = await reporter.say("tiếp tục")
     for who in ("lãnh đạo cơ quan xử lý", "Sở Nội vụ", "được chuyển", "người bị phản ánh"):
         assert who in out, who

@@ -22,7 +22,14 @@ from storage.models import (
     Rating,
     Report,
 )
-from tests.casework import PHOTO, citizen, commend, file_report, officer
+from tests.casework import (
+    PHOTO,
+    citizen,
+    commend,
+    file_report,
+    officer,
+    report_until_evidence,
+)
 from tests.conftest import Chat, Clock
 from tests.dialogue import number_of
 
@@ -162,14 +169,7 @@ async def test_files_of_a_report_never_sent_go_after_a_day(runtime: World, clock
     rt, output = runtime
     reporter = await citizen(rt, output, "citizen-1")
     await file_report(reporter, photo=True)
-    out = await reporter.say("/report")
-    out = await reporter.say(number_of(out, "Sách nhiễu"))
-    out = await reporter.say("dak ha")
-    out = await reporter.say(number_of(out, "Bộ phận Một cửa huyện Đắk Hà"))
-    out = await reporter.say(number_of(out, "Phạm Văn Thắng"))
-    out = await reporter.say(number_of(out, "Hôm nay"))
-    out = await reporter.say("Cán bộ yêu cầu nộp thêm giấy tờ.")
-    out = await reporter.say(number_of(out, "Không"))
+    await report_until_evidence(reporter)
     assert "Đã nhận tệp thứ 1" in await reporter.send_photo(PHOTO)
     clock.advance(hours=23)
     await run_round(rt.engine, Sweeper())
