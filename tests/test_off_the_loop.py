@@ -60,13 +60,14 @@ async def test_a_reply_to_another_chat_is_sent_while_an_export_is_built(
             arrival(output, lambda chat, text: chat == "intake" and ".xlsx ·" in text)
         )
         await asyncio.sleep(0.2)  # the export is being written now
-        asked, since = time.perf_counter(), len(output)
+        since = len(output)
         await rt.engine.handle(console_incoming("/help", chat_id=other.chat_id))
-        answered = await asyncio.wait_for(
-            arrival(output, lambda chat, _: chat == other.chat_id, since), timeout=5
+        # How long the reply takes is measured in bench/ (a loaded machine makes a bound flaky);
+        # what must hold is that it does not wait for the export.
+        await asyncio.wait_for(
+            arrival(output, lambda chat, _: chat == other.chat_id, since), timeout=30
         )
         assert not exported.done(), "the other chat was answered before the export was ready"
-        assert answered - asked < 1.0
         await asyncio.wait_for(exported, timeout=120)
 
 
