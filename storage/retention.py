@@ -149,25 +149,35 @@ async def delete_sent_messages(
     since: datetime | None, before: datetime, limit: int, *, session: AsyncSession
 ) -> int:
     """Delete messages already sent or given up: no copy of what they said is kept."""
-    query = select(OutboxMessage.id).where(
-        _within(OutboxMessage.created_at, since, before), OutboxMessage.status != PENDING
-    )
-    ids = await _ids(query.order_by(OutboxMessage.created_at), limit, session)
-    if ids:
-        await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
-    return len(ids)
+    outbox = OutboxMessage
+    unsent = outbox.status != PENDING
+    return await _delete_by_id(outbox, outbox.created_at, unsent, since, before, limit, session)
 
 
 async def delete_abandoned_files(
     since: datetime | None, before: datetime, limit: int, *, session: AsyncSession
 ) -> int:
     """Delete files attached to reports their authors never sent."""
-    query = select(Evidence.id).where(
-        _within(Evidence.created_at, since, before), Evidence.staged_by.is_not(None)
+    staged = Evidence.staged_by.is_not(None)
+    return await _delete_by_id(
+        Evidence, Evidence.created_at, staged, since, before, limit, session
     )
-    ids = await _ids(query.order_by(Evidence.created_at), limit, session)
+
+
+async def _delete_by_id(
+    model: type[OutboxMessage] | type[Evidence],
+    at: InstrumentedAttribute[datetime],
+    condition: ColumnElement[bool],
+    since: datetime | None,
+    before: datetime,
+    limit: int,
+    session: AsyncSession,
+) -> int:
+    """Delete, oldest first, up to `limit` rows that meet `condition` and aged in the window."""
+    query = select(model.id).where(_within(at, since, before), condition)
+    ids = await _ids(query.order_by(at), limit, session)
     if ids:
-        await session.execute(delete(Evidence).where(Evidence.id.in_(ids)))
+        await session.execute(delete(model).where(model.id.in_(ids)))
     return len(ids)
 
 
