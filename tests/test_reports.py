@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import SQLModel
 
 from bot.runtime import Runtime
+from handlers.citizen.receipts import ALPHABET
 from handlers.clock import LOCAL_ZONE
-from handlers.receipts import ALPHABET
 from storage.models import (
     Assignment,
     AuditEntry,
@@ -341,7 +341,7 @@ async def test_forget_without_open_reports_removes_the_person(chat: Chat) -> Non
 
 
 def test_receipts_are_unguessable_and_never_sequential() -> None:
-    from handlers.receipts import new_receipt, normalise_receipt
+    from handlers.citizen.receipts import new_receipt, normalise_receipt
 
     codes = [new_receipt() for _ in range(2000)]
     assert len(set(codes)) == 2000
