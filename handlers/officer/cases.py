@@ -28,12 +28,15 @@ from handlers.officer.desk import (
     OUTCOME,
     TEXT_LIMIT,
     TRANSFER,
-    guard_case,
+    Held,
+    OfficerDraft,
+    hold_case,
     load,
     save,
     tell_reporter,
     transition,
     while_active,
+    with_case,
 )
 from storage import cases
 from storage.models import Agency, Case
@@ -51,33 +54,32 @@ async def start_cases(turn: Turn) -> Outcome | None:
 
 
 async def open_case_card(turn: Turn, argument: str) -> Outcome | None:
-    """/case N, or the button on a new-case message."""
+    """/case N, or the button on a new-case message: the one audited view of the card."""
     case_id = int(argument) if argument.strip().isdigit() else None
-    if await guard_case(turn, "view", case_id) is None:
+    if await hold_case(turn, "view", case_id) is None:
         return None
-    draft = load(turn)
-    draft.case_id = case_id
-    save(turn, draft)
+    save(turn, _fresh(turn, case_id))
     return Go(CARD)
 
 
+def _fresh(turn: Turn, case_id: int | None) -> OfficerDraft:
+    """A draft for work on one case: nothing left over from another case, decision or review."""
+    return OfficerDraft(case_id=case_id, listed=load(turn).listed)
+
+
 async def _listed(turn: Turn) -> list[Case]:
+    """The open cases this officer may handle, flagged first, then by the nearest deadline."""
     officer = await access.current_officer(turn)
     if officer is None:
         return []
     scope = None if officer.role == access.ADMIN else [officer.agency_id]
     found = await cases.open_cases(scope, [s.value for s in OPEN_STATES], session=turn.session)
-    visible = []
-    for case in found:
-        report = await cases.report_by_id(case.report_id, session=turn.session)
-        if report is not None and access.may_handle(officer, case, report):
-            visible.append(case)
-    visible.sort(key=lambda case: not case.flagged)  # flagged first; due order kept within
-    return visible
+    return [case for case, report in found if access.may_handle(officer, case, report)]
 
 
 async def ask_list(turn: Turn) -> Prompt:
-    """List the agency's open cases, the nearest deadline first."""
+    """List the agency's open cases, the nearest deadline first; the listed ones are kept so
+    a pick needs no second query."""
     t = turn.texts
     listed = await _listed(turn)
     found = listed[:LISTED]
@@ -94,6 +96,9 @@ async def ask_list(turn: Turn) -> Prompt:
                 due=local_date_text(due),
             )
         )
+    draft = load(turn)
+    draft.listed = [case.id for case in found if case.id is not None]
+    save(turn, draft)
     text = t("officer.list_title") if found else t("officer.list_empty")
     if len(listed) > LISTED:
         text += "\n" + t("officer.list_more", count=len(listed) - LISTED)
@@ -101,67 +106,73 @@ async def ask_list(turn: Turn) -> Prompt:
 
 
 async def take_list(turn: Turn, answer: Answer) -> Outcome:
-    found = (await _listed(turn))[:LISTED]
-    index = chosen_index(answer, len(found))
+    """Open the picked case; access is checked again as it opens."""
+    listed = load(turn).listed
+    index = chosen_index(answer, len(listed))
     if index is None:
         return Retry(turn.texts("common.pick_option"))
-    return await open_case_card(turn, str(found[index].id)) or Go(LIST)
+    return await open_case_card(turn, str(listed[index])) or Go(LIST)
 
 
 async def ask_card(turn: Turn) -> Prompt:
-    """Show the case card with the actions its state allows."""
+    """Show the case card with the actions its state allows (the opening was audited)."""
     t = turn.texts
-    guarded = await guard_case(turn, "view", load(turn).case_id)
-    if guarded is None:
+    held = await hold_case(turn, "view", load(turn).case_id, audit=False)
+    if held is None:
         return Prompt(t("officer.to_list_hint"), back=False)
-    _, case, report = guarded
     choices = [
-        Choice(a.value, t(f"officer.action_{a.value}")) for a in CARD_ACTIONS if allowed(case, a)
+        Choice(a.value, t(f"officer.action_{a.value}"))
+        for a in CARD_ACTIONS
+        if allowed(held.case, a)
     ]
-    if await cases.evidence_of(report.id or 0, session=turn.session):
+    if await cases.evidence_of(held.report.id or 0, session=turn.session):
         choices.append(Choice("evidence", t("officer.action_evidence")))
     choices.append(Choice("list", t("officer.to_list")))
-    return Prompt(await officer_card(turn, case, report), tuple(choices), back=False)
+    return Prompt(await officer_card(turn, held.case, held.report), tuple(choices), back=False)
+
+
+_ASKS_FIRST = {
+    Action.ASK: ASK,
+    Action.TRANSFER: f"{TRANSFER}.agency",
+    Action.DECIDE: OUTCOME,
+    Action.CLOSE: CLOSE,
+}
+"""Card actions that ask something before they act; each is audited when it acts."""
 
 
 async def take_card(turn: Turn, answer: Answer) -> Outcome:
-    """Carry out the chosen action, after checking this officer may."""
+    """Carry out the chosen action, or ask what it needs, after checking this officer may."""
     if answer.choice == "list":
         return Go(LIST)
     if answer.choice == "evidence":
-        return await _send_evidence(turn)
-    if answer.choice not in {a.value for a in CARD_ACTIONS}:
+        return await send_evidence(turn)
+    if answer.choice == Action.ACKNOWLEDGE.value:
+        return await acknowledge(turn)
+    action = next((a for a in _ASKS_FIRST if a.value == answer.choice), None)
+    if action is None:
         return Retry(turn.texts("common.pick_option"))
-    action = Action(answer.choice)
-    guarded = await guard_case(turn, action.value, load(turn).case_id)
-    if guarded is None:
+    held = await hold_case(turn, action.value, load(turn).case_id, audit=False)
+    if held is None:
         return Go(LIST)
-    officer, case, report = guarded
-    if not allowed(case, action):
+    if not allowed(held.case, action):
         return Retry(turn.texts("officer.not_now"))
-    if action is Action.ACKNOWLEDGE:
-        if await transition(turn, officer, case, Action.ACKNOWLEDGE):
-            await tell_reporter(turn, report, "status.news_acknowledged")
-        return Go(CARD)
-    next_step = {
-        Action.ASK: ASK,
-        Action.TRANSFER: f"{TRANSFER}.agency",
-        Action.DECIDE: OUTCOME,
-        Action.CLOSE: CLOSE,
-    }
-    draft = load(turn)
-    draft.outcome = draft.new_post = draft.effective = draft.decision_no = None
-    save(turn, draft)
-    return Go(next_step[action])
+    save(turn, _fresh(turn, held.case.id))
+    return Go(_ASKS_FIRST[action])
 
 
-async def _send_evidence(turn: Turn) -> Outcome:
+@with_case("acknowledge")
+async def acknowledge(turn: Turn, held: Held) -> Outcome:
+    """Acknowledge receipt; the reporter is told."""
+    if await transition(turn, held, Action.ACKNOWLEDGE):
+        await tell_reporter(turn, held.report, "status.news_acknowledged")
+    return Go(CARD)
+
+
+@with_case("view_evidence")
+async def send_evidence(turn: Turn, held: Held) -> Outcome:
     """Send the report's photos and documents to the officer, as files."""
-    guarded = await guard_case(turn, "view_evidence", load(turn).case_id)
-    if guarded is None:
-        return Go(LIST)
-    _, case, report = guarded
-    files = await cases.evidence_of(report.id or 0, session=turn.session)
+    case = held.case
+    files = await cases.evidence_of(held.report.id or 0, session=turn.session)
     for number, item in enumerate(files, start=1):
         if item.content is None:
             continue
@@ -176,32 +187,31 @@ async def _send_evidence(turn: Turn) -> Outcome:
     return Go(CARD)
 
 
-async def relay_question(turn: Turn, text: str) -> Outcome:
+@with_case("ask")
+async def relay_question(turn: Turn, held: Held, text: str) -> Outcome:
     """Send the officer's question to the reporter, through the bot."""
-    guarded = await guard_case(turn, "ask", load(turn).case_id)
-    if guarded is None:
-        return Go(LIST)
-    officer, case, report = guarded
-    if not await transition(turn, officer, case, Action.ASK, text=text):
+    if not await transition(turn, held, Action.ASK, text=text):
         return Go(CARD)
-    case.pending_question = text
+    held.case.pending_question = text
     await tell_reporter(
-        turn, report, "status.news_question", (("status.answer_button", "answer"),), question=text
+        turn,
+        held.report,
+        "status.news_question",
+        (("status.answer_button", "answer"),),
+        question=text,
     )
     turn.say("officer.question_sent")
     return Go(CARD)
 
 
-async def on_transfer_picked(turn: Turn, agency: Agency) -> Outcome:
+@with_case("transfer")
+async def on_transfer_picked(turn: Turn, held: Held, agency: Agency) -> Outcome:
     """Move the case to another agency; it keeps its history."""
-    guarded = await guard_case(turn, "transfer", load(turn).case_id)
-    if guarded is None:
-        return Go(LIST)
-    officer, case, report = guarded
+    case, report = held.case, held.report
     if agency.id == case.agency_id:
         return Retry(turn.texts("officer.transfer_same"))
     moved = await transition(
-        turn, officer, case, Action.TRANSFER, detail={"from": case.agency_id, "to": agency.id}
+        turn, held, Action.TRANSFER, detail={"from": case.agency_id, "to": agency.id}
     )
     if not moved:
         return Go(LIST)
@@ -213,15 +223,12 @@ async def on_transfer_picked(turn: Turn, agency: Agency) -> Outcome:
     return Go(LIST)
 
 
-async def close_case(turn: Turn, text: str) -> Outcome:
+@with_case("close")
+async def close_case(turn: Turn, held: Held, text: str) -> Outcome:
     """Close the case with the explanation the reporter receives."""
-    guarded = await guard_case(turn, "close", load(turn).case_id)
-    if guarded is None:
+    if not await transition(turn, held, Action.CLOSE, text=text):
         return Go(LIST)
-    officer, case, report = guarded
-    if not await transition(turn, officer, case, Action.CLOSE, text=text):
-        return Go(LIST)
-    await tell_reporter(turn, report, "status.news_closed", explanation=text)
+    await tell_reporter(turn, held.report, "status.news_closed", explanation=text)
     turn.say("officer.closed")
     return Go(LIST)
 

@@ -23,19 +23,19 @@ from handlers.officer.desk import (
     CONFIRM,
     EFFECTIVE,
     EXPLAIN,
-    FLOW,
     LIST,
     NUMBER,
     OUTCOME,
     POST,
     TEXT_LIMIT,
+    Held,
     OfficerDraft,
-    guard_case,
     load,
     save,
     tell_reporter,
     transition,
     while_active,
+    with_case,
     write_assignment,
 )
 from handlers.officer.review import record_review
@@ -91,7 +91,9 @@ async def store_number(turn: Turn, text: str) -> Outcome:
 
 async def store_explanation(turn: Turn, text: str) -> Outcome:
     """Keep the explanation for the confirmation."""
-    turn.draft(FLOW)["explanation"] = text
+    draft = load(turn)
+    draft.explanation = text
+    save(turn, draft)
     return Go(CONFIRM)
 
 
@@ -115,9 +117,8 @@ async def ask_confirm(turn: Turn) -> Prompt:
     """Show the decision before it is recorded and sent."""
     t, draft = turn.texts, load(turn)
     lines = _decision_lines(turn, draft)
-    explanation = turn.draft(FLOW).get("explanation")
-    if explanation:
-        lines.append(t("officer.confirm_explanation", text=explanation))
+    if draft.explanation:
+        lines.append(t("officer.confirm_explanation", text=draft.explanation))
     choices = (Choice("yes", t("officer.confirm_yes")), Choice("no", t("officer.confirm_no")))
     return Prompt("\n".join(lines), choices)
 
@@ -134,12 +135,12 @@ async def take_confirm(turn: Turn, answer: Answer) -> Outcome:
     return await _record_decision(turn, draft)
 
 
-async def _record_decision(turn: Turn, draft: OfficerDraft) -> Outcome:
-    guarded = await guard_case(turn, "decide", draft.case_id)
-    if guarded is None:
-        return Go(LIST)
-    officer, case, report = guarded
-    explanation = str(turn.draft(FLOW).get("explanation", ""))
+@with_case("decide")
+async def _record_decision(turn: Turn, held: Held, draft: OfficerDraft) -> Outcome:
+    """Record the decision on the case, write a reassignment to the official's history, and
+    tell the reporter, who may then say whether it resolved the matter."""
+    case, report = held.case, held.report
+    explanation = draft.explanation or ""
     detail: dict[str, object] = {"outcome": draft.outcome}
     if draft.outcome == "reassign":
         detail |= {
@@ -147,7 +148,7 @@ async def _record_decision(turn: Turn, draft: OfficerDraft) -> Outcome:
             "effective": draft.effective,
             "decision_no": draft.decision_no,
         }
-    if not await transition(turn, officer, case, Action.DECIDE, text=explanation, detail=detail):
+    if not await transition(turn, held, Action.DECIDE, text=explanation, detail=detail):
         return Go(LIST)
     case.outcome, case.outcome_note, case.pending_question = draft.outcome, explanation, None
     if draft.outcome == "reassign" and report.official_id is not None:

@@ -8,8 +8,11 @@ The diagram is in `officer.mmd` beside this file.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import date
+from functools import wraps
+from typing import Concatenate, ParamSpec
 
 from pydantic import BaseModel
 
@@ -48,6 +51,9 @@ class OfficerDraft(BaseModel):
     new_post: str | None = None
     effective: str | None = None
     decision_no: str | None = None
+    explanation: str | None = None
+    listed: list[int] = []
+    """The cases the list showed, in order, so a pick names one without a second query."""
     browse: list[int] = []
     roster_agency: int | None = None
     """/officers: the agency whose officers are listed, who was listed, who is to go."""
@@ -63,10 +69,20 @@ def save(turn: Turn, draft: OfficerDraft) -> None:
     save_draft(turn, FLOW, draft)
 
 
-async def guard_case(
-    turn: Turn, action: str, case_id: int | None
-) -> tuple[Officer, Case, Report] | None:
-    """The officer, case and report if this officer may act on the case; else refuse (audited)."""
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A case this officer may act on now, with its report."""
+
+    officer: Officer
+    case: Case
+    report: Report
+
+
+async def hold_case(
+    turn: Turn, action: str, case_id: int | None, *, audit: bool = True
+) -> Held | None:
+    """The case if this officer may act on it, here and now; else refuse (always audited).
+    `audit=False` is for showing again what was already recorded, so one act is one row."""
     officer = await access.current_officer(turn)
     case = await cases.case_by_id(case_id, session=turn.session) if case_id else None
     report = await cases.report_by_id(case.report_id, session=turn.session) if case else None
@@ -81,8 +97,32 @@ async def guard_case(
     ):
         await access.refuse(turn, officer, action, case_id, reason="officer.case_unavailable")
         return None
-    await access.record(turn, officer, action, case_id)
-    return officer, case, report
+    if audit:
+        await access.record(turn, officer, action, case_id)
+    return Held(officer, case, report)
+
+
+P = ParamSpec("P")
+CaseWork = Callable[Concatenate[Turn, Held, P], Awaitable[Outcome]]
+
+
+def with_case(
+    action: str,
+) -> Callable[[CaseWork[P]], Callable[Concatenate[Turn, P], Awaitable[Outcome]]]:
+    """Run an officer's act on the draft's case only once `hold_case` allows it (audited as
+    `action`); a refused act goes back to the list."""
+
+    def guard(work: CaseWork[P]) -> Callable[Concatenate[Turn, P], Awaitable[Outcome]]:
+        @wraps(work)
+        async def guarded(turn: Turn, *args: P.args, **kwargs: P.kwargs) -> Outcome:
+            held = await hold_case(turn, action, load(turn).case_id)
+            if held is None:
+                return Go(LIST)
+            return await work(turn, held, *args, **kwargs)
+
+        return guarded
+
+    return guard
 
 
 def while_active(step: Step) -> Step:
@@ -106,8 +146,7 @@ def while_active(step: Step) -> Step:
 
 async def transition(
     turn: Turn,
-    officer: Officer,
-    case: Case,
+    held: Held,
     action: Action,
     text: str | None = None,
     detail: dict[str, object] | None = None,
@@ -116,11 +155,11 @@ async def transition(
     state does not allow it, so the caller stops there."""
     try:
         event = apply(
-            case,
+            held.case,
             action,
             actor="officer",
             now=turn.now,
-            officer_id=officer.id,
+            officer_id=held.officer.id,
             text=text,
             detail=detail,
         )
