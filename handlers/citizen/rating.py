@@ -103,7 +103,9 @@ QUESTIONS = (
     ),
     Question("rating.extra_papers", "extra_papers", ("yes", "no", "unsure")),
     Question("rating.trips", "trips", ("0", "1", "2", "3")),
-    Question("rating.submission", "submission", ("in_person", "online", "postal")),
+    Question(
+        "rating.submission", "submission", ("in_person", "online_full", "online_part", "postal")
+    ),
     Question("rating.payment", "payment", ("yes", "no", "no_answer")),
 )
 _BY_FIELD = {q.field: q for q in QUESTIONS}
