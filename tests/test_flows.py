@@ -24,6 +24,8 @@ from handlers.rooms import ROOMS
 from handlers.router import ACTION_HANDLERS, COMMANDS, STEPS
 from handlers.texts import LOCALES, catalog
 
+_NAMED = ast.Name | ast.Attribute | ast.Subscript | ast.IfExp
+"""How a `Go` argument may name its state; a call or an await computes it."""
 _COMMAND_IN_TEXT = re.compile(r"(?<![\w/.:])/([a-z]+)\b")
 
 
@@ -43,6 +45,9 @@ def go_targets(module: ModuleType) -> Iterator[tuple[int, ast.expr]]:
 def resolve(module: ModuleType, expr: ast.expr) -> list[Any] | None:
     """The states a `Go` argument can name, read from the module's own constants and tables;
     None when it is computed at run time (a local variable or a call)."""
+    if isinstance(expr, ast.IfExp):
+        branches = [resolve(module, expr.body), resolve(module, expr.orelse)]
+        return None if None in branches else [v for b in branches for v in b or ()]
     if isinstance(expr, ast.Subscript):
         table = resolve(module, expr.value)
         return None if table is None else [v for t in table for v in t.values()]
@@ -59,7 +64,7 @@ def test_every_go_names_a_state_constant_that_exists() -> None:
     for module in handler_modules():
         for line, target in go_targets(module):
             where = f"{module.__name__}:{line}"
-            assert isinstance(target, ast.Name | ast.Attribute | ast.Subscript | ast.Call), (
+            assert isinstance(target, _NAMED | ast.Call | ast.Await), (
                 f"{where}: a state name is a constant of its flow, never built in place"
             )
             states = resolve(module, target)
