@@ -35,6 +35,7 @@ from bot.web import create_app, file_publisher
 from handlers.access import may_bind
 from handlers.admin.summary import Summary, build_summary, percent, summary_text
 from handlers.clock import LOCAL_ZONE, local_date_text, system_clock
+from handlers.diagrams import current as current_diagrams
 from handlers.indicators import FACTORS
 from handlers.periods import Period, parse_period
 from handlers.texts import LOCALES, Texts, pick_locale
@@ -177,6 +178,14 @@ def chat() -> None:
     settings = _settings()
     _refuse_in_production(settings, "cli.production_no_terminal")
     _run(chat_in_terminal(settings))
+
+
+@app.command()
+def diagrams() -> None:
+    """Draw each conversation's Mermaid diagram from its step table, beside its module."""
+    for path, text in current_diagrams().items():
+        path.write_text(text, encoding="utf-8")
+        print(_texts()("cli.diagram_written", path=os.path.relpath(path)))
 
 
 @directory_app.command("import")

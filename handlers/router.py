@@ -37,18 +37,9 @@ def build_registry(*tables: Iterable[Step]) -> dict[str, Step]:
     return registry
 
 
-STEPS = build_registry(
-    start.STEPS,
-    rating.STEPS,
-    report.STEPS,
-    status.STEPS,
-    commend.STEPS,
-    cases.STEPS,
-    decide.STEPS,
-    review.STEPS,
-    roster.STEPS,
-    privacy.STEPS,
-)
+FLOW_MODULES = (start, rating, report, status, commend, cases, decide, review, roster, privacy)
+"""The modules whose `STEPS` tables make up the conversations."""
+STEPS = build_registry(*(module.STEPS for module in FLOW_MODULES))
 
 
 class _Refused:

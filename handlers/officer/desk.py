@@ -40,7 +40,7 @@ LIST, CARD, ASK, OUTCOME = "officer.list", "officer.card", "officer.ask", "offic
 POST, EFFECTIVE, NUMBER = "officer.post", "officer.effective", "officer.number"
 EXPLAIN, CONFIRM, CLOSE = "officer.explain", "officer.confirm", "officer.close"
 REVIEW, REVIEW_REASON = "officer.review", "officer.review_reason"
-TRANSFER = PickerStates("transfer.agency", "transfer.district", "transfer.pick")
+TRANSFER = PickerStates("officer.transfer", "officer.transfer_district", "officer.transfer_pick")
 TEXT_LIMIT = 1000
 
 
@@ -124,11 +124,13 @@ def while_active(step: Step) -> Step:
     An answer from an officer revoked since the question was asked is refused (audited) and
     leads home; asking again shows only that access has ended."""
 
+    @wraps(step.ask)
     async def ask(turn: Turn) -> Prompt:
         if await access.current_officer(turn) is None:
             return Prompt(turn.texts("officer.access_ended"), back=False)
         return await step.ask(turn)
 
+    @wraps(step.take)
     async def take(turn: Turn, answer: Answer) -> Outcome:
         if await access.current_officer(turn) is None:
             await access.refuse(turn, None, step.name, DRAFT.load(turn).case_id)
