@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.identity import keys_of
@@ -96,6 +96,13 @@ async def pending(
         Delivery(id_, channel, ref, keys.unseal(address), payload, attempts, due, batch)
         for id_, channel, ref, address, payload, attempts, due, batch in rows.all()
     ]
+
+
+async def pending_count(*, session: AsyncSession) -> int:
+    """Messages waiting to be delivered; the health check reports it (and, by answering at all,
+    that the database is reachable)."""
+    query = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == PENDING)
+    return await session.scalar(query) or 0
 
 
 async def unserved_channels(channels: Collection[str], *, session: AsyncSession) -> list[str]:
