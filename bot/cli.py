@@ -22,8 +22,8 @@ from bot import demo
 from bot.channels.base import Channel
 from bot.channels.console import CHANNEL as CONSOLE
 from bot.channels.console import LOCAL_CHAT, ConsoleChannel, console_incoming, read_line
+from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel
 from bot.channels.telegram import CHANNEL as TELEGRAM
-from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import CHANNEL as ZALO
 from bot.channels.zalo import ZaloChannel
 from bot.config import Settings, settings_problems
@@ -34,9 +34,10 @@ from bot.scheduler import run_scheduler
 from bot.web import create_app, file_publisher
 from handlers.access import may_bind
 from handlers.admin.summary import Summary, build_summary, percent, summary_text
-from handlers.clock import LOCAL_ZONE, local_date_text, system_clock
+from handlers.clock import local_date_text, local_day, system_clock
 from handlers.diagrams import current as current_diagrams
 from handlers.indicators import FACTORS
+from handlers.links import invite_link
 from handlers.periods import Period, parse_period
 from handlers.texts import LOCALES, Texts, pick_locale
 from storage.agencies import (
@@ -290,7 +291,6 @@ async def _invite(
                 valid_days=settings.invite_days,
                 session=session,
             )
-        username = settings.telegram_bot_username or "<bot>"
         print(
             _texts()(
                 "cli.invite",
@@ -298,7 +298,7 @@ async def _invite(
                 role=_texts()(f"role.{role}"),
                 agency=agency.name_vi,
                 until=local_date_text(invite.expires_at),
-                link=f"https://t.me/{username}?start=join_{invite.code}",
+                link=invite_link(settings.telegram_bot_username, invite.code),
             )
         )
     finally:
@@ -396,7 +396,7 @@ async def _agency_or_exit(code: str | None, *, session: AsyncSession) -> Agency 
 
 async def _summary(settings: Settings, period_text: str, agency_code: str | None) -> None:
     t = _texts()
-    period = parse_period(period_text, system_clock().astimezone(LOCAL_ZONE).date())
+    period = parse_period(period_text, local_day(system_clock()))
     if period is None:
         print(t("summary.usage"))
         raise typer.Exit(1)
@@ -429,7 +429,7 @@ def export(
     free_text: Annotated[bool, typer.Option(help="Include comments and report texts.")] = False,
 ) -> None:
     """Write ratings, reports, cases, reassignments and the summary (streaming)."""
-    period = parse_period(f"{start}..{end}", system_clock().date())
+    period = parse_period(f"{start}..{end}", local_day(system_clock()))
     if period is None:
         print(_texts()("summary.usage"))
         raise typer.Exit(1)
@@ -533,9 +533,15 @@ async def _posters(
             if service_code and service is None:
                 print(t("cli.unknown_service", code=service_code))
                 raise typer.Exit(1)
+            offering = [
+                agency
+                for agency in chosen
+                if service is None
+                or any(s.id == service.id for s in await services_for(agency, session=session))
+            ]
         await asyncio.to_thread(output.mkdir, parents=True, exist_ok=True)
         for agency in chosen:
-            if service is not None and not await _offers(settings, agency, service.id):
+            if agency not in offering and service is not None:
                 print(t("cli.not_offered", agency=agency.name_vi, service=service.name_vi))
                 continue
             poster = Poster(
@@ -549,16 +555,6 @@ async def _posters(
             print(path)
     finally:
         await db.dispose()
-
-
-async def _offers(settings: Settings, agency: Agency, service_id: int | None) -> bool:
-    reader = make_engine(settings.database_url, for_reading=True)
-    try:
-        async with make_sessionmaker(reader, settings.identity_keys())() as session:
-            offered = await services_for(agency, session=session)
-    finally:
-        await reader.dispose()
-    return any(s.id == service_id for s in offered)
 
 
 async def chat_in_terminal(settings: Settings) -> None:
@@ -679,7 +675,7 @@ async def serve_webhooks(settings: Settings) -> None:
             await telegram.bot.set_webhook(
                 f"{base}/telegram",
                 secret_token=telegram_secret,
-                allowed_updates=["message", "callback_query"],
+                allowed_updates=ALLOWED_UPDATES,
             )
         if zalo is not None:
             await zalo.call("setWebhook", url=f"{base}/zalo", secret_token=zalo_secret)

@@ -18,6 +18,7 @@ from handlers.casework.escalation import FLAGGED_CATEGORIES
 from handlers.casework.states import State
 from handlers.citizen.receipts import ALPHABET
 from handlers.citizen.report import CATEGORIES
+from handlers.clock import local_day
 from handlers.officer.decide import OUTCOMES
 from handlers.workdays import WorkCalendar
 from storage import cases, demo, rollups
@@ -185,7 +186,7 @@ async def _reports(
             category=category,
             agency_id=official.agency_id,
             official_id=official.id,
-            occurred_on=at.date(),
+            occurred_on=local_day(at),
             description="Dữ liệu mẫu.",
             anonymous=rng.random() < 0.8,
             channel="demo",

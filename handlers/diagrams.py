@@ -136,11 +136,11 @@ def edges(states: Mapping[str, Step]) -> dict[str, list[tuple[str, str]]]:
         pairs: list[tuple[str, str]] = []
         for step in steps:
             targets = reach.of(step.take)
-            named = [s for s in states if s in targets]
+            named = {s for s in targets if isinstance(s, str)}
             for target in targets:
                 if isinstance(target, _InOrder):
-                    named += reach.following(step.name, target.next_state)
-            pairs += [(step.name, target) for target in dict.fromkeys(named)]
+                    named.update(reach.following(step.name, target.next_state))
+            pairs += [(step.name, state) for state in states if state in named]
         found[flow] = pairs
     return found
 
@@ -152,15 +152,14 @@ def entries(
     reach = _Reach(states)
     found: dict[str, list[str]] = {}
     for command, run in commands.items():
+        opened: set[str] = set()
         for target in reach.of(run):
-            named = (
-                reach.following("", target.next_state)
-                if isinstance(target, _InOrder)
-                else [target]
-            )
-            for state in named:
-                if isinstance(state, str) and state not in home:
-                    found.setdefault(state, []).append(f"/{command}")
+            if isinstance(target, _InOrder):
+                opened.update(reach.following("", target.next_state))
+            elif isinstance(target, str):
+                opened.add(target)
+        for state in opened - set(home):
+            found.setdefault(state, []).append(f"/{command}")
     return found
 
 

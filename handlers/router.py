@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
-from handlers import access, rooms
+from handlers import access, links, rooms
 from handlers.actions import pressed_action
 from handlers.admin import news, roster, summary
 from handlers.citizen import commend, privacy, rating, report, start, status
@@ -198,8 +198,8 @@ def _match_choice(text: str, folded: str, choices: Sequence[Sequence[str]]) -> s
 
 async def _command_start(turn: Turn) -> None:
     args = turn.incoming.command_args
-    if args.startswith("join_"):
-        await _command_join(turn, args.removeprefix("join_"))
+    if args.startswith(links.JOIN):
+        await _command_join(turn, args.removeprefix(links.JOIN))
         return
     link = rating.parse_deep_link(args)
     if await start.home_state(turn) == start.CONSENT:

@@ -106,6 +106,11 @@ class OutboxMessage(SQLModel, table=True):
     """Groups the messages of one announcement, so its delivery can be counted."""
 
 
+FACTORS = ("access", "procedure", "conduct", "result", "feedback")
+"""The five SIPAS factors, in the order they are asked and shown; a rating scores each in
+`score_<factor>` and the daily roll-ups sum each."""
+
+
 class Rating(SQLModel, table=True):
     """One completed rating: the five SIPAS factors and the directive's facts."""
 

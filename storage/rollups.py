@@ -29,9 +29,8 @@ from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.db import upsert
-from storage.models import Rating, RatingDaily
+from storage.models import FACTORS, Rating, RatingDaily
 
-FACTORS = ("access", "procedure", "conduct", "result", "feedback")
 KEYS = ("day", "agency_id", "service_id")
 SUMMED = [c.name for c in RatingDaily.__table__.columns if c.name not in KEYS]
 

@@ -23,7 +23,7 @@ ROSTER, REMOVE = "officer.roster", "officer.remove"
 async def start(turn: Turn, argument: str) -> Outcome | None:
     """/officers [AGENCY]: the agency's officers (a leader's own agency; any, for an admin)."""
     officer = await access.current_officer(turn)
-    if officer is None or officer.role not in (access.LEADER, access.ADMIN):
+    if officer is None or not access.leads(officer):
         await access.refuse(turn, officer, "officers", None)
         return None
     if not access.in_private_chat(turn, officer):

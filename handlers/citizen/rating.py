@@ -87,7 +87,6 @@ class Question:
 
 
 _SCALE = ("1", "2", "3", "4", "5")
-FACTORS = ("access", "procedure", "conduct", "result", "feedback")
 QUESTIONS = (
     Question("rating.access", "access", _SCALE, scale=True),
     Question("rating.procedure", "procedure", _SCALE, scale=True),

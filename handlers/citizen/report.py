@@ -26,7 +26,7 @@ from handlers.agency_picker import (
 from handlers.casework.escalation import open_case
 from handlers.citizen.privacy import consented_citizen, without_metadata
 from handlers.citizen.receipts import new_receipt
-from handlers.clock import LOCAL_ZONE
+from handlers.clock import local_day
 from handlers.dates import day_text, parse_day
 from handlers.flow import (
     CONSENT,
@@ -203,7 +203,7 @@ async def ask_when(turn: Turn) -> Prompt:
 
 
 async def take_when(turn: Turn, answer: Answer) -> Outcome:
-    today = turn.now.astimezone(LOCAL_ZONE).date()
+    today = local_day(turn.now)
     if answer.choice == "today":
         return _store(turn, day=today)
     if answer.choice == "yesterday":
@@ -415,7 +415,7 @@ async def submit(turn: Turn) -> Outcome:
         service_id=draft.service_id,
         official_id=draft.official_id,
         official_description=draft.description_of_official,
-        occurred_on=draft.day or turn.now.date(),
+        occurred_on=draft.day or local_day(turn.now),
         description=draft.what,
         anonymous=draft.identity != "named",
         contact_name=draft.name,

@@ -71,7 +71,7 @@ async def _listed(turn: Turn) -> list[Case]:
     officer = await access.current_officer(turn)
     if officer is None:
         return []
-    scope = None if officer.role == access.ADMIN else [officer.agency_id]
+    scope = None if access.is_admin(officer) else [officer.agency_id]
     found = await cases.open_cases(scope, [s.value for s in OPEN_STATES], session=turn.session)
     return [case for case, report in found if access.may_handle(officer, case, report)]
 

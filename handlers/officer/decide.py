@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from handlers.casework.states import Action
-from handlers.clock import LOCAL_ZONE
+from handlers.clock import local_day
 from handlers.dates import day_text, parse_day
 from handlers.flow import (
     Answer,
@@ -71,7 +71,7 @@ async def ask_effective(turn: Turn) -> Prompt:
 
 
 async def take_effective(turn: Turn, answer: Answer) -> Outcome:
-    day = parse_day(answer.text or "", turn.now.astimezone(LOCAL_ZONE).date())
+    day = parse_day(answer.text or "", local_day(turn.now))
     if day is None:
         return Retry(turn.texts("report.when_invalid"))
     draft = DRAFT.load(turn)

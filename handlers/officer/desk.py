@@ -21,6 +21,7 @@ from handlers.actions import chat_of, send_with_actions, texts_for
 from handlers.agency_picker import PickerStates
 from handlers.casework.states import Action, NotAllowed, apply
 from handlers.citizen.start import home_state
+from handlers.clock import local_day
 from handlers.flow import (
     Answer,
     Drafts,
@@ -209,7 +210,9 @@ async def write_assignment(
         Assignment(
             official_id=official_id,
             new_post=draft.new_post or "",
-            effective_on=date.fromisoformat(draft.effective or turn.now.date().isoformat()),
+            effective_on=date.fromisoformat(draft.effective)
+            if draft.effective
+            else local_day(turn.now),
             decision_number=draft.decision_no or "",
             case_id=case_id,
             review_id=review_id,
