@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from handlers.agency_picker import chosen_index, numbered
-from handlers.case_views import timeline
-from handlers.casework import Action, NotAllowed, State, allowed, apply
-from handlers.escalation import notify_case, restart_deadlines
+from handlers.casework.escalation import notify_case, restart_deadlines
+from handlers.casework.states import Action, NotAllowed, State, allowed, apply
+from handlers.casework.views import timeline
+from handlers.citizen.receipts import normalise_receipt
 from handlers.flow import (
     MENU,
     Answer,
@@ -26,7 +27,6 @@ from handlers.flow import (
     text_step,
 )
 from handlers.messages import Choice
-from handlers.receipts import normalise_receipt
 from storage import cases
 from storage.citizens import find_citizen
 from storage.models import Case, Report

@@ -16,9 +16,11 @@ from datetime import date, timedelta
 from pydantic import BaseModel
 
 from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps, post_of
+from handlers.casework.escalation import open_case
+from handlers.citizen.privacy import consented_citizen, without_metadata
+from handlers.citizen.receipts import new_receipt
 from handlers.clock import LOCAL_ZONE
 from handlers.dates import day_text, parse_day
-from handlers.escalation import open_case
 from handlers.flow import (
     CONSENT,
     MENU,
@@ -36,8 +38,6 @@ from handlers.flow import (
     text_step,
 )
 from handlers.messages import Attachment, AttachmentKind, Choice
-from handlers.privacy import consented_citizen, without_metadata
-from handlers.receipts import new_receipt
 from storage import agencies, cases, officers
 from storage.identity import keys_of
 from storage.models import Agency, Evidence, Official, Report

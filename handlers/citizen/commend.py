@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from handlers.actions import texts_for
 from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps, post_of
-from handlers.escalation import recipients
+from handlers.casework.escalation import recipients
 from handlers.flow import MENU, Answer, Go, Outcome, Prompt, Retry, Step, Turn, text_step
 from handlers.messages import Choice, Reply
 from storage import agencies, officers

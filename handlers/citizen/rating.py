@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from handlers import report
 from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps
+from handlers.citizen import report
+from handlers.citizen.privacy import consented_citizen
 from handlers.flow import (
     CONSENT,
     MENU,
@@ -30,7 +31,6 @@ from handlers.flow import (
     summary_step,
 )
 from handlers.messages import Choice
-from handlers.privacy import consented_citizen
 from storage import agencies
 from storage.models import Agency, Rating, Service
 from storage.ratings import add_rating

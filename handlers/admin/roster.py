@@ -3,7 +3,7 @@ removes one after a confirmation; an admin may do it for any agency (/officers A
 
 Nobody removes themselves or an admin (admins are revoked on the command line), and every
 removal is checked again on the server when confirmed. The states belong to the officer
-conversation; the diagram is in `officer.mmd`.
+conversation; the diagram is in `handlers/officer/officer.mmd`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from handlers.agency_picker import chosen_index, name_of, numbered
 from handlers.clock import local_date_text
 from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
 from handlers.messages import Choice
-from handlers.officer import LIST, OfficerDraft, load, save, while_active
+from handlers.officer.desk import LIST, OfficerDraft, load, save, while_active
 from storage import agencies, officers
 from storage.officers import RosterEntry
 
