@@ -24,6 +24,7 @@ from handlers.officer.desk import (
     ASK,
     CARD,
     CLOSE,
+    DRAFT,
     LIST,
     OUTCOME,
     TEXT_LIMIT,
@@ -31,8 +32,6 @@ from handlers.officer.desk import (
     Held,
     OfficerDraft,
     hold_case,
-    load,
-    save,
     tell_reporter,
     transition,
     while_active,
@@ -58,13 +57,13 @@ async def open_case_card(turn: Turn, argument: str) -> Outcome | None:
     case_id = int(argument) if argument.strip().isdigit() else None
     if await hold_case(turn, "view", case_id) is None:
         return None
-    save(turn, _fresh(turn, case_id))
+    DRAFT.save(turn, _fresh(turn, case_id))
     return Go(CARD)
 
 
 def _fresh(turn: Turn, case_id: int | None) -> OfficerDraft:
     """A draft for work on one case: nothing left over from another case, decision or review."""
-    return OfficerDraft(case_id=case_id, listed=load(turn).listed)
+    return OfficerDraft(case_id=case_id, listed=DRAFT.load(turn).listed)
 
 
 async def _listed(turn: Turn) -> list[Case]:
@@ -96,9 +95,9 @@ async def ask_list(turn: Turn) -> Prompt:
                 due=local_date_text(due),
             )
         )
-    draft = load(turn)
+    draft = DRAFT.load(turn)
     draft.listed = [case.id for case in found if case.id is not None]
-    save(turn, draft)
+    DRAFT.save(turn, draft)
     text = t("officer.list_title") if found else t("officer.list_empty")
     if len(listed) > LISTED:
         text += "\n" + t("officer.list_more", count=len(listed) - LISTED)
@@ -107,7 +106,7 @@ async def ask_list(turn: Turn) -> Prompt:
 
 async def take_list(turn: Turn, answer: Answer) -> Outcome:
     """Open the picked case; access is checked again as it opens."""
-    listed = load(turn).listed
+    listed = DRAFT.load(turn).listed
     index = chosen_index(answer, len(listed))
     if index is None:
         return Retry(turn.texts("common.pick_option"))
@@ -117,7 +116,7 @@ async def take_list(turn: Turn, answer: Answer) -> Outcome:
 async def ask_card(turn: Turn) -> Prompt:
     """Show the case card with the actions its state allows (the opening was audited)."""
     t = turn.texts
-    held = await hold_case(turn, "view", load(turn).case_id, audit=False)
+    held = await hold_case(turn, "view", DRAFT.load(turn).case_id, audit=False)
     if held is None:
         return Prompt(t("officer.to_list_hint"), back=False)
     choices = [
@@ -133,7 +132,7 @@ async def ask_card(turn: Turn) -> Prompt:
 
 _ASKS_FIRST = {
     Action.ASK: ASK,
-    Action.TRANSFER: f"{TRANSFER}.agency",
+    Action.TRANSFER: TRANSFER.level,
     Action.DECIDE: OUTCOME,
     Action.CLOSE: CLOSE,
 }
@@ -151,12 +150,12 @@ async def take_card(turn: Turn, answer: Answer) -> Outcome:
     action = next((a for a in _ASKS_FIRST if a.value == answer.choice), None)
     if action is None:
         return Retry(turn.texts("common.pick_option"))
-    held = await hold_case(turn, action.value, load(turn).case_id, audit=False)
+    held = await hold_case(turn, action.value, DRAFT.load(turn).case_id, audit=False)
     if held is None:
         return Go(LIST)
     if not allowed(held.case, action):
         return Retry(turn.texts("officer.not_now"))
-    save(turn, _fresh(turn, held.case.id))
+    DRAFT.save(turn, _fresh(turn, held.case.id))
     return Go(_ASKS_FIRST[action])
 
 

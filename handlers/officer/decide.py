@@ -21,6 +21,7 @@ from handlers.flow import (
 from handlers.messages import Choice
 from handlers.officer.desk import (
     CONFIRM,
+    DRAFT,
     EFFECTIVE,
     EXPLAIN,
     LIST,
@@ -30,8 +31,6 @@ from handlers.officer.desk import (
     TEXT_LIMIT,
     Held,
     OfficerDraft,
-    load,
-    save,
     tell_reporter,
     transition,
     while_active,
@@ -52,17 +51,17 @@ async def ask_outcome(turn: Turn) -> Prompt:
 async def take_outcome(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice not in OUTCOMES:
         return Retry(turn.texts("common.pick_option"))
-    draft = load(turn)
+    draft = DRAFT.load(turn)
     draft.outcome = answer.choice
-    save(turn, draft)
+    DRAFT.save(turn, draft)
     return Go(POST if answer.choice == "reassign" else EXPLAIN)
 
 
 async def store_post(turn: Turn, text: str) -> Outcome:
     """Keep the new post of the reassigned official."""
-    draft = load(turn)
+    draft = DRAFT.load(turn)
     draft.new_post = text
-    save(turn, draft)
+    DRAFT.save(turn, draft)
     return Go(EFFECTIVE)
 
 
@@ -75,25 +74,25 @@ async def take_effective(turn: Turn, answer: Answer) -> Outcome:
     day = parse_day(answer.text or "", turn.now.astimezone(LOCAL_ZONE).date())
     if day is None:
         return Retry(turn.texts("report.when_invalid"))
-    draft = load(turn)
+    draft = DRAFT.load(turn)
     draft.effective = day.isoformat()
-    save(turn, draft)
+    DRAFT.save(turn, draft)
     return Go(NUMBER)
 
 
 async def store_number(turn: Turn, text: str) -> Outcome:
     """Keep the number of the reassignment decision."""
-    draft = load(turn)
+    draft = DRAFT.load(turn)
     draft.decision_no = text
-    save(turn, draft)
+    DRAFT.save(turn, draft)
     return Go(EXPLAIN if draft.review_id is None else CONFIRM)
 
 
 async def store_explanation(turn: Turn, text: str) -> Outcome:
     """Keep the explanation for the confirmation."""
-    draft = load(turn)
+    draft = DRAFT.load(turn)
     draft.explanation = text
-    save(turn, draft)
+    DRAFT.save(turn, draft)
     return Go(CONFIRM)
 
 
@@ -115,7 +114,7 @@ def _decision_lines(turn: Turn, draft: OfficerDraft) -> list[str]:
 
 async def ask_confirm(turn: Turn) -> Prompt:
     """Show the decision before it is recorded and sent."""
-    t, draft = turn.texts, load(turn)
+    t, draft = turn.texts, DRAFT.load(turn)
     lines = _decision_lines(turn, draft)
     if draft.explanation:
         lines.append(t("officer.confirm_explanation", text=draft.explanation))
@@ -129,7 +128,7 @@ async def take_confirm(turn: Turn, answer: Answer) -> Outcome:
         return Go(LIST)
     if answer.choice != "yes":
         return Retry(turn.texts("common.pick_option"))
-    draft = load(turn)
+    draft = DRAFT.load(turn)
     if draft.review_id is not None:
         return await record_review(turn, draft, "reassign", None)
     return await _record_decision(turn, draft)

@@ -18,17 +18,17 @@ from pydantic import BaseModel
 
 from handlers import access
 from handlers.actions import chat_of, send_with_actions, texts_for
+from handlers.agency_picker import PickerStates
 from handlers.casework.states import Action, NotAllowed, apply
 from handlers.citizen.start import home_state
 from handlers.flow import (
     Answer,
+    Drafts,
     Go,
     Outcome,
     Prompt,
     Step,
     Turn,
-    load_draft,
-    save_draft,
 )
 from handlers.messages import Reply
 from storage import cases
@@ -40,7 +40,7 @@ LIST, CARD, ASK, OUTCOME = "officer.list", "officer.card", "officer.ask", "offic
 POST, EFFECTIVE, NUMBER = "officer.post", "officer.effective", "officer.number"
 EXPLAIN, CONFIRM, CLOSE = "officer.explain", "officer.confirm", "officer.close"
 REVIEW, REVIEW_REASON = "officer.review", "officer.review_reason"
-TRANSFER = "transfer"
+TRANSFER = PickerStates("transfer.agency", "transfer.district", "transfer.pick")
 TEXT_LIMIT = 1000
 
 
@@ -54,19 +54,13 @@ class OfficerDraft(BaseModel):
     explanation: str | None = None
     listed: list[int] = []
     """The cases the list showed, in order, so a pick names one without a second query."""
-    browse: list[int] = []
     roster_agency: int | None = None
     """/officers: the agency whose officers are listed, who was listed, who is to go."""
     roster: list[int] = []
     remove_id: int | None = None
 
 
-def load(turn: Turn) -> OfficerDraft:
-    return load_draft(turn, FLOW, OfficerDraft)
-
-
-def save(turn: Turn, draft: OfficerDraft) -> None:
-    save_draft(turn, FLOW, draft)
+DRAFT = Drafts(FLOW, OfficerDraft)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +109,7 @@ def with_case(
     def guard(work: CaseWork[P]) -> Callable[Concatenate[Turn, P], Awaitable[Outcome]]:
         @wraps(work)
         async def guarded(turn: Turn, *args: P.args, **kwargs: P.kwargs) -> Outcome:
-            held = await hold_case(turn, action, load(turn).case_id)
+            held = await hold_case(turn, action, DRAFT.load(turn).case_id)
             if held is None:
                 return Go(LIST)
             return await work(turn, held, *args, **kwargs)
@@ -137,7 +131,7 @@ def while_active(step: Step) -> Step:
 
     async def take(turn: Turn, answer: Answer) -> Outcome:
         if await access.current_officer(turn) is None:
-            await access.refuse(turn, None, step.name, load(turn).case_id)
+            await access.refuse(turn, None, step.name, DRAFT.load(turn).case_id)
             return Go(await home_state(turn))
         return await step.take(turn, answer)
 

@@ -19,14 +19,13 @@ from handlers.flow import (
 )
 from handlers.messages import Choice, Reply
 from handlers.officer.desk import (
+    DRAFT,
     LIST,
     POST,
     REVIEW,
     REVIEW_REASON,
     TEXT_LIMIT,
     OfficerDraft,
-    load,
-    save,
     while_active,
     write_assignment,
 )
@@ -51,14 +50,14 @@ async def open_review(turn: Turn, argument: str) -> Outcome | None:
         return None
     await access.record(turn, officer, "review", None)
     draft = OfficerDraft(review_id=review.id)
-    save(turn, draft)
+    DRAFT.save(turn, draft)
     return Go(REVIEW)
 
 
 async def ask_review(turn: Turn) -> Prompt:
     """Ask the agency's answer to a review: reassign the official, or keep them, and why."""
     t = turn.texts
-    review = await cases.review_by_id(load(turn).review_id or 0, session=turn.session)
+    review = await cases.review_by_id(DRAFT.load(turn).review_id or 0, session=turn.session)
     official = (
         await officers.official_by_id(review.official_id, session=turn.session) if review else None
     )
@@ -77,9 +76,9 @@ async def ask_review(turn: Turn) -> Prompt:
 
 async def take_review(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice == "reassign":
-        draft = load(turn)
+        draft = DRAFT.load(turn)
         draft.outcome = "reassign"
-        save(turn, draft)
+        DRAFT.save(turn, draft)
         return Go(POST)
     if answer.choice == "keep":
         return Go(REVIEW_REASON)
@@ -88,7 +87,7 @@ async def take_review(turn: Turn, answer: Answer) -> Outcome:
 
 async def keep_in_post(turn: Turn, text: str) -> Outcome:
     """Record that the official stays in post, and why."""
-    return await record_review(turn, load(turn), "keep", text)
+    return await record_review(turn, DRAFT.load(turn), "keep", text)
 
 
 async def record_review(
