@@ -405,11 +405,11 @@ async def test_a_pick_from_the_list_opens_the_case_shown_though_a_new_one_came_f
     [shown] = await reporter.rows(Case)
     listing = await desk_leader.say("/cases")
     assert f"#{shown.id} ·" in listing
-    await file_report(await citizen(*runtime, "citizen-2"), category="Đòi tiền, quà")
+    await file_report(await citizen(*runtime, "citizen-2"), category="Đòi, gợi ý đưa tiền, quà")
     assert f"⚠️ #{shown.id + 1} ·" in await desk_leader.say("/cases"), "flagged first"
     await desk_leader.say("/cancel")
     await desk_leader.say("/cases")
-    await file_report(await citizen(*runtime, "citizen-3"), category="Đòi tiền, quà")
+    await file_report(await citizen(*runtime, "citizen-3"), category="Đòi, gợi ý đưa tiền, quà")
     out = await desk_leader.say("2")
     assert f"Hồ sơ #{shown.id}" in out, "the second line shown, not the second line now"
 
