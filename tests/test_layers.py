@@ -89,3 +89,14 @@ def test_bot_and_handlers_build_no_sql_of_their_own() -> None:
 
 def test_the_sql_scan_sees_statements() -> None:
     assert sql_built_outside_storage("storage")[ROOT / "storage" / "cases.py"]
+
+
+def test_the_readme_architecture_names_every_package_and_module_of_handlers() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Architecture", 1)[1].split("\n## ", 1)[0]
+    for path in (ROOT / "handlers").rglob("*.py"):
+        if path.name != "__init__.py":
+            assert path.stem in section, f"the README's architecture leaves out {path}"
+    for package in (ROOT / "handlers").iterdir():
+        if (package / "__init__.py").is_file():
+            assert f"{package.name}/" in section, f"the README's layout leaves out {package}"
