@@ -230,20 +230,23 @@ def text_step(
 def summary_step(
     name: str,
     catalog: str,
-    describe: Callable[[Turn], Awaitable[str]],
-    submit: Callable[[Turn], Awaitable[Outcome]],
+    drafts: Drafts[Model],
+    next_state: Callable[[Model], str],
+    describe: Callable[[Turn, Model], Awaitable[str]],
+    submit: Callable[[Turn, Model], Awaitable[Outcome]],
     *,
     change: str,
     on_cancel: Callable[[Turn], Awaitable[None]] | None = None,
 ) -> Step:
     """The last step of a conversation: every answer shown, then send, change one, or cancel.
     Labels come from `<catalog>.submit`, `.change` and `.cancel`; nothing is stored before
-    `submit` runs."""
+    `submit` runs, and not while `next_state` finds a question still unanswered (a changed
+    answer can make another one necessary): that question is asked first."""
 
     async def ask(turn: Turn) -> Prompt:
         t = turn.texts
         choices = tuple(Choice(c, t(f"{catalog}.{c}")) for c in ("submit", "change", "cancel"))
-        return Prompt(await describe(turn), choices)
+        return Prompt(await describe(turn, drafts.load(turn)), choices)
 
     async def take(turn: Turn, answer: Answer) -> Outcome:
         if answer.choice == "change":
@@ -255,6 +258,8 @@ def summary_step(
             return Go(MENU)
         if answer.choice != "submit":
             return Retry(turn.texts("common.pick_option"))
-        return await submit(turn)
+        draft = drafts.load(turn)
+        unanswered = next_state(draft)
+        return Go(unanswered) if unanswered != name else await submit(turn, draft)
 
     return Step(name, ask, take)

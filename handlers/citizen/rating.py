@@ -256,15 +256,8 @@ async def summary_text(turn: Turn, draft: RatingDraft) -> str:
     return "\n".join(lines)
 
 
-async def describe(turn: Turn) -> str:
-    return await summary_text(turn, DRAFT.load(turn))
-
-
-async def submit(turn: Turn) -> Outcome:
+async def submit(turn: Turn, draft: RatingDraft) -> Outcome:
     """Store the rating; nothing was stored before."""
-    draft = DRAFT.load(turn)
-    if next_state(draft) != SUMMARY:
-        return Go(next_state(draft))
     citizen = await consented_citizen(turn)
     if citizen is None or citizen.id is None:
         return Go(CONSENT)
@@ -346,7 +339,7 @@ STEPS = (
     Step(SERVICE, ask_service, take_service, owns=("service_id",)),
     *(question_step(q) for q in QUESTIONS),
     Step(COMMENT, ask_comment, take_comment, owns=("comment",)),
-    summary_step(SUMMARY, "rating", describe, submit, change=CHANGE),
+    summary_step(SUMMARY, "rating", DRAFT, next_state, summary_text, submit, change=CHANGE),
     Step(CHANGE, ask_change, take_change),
     Step(OFFER, ask_offer, take_offer),
 )

@@ -392,15 +392,8 @@ async def summary_text(turn: Turn, d: ReportDraft) -> str:
     )
 
 
-async def describe(turn: Turn) -> str:
-    return await summary_text(turn, DRAFT.load(turn))
-
-
-async def submit(turn: Turn) -> Outcome:
+async def submit(turn: Turn, draft: ReportDraft) -> Outcome:
     """Store the report, open its case and give the receipt code."""
-    draft = DRAFT.load(turn)
-    if next_state(draft) != SUMMARY:
-        return Go(next_state(draft))
     key = turn.incoming.key
     citizen = await consented_citizen(turn)
     if citizen is None:
@@ -479,6 +472,15 @@ STEPS = (
     Step(NAME, ask_name, take_name, owns=("name",)),
     Step(PHONE, ask_phone, take_phone, owns=("phone",)),
     Step(NOTICE, ask_notice, take_notice, owns=("notice_seen",)),
-    summary_step(SUMMARY, "report", describe, submit, change=CHANGE, on_cancel=discard),
+    summary_step(
+        SUMMARY,
+        "report",
+        DRAFT,
+        next_state,
+        summary_text,
+        submit,
+        change=CHANGE,
+        on_cancel=discard,
+    ),
     Step(CHANGE, ask_change, take_change),
 )
