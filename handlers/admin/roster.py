@@ -13,7 +13,7 @@ from handlers.agency_picker import chosen_index, name_of, numbered
 from handlers.clock import local_date_text
 from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
 from handlers.messages import Choice
-from handlers.officer.desk import DRAFT, LIST, OfficerDraft, while_active
+from handlers.officer.desk import DRAFT, LIST, OfficerDraft, officer_steps
 from storage import agencies, officers
 from storage.officers import RosterEntry
 
@@ -122,7 +122,4 @@ async def take_remove(turn: Turn, answer: Answer) -> Outcome:
     return Go(ROSTER)
 
 
-STEPS = tuple(
-    while_active(step)
-    for step in (Step(ROSTER, ask_roster, take_roster), Step(REMOVE, ask_remove, take_remove))
-)
+STEPS = officer_steps(Step(ROSTER, ask_roster, take_roster), Step(REMOVE, ask_remove, take_remove))

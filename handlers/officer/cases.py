@@ -9,16 +9,7 @@ from handlers.casework.escalation import notify_case, restart_deadlines
 from handlers.casework.states import OPEN_STATES, Action, allowed
 from handlers.casework.views import officer_card
 from handlers.clock import local_date_text
-from handlers.flow import (
-    Answer,
-    Go,
-    Outcome,
-    Prompt,
-    Retry,
-    Step,
-    Turn,
-    text_step,
-)
+from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, text_step
 from handlers.messages import Choice, OutgoingFile, Reply
 from handlers.officer.desk import (
     ASK,
@@ -32,9 +23,9 @@ from handlers.officer.desk import (
     Held,
     OfficerDraft,
     hold_case,
+    officer_steps,
     tell_reporter,
     transition,
-    while_active,
     with_case,
 )
 from storage import cases
@@ -232,13 +223,10 @@ async def close_case(turn: Turn, held: Held, text: str) -> Outcome:
     return Go(LIST)
 
 
-STEPS = tuple(
-    while_active(step)
-    for step in (
-        Step(LIST, ask_list, take_list),
-        Step(CARD, ask_card, take_card),
-        text_step(ASK, "officer.q_question", TEXT_LIMIT, relay_question),
-        *picker_steps(TRANSFER, "officer.q_transfer", on_transfer_picked),
-        text_step(CLOSE, "officer.q_close", TEXT_LIMIT, close_case),
-    )
+STEPS = officer_steps(
+    Step(LIST, ask_list, take_list),
+    Step(CARD, ask_card, take_card),
+    text_step(ASK, "officer.q_question", TEXT_LIMIT, relay_question),
+    *picker_steps(TRANSFER, "officer.q_transfer", on_transfer_picked),
+    text_step(CLOSE, "officer.q_close", TEXT_LIMIT, close_case),
 )

@@ -8,16 +8,7 @@ from datetime import date
 from handlers.casework.states import Action
 from handlers.clock import local_day
 from handlers.dates import day_text, parse_day
-from handlers.flow import (
-    Answer,
-    Go,
-    Outcome,
-    Prompt,
-    Retry,
-    Step,
-    Turn,
-    text_step,
-)
+from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, text_step
 from handlers.messages import Choice
 from handlers.officer.desk import (
     CONFIRM,
@@ -31,9 +22,9 @@ from handlers.officer.desk import (
     TEXT_LIMIT,
     Held,
     OfficerDraft,
+    officer_steps,
     tell_reporter,
     transition,
-    while_active,
     with_case,
     write_assignment,
 )
@@ -165,14 +156,11 @@ async def _record_decision(turn: Turn, held: Held, draft: OfficerDraft) -> Outco
     return Go(LIST)
 
 
-STEPS = tuple(
-    while_active(step)
-    for step in (
-        Step(OUTCOME, ask_outcome, take_outcome),
-        text_step(POST, "officer.q_post", 200, store_post),
-        Step(EFFECTIVE, ask_effective, take_effective),
-        text_step(NUMBER, "officer.q_number", 60, store_number),
-        text_step(EXPLAIN, "officer.q_explain", TEXT_LIMIT, store_explanation),
-        Step(CONFIRM, ask_confirm, take_confirm),
-    )
+STEPS = officer_steps(
+    Step(OUTCOME, ask_outcome, take_outcome),
+    text_step(POST, "officer.q_post", 200, store_post),
+    Step(EFFECTIVE, ask_effective, take_effective),
+    text_step(NUMBER, "officer.q_number", 60, store_number),
+    text_step(EXPLAIN, "officer.q_explain", TEXT_LIMIT, store_explanation),
+    Step(CONFIRM, ask_confirm, take_confirm),
 )

@@ -22,15 +22,7 @@ from handlers.agency_picker import PickerStates
 from handlers.casework.states import Action, NotAllowed, apply
 from handlers.citizen.start import home_state
 from handlers.clock import local_day
-from handlers.flow import (
-    Answer,
-    Drafts,
-    Go,
-    Outcome,
-    Prompt,
-    Step,
-    Turn,
-)
+from handlers.flow import Answer, Drafts, Go, Outcome, Prompt, Step, Turn
 from handlers.messages import Reply
 from storage import cases
 from storage.citizens import citizen_by_id
@@ -46,6 +38,9 @@ TEXT_LIMIT = 1000
 
 
 class OfficerDraft(BaseModel):
+    """The officer's work in progress: the case or review at hand, a decision being composed,
+    the list last shown, and the roster being managed."""
+
     case_id: int | None = None
     review_id: int | None = None
     outcome: str | None = None
@@ -120,10 +115,11 @@ def with_case(
     return guard
 
 
-def while_active(step: Step) -> Step:
+def _while_active(step: Step) -> Step:
     """The step, for active officers only: access ends at once, in the middle of a case too.
     An answer from an officer revoked since the question was asked is refused (audited) and
-    leads home; asking again shows only that access has ended."""
+    leads home; asking again shows only that access has ended. The wrappers name the step's own
+    functions (`__wrapped__`), so the diagrams follow the step rather than the guard."""
 
     @wraps(step.ask)
     async def ask(turn: Turn) -> Prompt:
@@ -139,6 +135,11 @@ def while_active(step: Step) -> Step:
         return await step.take(turn, answer)
 
     return replace(step, ask=ask, take=take)
+
+
+def officer_steps(*steps: Step) -> tuple[Step, ...]:
+    """A table of officer steps, each for active officers only."""
+    return tuple(_while_active(step) for step in steps)
 
 
 async def transition(

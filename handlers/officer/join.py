@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from handlers import access
 from handlers.agency_picker import name_of
-from handlers.flow import (
-    Go,
-    Outcome,
-    Turn,
-)
+from handlers.flow import Go, Outcome, Turn
 from handlers.links import invite_link
-from handlers.officer.desk import (
-    LIST,
-)
+from handlers.officer.desk import LIST
 from storage import agencies, officers
 from storage.models import Agency, Official
 

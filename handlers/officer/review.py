@@ -7,16 +7,7 @@ from handlers import access
 from handlers.actions import texts_for
 from handlers.casework.escalation import recipients
 from handlers.clock import local_date_text
-from handlers.flow import (
-    Answer,
-    Go,
-    Outcome,
-    Prompt,
-    Retry,
-    Step,
-    Turn,
-    text_step,
-)
+from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, text_step
 from handlers.messages import Choice, Reply
 from handlers.officer.desk import (
     DRAFT,
@@ -26,7 +17,7 @@ from handlers.officer.desk import (
     REVIEW_REASON,
     TEXT_LIMIT,
     OfficerDraft,
-    while_active,
+    officer_steps,
     write_assignment,
 )
 from storage import cases, officers
@@ -124,10 +115,7 @@ async def record_review(
     return Go(LIST)
 
 
-STEPS = tuple(
-    while_active(step)
-    for step in (
-        Step(REVIEW, ask_review, take_review),
-        text_step(REVIEW_REASON, "officer.q_review_reason", TEXT_LIMIT, keep_in_post),
-    )
+STEPS = officer_steps(
+    Step(REVIEW, ask_review, take_review),
+    text_step(REVIEW_REASON, "officer.q_review_reason", TEXT_LIMIT, keep_in_post),
 )
