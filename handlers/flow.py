@@ -3,7 +3,9 @@
 A conversation is a table of `Step`s keyed by state name ("rating.access"). A step asks (builds a
 `Prompt`) and takes an answer (returns an `Outcome`); it never talks to a messenger. The router
 (`handlers/router.py`) turns prompts into replies, resolves buttons and typed numbers, and keeps
-the history that makes "back" work.
+the history that makes "back" work. State names are constants of their flow; each flow keeps its
+answers in one typed draft (`Drafts`). A flow that asks the first unanswered question computes
+it in a function named `next_state`, which the diagrams (`handlers/diagrams.py`) read as such.
 """
 
 from __future__ import annotations
