@@ -88,8 +88,8 @@ class _Reach:
         for value in _referenced(next_state):
             if isinstance(value, str) and value in self.states:
                 found.add(value)
-            elif isinstance(value, tuple):
-                found |= {s for item in value for s in _state_attributes(item, self.states)}
+            elif isinstance(value, tuple):  # a table of questions, each with its `state`
+                found |= {getattr(item, "state", None) for item in value} & set(self.states)
         table = list(self.states)
         later = [s for s in table[table.index(state) + 1 :] if s in found] if state else []
         return later[:1] or [s for s in table if s in found][:1]
@@ -106,14 +106,6 @@ class _Reach:
 
 def _is_record(value: object) -> bool:
     return hasattr(value, "__dataclass_fields__") and not isinstance(value, type)
-
-
-def _state_attributes(value: object, states: Mapping[str, Step]) -> Iterator[str]:
-    """The state names a record (a question, a picker's states) carries."""
-    for name in getattr(value, "__dataclass_fields__", {}):
-        field = getattr(value, name)
-        if isinstance(field, str) and field in states and name in ("state", "level"):
-            yield field
 
 
 def _node(state: str) -> str:
