@@ -157,10 +157,10 @@ async def _record_decision(turn: Turn, held: Held, draft: OfficerDraft) -> Outco
 
 
 STEPS = officer_steps(
-    Step(OUTCOME, ask_outcome, take_outcome),
-    text_step(POST, "officer.q_post", 200, store_post),
-    Step(EFFECTIVE, ask_effective, take_effective),
-    text_step(NUMBER, "officer.q_number", 60, store_number),
-    text_step(EXPLAIN, "officer.q_explain", TEXT_LIMIT, store_explanation),
+    Step(OUTCOME, ask_outcome, take_outcome, owns=("outcome",)),
+    text_step(POST, "officer.q_post", 200, store_post, owns=("new_post",)),
+    Step(EFFECTIVE, ask_effective, take_effective, owns=("effective",)),
+    text_step(NUMBER, "officer.q_number", 60, store_number, owns=("decision_no",)),
+    text_step(EXPLAIN, "officer.q_explain", TEXT_LIMIT, store_explanation, owns=("explanation",)),
     Step(CONFIRM, ask_confirm, take_confirm),
 )
