@@ -5,7 +5,8 @@ the functions it calls, the closures it was built with and the functions it wrap
 (`__wrapped__`, so the access guards stay out of the picture). A flow that asks the first
 unanswered question computes it in a function named `next_state`; from a step, that is drawn
 as the next question of the table it can return. A state of another flow is drawn as leaving
-(`[*]`), labelled with where it goes. `feedbackbot diagrams` writes one `<flow>.mmd` beside
+(`[*]`), labelled with where it goes; each state is described by the first sentence of what
+its step asks (its docstring). `feedbackbot diagrams` writes one `<flow>.mmd` beside
 the module of the flow's first step; a test fails when a committed one is out of date.
 """
 
@@ -108,6 +109,21 @@ def _is_record(value: object) -> bool:
     return hasattr(value, "__dataclass_fields__") and not isinstance(value, type)
 
 
+def _purpose(step: Step) -> str | None:
+    """The first sentence of the docstring that says what the step asks or does: its `ask`'s,
+    else that of a function it was built with (the one a text step hands the text to, say)."""
+    candidates = [step.ask, step.take]
+    for built in (step.ask, step.take):
+        candidates += [c.cell_contents for c in inspect.unwrap(built).__closure__ or ()]
+    for candidate in candidates:
+        function = inspect.unwrap(candidate) if callable(candidate) else None
+        doc = inspect.getdoc(function) if isinstance(function, FunctionType) else None
+        if doc:
+            sentence = doc.split("\n\n")[0].replace("\n", " ").split(". ")[0].rstrip(".")
+            return sentence.replace(":", ",").replace(";", ",")
+    return None
+
+
 def _node(state: str) -> str:
     return state.split(".", 1)[1]
 
@@ -164,6 +180,10 @@ def mermaid(
         "%% Do not edit: change the steps and run the command again.",
         "stateDiagram-v2",
     ]
+    for step in steps:
+        purpose = _purpose(step)
+        if purpose:
+            lines.append(f"    {_node(step.name)} : {purpose}")
     entered = {target for _, target in pairs}
     for index, step in enumerate(steps):
         if step.name in opened:

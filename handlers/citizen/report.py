@@ -360,6 +360,7 @@ async def take_notice(turn: Turn, answer: Answer) -> Outcome:
 
 
 async def summary_text(turn: Turn, d: ReportDraft) -> str:
+    """Every answer in one message, for the citizen to check before sending."""
     t, locale = turn.texts, turn.dialog.locale
     agency = await agencies.agency_by_id(d.agency_id or 0, session=turn.session)
     official = (
