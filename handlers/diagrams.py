@@ -5,7 +5,7 @@ the functions it calls, the closures it was built with and the functions it wrap
 (`__wrapped__`, so the access guards stay out of the picture). A flow that asks the first
 unanswered question computes it in a function named `next_state`; from a step, that is drawn
 as the next question of the table it can return. A state of another flow is drawn as leaving
-(`[*]`), labelled with where it goes; each state is described by the first sentence of what
+(`[*]`), labelled with where it goes; each state is described by the first clause of what
 its step asks (its docstring). `feedbackbot diagrams` writes one `<flow>.mmd` beside
 the module of the flow's first step; a test fails when a committed one is out of date.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dis
 import inspect
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,7 +111,7 @@ def _is_record(value: object) -> bool:
 
 
 def _purpose(step: Step) -> str | None:
-    """The first sentence of the docstring that says what the step asks or does: its `ask`'s,
+    """The first clause of the docstring that says what the step asks or does: its `ask`'s,
     else that of a function it was built with (the one a text step hands the text to, say)."""
     candidates = [step.ask, step.take]
     for built in (step.ask, step.take):
@@ -119,8 +120,8 @@ def _purpose(step: Step) -> str | None:
         function = inspect.unwrap(candidate) if callable(candidate) else None
         doc = inspect.getdoc(function) if isinstance(function, FunctionType) else None
         if doc:
-            sentence = doc.split("\n\n")[0].replace("\n", " ").split(". ")[0].rstrip(".")
-            return sentence.replace(":", ",").replace(";", ",")
+            paragraph = doc.split("\n\n")[0].replace("\n", " ")
+            return re.split(r"[.;] ", paragraph)[0].rstrip(".").replace(":", ",")
     return None
 
 
