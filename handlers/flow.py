@@ -229,6 +229,33 @@ def text_step(
     return Step(name, ask, take, owns)
 
 
+def confirm_step(
+    name: str,
+    labels: str,
+    question: Callable[[Turn], Awaitable[str]],
+    on_yes: Callable[[Turn], Awaitable[Outcome]],
+    on_no: Callable[[Turn], Awaitable[Outcome]],
+    *,
+    back: bool = True,
+) -> Step:
+    """A yes-or-no question, its options labelled `<labels>_yes` and `<labels>_no`; nothing
+    happens before the answer, and any other answer is asked again."""
+
+    async def ask(turn: Turn) -> Prompt:
+        t = turn.texts
+        choices = (Choice("yes", t(f"{labels}_yes")), Choice("no", t(f"{labels}_no")))
+        return Prompt(await question(turn), choices, back=back)
+
+    async def take(turn: Turn, answer: Answer) -> Outcome:
+        if answer.choice == "yes":
+            return await on_yes(turn)
+        if answer.choice == "no":
+            return await on_no(turn)
+        return Retry(turn.texts("common.pick_option"))
+
+    return Step(name, ask, take)
+
+
 def summary_step(
     name: str,
     catalog: str,

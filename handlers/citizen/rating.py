@@ -27,6 +27,7 @@ from handlers.flow import (
     Retry,
     Step,
     Turn,
+    confirm_step,
     summary_step,
 )
 from handlers.messages import Choice
@@ -272,18 +273,16 @@ def warrants_report(draft: RatingDraft) -> bool:
     return draft.conduct in ("1", "2") or draft.extra_papers == "yes" or draft.payment == "yes"
 
 
-async def ask_offer(turn: Turn) -> Prompt:
+async def report_offer(turn: Turn) -> str:
     """Offer to report the official, with the agency and service carried over."""
-    t = turn.texts
-    choices = (Choice("yes", t("rating.offer_yes")), Choice("no", t("rating.offer_no")))
-    return Prompt(t("rating.q_offer"), choices, back=False)
+    return turn.texts("rating.q_offer")
 
 
-async def take_offer(turn: Turn, answer: Answer) -> Outcome:
-    if answer.choice == "no":
-        return Go(MENU)
-    if answer.choice != "yes":
-        return Retry(turn.texts("common.pick_option"))
+async def to_menu(_: Turn) -> Outcome:
+    return Go(MENU)
+
+
+async def report_it(turn: Turn) -> Outcome:
     draft = DRAFT.load(turn)
     return await report.begin(turn, draft.agency_id, draft.service_id)
 
@@ -341,5 +340,5 @@ STEPS = (
     Step(COMMENT, ask_comment, take_comment, owns=("comment",)),
     summary_step(SUMMARY, "rating", DRAFT, next_state, summary_text, submit, change=CHANGE),
     Step(CHANGE, ask_change, take_change),
-    Step(OFFER, ask_offer, take_offer),
+    confirm_step(OFFER, "rating.offer", report_offer, report_it, to_menu, back=False),
 )

@@ -8,7 +8,7 @@ from datetime import date
 from handlers.casework.states import Action
 from handlers.clock import local_day
 from handlers.dates import day_text, parse_day
-from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, text_step
+from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, confirm_step, text_step
 from handlers.messages import Choice
 from handlers.officer.desk import (
     CONFIRM,
@@ -103,22 +103,22 @@ def _decision_lines(turn: Turn, draft: OfficerDraft) -> list[str]:
     return lines
 
 
-async def ask_confirm(turn: Turn) -> Prompt:
+async def decision_summary(turn: Turn) -> str:
     """Show the decision before it is recorded and sent."""
     t, draft = turn.texts, DRAFT.load(turn)
     lines = _decision_lines(turn, draft)
     if draft.explanation:
         lines.append(t("officer.confirm_explanation", text=draft.explanation))
-    choices = (Choice("yes", t("officer.confirm_yes")), Choice("no", t("officer.confirm_no")))
-    return Prompt("\n".join(lines), choices)
+    return "\n".join(lines)
 
 
-async def take_confirm(turn: Turn, answer: Answer) -> Outcome:
-    if answer.choice == "no":
-        turn.say("officer.decision_dropped")
-        return Go(LIST)
-    if answer.choice != "yes":
-        return Retry(turn.texts("common.pick_option"))
+async def drop_decision(turn: Turn) -> Outcome:
+    turn.say("officer.decision_dropped")
+    return Go(LIST)
+
+
+async def record_confirmed(turn: Turn) -> Outcome:
+    """Record the decision, or the review's reassignment."""
     draft = DRAFT.load(turn)
     if draft.review_id is not None:
         return await record_review(turn, draft, "reassign", None)
@@ -162,5 +162,5 @@ STEPS = officer_steps(
     Step(EFFECTIVE, ask_effective, take_effective, owns=("effective",)),
     text_step(NUMBER, "officer.q_number", 60, store_number, owns=("decision_no",)),
     text_step(EXPLAIN, "officer.q_explain", TEXT_LIMIT, store_explanation, owns=("explanation",)),
-    Step(CONFIRM, ask_confirm, take_confirm),
+    confirm_step(CONFIRM, "officer.confirm", decision_summary, record_confirmed, drop_decision),
 )
