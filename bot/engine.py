@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.clock import Clock, system_clock
 from handlers.flow import DialogState, Rules, Turn
 from handlers.messages import ConversationKey, Incoming, Reply, TurnResult, encode_reply
+from handlers.privacy import scrubbed
 from handlers.router import respond
 from handlers.texts import DEFAULT_LOCALE, Texts, pick_locale
 from storage.conversations import claim_update, read_dialog, save_dialog
@@ -72,6 +73,7 @@ class TurnEngine:
         """Process one update exactly once; never raises for anything the user sent."""
         async with self._locks.hold(incoming.key):
             try:
+                incoming = await scrubbed(incoming, self._rules.evidence_max_bytes)
                 result = await self._run(incoming)
             except Exception:
                 log.exception("turn failed on channel %s", incoming.key.channel)

@@ -48,6 +48,11 @@ class Attachment:
     content: bytes | None = None
     """The file itself, fetched by the adapter when it is small enough to keep."""
 
+    @property
+    def media_type(self) -> str:
+        """The file's MIME type; a photo that names none is a JPEG, as messengers send them."""
+        return self.mime_type or ("image/jpeg" if self.kind is AttachmentKind.PHOTO else "")
+
 
 @dataclass(frozen=True, slots=True)
 class Incoming:

@@ -8,7 +8,6 @@ if the report is abandoned. The diagram is in `report.mmd` beside this file.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 from datetime import date, timedelta
@@ -36,7 +35,7 @@ from handlers.flow import (
     text_step,
 )
 from handlers.messages import Attachment, AttachmentKind, Choice
-from handlers.privacy import consented_citizen, without_metadata
+from handlers.privacy import consented_citizen
 from handlers.receipts import new_receipt
 from storage import agencies, cases, officers
 from storage.identity import keys_of
@@ -266,8 +265,7 @@ def _refusal(turn: Turn, item: Attachment, staged: int) -> str | None:
         item.content is not None and len(item.content) > rules.evidence_max_bytes
     ):
         return t("report.evidence_too_large", megabytes=megabytes)
-    mime = item.mime_type or ("image/jpeg" if item.kind is AttachmentKind.PHOTO else "")
-    if mime not in rules.evidence_types:
+    if item.media_type not in rules.evidence_types:
         return t("report.evidence_type")
     if item.content is None:
         return t("report.evidence_unreadable")
@@ -287,15 +285,15 @@ async def take_evidence(turn: Turn, answer: Answer) -> Outcome:
         if refusal is not None:
             turn.say_text(refusal)
             continue
-        mime = item.mime_type or "image/jpeg"
-        # Re-encoding a photo takes tens of milliseconds: in a worker thread, not on the loop.
-        content = await asyncio.to_thread(without_metadata, item.content or b"", mime)
+        # Images arrive without their metadata: the engine re-encoded them before the turn
+        # (`privacy.scrubbed`), so no transaction waits on an image codec.
+        content = item.content or b""
         turn.session.add(
             Evidence(
                 staged_by=owner,
                 kind=item.kind,
                 file_name=None,  # a citizen's own file name can give them away
-                mime_type=mime,
+                mime_type=item.media_type,
                 size=len(content),
                 sha256=hashlib.sha256(content).hexdigest(),
                 content=content,
