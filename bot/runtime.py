@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.base import Channel
-from bot.charts import chart_maker
+from bot.charts import chart_maker, summary_maker
 from bot.config import Settings
 from bot.dispatcher import DeliveryPolicy, OutboxDispatcher
 from bot.engine import TurnEngine
@@ -85,7 +85,11 @@ async def open_runtime(
             broadcast_per_second=settings.broadcast_per_second,
         ),
         clock=clock,
-        makers={"chart": chart_maker(reads), "export": export_maker(settings.database_url)},
+        makers={
+            "summary": summary_maker(reads),
+            "chart": chart_maker(reads),
+            "export": export_maker(settings.database_url),
+        },
     )
     rules = settings.rules(bot_username=bot_username)
     engine = TurnEngine(sessions, rules, clock=clock, on_outbox=dispatcher.wake)

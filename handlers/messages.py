@@ -96,7 +96,9 @@ class OutgoingFile:
 
 @dataclass(frozen=True, slots=True)
 class FileRequest:
-    """A file the runtime makes after the turn (a chart, an export): `kind` names the maker."""
+    """A part of a reply the runtime makes after the turn, on a read connection, so no write
+    transaction waits for it: a file (a chart, an export) or the reply's text itself (a
+    summary). `kind` names the maker."""
 
     kind: str
     params: dict[str, object]

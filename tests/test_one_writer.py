@@ -20,6 +20,7 @@ from handlers.flow import Turn
 from handlers.messages import Incoming
 from storage.db import make_engine
 from storage.models import Citizen, Conversation, Rating
+from tests.casework import officer
 from tests.conftest import Chat
 from tests.test_rating_dialogue import answer_rest, open_rating
 
@@ -176,3 +177,16 @@ async def test_the_writers_connection_answers_like_aiosqlite(tmp_path: Path) -> 
                 await connection.execute(text("INSERT INTO t (id, x) VALUES (1, 0)"))
     finally:
         await db.dispose()
+
+
+async def test_a_summary_adds_up_its_figures_outside_the_write_transaction(
+    consented: Chat,
+) -> None:
+    """/summary's turn only checks who asks and records it; the roll-ups are read afterwards
+    on a read connection, so no writer waits while a year is added up."""
+    runtime = consented.runtime
+    admin = await officer(runtime, consented.output, "intake", "62-SNV", "admin")
+    ledger = Ledger(runtime.db)
+    out = await admin.say("/summary year")
+    assert "Toàn tỉnh" in out and "đánh giá" in out, out
+    assert ledger.statements and not any("ratingdaily" in s for s in ledger.statements)
