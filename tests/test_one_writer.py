@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.channels.console import console_incoming
 from handlers.flow import Turn
 from handlers.messages import Incoming
-from storage.db import make_engine
+from storage.db import checkpoint, make_engine
 from storage.models import Citizen, Conversation, Rating
 from tests.casework import officer
 from tests.conftest import Chat
@@ -190,3 +190,44 @@ async def test_a_summary_adds_up_its_figures_outside_the_write_transaction(
     out = await admin.say("/summary year")
     assert "Toàn tỉnh" in out and "đánh giá" in out, out
     assert ledger.statements and not any("ratingdaily" in s for s in ledger.statements)
+
+
+async def test_commits_leave_the_checkpoint_to_another_connection(tmp_path: Path) -> None:
+    """SQLite's automatic checkpoint runs inside the COMMIT that takes the log past 1,000
+    pages, holding the one writer; the bot's writer leaves it to a reading connection."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'w.sqlite3'}"
+    wal = tmp_path / "w.sqlite3-wal"
+    writer = make_engine(url, checkpoints=False)
+    reader = make_engine(url, for_reading=True)
+
+    async def burst() -> None:
+        for _ in range(12):
+            async with writer.begin() as connection:
+                rows = [{"x": "y" * 4000}] * 100
+                await connection.execute(text("INSERT INTO ballast (x) VALUES (:x)"), rows)
+
+    try:
+        async with writer.begin() as connection:
+            await connection.execute(text("CREATE TABLE ballast (x TEXT)"))
+        await burst()
+        grown = wal.stat().st_size
+        assert grown > 1000 * 4096, "past the automatic checkpoint's threshold"
+        await burst()
+        assert wal.stat().st_size > 1.8 * grown, "no commit checkpointed: the log only grew"
+        await checkpoint(reader)
+        await burst()
+        await burst()
+        assert wal.stat().st_size < 2.9 * grown, "after the checkpoint the log started over"
+    finally:
+        await reader.dispose()
+        await writer.dispose()
+
+
+async def test_the_runtime_keeps_the_log_checkpointed(consented: Chat) -> None:
+    runtime = consented.runtime
+    if runtime.db.dialect.name != "sqlite":
+        pytest.skip("a PostgreSQL server checkpoints by itself")
+    async with runtime.db.connect() as connection:
+        automatic = await connection.exec_driver_sql("PRAGMA wal_autocheckpoint")
+        assert automatic.scalar() == 0
+    assert runtime.checkpoints is not None and not runtime.checkpoints.done()
