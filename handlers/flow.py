@@ -137,6 +137,8 @@ class Turn:
     elsewhere: list[tuple[ConversationKey, Reply]] = field(default_factory=list)
     notice: str | None = None
     chosen_label: str | None = None
+    locales: dict[ConversationKey, str] = field(default_factory=dict)
+    """Languages of other chats, read once per turn for all who are told (`texts_for`)."""
 
     @property
     def texts(self) -> Texts:
