@@ -21,10 +21,10 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.admin.summary import summary_message
 from handlers.agency_picker import name_of
 from handlers.indicators import FACTORS, Indicators
 from handlers.messages import OutgoingFile
-from handlers.summary import summary_message
 from handlers.texts import Texts
 from storage import agencies, summaries
 

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.citizen.privacy import scrubbed
 from handlers.clock import Clock, system_clock
 from handlers.flow import DialogState, Rules, Turn
 from handlers.messages import ConversationKey, Incoming, Reply, TurnResult, encode_reply
-from handlers.privacy import scrubbed
 from handlers.router import respond
 from handlers.texts import DEFAULT_LOCALE, Texts, pick_locale
 from storage.conversations import claim_update, read_dialog, save_dialog

@@ -27,10 +27,10 @@ from typing import IO, Any, Protocol
 import xlsxwriter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.citizen.rating import QUESTIONS
 from handlers.indicators import FACTORS, Indicators
 from handlers.messages import OutgoingFile
 from handlers.periods import Period
-from handlers.rating import QUESTIONS
 from handlers.texts import Texts
 from storage import exports, summaries
 from storage.db import make_engine
