@@ -66,8 +66,16 @@ def make_engine(
         engine = create_async_engine(url, echo=echo)
         _configure_sqlite(engine, "BEGIN")
         return engine
+    # Every transaction on it ends in COMMIT or ROLLBACK (a session or connection that closes
+    # with one open rolls it back), so the pool's own rollback on check-in, one more trip to
+    # the connection's thread per transaction, would only repeat that.
     engine = create_async_engine(
-        url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=writer_wait_seconds
+        url,
+        echo=echo,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=writer_wait_seconds,
+        pool_reset_on_return=None,
     )
     _configure_sqlite(engine, "BEGIN IMMEDIATE", () if checkpoints else ("wal_autocheckpoint=0",))
     event.listen(engine.sync_engine, "do_connect", _connect_one_trip)
