@@ -2,7 +2,8 @@
 
 Statements are counted on the writers' engine with SQLAlchemy's cursor events, per kind of turn:
 a budget here fails the moment a change makes a turn do more work than it did when measured.
-Round trips are the statements plus the transaction's BEGIN and COMMIT.
+On SQLite a turn's trips to the database's thread are its statements (BEGIN travels with the
+first) and the COMMIT, nothing else.
 """
 
 from __future__ import annotations
@@ -50,10 +51,6 @@ class Ledger:
     def clear(self) -> None:
         self.statements, self.transactions = [], 0
 
-    @property
-    def round_trips(self) -> int:
-        return len(self.statements) + 2 * self.transactions
-
     def _statement(self, _connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE: counted as a begin
             self.statements.append(statement)
@@ -85,9 +82,9 @@ async def trips(engine: AsyncEngine) -> int:
 
 
 async def counted(ledger: Ledger, chat: Chat, label_part: str) -> list[str]:
-    """The statements of one press; on SQLite, every trip to the database is one of them or
-    the transaction's BEGIN or COMMIT (no rollback when the connection goes back to its
-    pool)."""
+    """The statements of one press; on SQLite, every trip to the database is one of them
+    (the first carrying the BEGIN) or the COMMIT: no rollback when the connection goes back to
+    its pool."""
     pressed = await button(chat, label_part)
     sqlite = chat.runtime.db.dialect.name == "sqlite"
     before = await trips(chat.runtime.db) if sqlite else 0
@@ -95,7 +92,7 @@ async def counted(ledger: Ledger, chat: Chat, label_part: str) -> list[str]:
     await chat.runtime.engine.handle(pressed)
     assert ledger.transactions == 1, "one transaction per turn"
     if sqlite:
-        assert await trips(chat.runtime.db) - before == ledger.round_trips
+        assert await trips(chat.runtime.db) - before == len(ledger.statements) + 1
     return ledger.statements
 
 
