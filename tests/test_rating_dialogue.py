@@ -108,9 +108,28 @@ async def test_agency_by_typed_name_ignores_accents(consented: Chat) -> None:
     out = await consented.say("dak ha")
     assert "Ủy ban nhân dân huyện Đắk Hà" in out and "Bộ phận Một cửa huyện Đắk Hà" in out
     out = await consented.say("khong co co quan nay")
-    assert "Không tìm thấy cơ quan nào có tên chứa “khong co co quan nay”" in out
+    assert "Không tìm thấy cơ quan nào có tên phù hợp với “khong co co quan nay”" in out
     out = await consented.say("xa")
-    assert "không thể hiển thị hết" in out
+    assert "dưới đây là 8 cơ quan phù hợp nhất" in out
+    assert len(options(out)) == 8 + 1, "the best eight and the back option"
+
+
+async def test_words_in_any_order_and_abbreviations_find_the_agency(consented: Chat) -> None:
+    await consented.say("1")
+    for typed, wanted in (
+        ("ubnd dak to", "Ủy ban nhân dân huyện Đắk Tô"),
+        ("mot cua dak to", "Bộ phận Một cửa huyện Đắk Tô"),
+        ("Đắk Hà một cửa", "Bộ phận Một cửa huyện Đắk Hà"),
+    ):
+        out = await consented.say(typed)
+        assert number_of(out, wanted) == "1", f"{typed!r} offers {wanted} first"
+
+
+async def test_a_pasted_essay_is_refused_briefly(consented: Chat) -> None:
+    await consented.say("1")
+    out = await consented.say("Đắk Hà " * 15_000)
+    assert "dài quá 100 ký tự" in out
+    assert len(out) < 2_000, "the text is not echoed back"
 
 
 async def test_agency_by_level_district_then_commune(consented: Chat) -> None:
