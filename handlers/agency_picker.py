@@ -92,7 +92,7 @@ def picker_steps(flow: str, question_key: str, on_picked: OnPicked) -> tuple[Ste
         found = await agencies.districts(session=turn.session)
         index = chosen_index(answer, len(found))
         if index is None or found[index].id is None:
-            return Retry(turn.texts("common.pick_option"))
+            return Retry(turn.pick_hint())
         units = await agencies.children(found[index].id or 0, session=turn.session)
         return browse(turn, [found[index], *units])
 
@@ -112,7 +112,7 @@ def picker_steps(flow: str, question_key: str, on_picked: OnPicked) -> tuple[Ste
         found = await listed(turn)
         index = chosen_index(answer, len(found))
         if index is None:
-            return Retry(turn.texts("common.pick_option"))
+            return Retry(turn.pick_hint())
         return await on_picked(turn, found[index])
 
     return (

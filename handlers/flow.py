@@ -142,6 +142,10 @@ class Turn:
     def texts(self) -> Texts:
         return Texts(self.dialog.locale)
 
+    def pick_hint(self) -> str:
+        """Why an answer was not taken, worded for how this channel shows options."""
+        return self.texts("common.pick_number" if self.incoming.numbered else "common.pick_option")
+
     def say(self, key: str, **values: object) -> None:
         """Queue a catalog message."""
         self.replies.append(Reply(self.texts(key, **values)))
@@ -248,7 +252,7 @@ def summary_step(
             turn.say("common.cancelled")
             return Go(MENU)
         if answer.choice != "submit":
-            return Retry(turn.texts("common.pick_option"))
+            return Retry(turn.pick_hint())
         return await submit(turn)
 
     return Step(name, ask, take)

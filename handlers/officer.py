@@ -292,7 +292,7 @@ async def take_list(turn: Turn, answer: Answer) -> Outcome:
     found = (await _listed(turn))[:LISTED]
     index = chosen_index(answer, len(found))
     if index is None:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     return await open_case_card(turn, str(found[index].id)) or Go(LIST)
 
 
@@ -319,7 +319,7 @@ async def take_card(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice == "evidence":
         return await _send_evidence(turn)
     if answer.choice not in {a.value for a in CARD_ACTIONS}:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     action = Action(answer.choice)
     guarded = await _guarded(turn, action.value, load(turn).case_id)
     if guarded is None:
@@ -486,7 +486,7 @@ async def ask_outcome(turn: Turn) -> Prompt:
 
 async def take_outcome(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice not in OUTCOMES:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     draft = load(turn)
     draft.outcome = answer.choice
     save(turn, draft)
@@ -562,7 +562,7 @@ async def take_confirm(turn: Turn, answer: Answer) -> Outcome:
         turn.say("officer.decision_dropped")
         return Go(LIST)
     if answer.choice != "yes":
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     draft = load(turn)
     if draft.review_id is not None:
         return await _record_review(turn, draft, "reassign", None)
@@ -675,7 +675,7 @@ async def take_review(turn: Turn, answer: Answer) -> Outcome:
         return Go(POST)
     if answer.choice == "keep":
         return Go(REVIEW_REASON)
-    return Retry(turn.texts("common.pick_option"))
+    return Retry(turn.pick_hint())
 
 
 async def keep_in_post(turn: Turn, text: str) -> Outcome:

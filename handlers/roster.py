@@ -85,7 +85,7 @@ async def take_roster(turn: Turn, answer: Answer) -> Outcome:
     draft = load(turn)
     index = chosen_index(answer, len(draft.roster))
     if index is None:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     officer = await access.current_officer(turn)
     target = await officers.officer_by_id(draft.roster[index], session=turn.session)
     if officer is None or target is None or not access.may_remove(officer, target):
@@ -109,7 +109,7 @@ async def take_remove(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice == "no":
         return Go(ROSTER)
     if answer.choice != "yes":
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     officer = await access.current_officer(turn)
     target = await officers.officer_by_id(load(turn).remove_id or 0, session=turn.session)
     if officer is None or target is None or not access.may_remove(officer, target):

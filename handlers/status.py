@@ -103,7 +103,7 @@ async def take_list(turn: Turn, answer: Answer) -> Outcome:
     mine = await _mine(turn)
     index = chosen_index(answer, len(mine))
     if index is None:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     turn.draft(FLOW)["report_id"] = mine[index][0].id
     return Go(CARD)
 
@@ -143,7 +143,7 @@ async def take_card(turn: Turn, answer: Answer) -> Outcome:
         if owned is not None:
             await settle(turn, *owned, resolved=answer.choice == "resolved")
         return Go(CARD)
-    return Retry(turn.texts("common.pick_option"))
+    return Retry(turn.pick_hint())
 
 
 async def settle(turn: Turn, report: Report, case: Case, *, resolved: bool) -> None:

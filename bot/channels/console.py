@@ -45,6 +45,7 @@ def console_incoming(
         command=command[0] if command else None,
         command_args=command[1] if command else "",
         language=language,
+        numbered=True,
     )
 
 

@@ -97,6 +97,10 @@ async def rate_and_report(
     await citizen.type("dak ha", "Xin chọn cơ quan")
     await citizen.choose("Bộ phận Một cửa huyện Đắk Hà", "thủ tục hoặc sử dụng dịch vụ")
     await citizen.choose("Chứng thực", "Yếu tố 1/5")
+    out = await citizen.type("6", "Không có phương án số 6")
+    assert "gõ số thứ tự" in out and "bấm" not in out, "Zalo has no buttons to press"
+    await citizen.type("hai long", "Yếu tố 2/5")
+    await citizen.type("0", "Yếu tố 1/5")
     for mark, expect in (
         ("4", "Yếu tố 2/5"),
         ("5", "Yếu tố 3/5"),
