@@ -197,6 +197,20 @@ def save_draft(turn: Turn, flow: str, draft: BaseModel) -> None:
     stored.update(draft.model_dump(mode="json", exclude_defaults=True))
 
 
+MAX_ID = 2**31 - 1
+"""The largest key an INTEGER column holds on PostgreSQL; a larger number names no record."""
+
+
+def parse_id(text: str) -> int | None:
+    """A record number typed by a person ("/case 12"), or None when it cannot name one: not
+    digits, zero, or beyond any key, so a long number reads as "not found", never an error."""
+    text = text.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_ID)):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
 def read_text(answer: Answer, limit: int) -> str | None:
     """The typed text, trimmed, if it is not empty and within the limit."""
     text = (answer.text or "").strip()

@@ -29,6 +29,7 @@ from handlers.flow import (
     Step,
     Turn,
     load_draft,
+    parse_id,
     save_draft,
     text_step,
 )
@@ -172,7 +173,7 @@ async def start_cases(turn: Turn) -> Outcome | None:
 
 async def open_case_card(turn: Turn, argument: str) -> Outcome | None:
     """/case N, or the button on a new-case message."""
-    case_id = int(argument) if argument.strip().isdigit() else None
+    case_id = parse_id(argument)
     if await _guarded(turn, "view", case_id) is None:
         return None
     draft = load(turn)
@@ -627,11 +628,8 @@ async def _write_assignment(
 
 async def open_review(turn: Turn, argument: str) -> Outcome | None:
     officer = await access.current_officer(turn)
-    review = (
-        await cases.review_by_id(int(argument), session=turn.session)
-        if argument.strip().isdigit()
-        else None
-    )
+    review_id = parse_id(argument)
+    review = await cases.review_by_id(review_id, session=turn.session) if review_id else None
     if (
         officer is None
         or review is None

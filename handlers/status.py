@@ -22,6 +22,7 @@ from handlers.flow import (
     Retry,
     Step,
     Turn,
+    parse_id,
     read_text,
     text_step,
 )
@@ -62,9 +63,8 @@ async def show(turn: Turn, code: str) -> Outcome:
 
 async def by_case(turn: Turn, argument: str) -> tuple[Report, Case] | None:
     """A notification button names a case; it must be one of the asker's own."""
-    case = (
-        await cases.case_by_id(int(argument), session=turn.session) if argument.isdigit() else None
-    )
+    case_id = parse_id(argument)
+    case = await cases.case_by_id(case_id, session=turn.session) if case_id else None
     owned = await _own(turn, case.report_id) if case else None
     if owned is None:
         turn.say("status.not_found")
