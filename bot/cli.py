@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -27,7 +28,7 @@ from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import CHANNEL as ZALO
 from bot.channels.zalo import ZaloChannel
 from bot.config import Settings, settings_problems
-from bot.exports import ExportRequest, count_rows, open_tables, write_export
+from bot.exports import TABLES, CsvTable, ExportRequest, count_rows, open_tables, write_export
 from bot.posters import Poster, telegram_link, write_poster
 from bot.runtime import DirectoryEmpty, Runtime, open_runtime, prepare_database
 from bot.scheduler import run_scheduler
@@ -35,7 +36,7 @@ from bot.web import create_app, file_publisher
 from handlers.access import may_bind
 from handlers.clock import LOCAL_ZONE, local_date_text, system_clock
 from handlers.indicators import FACTORS
-from handlers.periods import Period, parse_period
+from handlers.periods import Period, last_full_month, month_of, parse_period
 from handlers.summary import Summary, build_summary, percent, summary_text
 from handlers.texts import LOCALES, Texts, pick_locale
 from storage.agencies import (
@@ -353,17 +354,31 @@ async def _revoke(settings: Settings, officer_id: int) -> None:
 @app.command()
 def summary(
     period: Annotated[
-        str,
+        str | None,
         typer.Option(
-            help="month, quarter, year, 2026-11, 2026-Q3, 2026, or 2026-01-01..2026-03-31"
+            help="month, quarter, year, 2026-11, 2026-Q3, 2026, or 2026-01-01..2026-03-31; "
+            "this month if it has ratings, else the last full month."
         ),
-    ] = "month",
+    ] = None,
     agency: Annotated[
         str | None, typer.Option(help="An agency code; all agencies if left out.")
     ] = None,
 ) -> None:
     """Print the indicators of a period, as /summary does in chat."""
     _run(_summary(_settings(), period, agency))
+
+
+def _today() -> date:
+    return system_clock().astimezone(LOCAL_ZONE).date()
+
+
+def _period_or_exit(text: str) -> Period:
+    """The period a command-line option names; anything else ends the command (exit code 1)."""
+    period = parse_period(text, _today())
+    if period is None:
+        print(_texts()("cli.period_usage", text=text[:40]))
+        raise typer.Exit(1)
+    return period
 
 
 async def _reading(settings: Settings) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
@@ -385,25 +400,31 @@ async def _agency_or_exit(code: str | None, *, session: AsyncSession) -> Agency 
     return agency
 
 
-async def _summary(settings: Settings, period_text: str, agency_code: str | None) -> None:
+async def _summary(settings: Settings, period_text: str | None, agency_code: str | None) -> None:
     t = _texts()
-    period = parse_period(period_text, system_clock().astimezone(LOCAL_ZONE).date())
-    if period is None:
-        print(t("summary.usage"))
-        raise typer.Exit(1)
+    period = _period_or_exit(period_text) if period_text else month_of(_today())
     db, sessions = await _reading(settings)
     try:
         async with sessions() as session:
             agency = await _agency_or_exit(agency_code, session=session)
             ids = [agency.id or 0] if agency else None
-            result = await build_summary(
-                session,
-                period,
-                ids,
-                now=system_clock(),
-                min_sample=settings.min_sample,
-                locale=t.locale,
-            )
+
+            async def summarise(chosen: Period) -> Summary:
+                return await build_summary(
+                    session,
+                    chosen,
+                    ids,
+                    now=system_clock(),
+                    min_sample=settings.min_sample,
+                    locale=t.locale,
+                )
+
+            result = await summarise(period)
+            if period_text is None and result.overall.ratings == 0:
+                result = await summarise(last_full_month(_today()))
+                print(t("cli.period_last_month", period=result.period.label()))
+            elif period_text is None:
+                print(t("cli.period_this_month", period=period.label()))
         scope = agency.name_vi if agency else t("summary.province")
         print(summary_text(t, result, scope, settings.min_sample))
         print_agency_table(t, result, settings.min_sample)
@@ -413,34 +434,87 @@ async def _summary(settings: Settings, period_text: str, agency_code: str | None
 
 @app.command()
 def export(
-    output: Annotated[Path, typer.Option("-o", "--output", help="The file to write.")],
-    start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
-    end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="The file to write (default: export-FIRST-LAST). Its ending follows what is "
+            "written: .xlsx, .zip for the CSV tables, .csv for one --table.",
+        ),
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            help="As for summary (2026-11, 2026-Q3, …); the last full month if left out."
+        ),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First day, YYYY-MM-DD (with --to).")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
     file_format: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.xlsx,
+    table: Annotated[
+        str | None,
+        typer.Option(help=f"Only this table, as one plain CSV file: {', '.join(TABLES)}."),
+    ] = None,
     free_text: Annotated[bool, typer.Option(help="Include comments and report texts.")] = False,
 ) -> None:
     """Write ratings, reports, cases, reassignments and the summary (streaming)."""
-    period = parse_period(f"{start}..{end}", system_clock().date())
-    if period is None:
-        print(_texts()("summary.usage"))
+    t = _texts()
+    if (start is None) != (end is None):
+        print(t("cli.from_to"))
         raise typer.Exit(1)
-    _run(_export(_settings(), output, period, file_format.value, free_text))
+    if table is not None and table not in TABLES:
+        print(t("cli.unknown_table", table=table[:40], tables=", ".join(TABLES)))
+        raise typer.Exit(1)
+    chosen = (
+        _period_or_exit(f"{start}..{end}")
+        if start is not None
+        else _period_or_exit(period)
+        if period is not None
+        else last_full_month(_today())
+    )
+    written = "csv" if table else file_format.value
+    target = output or Path(f"export-{chosen.start}-{chosen.end}")
+    suffix = {"xlsx": ".xlsx", "csv": ".zip"}[file_format.value] if not table else ".csv"
+    if target.suffix.lower() != suffix:
+        target = target.with_suffix(suffix)
+        if output is not None:
+            print(t("cli.renamed", path=target))
+    _run(_export(_settings(), target, chosen, written, table, free_text))
 
 
 async def _export(
-    settings: Settings, output: Path, period: Period, file_format: str, free_text: bool
+    settings: Settings,
+    output: Path,
+    period: Period,
+    file_format: str,
+    table: str | None,
+    free_text: bool,
 ) -> None:
+    t = _texts()
     db, sessions = await _reading(settings)
-    request = ExportRequest(period, None, free_text=free_text, locale=_texts().locale)
+    request = ExportRequest(period, None, free_text=free_text, locale=t.locale)
     try:
         async with sessions() as session:
             total = await count_rows(session, request)
-        tables = open_tables(output, file_format)
+        tables = (
+            CsvTable(output, t(f"export.sheet_{table}"))
+            if table
+            else open_tables(output, file_format)
+        )
         with Progress(transient=True) as bar:
             task = bar.add_task(output.name, total=total)
             await write_export(sessions, tables, request, lambda n: bar.advance(task, n))
         tables.close()
-        print(_texts()("cli.exported", path=output, rows=total))
+        if file_format == "csv" and not table:
+            names = ", ".join(t(f"export.sheet_{name}") for name in TABLES)
+            print(
+                t("cli.exported_zip", path=output, tables=names, rows=total, period=period.label())
+            )
+        else:
+            print(t("cli.exported", path=output, rows=total, period=period.label()))
     finally:
         await db.dispose()
 

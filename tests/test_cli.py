@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import sqlite3
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import openpyxl
@@ -11,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from handlers.periods import last_full_month
 
 
 @pytest.fixture
@@ -33,8 +36,6 @@ def test_summary_prints_the_province_and_one_agency(shell: CliRunner) -> None:
         app, ["summary", "--period", "2025-11-29..2026-11-30", "--agency", "615-mc"]
     )
     assert desk.exit_code == 0 and "Bộ phận Một cửa huyện Đắk Hà" in desk.output
-    wrong = shell.invoke(app, ["summary", "--period", "someday"])
-    assert wrong.exit_code == 1 and "Cú pháp" in wrong.output
 
 
 def test_export_writes_xlsx_and_csv(shell: CliRunner, tmp_path: Path) -> None:
@@ -58,6 +59,61 @@ def test_export_writes_xlsx_and_csv(shell: CliRunner, tmp_path: Path) -> None:
     assert openpyxl.load_workbook(tmp_path / "e.xlsx", read_only=True).sheetnames[0] == "Đánh giá"
     with zipfile.ZipFile(tmp_path / "e.zip") as archive:
         assert "Tổng hợp.csv" in archive.namelist()
+
+
+def test_export_defaults_to_the_last_full_month_and_names_what_it_wrote(
+    shell: CliRunner, tmp_path: Path
+) -> None:
+    last = last_full_month(date.today())
+    result = shell.invoke(app, ["export"])
+    assert result.exit_code == 0, result.output
+    written = tmp_path / f"export-{last.start}-{last.end}.xlsx"
+    assert written.exists() and str(written.name) in result.output
+    assert last.label() in result.output
+    csv = shell.invoke(app, ["export", "--format", "csv", "-o", "all.csv"])
+    assert csv.exit_code == 0, csv.output
+    assert not (tmp_path / "all.csv").exists(), "a ZIP is not named .csv"
+    assert "all.zip" in csv.output and "tệp ZIP gồm các bảng CSV" in csv.output
+    assert zipfile.is_zipfile(tmp_path / "all.zip")
+
+
+def test_export_one_table_as_a_plain_csv_for_a_period(shell: CliRunner, tmp_path: Path) -> None:
+    result = shell.invoke(app, ["export", "--period", "2026-Q3", "--table", "ratings", "-o", "r"])
+    assert result.exit_code == 0, result.output
+    content = (tmp_path / "r.csv").read_bytes()
+    assert content.startswith(codecs.BOM_UTF8 + "Thời điểm,Mã cơ quan".encode())
+    assert "01/07/2026–30/09/2026" in result.output
+    assert len(content.decode().splitlines()) > 100
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["export", "--from", "2026-01-01"], "Cần dùng --from và --to cùng nhau"),
+        (["export", "--table", "officials"], "Không có bảng “officials”"),
+        (["export", "--period", "someday"], "Kỳ không hợp lệ: “someday”"),
+        (["summary", "--period", "someday"], "Kỳ không hợp lệ: “someday”"),
+    ],
+)
+def test_bad_command_line_input_is_refused_in_command_line_words(
+    shell: CliRunner, args: list[str], said: str
+) -> None:
+    result = shell.invoke(app, args)
+    assert result.exit_code == 1
+    assert said in result.output and "/summary" not in result.output
+
+
+def test_summary_says_which_month_it_shows(shell: CliRunner, tmp_path: Path) -> None:
+    today = date.today()
+    seeded = shell.invoke(app, ["summary"])
+    expected = "tháng trước" if today.day == 1 else "Kỳ báo cáo: tháng này"
+    assert seeded.exit_code == 0 and expected in seeded.output
+    empty = CliRunner().invoke(
+        app, ["summary"], env={"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'new.db'}"}
+    )
+    assert empty.exit_code == 0, empty.output
+    assert "Tháng này chưa có lượt đánh giá nào" in empty.output
+    assert last_full_month(today).label() in empty.output
 
 
 def test_posters_for_a_desk_and_every_desk(shell: CliRunner, tmp_path: Path) -> None:
