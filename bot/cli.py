@@ -29,7 +29,7 @@ from bot.channels.zalo import CHANNEL as ZALO
 from bot.channels.zalo import ZaloChannel
 from bot.config import Settings, settings_problems
 from bot.exports import TABLES, CsvTable, ExportRequest, count_rows, open_tables, write_export
-from bot.posters import Poster, telegram_link, write_poster
+from bot.posters import Poster, file_name, telegram_link, write_poster
 from bot.runtime import DirectoryEmpty, Runtime, open_runtime, prepare_database
 from bot.scheduler import run_scheduler
 from bot.web import create_app, file_publisher
@@ -578,7 +578,10 @@ async def _posters(
 ) -> None:
     t = _texts()
     username = settings.telegram_bot_username
-    if not username or (agency_code is None) == (not all_desks):
+    if not username:
+        print(t("cli.qr_needs_username"))
+        raise typer.Exit(1)
+    if (agency_code is None) == (not all_desks):
         print(t("cli.qr_usage"))
         raise typer.Exit(1)
     db, sessions = await prepare_database(settings)
@@ -599,6 +602,7 @@ async def _posters(
                 print(t("cli.unknown_service", code=service_code))
                 raise typer.Exit(1)
         await asyncio.to_thread(output.mkdir, parents=True, exist_ok=True)
+        written = 0
         for agency in chosen:
             if service is not None and not await _offers(settings, agency, service.id):
                 print(t("cli.not_offered", agency=agency.name_vi, service=service.name_vi))
@@ -609,9 +613,15 @@ async def _posters(
                 telegram_link(username, agency.code, service.code if service else None),
                 settings.zalo_link,
             )
-            path = output / f"{agency.code}{'-' + service.code if service else ''}.{file_format}"
-            await asyncio.to_thread(write_poster, poster, t, path)
-            print(path)
+            name = file_name(
+                agency.code, agency.name_vi, service.name_vi if service else None, file_format
+            )
+            await asyncio.to_thread(write_poster, poster, t, output / name)
+            print(output / name)
+            written += 1
+        if not written:
+            print(t("cli.no_posters"))
+            raise typer.Exit(1)
     finally:
         await db.dispose()
 

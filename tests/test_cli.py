@@ -119,14 +119,30 @@ def test_summary_says_which_month_it_shows(shell: CliRunner, tmp_path: Path) -> 
 def test_posters_for_a_desk_and_every_desk(shell: CliRunner, tmp_path: Path) -> None:
     one = shell.invoke(app, ["qr", "615-MC", "--service", "CHUNG-THUC"])
     assert one.exit_code == 0
-    poster = tmp_path / "posters" / "615-MC-CHUNG-THUC.png"
-    assert poster.read_bytes().startswith(b"\x89PNG")
+    poster = (
+        tmp_path
+        / "posters"
+        / "615-MC_bo-phan-mot-cua-huyen-dak-ha_chung-thuc-ban-sao-chu-ky-hop-dong.png"
+    )
+    assert poster.read_bytes().startswith(b"\x89PNG") and str(poster.name) in one.output
     refused = shell.invoke(app, ["qr", "62-STP", "--service", "CHUNG-THUC"])
-    assert "không cung cấp dịch vụ" in refused.output
+    assert refused.exit_code == 1 and "không cung cấp dịch vụ" in refused.output
+    assert "Không tạo áp phích nào" in refused.output
     every = shell.invoke(app, ["qr", "--all-desks", "--format", "pdf", "-o", "pdf"])
     assert every.exit_code == 0
     pdfs = list((tmp_path / "pdf").glob("*.pdf"))
     assert len(pdfs) > 40 and pdfs[0].read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "pdf" / "615-MC_bo-phan-mot-cua-huyen-dak-ha.pdf").exists()
+
+
+def test_posters_without_a_bot_username_name_the_setting(
+    shell: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TELEGRAM_BOT_USERNAME")
+    result = shell.invoke(app, ["qr", "--all-desks"])
+    assert result.exit_code == 1
+    assert "Chưa đặt TELEGRAM_BOT_USERNAME" in result.output and "Cú pháp" not in result.output
+    assert not (tmp_path / "posters").exists()
 
 
 def test_invites_name_the_role_in_the_operators_language(shell: CliRunner) -> None:
