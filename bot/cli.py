@@ -86,6 +86,9 @@ keys_app = typer.Typer(help="The keys that protect stored messenger ids.")
 app.add_typer(keys_app, name="keys")
 
 
+OUR_LOGGERS = ("bot", "handlers", "storage")
+
+
 def _settings() -> Settings:
     """The settings, or one line per problem and exit code 1: the one place every command
     reads them, so no command prints a traceback that could echo a secret."""
@@ -95,14 +98,27 @@ def _settings() -> Settings:
         _refuse_settings(settings_problems(error))
     except SettingsError as error:
         _refuse_settings([str(error)])
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for name in OUR_LOGGERS:
+        logging.getLogger(name).setLevel(settings.log_level.upper())
     # The limiter logs every 429 as an error with a traceback; the dispatcher retries it and
     # logs a warning of its own, so that line would only alarm the operator.
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
     return settings
+
+
+@app.callback()
+def options(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Also show the libraries' informational log lines.")
+    ] = False,
+) -> None:
+    """Options for every command, given before its name (feedbackbot --verbose db upgrade).
+    The libraries' lines (Alembic, httpx, …) show only from WARNING on unless --verbose; our
+    own follow LOG_LEVEL."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 def _refuse_settings(problems: list[str]) -> NoReturn:
@@ -821,8 +837,11 @@ async def _import(settings: Settings, file: Path, *, replace: bool) -> None:
 async def _upgrade(settings: Settings) -> None:
     db = make_engine(settings.database_url)
     try:
-        await upgrade(db, settings.identity_keys())
-        print(_texts()("cli.schema_ok"))
+        ran = await upgrade(db, settings.identity_keys())
+        t = _texts()
+        for revision, description in ran:
+            print(t("cli.migration_ran", revision=revision, description=description))
+        print(t("cli.schema_upgraded", count=len(ran)) if ran else t("cli.schema_ok"))
     finally:
         await db.dispose()
 
