@@ -183,17 +183,24 @@ def run() -> None:
     if settings.telegram_token is None and settings.zalo_token is None:
         _refuse_in_production(settings, "cli.production_no_terminal")
         _say_in_every_language("console.no_token")
-        _run(chat_in_terminal(settings))
+        _run(chat_in_terminal(settings, FILES))
     else:
         _run(serve_polling(settings))
 
 
+FILES = Path("feedbackbot-files")
+
+
 @app.command()
-def chat() -> None:
+def chat(
+    files: Annotated[
+        Path, typer.Option(help="Where charts and exports sent in the chat are saved.")
+    ] = FILES,
+) -> None:
     """Chat with the bot in this terminal (options are numbered; type the number)."""
     settings = _settings()
     _refuse_in_production(settings, "cli.production_no_terminal")
-    _run(chat_in_terminal(settings))
+    _run(chat_in_terminal(settings, files))
 
 
 @directory_app.command("import")
@@ -652,9 +659,10 @@ async def _offers(settings: Settings, agency: Agency, service_id: int | None) ->
     return any(s.id == service_id for s in offered)
 
 
-async def chat_in_terminal(settings: Settings) -> None:
-    """Chat as the local user; a conversation left unfinished resumes at its question."""
-    runtime = await open_runtime(settings, {CONSOLE: ConsoleChannel()})
+async def chat_in_terminal(settings: Settings, files: Path) -> None:
+    """Chat as the local user; a conversation left unfinished resumes at its question, and
+    files the bot sends are saved into `files`."""
+    runtime = await open_runtime(settings, {CONSOLE: ConsoleChannel(files=files)})
     try:
         _say_in_every_language("console.intro")
         async with runtime.sessions() as session:

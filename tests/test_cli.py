@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 import sqlite3
 import zipfile
 from datetime import date
@@ -152,6 +153,24 @@ def test_invites_name_the_role_in_the_operators_language(shell: CliRunner) -> No
     assert "https://t.me/kontum_feedback_bot?start=join_" in result.output
     unknown = shell.invoke(app, ["officers", "invite", "615-MC", "--official", "NOPE"])
     assert unknown.exit_code == 1 and "Không có công chức mã NOPE" in unknown.output
+
+
+def test_the_terminal_chat_saves_the_files_it_is_sent_and_prints_where(
+    shell: CliRunner, tmp_path: Path
+) -> None:
+    invite = shell.invoke(app, ["officers", "invite", "62-SNV", "--role", "admin"])
+    match = re.search(r"/join (\S+)", invite.output)
+    assert match is not None, invite.output
+    export = "/export 2026-01-01..2026-06-30 csv\n"
+    typed = f"/join {match[1]}\n{export}{export}"
+    chatted = shell.invoke(app, ["chat", "--files", "saved"], input=typed)
+    assert chatted.exit_code == 0, chatted.output
+    first, second = (
+        tmp_path / "saved" / "phan-anh-danh-gia-2026-01-01-2026-06-30.zip",
+        (tmp_path / "saved" / "phan-anh-danh-gia-2026-01-01-2026-06-30-1.zip"),
+    )
+    assert str(first) in chatted.output and str(second) in chatted.output
+    assert zipfile.is_zipfile(first) and zipfile.is_zipfile(second)
 
 
 def test_run_without_a_token_chats_in_the_terminal_and_stores_the_rating(
