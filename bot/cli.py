@@ -8,65 +8,25 @@ import os
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-import uvicorn
-from pydantic import SecretStr, ValidationError
-from pydantic_settings import SettingsError
-from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot import demo
-from bot.channels.base import Channel
-from bot.channels.console import CHANNEL as CONSOLE
-from bot.channels.console import LOCAL_CHAT, ConsoleChannel, console_incoming, read_line
-from bot.channels.telegram import CHANNEL as TELEGRAM
-from bot.channels.telegram import TelegramChannel
-from bot.channels.zalo import CHANNEL as ZALO
-from bot.channels.zalo import ZaloChannel
-from bot.config import Settings, settings_problems
-from bot.exports import TABLES, CsvTable, ExportRequest, count_rows, open_tables, write_export
-from bot.posters import Poster, file_name, telegram_link, write_poster
-from bot.runtime import DirectoryEmpty, Runtime, open_runtime, prepare_database
-from bot.scheduler import run_scheduler
-from bot.web import create_app, file_publisher
-from handlers.access import may_bind
-from handlers.clock import LOCAL_ZONE, local_date_text, system_clock
-from handlers.indicators import FACTORS
-from handlers.periods import Period, last_full_month, month_of, parse_period
-from handlers.summary import Summary, build_summary, percent, summary_text
-from handlers.texts import LOCALES, Texts, pick_locale
-from storage.agencies import (
-    agency_by_code,
-    agency_by_id,
-    desks,
-    service_by_code,
-    services_for,
-)
-from storage.conversations import load_conversation
-from storage.db import make_engine, make_sessionmaker
-from storage.directory import (
-    DirectoryError,
-    DirectoryInUse,
-    import_directory,
-    read_directory,
-    remove_unlisted,
-)
-from storage.identity import UnreadableId, new_encryption_key
-from storage.models import Agency
-from storage.officers import (
-    RosterEntry,
-    create_invite,
-    officer_by_id,
-    official_by_code,
-    revoke,
-    roster,
-)
-from storage.resealing import reseal_all
-from storage.schema import UPGRADE_COMMAND, SchemaOutdated, ensure_schema, upgrade
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+    from bot.channels.base import Channel
+    from bot.channels.telegram import TelegramChannel
+    from bot.channels.zalo import ZaloChannel
+    from bot.config import Settings
+    from bot.runtime import Runtime
+    from handlers.periods import Period
+    from handlers.summary import Summary
+    from handlers.texts import Texts
+    from storage.models import Agency
+    from storage.officers import RosterEntry
+
 
 log = logging.getLogger(__name__)
 app = typer.Typer(
@@ -92,6 +52,11 @@ OUR_LOGGERS = ("bot", "handlers", "storage")
 def _settings() -> Settings:
     """The settings, or one line per problem and exit code 1: the one place every command
     reads them, so no command prints a traceback that could echo a secret."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    from bot.config import Settings, settings_problems
+
     try:
         settings = Settings()
     except ValidationError as error:
@@ -136,17 +101,26 @@ def _refuse_in_production(settings: Settings, key: str) -> None:
 
 
 def _say_in_every_language(key: str) -> None:
+    from handlers.texts import LOCALES, Texts
+
     for locale in LOCALES:
         print(Texts(locale)(key))
 
 
 def _texts() -> Texts:
     """The operator's language, from the locale of the shell (Vietnamese unless it is English)."""
+    from handlers.texts import Texts, pick_locale
+
     return Texts(pick_locale(os.environ.get("LANG", "").replace("_", "-")))
 
 
 def _run(main: object) -> None:
     """Run a coroutine; turn the known start-up failures into a message and exit code 1."""
+    from bot.runtime import DirectoryEmpty
+    from storage.directory import DirectoryError, DirectoryInUse
+    from storage.identity import UnreadableId
+    from storage.schema import UPGRADE_COMMAND, SchemaOutdated
+
     t = _texts()
     try:
         asyncio.run(main)  # type: ignore[arg-type]
@@ -226,6 +200,8 @@ def db_upgrade() -> None:
 @keys_app.command("new")
 def keys_new() -> None:
     """Print a fresh ENCRYPTION_KEY (for a new installation or a rotation)."""
+    from storage.identity import new_encryption_key
+
     print(new_encryption_key())
 
 
@@ -237,6 +213,9 @@ def keys_rotate() -> None:
 
 
 async def _rotate(settings: Settings) -> None:
+    from bot.runtime import prepare_database
+    from storage.resealing import reseal_all
+
     db, sessions = await prepare_database(settings)
     try:
         async with sessions() as session, session.begin():
@@ -277,6 +256,12 @@ def officers_invite(
 async def _invite(
     settings: Settings, agency_code: str, role: str, official_code: str | None
 ) -> None:
+    from bot.runtime import prepare_database
+    from handlers.access import may_bind
+    from handlers.clock import local_date_text, system_clock
+    from storage.agencies import agency_by_code
+    from storage.officers import create_invite, official_by_code
+
     db, sessions = await prepare_database(settings)
     try:
         async with sessions() as session, session.begin():
@@ -331,6 +316,8 @@ def officers_list(
 
 
 async def _officers_list(settings: Settings, agency_code: str | None) -> None:
+    from storage.officers import roster
+
     t = _texts()
     db, sessions = await _reading(settings)
     try:
@@ -351,6 +338,11 @@ def officers_revoke(
 
 
 async def _revoke(settings: Settings, officer_id: int) -> None:
+    from bot.runtime import prepare_database
+    from handlers.clock import system_clock
+    from storage.agencies import agency_by_id
+    from storage.officers import officer_by_id, revoke
+
     t = _texts()
     db, sessions = await prepare_database(settings)
     try:
@@ -392,11 +384,15 @@ def summary(
 
 
 def _today() -> date:
+    from handlers.clock import LOCAL_ZONE, system_clock
+
     return system_clock().astimezone(LOCAL_ZONE).date()
 
 
 def _period_or_exit(text: str) -> Period:
     """The period a command-line option names; anything else ends the command (exit code 1)."""
+    from handlers.periods import parse_period
+
     period = parse_period(text, _today())
     if period is None:
         print(_texts()("cli.period_usage", text=text[:40]))
@@ -406,6 +402,9 @@ def _period_or_exit(text: str) -> Period:
 
 async def _reading(settings: Settings) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
     """Check the schema, then read through an engine that never holds up a running bot."""
+    from bot.runtime import prepare_database
+    from storage.db import make_engine, make_sessionmaker
+
     db, _ = await prepare_database(settings)
     await db.dispose()
     reader = make_engine(settings.database_url, for_reading=True)
@@ -414,6 +413,8 @@ async def _reading(settings: Settings) -> tuple[AsyncEngine, async_sessionmaker[
 
 async def _agency_or_exit(code: str | None, *, session: AsyncSession) -> Agency | None:
     """The agency of an optional code; an unknown code ends the command with exit code 1."""
+    from storage.agencies import agency_by_code
+
     if not code:
         return None
     agency = await agency_by_code(code, session=session)
@@ -424,6 +425,10 @@ async def _agency_or_exit(code: str | None, *, session: AsyncSession) -> Agency 
 
 
 async def _summary(settings: Settings, period_text: str | None, agency_code: str | None) -> None:
+    from handlers.clock import system_clock
+    from handlers.periods import last_full_month, month_of
+    from handlers.summary import build_summary, summary_text
+
     t = _texts()
     period = _period_or_exit(period_text) if period_text else month_of(_today())
     db, sessions = await _reading(settings)
@@ -479,11 +484,14 @@ def export(
     file_format: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.xlsx,
     table: Annotated[
         str | None,
-        typer.Option(help=f"Only this table, as one plain CSV file: {', '.join(TABLES)}."),
+        typer.Option(help="Only this table, as one plain CSV file (a wrong name lists them)."),
     ] = None,
     free_text: Annotated[bool, typer.Option(help="Include comments and report texts.")] = False,
 ) -> None:
     """Write ratings, reports, cases, reassignments and the summary (streaming)."""
+    from bot.exports import TABLES
+    from handlers.periods import last_full_month
+
     t = _texts()
     if (start is None) != (end is None):
         print(t("cli.from_to"))
@@ -516,6 +524,10 @@ async def _export(
     table: str | None,
     free_text: bool,
 ) -> None:
+    from rich.progress import Progress
+
+    from bot.exports import TABLES, CsvTable, ExportRequest, count_rows, open_tables, write_export
+
     t = _texts()
     db, sessions = await _reading(settings)
     request = ExportRequest(period, None, free_text=free_text, locale=t.locale)
@@ -555,6 +567,12 @@ def demo_seed(
 
 
 async def _demo_seed(settings: Settings, ratings: int, reports: int, seed_value: int) -> None:
+    from rich.progress import Progress
+
+    from bot import demo
+    from bot.runtime import prepare_database
+    from handlers.clock import system_clock
+
     db, sessions = await prepare_database(settings)
     try:
         with Progress(transient=True) as bar:
@@ -599,6 +617,10 @@ async def _posters(
     output: Path,
     file_format: str,
 ) -> None:
+    from bot.posters import Poster, file_name, telegram_link, write_poster
+    from bot.runtime import prepare_database
+    from storage.agencies import agency_by_code, desks, service_by_code
+
     t = _texts()
     username = settings.telegram_bot_username
     if not username:
@@ -650,6 +672,9 @@ async def _posters(
 
 
 async def _offers(settings: Settings, agency: Agency, service_id: int | None) -> bool:
+    from storage.agencies import services_for
+    from storage.db import make_engine, make_sessionmaker
+
     reader = make_engine(settings.database_url, for_reading=True)
     try:
         async with make_sessionmaker(reader, settings.identity_keys())() as session:
@@ -662,6 +687,11 @@ async def _offers(settings: Settings, agency: Agency, service_id: int | None) ->
 async def chat_in_terminal(settings: Settings, files: Path) -> None:
     """Chat as the local user; a conversation left unfinished resumes at its question, and
     files the bot sends are saved into `files`."""
+    from bot.channels.console import CHANNEL as CONSOLE
+    from bot.channels.console import LOCAL_CHAT, ConsoleChannel, console_incoming, read_line
+    from bot.runtime import open_runtime
+    from storage.conversations import load_conversation
+
     runtime = await open_runtime(settings, {CONSOLE: ConsoleChannel(files=files)})
     try:
         _say_in_every_language("console.intro")
@@ -684,6 +714,13 @@ async def _open_messengers(
     settings: Settings,
 ) -> tuple[Runtime, TelegramChannel | None, ZaloChannel | None]:
     """The messengers that have a token, started, and the runtime that serves them."""
+    from bot.channels.telegram import CHANNEL as TELEGRAM
+    from bot.channels.telegram import TelegramChannel
+    from bot.channels.zalo import CHANNEL as ZALO
+    from bot.channels.zalo import ZaloChannel
+    from bot.runtime import open_runtime, prepare_database
+    from bot.web import file_publisher
+
     # The schema and the directory first, so a database that cannot serve stops the start
     # before any messenger is contacted or a webhook is set.
     db, _ = await prepare_database(settings)
@@ -733,6 +770,8 @@ async def _close_messengers(telegram: TelegramChannel | None, zalo: ZaloChannel 
 
 async def serve_polling(settings: Settings) -> None:
     """`feedbackbot run` with tokens: poll each messenger, deliver, run the scheduler."""
+    from bot.scheduler import run_scheduler
+
     runtime, telegram, zalo = await _open_messengers(settings)
     try:
         async with asyncio.TaskGroup() as tasks:
@@ -769,6 +808,11 @@ def serve() -> None:
 
 
 async def serve_webhooks(settings: Settings) -> None:
+    import uvicorn
+
+    from bot.scheduler import run_scheduler
+    from bot.web import create_app
+
     base = (settings.public_base_url or "").rstrip("/")
     telegram_secret = _secret(settings.telegram_webhook_secret)
     zalo_secret = _secret(settings.zalo_webhook_secret)
@@ -819,6 +863,10 @@ def _secret(value: SecretStr | None) -> str:
 
 
 async def _import(settings: Settings, file: Path, *, replace: bool) -> None:
+    from storage.db import make_engine, make_sessionmaker
+    from storage.directory import import_directory, read_directory, remove_unlisted
+    from storage.schema import ensure_schema
+
     directory = read_directory(file)
     db = make_engine(settings.database_url)
     try:
@@ -843,6 +891,9 @@ async def _import(settings: Settings, file: Path, *, replace: bool) -> None:
 
 
 async def _upgrade(settings: Settings) -> None:
+    from storage.db import make_engine
+    from storage.schema import upgrade
+
     db = make_engine(settings.database_url)
     try:
         ran = await upgrade(db, settings.identity_keys())
@@ -856,6 +907,11 @@ async def _upgrade(settings: Settings) -> None:
 
 def print_roster(t: Texts, entries: list[RosterEntry]) -> None:
     """Officers as a table: what an operator needs to pick one, and no messenger id."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from handlers.clock import local_date_text
+
     table = Table(title=t("cli.officers_title"))
     for key in ("id", "agency", "role", "official", "joined", "active"):
         table.add_column(t(f"cli.officers_{key}"))
@@ -873,6 +929,12 @@ def print_roster(t: Texts, entries: list[RosterEntry]) -> None:
 
 def print_agency_table(t: Texts, result: Summary, min_sample: int) -> None:
     """The ranking as a table (every agency, not only the first ten)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from handlers.indicators import FACTORS
+    from handlers.summary import percent
+
     table = Table(title=t("summary.ranking", minimum=min_sample))
     for header in (
         "#",
