@@ -351,12 +351,13 @@ async def _revoke(settings: Settings, officer_id: int) -> None:
             if officer is None:
                 print(t("cli.unknown_officer", id=officer_id))
                 raise typer.Exit(1)
-            if officer.active:
+            changed = officer.active
+            if changed:
                 await revoke(officer, by="cli", now=system_clock(), session=session)
             agency = await agency_by_id(officer.agency_id, session=session)
         print(
             t(
-                "cli.revoked",
+                "cli.revoked" if changed else "cli.already_revoked",
                 id=officer_id,
                 role=t(f"role.{officer.role}"),
                 agency=agency.name_vi if agency else "?",
