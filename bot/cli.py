@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from bot.channels.zalo import ZaloChannel
     from bot.config import Settings
     from bot.runtime import Runtime
+    from handlers.admin.summary import Summary
     from handlers.periods import Period
-    from handlers.summary import Summary
     from handlers.texts import Texts
     from storage.models import Agency
     from storage.officers import RosterEntry
@@ -426,9 +426,9 @@ async def _agency_or_exit(code: str | None, *, session: AsyncSession) -> Agency 
 
 
 async def _summary(settings: Settings, period_text: str | None, agency_code: str | None) -> None:
+    from handlers.admin.summary import build_summary, summary_text
     from handlers.clock import system_clock
     from handlers.periods import last_full_month, month_of
-    from handlers.summary import build_summary, summary_text
 
     t = _texts()
     period = _period_or_exit(period_text) if period_text else month_of(_today())
@@ -933,8 +933,8 @@ def print_agency_table(t: Texts, result: Summary, min_sample: int) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from handlers.admin.summary import percent
     from handlers.indicators import FACTORS
-    from handlers.summary import percent
 
     table = Table(title=t("summary.ranking", minimum=min_sample))
     for header in (
