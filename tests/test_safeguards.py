@@ -262,3 +262,10 @@ async def test_a_number_no_record_can_have_reads_as_not_found(runtime: World) ->
         out = await leader.say(f"/review {number}")
         assert "không có quyền thực hiện thao tác này" in out, number
     assert "lỗi" not in "".join(text for _, text in output)
+
+
+async def test_an_unknown_code_is_quoted_back_briefly(runtime: World) -> None:
+    rt, output = runtime
+    leader = await officer(rt, output, "leader", "615-MC")
+    out = await leader.say("/officers " + "X" * 100_000)
+    assert "Không có cơ quan mã XXXX" in out and len(out) < 2_000
