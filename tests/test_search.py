@@ -79,3 +79,19 @@ def test_the_best_option_is_the_one_that_matches_closest_or_none() -> None:
 @given(st.text(max_size=100_000))
 def test_an_echo_is_bounded(text: str) -> None:
     assert len(clip(text)) <= 60
+
+
+LABEL = st.text(alphabet="aáàảãạăâđeêioôơuưy kncgh", min_size=1, max_size=20)
+
+
+@given(st.lists(LABEL, min_size=1, max_size=8), st.data())
+def test_a_label_typed_in_full_picks_that_label(labels: list[str], data: st.DataObject) -> None:
+    typed = data.draw(st.sampled_from(labels))
+    alike = [label for label in labels if words(label) == words(typed)]
+    chosen = best(fold(typed).upper(), labels, lambda n: [n])
+    if not words(typed):
+        assert chosen is None
+    elif len(alike) == 1:
+        assert chosen == typed
+    else:
+        assert chosen is None, "labels that read the same are never guessed between"
