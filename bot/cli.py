@@ -491,30 +491,35 @@ def export(
 ) -> None:
     """Write ratings, reports, cases, reassignments and the summary (streaming)."""
     from bot.exports import TABLES
-    from handlers.periods import last_full_month
 
     t = _texts()
-    if (start is None) != (end is None):
-        print(t("cli.from_to"))
-        raise typer.Exit(1)
     if table is not None and table not in TABLES:
         print(t("cli.unknown_table", table=table[:40], tables=", ".join(TABLES)))
         raise typer.Exit(1)
-    chosen = (
-        _period_or_exit(f"{start}..{end}")
-        if start is not None
-        else _period_or_exit(period)
-        if period is not None
-        else last_full_month(_today())
-    )
+    chosen = _export_period(period, start, end)
     written = "csv" if table else file_format.value
-    target = output or Path(f"export-{chosen.start}-{chosen.end}")
-    suffix = {"xlsx": ".xlsx", "csv": ".zip"}[file_format.value] if not table else ".csv"
+    suffix = ".csv" if table else EXPORT_SUFFIXES[written]
+    target = output or Path(f"export-{chosen.start}-{chosen.end}{suffix}")
     if target.suffix.lower() != suffix:
         target = target.with_suffix(suffix)
-        if output is not None:
-            print(t("cli.renamed", path=target))
+        print(t("cli.renamed", path=target))
     _run(_export(_settings(), target, chosen, written, table, free_text))
+
+
+EXPORT_SUFFIXES = {"xlsx": ".xlsx", "csv": ".zip"}
+"""What a whole export's file is named by its format: the CSV tables travel in a ZIP."""
+
+
+def _export_period(period: str | None, start: str | None, end: str | None) -> Period:
+    """--from and --to together, or --period, or else the last full month."""
+    from handlers.periods import last_full_month
+
+    if (start is None) != (end is None):
+        print(_texts()("cli.from_to"))
+        raise typer.Exit(1)
+    if start is not None:
+        return _period_or_exit(f"{start}..{end}")
+    return _period_or_exit(period) if period is not None else last_full_month(_today())
 
 
 async def _export(
