@@ -206,10 +206,12 @@ def _match_choice(text: str, choices: list[Choice], *, free_text: bool) -> str |
     if text.isdigit():
         return numbers.get(text.lstrip("0") or "0")
     typed = words(text)
+    if not typed:
+        return None
     if free_text:
         return next((c.id for c in choices if typed in _label_forms(c.label)), None)
     found = best(text, choices, lambda c: (c.label,))
-    return found.id if found is not None and typed else None
+    return found.id if found is not None else None
 
 
 def _label_forms(label: str) -> tuple[tuple[str, ...], ...]:
