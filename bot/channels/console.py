@@ -46,7 +46,8 @@ def save_file(folder: Path, file: OutgoingFile) -> Path:
     """Write a file into `folder` under its own name (never outside it), numbering the name
     rather than replacing an earlier file."""
     folder.mkdir(parents=True, exist_ok=True)
-    name = Path(Path(file.name).name or "file")
+    base = Path(file.name).name
+    name = Path(base if base not in ("", ".", "..") else "file")
     path = folder / name
     number = 1
     while path.exists():
