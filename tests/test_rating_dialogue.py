@@ -125,6 +125,16 @@ async def test_words_in_any_order_and_abbreviations_find_the_agency(consented: C
         assert number_of(out, wanted) == "1", f"{typed!r} offers {wanted} first"
 
 
+async def test_a_service_is_chosen_by_words_of_its_name(consented: Chat) -> None:
+    await consented.say("1")
+    out = await consented.say(number_of(await consented.say("ha mon xa"), "xã Hà Mòn"))
+    assert "Đăng ký khai sinh" in out
+    out = await consented.say("dang ky")
+    assert "Xin Ông/Bà gõ số thứ tự" in out, "several services start so: the question again"
+    out = await consented.say("KHAI SINH")
+    assert "Yếu tố 1/5" in out
+
+
 async def test_a_pasted_essay_is_refused_briefly(consented: Chat) -> None:
     await consented.say("1")
     out = await consented.say("Đắk Hà " * 15_000)
