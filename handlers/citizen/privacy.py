@@ -212,7 +212,7 @@ async def take_forget(turn: Turn, answer: Answer) -> Outcome:
         turn.say("common.cancelled")
         return Go(MENU)
     if answer.choice != "yes":
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     key = turn.incoming.key
     citizen = await find_citizen(key.channel, turn.incoming.user_id, session=turn.session)
     if citizen is None:
