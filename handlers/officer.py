@@ -16,7 +16,7 @@ from handlers import access
 from handlers.actions import chat_of, send_with_actions, texts_for
 from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps
 from handlers.case_views import officer_card
-from handlers.casework import OPEN_STATES, Action, NotAllowed, allowed, apply
+from handlers.casework import OPEN_STATES, Action, NotAllowed, allowed, transition
 from handlers.clock import LOCAL_ZONE, local_date_text
 from handlers.dates import day_text, parse_day
 from handlers.escalation import LEADERS, notify_case, recipients, restart_deadlines
@@ -326,7 +326,9 @@ async def take_card(turn: Turn, answer: Answer) -> Outcome:
         return Go(LIST)
     officer, case, report = guarded
     if not allowed(case, action):
-        return Retry(turn.texts("officer.not_now"))
+        return Retry(
+            turn.texts("officer.not_now", case=case.id, state=turn.texts(f"state.{case.state}"))
+        )
     if action is Action.ACKNOWLEDGE:
         if await _transition(turn, officer, case, Action.ACKNOWLEDGE):
             await tell_reporter(turn, report, "status.news_acknowledged")
@@ -375,9 +377,10 @@ async def _transition(
     """Apply the action by the table and record it; False (and a polite line) when the case's
     state does not allow it, so the caller stops there."""
     try:
-        event = apply(
+        await transition(
             case,
             action,
+            session=turn.session,
             actor="officer",
             now=turn.now,
             officer_id=officer.id,
@@ -385,9 +388,8 @@ async def _transition(
             detail=detail,
         )
     except NotAllowed:
-        turn.say("officer.not_now")
+        turn.say("officer.not_now", case=case.id, state=turn.texts(f"state.{case.state}"))
         return False
-    await cases.add(event, session=turn.session)
     return True
 
 
