@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -94,6 +95,16 @@ def _configure_sqlite(engine: AsyncEngine, begin: str) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql(begin)
+
+
+_CONFLICTS = frozenset({"40001", "40P01"})
+"""PostgreSQL's serialization_failure and deadlock_detected: the transaction was rolled back
+whole, and running it again is the documented remedy."""
+
+
+def is_transient_conflict(error: BaseException) -> bool:
+    """Whether the database rolled the transaction back to resolve a conflict with another."""
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in _CONFLICTS
 
 
 def upsert(dialect: str, table: Any) -> postgresql.Insert | sqlite.Insert:
