@@ -13,13 +13,21 @@ import os
 import signal
 import socket
 import sys
+from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels.base import split_text
+from bot.channels.telegram import CHANNEL, TEXT_LIMIT
+from handlers.messages import decode_reply
+from storage.identity import keys_of
+from storage.models import OutboxMessage
 from tests.fakes import FakeTelegramServer
 
 SECRET = "workers-secret-3b8e1f6a90c2"
@@ -145,3 +153,36 @@ async def deliver(
                     return worker
         await asyncio.sleep(0.05)
     raise AssertionError(f"no worker took update {update['update_id']}")
+
+
+def says(step: int) -> str:
+    """What a citizen types at each step: /start, consent (the first option, "1"), then the
+    help and the menu in turn, so each reply differs from the one before (an exchange shows)."""
+    return ("/start", "1")[step] if step < 2 else ("/help", "/start")[step % 2]
+
+
+async def written(
+    sessions: async_sessionmaker[AsyncSession], chats: Sequence[int]
+) -> dict[int, list[tuple[int, str]]]:
+    """Each chat's messages as the outbox holds them, in the order written: (row id, the text
+    of each part Telegram receives)."""
+    by_ref: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    async with sessions() as session:
+        rows = await session.execute(
+            select(OutboxMessage.id, OutboxMessage.chat_ref, OutboxMessage.payload).order_by(
+                OutboxMessage.id
+            )
+        )
+        keys = keys_of(session)
+        for row_id, ref, payload in rows.all():
+            for part in split_text(decode_reply(payload).text, TEXT_LIMIT):
+                by_ref[ref].append((row_id, part))
+    return {chat: by_ref[keys.ref(CHANNEL, str(chat))] for chat in chats}
+
+
+def sent_texts(tg: FakeTelegramServer, chat: int) -> list[str]:
+    return [
+        call.params["text"]
+        for call in tg.calls_to("sendMessage")
+        if str(call.params["chat_id"]) == str(chat)
+    ]

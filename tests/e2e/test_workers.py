@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,20 +20,17 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels.base import split_text
-from bot.channels.telegram import CHANNEL, TEXT_LIMIT
+from bot.channels.telegram import CHANNEL
 from bot.runtime import Runtime, open_runtime
 from handlers.escalation import deadlines
 from handlers.flow import Rules
-from handlers.messages import decode_reply
 from handlers.texts import Texts
-from storage.identity import keys_of
 from storage.models import Alert, OutboxMessage, ProcessedUpdate
 from storage.outbox import PENDING
 from tests.casework import bulk_cases, invite_code
 from tests.conftest import make_settings
 from tests.fakes import FakeTelegramServer
-from tests.workers import Worker, deliver, serve_worker
+from tests.workers import Worker, deliver, says, sent_texts, serve_worker, written
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("TEST_POSTGRES_URL"),
@@ -43,8 +39,7 @@ pytestmark = pytest.mark.skipif(
 
 CITIZENS = 200
 STEPS = 10
-"""Updates per citizen: /start, consent (the first option, typed "1"), then the help and the
-menu in turn: each reply differs from the one before, so an exchange would show."""
+"""Updates per citizen (`tests.workers.says`)."""
 TWICE_EVERY = 5
 """Every fifth update is delivered a second time, to the other worker."""
 CASES = 10
@@ -82,7 +77,7 @@ async def _run(rt: Runtime, tg: FakeTelegramServer, folder: Path, url: str) -> N
         async def citizen(chat: int) -> None:
             nonlocal posted
             for step in range(STEPS):
-                update = tg.send_text(chat, _SAYS[step] if step < 2 else _SAYS[step % 2 + 2])
+                update = tg.send_text(chat, says(step))
                 order = workers if (chat + step) % 2 else workers[::-1]
                 took = await deliver(http, update, order)
                 if step % TWICE_EVERY == TWICE_EVERY - 1:
@@ -107,18 +102,17 @@ async def _run(rt: Runtime, tg: FakeTelegramServer, folder: Path, url: str) -> N
         )
     assert processed == CITIZENS * STEPS + 1, "every update processed once (and the /join)"
     assert alerts == CASES
-    expected = await _written(rt)
+    expected = await written(rt.sessions, [*range(1001, 1001 + CITIZENS), OFFICER])
     duplicates = 0
     for chat in range(1001, 1001 + CITIZENS):
-        duplicates += _check_chat(chat, _sent_texts(tg, chat), expected[chat], crash_window)
+        duplicates += _check_chat(chat, sent_texts(tg, chat), expected[chat], crash_window)
         assert len(expected[chat]) >= STEPS, "a reply to every update"
-    duplicates += _check_chat(OFFICER, _sent_texts(tg, OFFICER), expected[OFFICER], crash_window)
+    duplicates += _check_chat(OFFICER, sent_texts(tg, OFFICER), expected[OFFICER], crash_window)
     reminders = [t for _, t in expected[OFFICER] if _REMINDER.match(t)]
     assert len(reminders) == CASES == len(set(reminders)), "each reminder queued once"
     assert duplicates <= len(crash_window)
 
 
-_SAYS = ("/start", "1", "/help", "/start")
 _REMINDER = re.compile(
     re.sub(
         r"\\\{\w+\\\}",
@@ -170,32 +164,6 @@ async def _settled(rt: Runtime, survivor: Worker) -> None:
                 return
         await asyncio.sleep(0.1)
     raise AssertionError(f"messages left unsent or reminders not sent:\n{survivor.tail()}")
-
-
-async def _written(rt: Runtime) -> dict[int, list[tuple[int, str]]]:
-    """Each chat's messages as the outbox holds them, in the order written: (row id, the text
-    of each part Telegram receives)."""
-    by_ref: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    async with rt.sessions() as session:
-        rows = await session.execute(
-            select(OutboxMessage.id, OutboxMessage.chat_ref, OutboxMessage.payload).order_by(
-                OutboxMessage.id
-            )
-        )
-        keys = keys_of(session)
-        for row_id, ref, payload in rows.all():
-            for part in split_text(decode_reply(payload).text, TEXT_LIMIT):
-                by_ref[ref].append((row_id, part))
-    chats = [*range(1001, 1001 + CITIZENS), OFFICER]
-    return {chat: by_ref[keys.ref(CHANNEL, str(chat))] for chat in chats}
-
-
-def _sent_texts(tg: FakeTelegramServer, chat: int) -> list[str]:
-    return [
-        call.params["text"]
-        for call in tg.calls_to("sendMessage")
-        if str(call.params["chat_id"]) == str(chat)
-    ]
 
 
 def _check_chat(
