@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.runtime import Runtime
-from handlers.casework import Action, State
+from handlers.casework.states import Action, State
 from storage import cases
 from storage.models import Case, CaseEvent, NotifyToken
 from tests.casework import citizen, file_report, officer
@@ -74,7 +74,7 @@ async def test_two_leaders_closing_and_deciding_at_once_one_wins_the_other_is_to
     await decider.say(number_of(card, "Tiếp nhận"))
     confirmation = await at_decision(decider, case.id)
     card = await closer.say(f"/case {case.id}")
-    assert "giải trình" in await closer.say(number_of(card, "Kết thúc"))
+    assert "khi kết thúc hồ sơ" in await closer.say(number_of(card, "Kết thúc"))
     async with case_held(rt, case.id):
         decided = asyncio.create_task(decider.say(number_of(confirmation, "Xác nhận")))
         await waiting(rt, 1)

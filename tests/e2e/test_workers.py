@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from bot.channels.telegram import CHANNEL
 from bot.runtime import Runtime, open_runtime
-from handlers.escalation import deadlines
+from handlers.casework.escalation import deadlines
 from handlers.flow import Rules
 from handlers.texts import Texts
 from storage.models import Alert, OutboxMessage, ProcessedUpdate
