@@ -66,7 +66,7 @@ async def respond(turn: Turn) -> None:
     if turn.incoming.command is not None:
         await _run_command(turn)
         return
-    action = pressed_action(turn)
+    action = await pressed_action(turn)
     if action is not None:
         await _run_action(turn, *action)
         return

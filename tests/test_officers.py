@@ -15,8 +15,7 @@ from typer.testing import CliRunner
 from bot.channels.console import CHANNEL, ConsoleChannel
 from bot.cli import app
 from bot.runtime import Runtime, open_runtime
-from handlers.actions import ACTIONS
-from storage.models import AuditEntry, Case, CaseEvent, Conversation, Officer
+from storage.models import AuditEntry, Case, CaseEvent, NotifyToken, Officer
 from storage.officers import official_by_code, revoke
 from tests.casework import CARD_ACTIONS, citizen, file_report, officer
 from tests.conftest import Chat, make_settings
@@ -195,8 +194,7 @@ async def test_a_revoked_officer_mid_decision_and_on_a_notification_is_refused(
     reported: tuple[Chat, Chat, Case],
 ) -> None:
     leader, reporter, case = reported
-    [notified] = [c for c in await leader.rows(Conversation) if c.data.get(ACTIONS)]
-    [token] = notified.data[ACTIONS]
+    [token] = [row.token for row in await leader.rows(NotifyToken) if row.chat_ref == leader.ref()]
     card = await leader.say(f"/case {case.id}")
     card = await leader.say(number_of(card, "Tiếp nhận"))
     outcome = await leader.say(number_of(card, "Ra kết quả xử lý"))

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from handlers.agency_picker import chosen_index, numbered
 from handlers.casework.escalation import notify_case, restart_deadlines
-from handlers.casework.states import Action, NotAllowed, State, allowed, apply
+from handlers.casework.states import Action, NotAllowed, State, allowed, transition
 from handlers.casework.views import timeline
 from handlers.citizen.receipts import normalise_receipt
 from handlers.flow import (
@@ -181,12 +181,17 @@ async def settle(turn: Turn, report: Report, case: Case, *, resolved: bool) -> N
 
 
 async def _event(turn: Turn, case: Case, action: Action, text: str | None = None) -> bool:
+    """The citizen's action on the case; False (and a polite line) when its state, perhaps
+    changed by the agency a moment ago, no longer allows it."""
     try:
-        event = apply(case, action, actor="citizen", now=turn.now, text=text)
+        await transition(
+            case, action, session=turn.session, actor="citizen", now=turn.now, text=text
+        )
     except NotAllowed:
-        turn.say("status.nothing_to_settle")
+        turn.say(
+            "status.nothing_to_answer" if action is Action.ANSWER else "status.nothing_to_settle"
+        )
         return False
-    await cases.add(event, session=turn.session)
     return True
 
 

@@ -33,6 +33,7 @@ from handlers.officer.desk import (
     Held,
     OfficerDraft,
     hold_case,
+    not_now_values,
     tell_reporter,
     transition,
     while_active,
@@ -155,7 +156,7 @@ async def take_card(turn: Turn, answer: Answer) -> Outcome:
     if held is None:
         return Go(LIST)
     if not allowed(held.case, action):
-        return Retry(turn.texts("officer.not_now"))
+        return Retry(turn.texts("officer.not_now", **not_now_values(turn, held.case)))
     DRAFT.save(turn, _fresh(turn, held.case.id))
     return Go(_ASKS_FIRST[action])
 
