@@ -545,10 +545,12 @@ async def _export(
             if table
             else open_tables(output, file_format)
         )
-        with Progress(transient=True) as bar:
-            task = bar.add_task(output.name, total=total)
-            await write_export(sessions, tables, request, lambda n: bar.advance(task, n))
-        tables.close()
+        try:
+            with Progress(transient=True) as bar:
+                task = bar.add_task(output.name, total=total)
+                await write_export(sessions, tables, request, lambda n: bar.advance(task, n))
+        finally:
+            tables.close()
         if file_format == "csv" and not table:
             names = ", ".join(t(f"export.sheet_{name}") for name in TABLES)
             print(

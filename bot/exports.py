@@ -200,6 +200,9 @@ class CsvTable:
         self._wanted = sheet_name
         self._converters: list[tuple[int, Converter]] | None = None
 
+    def safe(self, value: str) -> str:
+        return neutralise(value)
+
     def sheet(self, name: str, headers: Sequence[str], kinds: Sequence[str]) -> None:
         self._converters = None
         if name == self._wanted:
