@@ -1,8 +1,9 @@
 """Synthetic data over the sample directory, for trying the summaries and for the benchmarks.
 
-Seeded, so the same arguments give the same database. Agencies get a "quality" of their own, so
-rankings, strengths and weaknesses show real differences. Rows go in with bulk inserts, then the
-daily roll-ups are rebuilt in one SQL statement.
+Seeded, so the same arguments on the same day give the same data on SQLite and PostgreSQL
+alike (every row the generator draws from is read in a fixed order). Agencies get a "quality"
+of their own, so rankings, strengths and weaknesses show real differences. Rows go in with bulk
+inserts, then the daily roll-ups are rebuilt in one SQL statement.
 """
 
 from __future__ import annotations

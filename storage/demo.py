@@ -1,5 +1,6 @@
 """The bulk reads and writes of the synthetic-data generator (`bot/demo.py`), which decides what
-the rows hold. Callers own the transaction."""
+the rows hold. Reads come in a fixed order, so a seed gives the same rows on SQLite and
+PostgreSQL. Callers own the transaction."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ _CHUNK = 10_000
 
 async def directory(*, session: AsyncSession) -> tuple[list[Agency], list[Service]]:
     """Every agency and every service, for choosing where the synthetic visits happen."""
-    agencies = (await session.scalars(select(Agency))).all()
-    services = (await session.scalars(select(Service))).all()
+    agencies = (await session.scalars(select(Agency).order_by(Agency.id))).all()
+    services = (await session.scalars(select(Service).order_by(Service.id))).all()
     return list(agencies), list(services)
 
 
@@ -33,10 +34,13 @@ async def add_citizens(
     drivers' limits, and return the ids of every citizen of `channel`."""
     for first in range(0, len(rows), _CHUNK):
         await session.execute(insert(Citizen), rows[first : first + _CHUNK])
-    found = await session.scalars(select(Citizen.id).where(Citizen.channel == channel))
+    found = await session.scalars(
+        select(Citizen.id).where(Citizen.channel == channel).order_by(Citizen.id)
+    )
     return list(found.all())
 
 
 async def staff_officials(*, session: AsyncSession) -> list[Official]:
     """The officials who do not head their agency: the ones reports are about."""
-    return list((await session.scalars(select(Official).where(Official.heads.is_(False)))).all())
+    query = select(Official).where(Official.heads.is_(False)).order_by(Official.id)
+    return list((await session.scalars(query)).all())

@@ -3,7 +3,9 @@ report's files that could identify them."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+from dataclasses import replace
 
 from PIL import Image
 
@@ -18,8 +20,9 @@ from handlers.flow import (
     Turn,
     confirm_step,
 )
+from handlers.messages import Attachment, Incoming
 from handlers.texts import Texts
-from storage import agencies, cases, officers
+from storage import agencies, cases, notify_tokens, officers
 from storage.citizens import find_citizen, forget_citizen
 from storage.commendations import commendations_of
 from storage.models import Citizen, Officer
@@ -46,6 +49,32 @@ def without_metadata(content: bytes, mime_type: str) -> bytes:
         return out.getvalue()
     except (OSError, ValueError, Image.DecompressionBombError):
         return content
+
+
+async def scrubbed(incoming: Incoming, max_bytes: int) -> Incoming:
+    """The update with every image it carries (up to `max_bytes`, larger ones are refused
+    anyway) re-encoded without metadata, in a worker thread. The engine calls this before the
+    turn's transaction opens, so no writer waits while an image is decoded and encoded."""
+    if not any(_to_clean(item, max_bytes) for item in incoming.attachments):
+        return incoming
+
+    def clean_all() -> tuple[Attachment, ...]:
+        return tuple(
+            replace(item, content=without_metadata(item.content or b"", item.media_type))
+            if _to_clean(item, max_bytes)
+            else item
+            for item in incoming.attachments
+        )
+
+    return replace(incoming, attachments=await asyncio.to_thread(clean_all))
+
+
+def _to_clean(item: Attachment, max_bytes: int) -> bool:
+    return (
+        item.content is not None
+        and len(item.content) <= max_bytes
+        and item.media_type in _IMAGE_FORMATS
+    )
 
 
 async def consented_citizen(turn: Turn) -> Citizen | None:
@@ -194,6 +223,7 @@ async def forget(turn: Turn) -> Outcome:
         return Go(CONSENT)
     kept = await forget_citizen(citizen, [s.value for s in OPEN_STATES], session=turn.session)
     await forget_chat(key.channel, key.chat_id, session=turn.session)
+    await notify_tokens.forget(key.channel, key.chat_id, session=turn.session)
     if kept:
         turn.say("privacy.forgotten_open", count=kept)
         return Go(MENU)

@@ -41,7 +41,7 @@ async def ask_outcome(turn: Turn) -> Prompt:
 
 async def take_outcome(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice not in OUTCOMES:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     draft = DRAFT.load(turn)
     draft.outcome = answer.choice
     DRAFT.save(turn, draft)

@@ -7,7 +7,17 @@ from handlers import access
 from handlers.actions import texts_for
 from handlers.casework.escalation import recipients
 from handlers.clock import local_date_text
-from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, text_step
+from handlers.flow import (
+    Answer,
+    Go,
+    Outcome,
+    Prompt,
+    Retry,
+    Step,
+    Turn,
+    parse_id,
+    text_step,
+)
 from handlers.messages import Choice, Reply
 from handlers.officer.desk import (
     DRAFT,
@@ -25,11 +35,8 @@ from storage import cases, officers
 
 async def open_review(turn: Turn, argument: str) -> Outcome | None:
     officer = await access.current_officer(turn)
-    review = (
-        await cases.review_by_id(int(argument), session=turn.session)
-        if argument.strip().isdigit()
-        else None
-    )
+    review_id = parse_id(argument)
+    review = await cases.review_by_id(review_id, session=turn.session) if review_id else None
     if (
         officer is None
         or review is None
@@ -73,7 +80,7 @@ async def take_review(turn: Turn, answer: Answer) -> Outcome:
         return Go(POST)
     if answer.choice == "keep":
         return Go(REVIEW_REASON)
-    return Retry(turn.texts("common.pick_option"))
+    return Retry(turn.pick_hint())
 
 
 async def keep_in_post(turn: Turn, text: str) -> Outcome:
