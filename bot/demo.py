@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.casework import State
-from handlers.escalation import FLAGGED_CATEGORIES
-from handlers.officer import OUTCOMES
-from handlers.receipts import ALPHABET
-from handlers.report import CATEGORIES
-from handlers.workdays import add_working_days
+from handlers.casework.escalation import FLAGGED_CATEGORIES
+from handlers.casework.states import State
+from handlers.citizen.receipts import ALPHABET
+from handlers.citizen.report import CATEGORIES
+from handlers.officer.decide import OUTCOMES
+from handlers.workdays import WorkCalendar
 from storage import rollups
 from storage.identity import keys_of
 from storage.models import Agency, Case, CaseEvent, Citizen, Official, Rating, Report, Service
@@ -81,7 +81,9 @@ def _rating_row(
         "apology": (rng.choice(["yes", "no", "unsure"]) if timeliness == "late" else None),
         "extra_papers": rng.choices(["yes", "no", "unsure"], weights=[6 - quality, 90, 4])[0],
         "trips": rng.choices([0, 1, 2, 3], weights=[10, 55, 25, 10])[0],
-        "submission": rng.choices(["in_person", "online", "postal"], weights=[70, 22, 8])[0],
+        "submission": rng.choices(
+            ["in_person", "online_full", "online_part", "postal"], weights=[70, 12, 10, 8]
+        )[0],
         "unofficial_payment": rng.choices(
             ["yes", "no", "no_answer"], weights=[max(0.5, 4 - quality), 93, 4]
         )[0],
@@ -178,7 +180,7 @@ async def _reports(
         at = _office_hours(rng, start)
         category = rng.choice(CATEGORIES)
         # Demo receipts come from the seeded generator, so the same seed gives the same data;
-        # real ones use the OS's secure generator (handlers/receipts.py).
+        # real ones use the OS's secure generator (handlers/citizen/receipts.py).
         receipt = "-".join("".join(rng.choice(ALPHABET) for _ in range(4)) for _ in range(3))
         report = Report(
             receipt=receipt,
@@ -203,8 +205,8 @@ async def _reports(
             state=state,
             flagged=category in FLAGGED_CATEGORIES,
             flag_reason=category if category in FLAGGED_CATEGORIES else None,
-            ack_due=add_working_days(at, 2),
-            decide_due=add_working_days(at, 10),
+            ack_due=WorkCalendar().add_working_days(at, 2),
+            decide_due=WorkCalendar().add_working_days(at, 10),
             acknowledged_at=None if state == State.NEW else at + timedelta(days=1),
             decided_at=done if state in (State.DECIDED, State.CLOSED) else None,
             closed_at=done if state == State.CLOSED else None,

@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import SQLModel
 
 from bot.runtime import Runtime
+from handlers.citizen.receipts import ALPHABET
 from handlers.clock import LOCAL_ZONE
-from handlers.receipts import ALPHABET
 from storage.models import (
     Assignment,
     AuditEntry,
@@ -93,7 +93,7 @@ async def test_a_report_about_the_head_of_the_desk_goes_one_level_up(
 @pytest.mark.parametrize(
     ("category", "threatened", "reason"),
     [
-        ("Đòi tiền, quà", False, "bribe"),
+        ("Đòi, gợi ý đưa tiền, quà", False, "bribe"),
         ("Sách nhiễu", True, "threat"),
         ("Sách nhiễu", False, None),
     ],
@@ -166,14 +166,14 @@ async def test_not_resolved_reopens_within_the_window_only(
 ) -> None:
     receipt = await file_report(reporter)
     case = await only(reporter, Case)
-    await decide(desk_leader, case.id or 0, "Không có cơ sở")
+    await decide(desk_leader, case.id or 0, "Phản ánh không có cơ sở")
     out = await reporter.say(f"/status {receipt}")
     out = await reporter.say(number_of(out, "Chưa được giải quyết"))
     assert "được mở lại" in out
     assert any("chưa được giải quyết; hồ sơ được mở lại" in m for m in desk_leader.received())
     out = await desk_leader.say(f"/case {case.id}")
     out = await desk_leader.say(number_of(out, "Tiếp nhận"))
-    await decide(desk_leader, case.id or 0, "Không có cơ sở")
+    await decide(desk_leader, case.id or 0, "Phản ánh không có cơ sở")
     clock.advance(days=15)  # type: ignore[attr-defined]
     out = await reporter.say(f"/status {receipt}")
     out = await reporter.say(number_of(out, "Chưa được giải quyết"))
@@ -200,7 +200,7 @@ async def test_status_codes_cannot_be_probed(runtime: World, reporter: Chat) -> 
     assert "Không tìm thấy phản ánh nào" in theirs
     assert theirs == missing == garbage
     mine = await reporter.say(f"/status {receipt}")
-    assert "Mới tiếp nhận" in mine and "Phản ánh được gửi" in mine
+    assert "Chờ cơ quan tiếp nhận" in mine and "Phản ánh được gửi" in mine
 
 
 async def test_evidence_limits_are_stated(reporter: Chat) -> None:
@@ -341,7 +341,7 @@ async def test_forget_without_open_reports_removes_the_person(chat: Chat) -> Non
 
 
 def test_receipts_are_unguessable_and_never_sequential() -> None:
-    from handlers.receipts import new_receipt, normalise_receipt
+    from handlers.citizen.receipts import new_receipt, normalise_receipt
 
     codes = [new_receipt() for _ in range(2000)]
     assert len(set(codes)) == 2000
@@ -389,13 +389,29 @@ async def test_what_officers_do_is_audited_under_their_own_name(
     card = await desk_leader.say(f"/case {case.id}")
     await desk_leader.say(number_of(card, "Tiếp nhận"))
     [leader] = await desk_leader.rows(Officer)
-    done = {
+    done = [
         (a.action, a.case_id, a.actor) for a in await desk_leader.rows(AuditEntry) if a.allowed
-    }
-    assert {
+    ]
+    assert done == [
         ("view", case.id, f"officer:{leader.id}"),
         ("acknowledge", case.id, f"officer:{leader.id}"),
-    } <= done
+    ], "one row per act: opening the card once, acknowledging once"
+
+
+async def test_a_pick_from_the_list_opens_the_case_shown_though_a_new_one_came_first(
+    runtime: World, reporter: Chat, desk_leader: Chat
+) -> None:
+    await file_report(reporter)
+    [shown] = await reporter.rows(Case)
+    listing = await desk_leader.say("/cases")
+    assert f"#{shown.id} ·" in listing
+    await file_report(await citizen(*runtime, "citizen-2"), category="Đòi, gợi ý đưa tiền, quà")
+    assert f"⚠️ #{shown.id + 1} ·" in await desk_leader.say("/cases"), "flagged first"
+    await desk_leader.say("/cancel")
+    await desk_leader.say("/cases")
+    await file_report(await citizen(*runtime, "citizen-3"), category="Đòi, gợi ý đưa tiền, quà")
+    out = await desk_leader.say("2")
+    assert f"Hồ sơ #{shown.id}" in out, "the second line shown, not the second line now"
 
 
 async def test_an_invite_works_once_and_not_after_it_expires(runtime: World, clock: Clock) -> None:
@@ -482,7 +498,12 @@ async def test_an_account_over_the_limit_is_refused_and_can_be_shortened(reporte
 
 @pytest.mark.parametrize(
     "outcome",
-    ["Xử lý kỷ luật", "Nhắc nhở, phê bình", "Không có cơ sở", "Chuyển Thanh tra hoặc Công an"],
+    [
+        "Xử lý kỷ luật",
+        "Nhắc nhở, phê bình",
+        "Phản ánh không có cơ sở",
+        "Chuyển Thanh tra hoặc Công an",
+    ],
 )
 async def test_every_other_outcome_is_recorded_and_told_to_the_reporter(
     reporter: Chat, desk_leader: Chat, outcome: str

@@ -9,7 +9,7 @@ import pytest
 from bot.runtime import Runtime
 from handlers import router
 from handlers.access import REFUSALS_AUDITED, REFUSALS_SAID_IN_GROUP
-from handlers.escalation import run_due
+from handlers.casework.escalation import run_due
 from handlers.messages import Attachment, AttachmentKind
 from handlers.texts import Texts
 from storage.models import AgencyChat, AuditEntry, Case, Invite, Officer
@@ -131,7 +131,7 @@ async def test_groups_get_one_line_notices_and_never_what_was_written(
     explanation = "Đã xác minh, không phát hiện vi phạm."
     card = await leader.say(f"/case {case.id}")
     card = await leader.say(number_of(card, "Ra kết quả xử lý"))
-    card = await leader.say(number_of(card, "Không có cơ sở"))
+    card = await leader.say(number_of(card, "Phản ánh không có cơ sở"))
     card = await leader.say(explanation)
     await leader.say(number_of(card, "Xác nhận"))
     out = await reporter.say(f"/status {receipt}")
