@@ -65,5 +65,5 @@ async def texts_for(turn: Turn, key: ConversationKey) -> Texts:
     """The catalog in the language the recipient chose (Vietnamese if they never said)."""
     if key == turn.incoming.key:
         return turn.texts
-    row = await load_conversation(key.channel, key.chat_id, session=turn.session, lock=False)
+    row = await load_conversation(key.channel, key.chat_id, session=turn.session)
     return Texts(row.locale if row else DEFAULT_LOCALE)
