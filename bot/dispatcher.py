@@ -38,7 +38,8 @@ _MAX_CHAT_LIMITERS = 10_000
 _IDLE_WAIT_SECONDS = 30.0
 _JITTER_MARGIN = 1.05
 """Slots 5% wider than the rate, so network jitter cannot squeeze one extra send into a second."""
-FileMaker = Callable[[dict[str, Any]], Awaitable[OutgoingFile]]
+FileMaker = Callable[[dict[str, Any]], Awaitable[OutgoingFile | str]]
+"""Makes what a reply's `file_request` asks for: a file, or the reply's text."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,12 +300,15 @@ class OutboxDispatcher:
         return True
 
     async def _with_file(self, reply: Reply) -> Reply:
-        """Make the file a reply asked for (a chart, an export) now, after the turn."""
+        """Make what a reply asked for (a chart, an export, a summary's text) now, after the
+        turn."""
         if reply.file_request is None:
             return reply
         maker = self._makers[reply.file_request.kind]
-        file = await maker(reply.file_request.params)
-        return replace(reply, file=file, file_request=None)
+        made = await maker(reply.file_request.params)
+        if isinstance(made, str):
+            return replace(reply, text=made, file_request=None)
+        return replace(reply, file=made, file_request=None)
 
     async def _retry(self, row: Delivery, error: str, delay: timedelta) -> None:
         if row.attempts + 1 >= self._policy.max_attempts:

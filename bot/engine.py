@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.citizen.privacy import scrubbed
 from handlers.clock import Clock, system_clock
 from handlers.flow import DialogState, Rules, Turn
 from handlers.messages import ConversationKey, Incoming, Reply, TurnResult, encode_reply
@@ -77,6 +78,7 @@ class TurnEngine:
         """Process one update exactly once; never raises for anything the user sent."""
         async with self._locks.hold(incoming.key):
             try:
+                incoming = await scrubbed(incoming, self._rules.evidence_max_bytes)
                 result = await self._run_retried(incoming)
             except Exception:
                 log.exception("turn failed on channel %s", incoming.key.channel)

@@ -7,13 +7,14 @@ against what was sent to that chat, and nothing else.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from typing import Protocol
 
 from handlers.flow import Turn
 from handlers.messages import Choice, ConversationKey, Reply
 from handlers.texts import DEFAULT_LOCALE, Texts
 from storage import notify_tokens
-from storage.conversations import load_conversation
+from storage.conversations import locales_of
 from storage.identity import keys_of
 
 
@@ -65,5 +66,15 @@ async def texts_for(turn: Turn, key: ConversationKey) -> Texts:
     """The catalog in the language the recipient chose (Vietnamese if they never said)."""
     if key == turn.incoming.key:
         return turn.texts
-    row = await load_conversation(key.channel, key.chat_id, session=turn.session)
-    return Texts(row.locale if row else DEFAULT_LOCALE)
+    await learn_locales(turn, [key])
+    return Texts(turn.locales[key])
+
+
+async def learn_locales(turn: Turn, keys: Sequence[ConversationKey]) -> None:
+    """Read the languages of these chats in one query, for `texts_for` to use this turn."""
+    unknown = [k for k in dict.fromkeys(keys) if k not in turn.locales]
+    if not unknown:
+        return
+    found = await locales_of([(k.channel, k.chat_id) for k in unknown], session=turn.session)
+    for key in unknown:
+        turn.locales[key] = found.get((key.channel, key.chat_id), DEFAULT_LOCALE)

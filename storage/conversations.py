@@ -3,16 +3,17 @@
 The turn engine reads and writes its own chat's conversation as plain values, one statement
 each (`read_dialog`, `save_dialog`): an ORM object would add identity-map and unit-of-work work
 to every turn for nothing. Their statements are built once per dialect and take only parameters.
-Another chat's conversation is only ever read (`load_conversation`), never locked.
+Another chat's conversation is only ever read (its language, `locales_of`), never locked.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
 
@@ -92,7 +93,25 @@ async def save_dialog(
 async def load_conversation(
     channel: str, chat_id: str, *, session: AsyncSession
 ) -> Conversation | None:
-    """A chat's conversation as an ORM object, read without a lock: another chat's turn may
-    look (at its language, say) but never locks or changes it."""
+    """A chat's conversation as an ORM object, read without a lock (has it talked before?)."""
     ref = keys_of(session).ref(channel, chat_id)
     return await session.get(Conversation, (channel, ref))
+
+
+async def locales_of(
+    chats: Sequence[tuple[str, str]], *, session: AsyncSession
+) -> dict[tuple[str, str], str]:
+    """The language each of these (channel, chat id) chats chose, in one query; a chat that
+    never talked to the bot is left out."""
+    keys = keys_of(session)
+    by_ref = {
+        (channel, keys.ref(channel, chat_id)): (channel, chat_id) for channel, chat_id in chats
+    }
+    if not by_ref:
+        return {}
+    rows = await session.execute(
+        select(_TABLE.c.channel, _TABLE.c.chat_ref, _TABLE.c.locale).where(
+            tuple_(_TABLE.c.channel, _TABLE.c.chat_ref).in_(list(by_ref))
+        )
+    )
+    return {by_ref[(channel, ref)]: locale for channel, ref, locale in rows}

@@ -78,7 +78,7 @@ def test_the_command_line_revokes_an_officer(shell: CliRunner, tmp_path: Path) -
     rows = [line for line in listed.output.splitlines() if "615-MC-CV1" in line]
     assert len(rows) == 1 and "không" in rows[0]
     again = shell.invoke(app, ["officers", "revoke", "2"])
-    assert again.exit_code == 0
+    assert again.exit_code == 0 and "không có gì thay đổi" in again.output
     missing = shell.invoke(app, ["officers", "revoke", "99"])
     assert missing.exit_code == 1 and "99" in missing.output
 

@@ -26,6 +26,7 @@ from handlers.flow import (
     Retry,
     Step,
     Turn,
+    parse_id,
     read_text,
     text_step,
 )
@@ -74,9 +75,8 @@ async def show(turn: Turn, code: str) -> Outcome:
 
 async def by_case(turn: Turn, argument: str) -> tuple[Report, Case] | None:
     """A notification button names a case; it must be one of the asker's own."""
-    case = (
-        await cases.case_by_id(int(argument), session=turn.session) if argument.isdigit() else None
-    )
+    case_id = parse_id(argument)
+    case = await cases.case_by_id(case_id, session=turn.session) if case_id else None
     owned = await _own(turn, case.report_id) if case else None
     if owned is None:
         turn.say("status.not_found")
@@ -115,7 +115,7 @@ async def take_list(turn: Turn, answer: Answer) -> Outcome:
     mine = await _mine(turn)
     index = chosen_index(answer, len(mine))
     if index is None:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     DRAFT.save(turn, StatusDraft(report_id=mine[index][0].id))
     return Go(CARD)
 
@@ -155,7 +155,7 @@ async def take_card(turn: Turn, answer: Answer) -> Outcome:
         if owned is not None:
             await settle(turn, *owned, resolved=answer.choice == "resolved")
         return Go(CARD)
-    return Retry(turn.texts("common.pick_option"))
+    return Retry(turn.pick_hint())
 
 
 async def settle(turn: Turn, report: Report, case: Case, *, resolved: bool) -> None:
