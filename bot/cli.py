@@ -707,7 +707,7 @@ async def chat_in_terminal(settings: Settings, files: Path) -> None:
     try:
         _say_in_every_language("console.intro")
         async with runtime.sessions() as session:
-            known = await load_conversation(CONSOLE, LOCAL_CHAT, session=session, lock=False)
+            known = await load_conversation(CONSOLE, LOCAL_CHAT, session=session)
         line: str | None = "/resume" if known else "/start"
         while line is not None:
             if line.strip():
