@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import update
 
@@ -69,7 +70,7 @@ class Replies:
         if chat in self.waiting:
             self.waiting[chat].set()
 
-    async def keep_asking(self, runtime: Runtime, chat: str, until: asyncio.Task[int]) -> None:
+    async def keep_asking(self, runtime: Runtime, chat: str, until: asyncio.Task[Any]) -> None:
         while not until.done():
             self.waiting[chat] = answered = asyncio.Event()
             started = time.perf_counter()
