@@ -60,11 +60,12 @@ async def main(ratings: int, citizens: int, file_format: str) -> None:
             _env_file=None,
         )
         runtime = await open_runtime(settings, {CHANNEL: ConsoleChannel(write=write)}, clock=clock)
-        delivery = asyncio.create_task(runtime.dispatcher.run())
+        delivery: asyncio.Task[None] | None = None
         try:
             await demo.seed(
                 runtime.sessions, ratings=ratings, reports=200, seed_value=7, now=clock.now
             )
+            delivery = asyncio.create_task(runtime.dispatcher.run())  # the seed is one long write
             await officer(runtime, output, "intake", "62-SNV", "admin")
             quiet = asyncio.create_task(asyncio.sleep(5))
             print(f"no export, 5 s:  {await asking(runtime, replies, citizens, quiet)}")
@@ -77,8 +78,9 @@ async def main(ratings: int, citizens: int, file_format: str) -> None:
             await export
             print(f"during the export ({time.perf_counter() - started:.1f} s): {during}")
         finally:
-            delivery.cancel()
-            await asyncio.gather(delivery, return_exceptions=True)
+            if delivery is not None:
+                delivery.cancel()
+                await asyncio.gather(delivery, return_exceptions=True)
             await runtime.close()
 
 
