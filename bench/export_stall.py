@@ -20,7 +20,7 @@ from bench.scheduler_round import Replies, machine, spread
 from bot import demo
 from bot.channels.console import CHANNEL, ConsoleChannel, console_incoming
 from bot.config import Settings
-from bot.runtime import Runtime, open_runtime
+from bot.runtime import Runtime, freeze_startup_objects, open_runtime
 from tests.casework import officer
 from tests.conftest import Clock
 
@@ -65,6 +65,7 @@ async def main(ratings: int, citizens: int, file_format: str) -> None:
             await demo.seed(
                 runtime.sessions, ratings=ratings, reports=200, seed_value=7, now=clock.now
             )
+            freeze_startup_objects()  # as `feedbackbot run` does
             delivery = asyncio.create_task(runtime.dispatcher.run())  # the seed is one long write
             await officer(runtime, output, "intake", "62-SNV", "admin")
             quiet = asyncio.create_task(asyncio.sleep(5))

@@ -28,7 +28,7 @@ from sqlalchemy import update
 
 from bot.channels.console import CHANNEL, ConsoleChannel, console_incoming
 from bot.config import Settings
-from bot.runtime import Runtime, open_runtime
+from bot.runtime import Runtime, freeze_startup_objects, open_runtime
 from bot.scheduler import paced
 from handlers.casework.escalation import DueWork, run_due
 from handlers.flow import Turn
@@ -106,6 +106,7 @@ async def world(folder: Path, cases: int, replies: Replies, clock: Clock) -> Run
             .where(Case.id % 2 == 0)
             .values(state="acknowledged", acknowledged_at=Case.created_at)
         )
+    freeze_startup_objects()  # as `feedbackbot run` does
     return runtime
 
 

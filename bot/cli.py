@@ -29,7 +29,13 @@ from bot.channels.zalo import ZaloChannel
 from bot.config import Settings, settings_problems
 from bot.exports import ExportRequest, count_rows, open_tables, write_export
 from bot.posters import Poster, telegram_link, write_poster
-from bot.runtime import DirectoryEmpty, Runtime, open_runtime, prepare_database
+from bot.runtime import (
+    DirectoryEmpty,
+    Runtime,
+    freeze_startup_objects,
+    open_runtime,
+    prepare_database,
+)
 from bot.scheduler import run_scheduler
 from bot.web import create_app, file_publisher
 from handlers.access import may_bind
@@ -613,6 +619,7 @@ async def _open_messengers(
         zalo.publish = file_publisher(
             runtime, settings.public_base_url, settings.served_file_hours
         )
+    freeze_startup_objects()
     return runtime, telegram, zalo
 
 
