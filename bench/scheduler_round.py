@@ -125,6 +125,7 @@ async def measure(
     figures = (
         f"{elapsed:6.2f} s, {queued} messages queued, {len(transactions.ended)} write"
         f" transactions, the round's longest {transactions.longest(running) * 1000:.1f} ms"
+        f" (most CPU {transactions.most_cpu(running) * 1000:.1f} ms)"
         f" (anyone's {transactions.longest() * 1000:.1f} ms)"
     )
     await asyncio.gather(*askers)
