@@ -134,6 +134,24 @@ class XlsxTables:
 _CSV_CONVERTERS: dict[str, Converter] = {"text": neutralise, "date": date.isoformat}
 
 
+TABLES = ("ratings", "reports", "cases", "events", "reassignments", "summary", "summary_services")
+"""The tables of an export, by the key of their sheet name in the catalogs."""
+
+
+def _csv_converters(kinds: Sequence[str]) -> list[tuple[int, Converter]]:
+    return [
+        (column, _CSV_CONVERTERS[kind])
+        for column, kind in enumerate(kinds)
+        if kind in _CSV_CONVERTERS
+    ]
+
+
+def _csv_bytes(rows: Iterable[Sequence[Any]]) -> bytes:
+    text = io.StringIO()
+    csv.writer(text).writerows(rows)
+    return text.getvalue().encode()
+
+
 class CsvZipTables:
     """A ZIP with one CSV per table, UTF-8 with BOM so spreadsheet programs show Vietnamese.
 
@@ -153,11 +171,7 @@ class CsvZipTables:
         self._member = self._zip.open(f"{name}.csv", "w")
         self._member.write(codecs.BOM_UTF8)
         self._write([headers])
-        self._converters = [
-            (column, _CSV_CONVERTERS[kind])
-            for column, kind in enumerate(kinds)
-            if kind in _CSV_CONVERTERS
-        ]
+        self._converters = _csv_converters(kinds)
 
     def rows(self, rows: Iterable[Sequence[Any]]) -> None:
         converters = self._converters
@@ -165,9 +179,7 @@ class CsvZipTables:
 
     def _write(self, rows: Iterable[Sequence[Any]]) -> None:
         assert self._member is not None, "a sheet comes first"
-        text = io.StringIO()
-        csv.writer(text).writerows(rows)
-        self._member.write(text.getvalue().encode())
+        self._member.write(_csv_bytes(rows))
 
     def _end_sheet(self) -> None:
         if self._member is not None:
@@ -177,6 +189,33 @@ class CsvZipTables:
     def close(self) -> None:
         self._end_sheet()
         self._zip.close()
+
+
+class CsvTable:
+    """One table of the export as a plain CSV file (UTF-8 with BOM); the others are skipped,
+    for an operator who wants, say, only the ratings in a spreadsheet."""
+
+    def __init__(self, path: Path, sheet_name: str) -> None:
+        self._file = path.open("wb")
+        self._wanted = sheet_name
+        self._converters: list[tuple[int, Converter]] | None = None
+
+    def safe(self, value: str) -> str:
+        return neutralise(value)
+
+    def sheet(self, name: str, headers: Sequence[str], kinds: Sequence[str]) -> None:
+        self._converters = None
+        if name == self._wanted:
+            self._converters = _csv_converters(kinds)
+            self._file.write(codecs.BOM_UTF8 + _csv_bytes([headers]))
+
+    def rows(self, rows: Iterable[Sequence[Any]]) -> None:
+        converters = self._converters
+        if converters is not None:
+            self._file.write(_csv_bytes(_converted(row, converters) for row in rows))
+
+    def close(self) -> None:
+        self._file.close()
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,6 +102,7 @@ async def open_runtime(
         policy=DeliveryPolicy(
             max_attempts=settings.send_max_attempts,
             broadcast_per_second=settings.broadcast_per_second,
+            lease_seconds=settings.outbox_lease_seconds,
         ),
         clock=clock,
         makers={

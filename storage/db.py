@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -125,6 +126,16 @@ async def checkpoint(reader: AsyncEngine) -> None:
     still needs it; the next writer then starts the log over."""
     async with reader.connect() as connection:
         await connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+_CONFLICTS = frozenset({"40001", "40P01"})
+"""PostgreSQL's serialization_failure and deadlock_detected: the transaction was rolled back
+whole, and running it again is the documented remedy."""
+
+
+def is_transient_conflict(error: BaseException) -> bool:
+    """Whether the database rolled the transaction back to resolve a conflict with another."""
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in _CONFLICTS
 
 
 def upsert(dialect: str, table: Any) -> postgresql.Insert | sqlite.Insert:

@@ -22,6 +22,7 @@ from handlers.flow import Turn
 from handlers.indicators import FACTORS, Indicators, Ranked, rank
 from handlers.messages import FileRequest, Reply
 from handlers.periods import Period, parse_period
+from handlers.textmatch import clip
 from handlers.texts import Texts
 from storage import agencies, summaries
 from storage.models import Agency
@@ -184,7 +185,7 @@ async def _scope(turn: Turn, code: str) -> tuple[list[int] | None, Agency | None
         return None
     wanted = await agencies.agency_by_code(code, session=turn.session) if code else None
     if code and wanted is None:
-        turn.say("summary.unknown_agency", code=code)
+        turn.say("summary.unknown_agency", code=clip(code, 40))
         return None
     if officer.role == access.ADMIN:
         return ([wanted.id or 0], wanted) if wanted else (None, None)

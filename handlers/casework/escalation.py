@@ -18,7 +18,7 @@ from functools import partial
 
 from handlers.actions import chat_of, learn_locales, send_with_actions, texts_for
 from handlers.admin.retention import Job
-from handlers.casework.states import WITH_THE_AGENCY, Action, State, apply
+from handlers.casework.states import WITH_THE_AGENCY, Action, State, transition
 from handlers.clock import local_date_text
 from handlers.flow import Rules, Turn
 from handlers.messages import ConversationKey, Reply
@@ -380,4 +380,4 @@ async def _close_if_unanswered(turn: Turn, case: Case) -> None:
         return
     if turn.now < case.decided_at + timedelta(days=turn.rules.reopen_days):
         return
-    await cases.add(apply(case, Action.EXPIRE, actor="system", now=turn.now), session=turn.session)
+    await transition(case, Action.EXPIRE, session=turn.session, actor="system", now=turn.now)

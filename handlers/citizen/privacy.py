@@ -15,7 +15,7 @@ from handlers.clock import local_date_text
 from handlers.flow import CONSENT, MENU, Answer, Go, Outcome, Prompt, Retry, Step, Turn
 from handlers.messages import Attachment, Choice, Incoming
 from handlers.texts import Texts
-from storage import agencies, cases, officers
+from storage import agencies, cases, notify_tokens, officers
 from storage.citizens import find_citizen, forget_citizen
 from storage.commendations import commendations_of
 from storage.models import Citizen, Officer
@@ -212,7 +212,7 @@ async def take_forget(turn: Turn, answer: Answer) -> Outcome:
         turn.say("common.cancelled")
         return Go(MENU)
     if answer.choice != "yes":
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     key = turn.incoming.key
     citizen = await find_citizen(key.channel, turn.incoming.user_id, session=turn.session)
     if citizen is None:
@@ -220,6 +220,7 @@ async def take_forget(turn: Turn, answer: Answer) -> Outcome:
         return Go(CONSENT)
     kept = await forget_citizen(citizen, [s.value for s in OPEN_STATES], session=turn.session)
     await forget_chat(key.channel, key.chat_id, session=turn.session)
+    await notify_tokens.forget(key.channel, key.chat_id, session=turn.session)
     if kept:
         turn.say("privacy.forgotten_open", count=kept)
         return Go(MENU)

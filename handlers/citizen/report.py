@@ -151,7 +151,7 @@ async def ask_category(turn: Turn) -> Prompt:
 
 async def take_category(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice not in CATEGORIES:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     return _store(turn, category=answer.choice)
 
 
@@ -182,7 +182,7 @@ async def take_official(turn: Turn, answer: Answer) -> Outcome:
     found = await _officials(turn)
     index = chosen_index(answer, len(found))
     if index is None:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     return _store(turn, official="listed", official_id=found[index].id)
 
 
@@ -237,7 +237,7 @@ async def ask_threat(turn: Turn) -> Prompt:
 
 async def take_threat(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice not in ("no", "yes"):
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     return _store(turn, threatened=answer.choice)
 
 
@@ -316,7 +316,7 @@ async def ask_identity(turn: Turn) -> Prompt:
 
 async def take_identity(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice not in ("anonymous", "named"):
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     if answer.choice == "anonymous":
         return _store(turn, identity="anonymous", name=None, phone=None)
     return _store(turn, identity="named", name=None, phone=None)
@@ -353,7 +353,7 @@ async def ask_notice(turn: Turn) -> Prompt:
 
 async def take_notice(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice != "ok":
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     return _store(turn, notice_seen=True)
 
 
@@ -458,7 +458,7 @@ async def ask_change(turn: Turn) -> Prompt:
 
 async def take_change(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice not in _CHANGEABLE:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     return Go(_STATE_OF[answer.choice])
 
 
