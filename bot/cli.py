@@ -729,7 +729,7 @@ async def _open_messengers(
     from bot.channels.telegram import TelegramChannel
     from bot.channels.zalo import CHANNEL as ZALO
     from bot.channels.zalo import ZaloChannel
-    from bot.runtime import open_runtime, prepare_database
+    from bot.runtime import freeze_startup_objects, open_runtime, prepare_database
     from bot.web import file_publisher
 
     # The schema and the directory first, so a database that cannot serve stops the start
@@ -769,6 +769,7 @@ async def _open_messengers(
         zalo.publish = file_publisher(
             runtime, settings.public_base_url, settings.served_file_hours
         )
+    freeze_startup_objects()
     return runtime, telegram, zalo
 
 
