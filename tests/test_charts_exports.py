@@ -161,7 +161,21 @@ async def test_the_csv_round_trips_and_neutralises_formulas(
     assert rows[1][0] == first.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M"), "Vietnam time"
     comments = {row[-1] for row in rows[1:]}
     assert "'=Cần cải thiện thái độ phục vụ" in comments
+    assert "Dịch vụ công trực tuyến toàn trình" in {cell for row in rows for cell in row}
     assert not any(c.startswith(("=", "+", "-", "@")) for row in rows for c in row if c)
+
+
+async def test_a_rating_stored_before_online_was_split_still_exports(
+    seeded: Runtime, tmp_path: Path
+) -> None:
+    async with seeded.sessions() as session, session.begin():
+        rating = await session.scalar(select(Rating).order_by(Rating.id).limit(1))
+        assert rating is not None
+        rating.submission = "online"
+    path = await export(seeded, tmp_path, "csv", free_text=False)
+    with zipfile.ZipFile(path) as archive:
+        raw = archive.read("Đánh giá.csv").decode("utf-8-sig")
+    assert "Dịch vụ công trực tuyến (ghi nhận trước khi phân biệt toàn trình, một phần)" in raw
 
 
 async def test_no_export_carries_an_identity(runtime: World, tmp_path: Path) -> None:
