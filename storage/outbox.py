@@ -205,6 +205,13 @@ async def release_all(worker: str, *, session: AsyncSession) -> None:
     )
 
 
+async def pending_count(*, session: AsyncSession) -> int:
+    """Messages waiting to be delivered; the health check reports it (and, by answering at all,
+    that the database is reachable)."""
+    query = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == PENDING)
+    return await session.scalar(query) or 0
+
+
 async def unserved_channels(channels: Collection[str], *, session: AsyncSession) -> list[str]:
     """Channels with pending messages that none of `channels` can send."""
     rows = await session.scalars(
