@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     makeup_working_days: list[date] = Field(default_factory=list)
     opinion_threshold: int = Field(default=3, ge=2)
     opinion_window_days: int = Field(default=90, ge=1)
+    opinion_rating_weight: float = Field(default=0.5, ge=0, le=1)
+    """What a rating with a conduct mark of 1-2 that names the official counts (a report: 1)."""
     reopen_days: int = Field(default=14, ge=1)
     invite_days: int = Field(default=7, ge=1)
     scheduler_interval_seconds: float = Field(default=60.0, gt=0)
@@ -180,6 +182,7 @@ class Settings(BaseSettings):
             review_days=self.review_working_days,
             opinion_threshold=self.opinion_threshold,
             opinion_window_days=self.opinion_window_days,
+            opinion_rating_weight=self.opinion_rating_weight,
             reopen_days=self.reopen_days,
             invite_days=self.invite_days,
             intake_agency_code=self.intake_agency_code,

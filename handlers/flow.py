@@ -46,6 +46,7 @@ class Rules:
     review_days: int = 5
     opinion_threshold: int = 3
     opinion_window_days: int = 90
+    opinion_rating_weight: float = 0.5
     reopen_days: int = 14
     invite_days: int = 7
     intake_agency_code: str = "62-SNV"

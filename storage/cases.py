@@ -76,15 +76,23 @@ async def events_of(case_id: int, *, session: AsyncSession) -> list[CaseEvent]:
     return list(rows.all())
 
 
-async def distinct_reporters(official_id: int, since: datetime, *, session: AsyncSession) -> int:
-    """How many different citizens reported this official since a moment."""
-    return (
-        await session.scalar(
-            select(func.count(func.distinct(Report.citizen_id))).where(
-                Report.official_id == official_id, Report.created_at >= since
-            )
+async def opinion_reports(
+    official_id: int, since: datetime, until: datetime, *, session: AsyncSession
+) -> list[tuple[Report, Case]]:
+    """Reports about the official made between two moments, with their cases, oldest first;
+    a report its agency found unfounded is left out."""
+    rows = await session.execute(
+        select(Report, Case)
+        .join(Case, Case.report_id == Report.id)
+        .where(
+            Report.official_id == official_id,
+            Report.created_at >= since,
+            Report.created_at <= until,
+            Case.outcome.is_distinct_from("unfounded"),
         )
-    ) or 0
+        .order_by(Report.created_at, Report.id)
+    )
+    return [(report, found) for report, found in rows.all()]
 
 
 async def open_review(official_id: int, *, session: AsyncSession) -> Review | None:

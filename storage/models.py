@@ -41,6 +41,9 @@ class Official(SQLModel, table=True):
     post_vi: str
     post_en: str
     heads: bool = False
+    home_agency_id: int | None = Field(default=None, foreign_key="agency.id")
+    """The agency that employs the official and can move them to other work, when they serve at
+    another's desk (a department's officer at the service centre); None: `agency_id` itself."""
 
 
 class Citizen(SQLModel, table=True):
@@ -127,6 +130,9 @@ class Rating(SQLModel, table=True):
     submission: str = Field(max_length=12)
     unofficial_payment: str = Field(max_length=12)
     comment: str | None = None
+    official_id: int | None = Field(default=None, foreign_key="official.id", index=True)
+    """The official who served, named only after a conduct mark of 1-2 (a public-opinion
+    signal of lesser weight than a report)."""
     created_at: datetime = Field(index=True)
 
 
@@ -271,6 +277,9 @@ class Review(SQLModel, table=True):
     opened_at: datetime
     due_at: datetime
     reporters: int
+    """Distinct citizens behind the signals that opened the review."""
+    counted_from: datetime | None = None
+    """The start of the window whose signals opened the review (its card lists them)."""
     decision: str | None = Field(default=None, max_length=12)
     reason: str | None = None
     decided_at: datetime | None = None

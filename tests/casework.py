@@ -139,6 +139,18 @@ async def file_report(
     return match.group(1)
 
 
+async def decide(leader: Chat, case_id: int, outcome: str) -> None:
+    """The leader acknowledges the case if needed and records `outcome` with an answer."""
+    out = await leader.say(f"/case {case_id}")
+    if "Tiếp nhận" in out and "Ra kết quả" not in out:
+        out = await leader.say(number_of(out, "Tiếp nhận"))
+    out = await leader.say(number_of(out, "Ra kết quả xử lý"))
+    out = await leader.say(number_of(out, outcome))
+    out = await leader.say("Đã xác minh, không phát hiện vi phạm.")
+    out = await leader.say(number_of(out, "Xác nhận"))
+    assert "Đã ghi nhận kết quả" in out
+
+
 class Group(Chat):
     """A group chat on the terminal channel: members speak in it, the chat is the group."""
 

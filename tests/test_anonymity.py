@@ -12,6 +12,7 @@ from handlers.periods import parse_period
 from storage.models import Case, Report
 from tests.casework import (
     citizen,
+    decide,
     file_report,
     officer,
     registered_group,
@@ -20,7 +21,7 @@ from tests.casework import (
 from tests.conftest import Clock
 from tests.dialogue import number_of
 from tests.test_charts_exports import _all_text
-from tests.test_reports import World, decide
+from tests.test_reports import World
 
 REPORTER = "734561289"
 HANDLE = re.compile(r"p-[0-9a-f]{16}")

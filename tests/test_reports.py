@@ -25,7 +25,15 @@ from storage.models import (
     Report,
     Review,
 )
-from tests.casework import CARD_ACTIONS, PHOTO, citizen, file_report, invite_code, officer
+from tests.casework import (
+    CARD_ACTIONS,
+    PHOTO,
+    citizen,
+    decide,
+    file_report,
+    invite_code,
+    officer,
+)
 from tests.conftest import Chat, Clock
 from tests.dialogue import number_of
 
@@ -180,17 +188,6 @@ async def test_not_resolved_reopens_within_the_window_only(
     assert "Đã quá 14 ngày" in out
 
 
-async def decide(leader: Chat, case_id: int, outcome: str) -> None:
-    out = await leader.say(f"/case {case_id}")
-    if "Tiếp nhận" in out and "Ra kết quả" not in out:
-        out = await leader.say(number_of(out, "Tiếp nhận"))
-    out = await leader.say(number_of(out, "Ra kết quả xử lý"))
-    out = await leader.say(number_of(out, outcome))
-    out = await leader.say("Đã xác minh, không phát hiện vi phạm.")
-    out = await leader.say(number_of(out, "Xác nhận"))
-    assert "Đã ghi nhận kết quả" in out
-
-
 async def test_status_codes_cannot_be_probed(runtime: World, reporter: Chat) -> None:
     receipt = await file_report(reporter)
     stranger = await citizen(*runtime, "citizen-2")
@@ -249,22 +246,23 @@ async def test_another_agencys_officer_cannot_see_or_act_and_is_audited(
 
 
 async def test_three_distinct_citizens_open_one_review_two_do_not(
-    runtime: World, desk_leader: Chat
+    runtime: World,
 ) -> None:
+    home_leader = await officer(*runtime, "leader-615", "615", "leader")
     first, second, third = [await citizen(*runtime, f"c-{n}") for n in range(3)]
     await file_report(first)
     await file_report(first)
     await file_report(second)
-    assert not any("Dư luận không tốt" in m for m in desk_leader.received())
+    assert not any("Dư luận không tốt" in m for m in home_leader.received())
     await file_report(third)
-    reviews = [m for m in desk_leader.received() if "Dư luận không tốt" in m]
+    reviews = [m for m in home_leader.received() if "Dư luận không tốt" in m]
     assert len(reviews) == 1 and "3 người" in reviews[0] and "Phạm Văn Thắng" in reviews[0]
-    [review] = await desk_leader.rows(Review)
+    [review] = await home_leader.rows(Review)
     assert review.due_at.astimezone(LOCAL_ZONE).date() == date(2026, 12, 7), "5 working days"
     assert "trước 07/12/2026 17:00" in reviews[0]
     fourth = await citizen(*runtime, "c-4")
     await file_report(fourth)
-    assert len([m for m in desk_leader.received() if "Dư luận không tốt" in m]) == 1
+    assert len([m for m in home_leader.received() if "Dư luận không tốt" in m]) == 1
 
 
 async def test_named_reports_show_the_name_to_the_agency_only(
@@ -280,8 +278,10 @@ async def test_a_low_rating_offers_a_report_with_the_agency_carried_over(
     reporter: Chat,
 ) -> None:
     out = await reporter.say("/start r_615-MC_CHUNG-THUC")
-    for mark in ("4", "4", "1", "4"):
+    for mark in ("4", "4", "1"):
         out = await reporter.say(mark)
+    out = await reporter.say(number_of(out, "Không muốn nêu"))
+    out = await reporter.say("4")
     for label in (
         "Bỏ qua",
         "Đúng hẹn",

@@ -85,7 +85,7 @@ async def test_a_decided_review_is_not_reopened_by_the_same_reports(
     runtime: World, clock: Clock
 ) -> None:
     rt, output = runtime
-    leader = await officer(rt, output, "leader-mc", "615-MC", "leader")
+    leader = await officer(rt, output, "leader-615", "615", "leader")
     people = [await citizen(rt, output, f"c-{n}") for n in range(4)]
     for person in people[:3]:
         await file_report(person)

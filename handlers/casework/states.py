@@ -38,6 +38,7 @@ class Action(StrEnum):
     REOPEN = "reopen"
     CLOSE = "close"
     EXPIRE = "expire"
+    LINK = "link"
 
 
 _OPEN_FOR_WORK = frozenset({State.ACKNOWLEDGED, State.INVESTIGATING, State.REOPENED})
@@ -68,6 +69,8 @@ TRANSITIONS: dict[Action, Rule] = {
     # reporter's answer or the end of the reopen window closes it, so the right to reopen stands.
     Action.CLOSE: Rule(_OPEN_FOR_WORK, State.CLOSED),
     Action.EXPIRE: Rule(frozenset({State.DECIDED}), State.CLOSED),
+    # An officer names the listed official a described report is about: public opinion counts it.
+    Action.LINK: Rule(_NOT_FINISHED | {State.DECIDED}, None),
 }
 
 OPEN_STATES = frozenset(State) - {State.CLOSED}

@@ -24,6 +24,7 @@ from handlers.agency_picker import (
     post_of,
 )
 from handlers.casework.escalation import open_case
+from handlers.casework.opinion import check_public_opinion
 from handlers.citizen.privacy import consented_citizen, without_metadata
 from handlers.citizen.receipts import new_receipt
 from handlers.clock import LOCAL_ZONE
@@ -426,6 +427,7 @@ async def submit(turn: Turn) -> Outcome:
     await cases.add(report, session=turn.session)
     await cases.attach_staged_evidence(staging_owner(turn), report.id or 0, session=turn.session)
     await open_case(turn, report, threatened=draft.threatened == "yes")
+    await check_public_opinion(turn, report.official_id)
     turn.say("report.received", receipt=report.receipt)
     return Go(MENU)
 

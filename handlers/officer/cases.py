@@ -1,11 +1,13 @@
 """An officer's cases: the agency's list, the case card and its actions (acknowledge, see the
-evidence, ask the reporter, transfer, close); deciding is in `decide.py`."""
+evidence, ask the reporter, name the listed official a described report is about, transfer,
+close); deciding is in `decide.py`."""
 
 from __future__ import annotations
 
 from handlers import access
-from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps
+from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps, post_of
 from handlers.casework.escalation import notify_case, restart_deadlines
+from handlers.casework.opinion import check_public_opinion
 from handlers.casework.states import OPEN_STATES, Action, allowed
 from handlers.casework.views import officer_card
 from handlers.clock import local_date_text
@@ -25,6 +27,7 @@ from handlers.officer.desk import (
     CARD,
     CLOSE,
     DRAFT,
+    LINK,
     LIST,
     OUTCOME,
     TEXT_LIMIT,
@@ -37,8 +40,8 @@ from handlers.officer.desk import (
     while_active,
     with_case,
 )
-from storage import cases
-from storage.models import Agency, Case
+from storage import cases, officers
+from storage.models import Agency, Case, Official
 
 CARD_ACTIONS = (Action.ACKNOWLEDGE, Action.ASK, Action.TRANSFER, Action.DECIDE, Action.CLOSE)
 LISTED = 20
@@ -124,6 +127,8 @@ async def ask_card(turn: Turn) -> Prompt:
         for a in CARD_ACTIONS
         if allowed(held.case, a)
     ]
+    if held.report.official_id is None and allowed(held.case, Action.LINK):
+        choices.append(Choice(Action.LINK.value, t("officer.action_link")))
     if await cases.evidence_of(held.report.id or 0, session=turn.session):
         choices.append(Choice("evidence", t("officer.action_evidence")))
     choices.append(Choice("list", t("officer.to_list")))
@@ -135,6 +140,7 @@ _ASKS_FIRST = {
     Action.TRANSFER: TRANSFER.level,
     Action.DECIDE: OUTCOME,
     Action.CLOSE: CLOSE,
+    Action.LINK: LINK,
 }
 """Card actions that ask something before they act; each is audited when it acts."""
 
@@ -222,6 +228,44 @@ async def on_transfer_picked(turn: Turn, held: Held, agency: Agency) -> Outcome:
     return Go(LIST)
 
 
+async def _linkable(turn: Turn) -> list[Official]:
+    """The listed officials of the agency the report names."""
+    case = await cases.case_by_id(DRAFT.load(turn).case_id or 0, session=turn.session)
+    report = await cases.report_by_id(case.report_id, session=turn.session) if case else None
+    if report is None:
+        return []
+    return await officers.officials_of(report.agency_id, session=turn.session)
+
+
+async def ask_link(turn: Turn) -> Prompt:
+    """Ask which listed official the described person is, once verified."""
+    locale = turn.dialog.locale
+    listed = [f"{o.name} – {post_of(o, locale)}" for o in await _linkable(turn)]
+    return Prompt(turn.texts("officer.q_link"), numbered(listed))
+
+
+async def take_link(turn: Turn, answer: Answer) -> Outcome:
+    found = await _linkable(turn)
+    index = chosen_index(answer, len(found))
+    if index is None:
+        return Retry(turn.texts("common.pick_option"))
+    return await link_official(turn, found[index])
+
+
+@with_case("link")
+async def link_official(turn: Turn, held: Held, official: Official) -> Outcome:
+    """Name the listed official a described report is about: from now on it counts towards
+    public opinion about them, and they can no longer see the case."""
+    if held.report.official_id is not None:
+        return Go(CARD)
+    if not await transition(turn, held, Action.LINK, detail={"official": official.id}):
+        return Go(CARD)
+    held.report.official_id = official.id
+    await check_public_opinion(turn, official.id)
+    turn.say("officer.linked", official=official.name)
+    return Go(CARD)
+
+
 @with_case("close")
 async def close_case(turn: Turn, held: Held, text: str) -> Outcome:
     """Close the case with the explanation the reporter receives."""
@@ -240,5 +284,6 @@ STEPS = tuple(
         text_step(ASK, "officer.q_question", TEXT_LIMIT, relay_question),
         *picker_steps(TRANSFER, "officer.q_transfer", on_transfer_picked),
         text_step(CLOSE, "officer.q_close", TEXT_LIMIT, close_case),
+        Step(LINK, ask_link, take_link),
     )
 )

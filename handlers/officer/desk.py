@@ -40,6 +40,7 @@ LIST, CARD, ASK, OUTCOME = "officer.list", "officer.card", "officer.ask", "offic
 POST, EFFECTIVE, NUMBER = "officer.post", "officer.effective", "officer.number"
 EXPLAIN, CONFIRM, CLOSE = "officer.explain", "officer.confirm", "officer.close"
 REVIEW, REVIEW_REASON = "officer.review", "officer.review_reason"
+LINK = "officer.link"
 TRANSFER = PickerStates("transfer.agency", "transfer.district", "transfer.pick")
 TEXT_LIMIT = 1000
 
