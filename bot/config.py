@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     evidence_max_megabytes: int = Field(default=10, ge=1, le=20)
 
     intake_agency_code: str = "62-SNV"
+    inspectorate_agency_code: str = "62-TTR"
+    """The provincial Inspectorate, copied on every bribe and threat case."""
+    extension_working_days: int = Field(default=10, ge=1)
+    """The most an agency may extend a case's deadline to answer, once, with a reason."""
     ack_working_days: int = Field(default=2, ge=1)
     decide_working_days: int = Field(default=10, ge=1)
     decide_working_days_by_category: dict[str, int] = Field(default_factory=dict)
@@ -186,6 +190,8 @@ class Settings(BaseSettings):
             reopen_days=self.reopen_days,
             invite_days=self.invite_days,
             intake_agency_code=self.intake_agency_code,
+            inspectorate_agency_code=self.inspectorate_agency_code,
+            extension_days=self.extension_working_days,
             bot_username=bot_username or self.telegram_bot_username,
             min_sample=self.min_sample,
             calendar=WorkCalendar(

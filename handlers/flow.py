@@ -50,6 +50,8 @@ class Rules:
     reopen_days: int = 14
     invite_days: int = 7
     intake_agency_code: str = "62-SNV"
+    inspectorate_agency_code: str = "62-TTR"
+    extension_days: int = 10
     bot_username: str | None = None
     min_sample: int = 30
     calendar: WorkCalendar = field(default_factory=WorkCalendar)

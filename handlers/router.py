@@ -16,7 +16,7 @@ from handlers.admin import news, roster, summary
 from handlers.citizen import commend, privacy, rating, report, start, status
 from handlers.flow import Answer, Go, Outcome, Rest, Retry, Step, Turn
 from handlers.messages import ChatKind, Choice
-from handlers.officer import cases, decide, desk, join, review
+from handlers.officer import cases, decide, desk, join, review, tracks
 from handlers.textmatch import fold
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ STEPS = build_registry(
     cases.STEPS,
     decide.STEPS,
     review.STEPS,
+    tracks.STEPS,
     roster.STEPS,
     privacy.STEPS,
 )

@@ -171,6 +171,11 @@ class Case(SQLModel, table=True):
     flag_reason: str | None = Field(default=None, max_length=40)
     ack_due: datetime
     decide_due: datetime
+    extended_days: int | None = None
+    """Working days the deadline to answer was extended by (once, the reporter told why)."""
+    copied_to: int | None = Field(default=None, foreign_key="agency.id")
+    """The agency a flagged case is copied to (the Inspectorate): it sees the card as an agency
+    the case was transferred to would, and acts on nothing."""
     acknowledged_at: datetime | None = None
     decided_at: datetime | None = None
     closed_at: datetime | None = None
@@ -256,10 +261,13 @@ class AgencyChat(SQLModel, table=True):
 
 
 class Assignment(SQLModel, table=True):
-    """An official's assignment history: reassignments to other work and their decisions."""
+    """An official's personnel track: measures taken (moved off citizen-facing work while the
+    report is verified, reassigned, proposed for discipline), each with its own date and
+    decision, apart from the answer the reporter receives."""
 
     id: int | None = Field(default=None, primary_key=True)
     official_id: int = Field(foreign_key="official.id", index=True)
+    measure: str = Field(default="reassign", max_length=12)
     new_post: str
     effective_on: date
     decision_number: str = Field(max_length=60)

@@ -130,7 +130,7 @@ async def file_report(
         out = await chat.say(named[1])
     else:
         out = await chat.say(number_of(out, "Ẩn danh"))
-    assert "không phải là đơn tố cáo" in out
+    assert "không phải đơn tố cáo" in out
     out = await chat.say(number_of(out, "Tôi đã hiểu"))
     assert "kiểm tra lại nội dung phản ánh" in out
     out = await chat.say(number_of(out, "Gửi phản ánh"))

@@ -117,7 +117,7 @@ async def test_bribes_and_threats_are_flagged_at_once(
     assert alert is (reason is not None)
 
 
-async def test_the_whole_case_from_report_to_reassignment(
+async def test_the_whole_case_from_report_to_answer(
     runtime: World, reporter: Chat, desk_leader: Chat
 ) -> None:
     receipt = await file_report(reporter, photo=True)
@@ -145,26 +145,21 @@ async def test_the_whole_case_from_report_to_reassignment(
 
     out = await desk_leader.say(f"/case {case.id}")
     out = await desk_leader.say(number_of(out, "Ra kết quả xử lý"))
-    out = await desk_leader.say(number_of(out, "Bố trí công tác khác"))
-    out = await desk_leader.say("Công chức Văn phòng HĐND và UBND huyện")
-    out = await desk_leader.say("1/12/2026")
-    out = await desk_leader.say("125/QĐ-UBND")
-    out = await desk_leader.say("Đã kiểm điểm và bố trí công chức sang vị trí không tiếp dân.")
-    assert "Vị trí mới: Công chức Văn phòng HĐND và UBND huyện" in out
+    out = await desk_leader.say(number_of(out, "Phản ánh có cơ sở, đã chấn chỉnh"))
+    out = await desk_leader.say("Đã kiểm điểm công chức và chấn chỉnh việc tiếp nhận hồ sơ.")
+    assert "Nội dung trả lời: Đã kiểm điểm" in out
     out = await desk_leader.say(number_of(out, "Xác nhận"))
     assert "Đã ghi nhận kết quả" in out
 
     news = "\n".join(reporter.received())
-    assert "đã có kết quả xử lý: Bố trí công tác khác" in news
+    assert "đã có kết quả xử lý: Phản ánh có cơ sở, đã chấn chỉnh" in news
     out = await reporter.say(f"/status {receipt}")
     out = await reporter.say(number_of(out, "Đã được giải quyết"))
     assert "Phản ánh được kết thúc" in out
 
     case = await only(reporter, Case)
     assert case.state == "closed"
-    assignment = await only(reporter, Assignment)
-    assert assignment.new_post == "Công chức Văn phòng HĐND và UBND huyện"
-    assert assignment.decision_number == "125/QĐ-UBND" and assignment.case_id == case.id
+    assert await reporter.rows(Assignment) == [], "the answer records no personnel measure"
     actions = [e.action for e in await reporter.rows(CaseEvent)]
     assert actions == ["open", "acknowledge", "ask", "answer", "decide", "confirm"]
 
@@ -499,8 +494,8 @@ async def test_an_account_over_the_limit_is_refused_and_can_be_shortened(reporte
 @pytest.mark.parametrize(
     "outcome",
     [
-        "Xử lý kỷ luật",
-        "Nhắc nhở, phê bình",
+        "Phản ánh có cơ sở, đã chấn chỉnh",
+        "Phản ánh có cơ sở một phần",
         "Phản ánh không có cơ sở",
         "Chuyển Thanh tra hoặc Công an",
     ],

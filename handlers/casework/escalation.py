@@ -1,6 +1,6 @@
 """The directive's rules in one place: flags, routing, deadlines, the reassignment review.
 
-- Flag at once: bribe or personal gain, threats.
+- Flag at once: bribe or personal gain, threats; a copy goes to the provincial Inspectorate.
 - Routing: a report goes to the leadership of the official's agency, never to the official named
   and never to a unit that official heads (then one level up); intake (Home Affairs) is copied.
 - Deadlines: acknowledge within `ack_days`, decide within `decide_days` working days (per
@@ -107,11 +107,13 @@ async def notify_case(
     key: str,
     *,
     copy_intake: bool = False,
+    agency_id: int | None = None,
     **values: object,
 ) -> None:
-    """Tell the agency handling the case (and intake, for new and transferred cases), each in
-    their language, with a button to open it; the agency's groups get one line instead."""
-    targets = await recipients(turn, case.agency_id, report.official_id)
+    """Tell the agency handling the case, or `agency_id` (one sent a copy), and intake for new
+    and transferred cases, each in their language, with a button to open it; the agency's groups
+    get one line instead."""
+    targets = await recipients(turn, agency_id or case.agency_id, report.official_id)
     for target in targets.all() if copy_intake else targets.agency:
         if target in targets.groups:
             await notify_group(turn, target, "rooms.case_notice", case=case.id)
@@ -162,7 +164,20 @@ async def open_case(turn: Turn, report: Report, *, threatened: bool) -> Case:
     await cases.add(opened_event(case, turn.now), session=turn.session)
     flag = "officer.new_case_flagged" if case.flagged else "officer.new_case"
     await notify_case(turn, case, report, flag, copy_intake=True)
+    if case.flagged:
+        await copy_to_inspectorate(turn, case, report)
     return case
+
+
+async def copy_to_inspectorate(turn: Turn, case: Case, report: Report) -> None:
+    """A bribe or threat case goes to the provincial Inspectorate too, which may see its card
+    (as an agency the case was transferred to would) and acts on nothing."""
+    code = turn.rules.inspectorate_agency_code
+    inspectorate = await agencies.agency_by_code(code, session=turn.session)
+    if inspectorate is None or inspectorate.id in (None, case.agency_id):
+        return
+    case.copied_to = inspectorate.id
+    await notify_case(turn, case, report, "officer.copied_case", agency_id=inspectorate.id)
 
 
 # ------------------------------------------------------------------ the scheduler's rounds

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 
 from handlers.actions import send_with_actions, texts_for
 from handlers.agency_picker import name_of, post_of
-from handlers.casework.escalation import handling_agency, notify_group, recipients
+from handlers.casework.escalation import notify_group, recipients
+from handlers.casework.managing import managing_agency
 from handlers.clock import LOCAL_ZONE, local_date_text
 from handlers.dates import day_text
 from handlers.flow import Turn
@@ -69,16 +70,6 @@ async def gather(turn: Turn, official_id: int, since: datetime, until: datetime)
     )
 
 
-async def home_agency_of(turn: Turn, official: Official) -> int:
-    """The agency whose leader can reassign the official: their home agency, one level up when
-    they head it."""
-    home_id = official.home_agency_id or official.agency_id
-    home = await agencies.agency_by_id(home_id, session=turn.session)
-    if home is None:
-        return home_id
-    return (await handling_agency(home, official, turn)).id or home_id
-
-
 async def check_public_opinion(turn: Turn, official_id: int | None) -> Review | None:
     """Open a review when the signals about the official reach the threshold; None if not."""
     if official_id is None or await cases.open_review(official_id, session=turn.session):
@@ -95,7 +86,7 @@ async def check_public_opinion(turn: Turn, official_id: int | None) -> Review | 
         return None
     review = Review(
         official_id=official_id,
-        agency_id=await home_agency_of(turn, official),
+        agency_id=(await managing_agency(turn, official)).id or 0,
         opened_at=turn.now,
         due_at=turn.rules.calendar.add_working_days(turn.now, turn.rules.review_days),
         reporters=opinion.citizens,

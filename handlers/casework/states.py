@@ -39,6 +39,8 @@ class Action(StrEnum):
     CLOSE = "close"
     EXPIRE = "expire"
     LINK = "link"
+    EXTEND = "extend"
+    MEASURE = "measure"
 
 
 _OPEN_FOR_WORK = frozenset({State.ACKNOWLEDGED, State.INVESTIGATING, State.REOPENED})
@@ -71,6 +73,10 @@ TRANSITIONS: dict[Action, Rule] = {
     Action.EXPIRE: Rule(frozenset({State.DECIDED}), State.CLOSED),
     # An officer names the listed official a described report is about: public opinion counts it.
     Action.LINK: Rule(_NOT_FINISHED | {State.DECIDED}, None),
+    # The deadline to answer, extended once while the agency still works on the case.
+    Action.EXTEND: Rule(_OPEN_FOR_WORK | {State.AWAITING_REPORTER}, None),
+    # The personnel track follows its own procedure and clock, after the answer too.
+    Action.MEASURE: Rule(frozenset(State), None),
 }
 
 OPEN_STATES = frozenset(State) - {State.CLOSED}

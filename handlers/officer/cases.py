@@ -27,8 +27,10 @@ from handlers.officer.desk import (
     CARD,
     CLOSE,
     DRAFT,
+    EXTEND,
     LINK,
     LIST,
+    MEASURE,
     OUTCOME,
     TEXT_LIMIT,
     TRANSFER,
@@ -40,10 +42,20 @@ from handlers.officer.desk import (
     while_active,
     with_case,
 )
+from handlers.officer.tracks import may_extend
 from storage import cases, officers
 from storage.models import Agency, Case, Official
 
-CARD_ACTIONS = (Action.ACKNOWLEDGE, Action.ASK, Action.TRANSFER, Action.DECIDE, Action.CLOSE)
+CARD_ACTIONS = (
+    Action.ACKNOWLEDGE,
+    Action.ASK,
+    Action.EXTEND,
+    Action.TRANSFER,
+    Action.DECIDE,
+    Action.CLOSE,
+    Action.LINK,
+    Action.MEASURE,
+)
 LISTED = 20
 
 
@@ -76,7 +88,7 @@ async def _listed(turn: Turn) -> list[Case]:
         return []
     scope = None if officer.role == access.ADMIN else [officer.agency_id]
     found = await cases.open_cases(scope, [s.value for s in OPEN_STATES], session=turn.session)
-    return [case for case, report in found if access.may_handle(officer, case, report)]
+    return [case for case, report in found if access.may_view(officer, case, report)]
 
 
 async def ask_list(turn: Turn) -> Prompt:
@@ -123,16 +135,27 @@ async def ask_card(turn: Turn) -> Prompt:
     if held is None:
         return Prompt(t("officer.to_list_hint"), back=False)
     choices = [
-        Choice(a.value, t(f"officer.action_{a.value}"))
-        for a in CARD_ACTIONS
-        if allowed(held.case, a)
+        Choice(a.value, t(f"officer.action_{a.value}")) for a in await card_actions(turn, held)
     ]
-    if held.report.official_id is None and allowed(held.case, Action.LINK):
-        choices.append(Choice(Action.LINK.value, t("officer.action_link")))
     if await cases.evidence_of(held.report.id or 0, session=turn.session):
         choices.append(Choice("evidence", t("officer.action_evidence")))
     choices.append(Choice("list", t("officer.to_list")))
     return Prompt(await officer_card(turn, held.case, held.report), tuple(choices), back=False)
+
+
+async def card_actions(turn: Turn, held: Held) -> list[Action]:
+    """The actions the card offers: those the case's state allows, for officers who handle the
+    case (an agency sent a copy only reads it); naming the official only while none is named,
+    a measure only once one is, an extension only while `may_extend`."""
+    if not access.may_handle(held.officer, held.case, held.report):
+        return []
+    named = held.report.official_id is not None
+    wanted = {
+        Action.LINK: not named,
+        Action.MEASURE: named,
+        Action.EXTEND: may_extend(turn, held.case),
+    }
+    return [a for a in CARD_ACTIONS if allowed(held.case, a) and wanted.get(a, True)]
 
 
 _ASKS_FIRST = {
@@ -141,6 +164,8 @@ _ASKS_FIRST = {
     Action.DECIDE: OUTCOME,
     Action.CLOSE: CLOSE,
     Action.LINK: LINK,
+    Action.EXTEND: EXTEND,
+    Action.MEASURE: MEASURE,
 }
 """Card actions that ask something before they act; each is audited when it acts."""
 
@@ -159,7 +184,7 @@ async def take_card(turn: Turn, answer: Answer) -> Outcome:
     held = await hold_case(turn, action.value, DRAFT.load(turn).case_id, audit=False)
     if held is None:
         return Go(LIST)
-    if not allowed(held.case, action):
+    if action not in await card_actions(turn, held):
         return Retry(turn.texts("officer.not_now"))
     DRAFT.save(turn, _fresh(turn, held.case.id))
     return Go(_ASKS_FIRST[action])
