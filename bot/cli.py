@@ -34,8 +34,9 @@ from bot.scheduler import run_scheduler
 from bot.web import create_app, file_publisher
 from handlers.access import may_bind
 from handlers.admin.summary import Summary, build_summary, percent, summary_text
+from handlers.agency_groups import GROUPS
 from handlers.clock import LOCAL_ZONE, local_date_text, system_clock
-from handlers.indicators import FACTORS
+from handlers.indicators import FACTORS, Ranked
 from handlers.periods import Period, parse_period
 from handlers.texts import LOCALES, Texts, pick_locale
 from storage.agencies import (
@@ -355,15 +356,24 @@ def summary(
     period: Annotated[
         str,
         typer.Option(
-            help="month, quarter, year, 2026-11, 2026-Q3, 2026, or 2026-01-01..2026-03-31"
+            help="month, quarter, half, year, 2026-11, 2026-Q3, 2026-H1, 2026, "
+            "or 2026-01-01..2026-03-31"
         ),
     ] = "month",
     agency: Annotated[
         str | None, typer.Option(help="An agency code; all agencies if left out.")
     ] = None,
+    calendar: Annotated[
+        bool,
+        typer.Option(
+            "--calendar",
+            help="Calendar months, quarters and years instead of the reporting periods of "
+            "Decree 09/2019 (REPORTING_CUTOFF_DAY).",
+        ),
+    ] = False,
 ) -> None:
     """Print the indicators of a period, as /summary does in chat."""
-    _run(_summary(_settings(), period, agency))
+    _run(_summary(_settings(), period, agency, calendar))
 
 
 async def _reading(settings: Settings) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
@@ -385,9 +395,12 @@ async def _agency_or_exit(code: str | None, *, session: AsyncSession) -> Agency 
     return agency
 
 
-async def _summary(settings: Settings, period_text: str, agency_code: str | None) -> None:
+async def _summary(
+    settings: Settings, period_text: str, agency_code: str | None, calendar: bool
+) -> None:
     t = _texts()
-    period = parse_period(period_text, system_clock().astimezone(LOCAL_ZONE).date())
+    cutoff = None if calendar else settings.reporting_cutoff_day
+    period = parse_period(period_text, system_clock().astimezone(LOCAL_ZONE).date(), cutoff)
     if period is None:
         print(t("summary.usage"))
         raise typer.Exit(1)
@@ -761,8 +774,17 @@ def print_roster(t: Texts, entries: list[RosterEntry]) -> None:
 
 
 def print_agency_table(t: Texts, result: Summary, min_sample: int) -> None:
-    """The ranking as a table (every agency, not only the first ten)."""
-    table = Table(title=t("summary.ranking", minimum=min_sample))
+    """The ranking as one table per group (every agency, not only those the text lists)."""
+    for group in GROUPS:
+        rows = result.ranking.groups.get(group, [])
+        if rows:
+            _print_group(t, result, rows, t(f"summary.group_{group}"), min_sample)
+
+
+def _print_group(
+    t: Texts, result: Summary, rows: list[Ranked], group: str, min_sample: int
+) -> None:
+    table = Table(title=t("summary.ranking", group=group, minimum=min_sample))
     for header in (
         "#",
         t("export.col_agency"),
@@ -771,14 +793,14 @@ def print_agency_table(t: Texts, result: Summary, min_sample: int) -> None:
         *(t(f"rating.short_{f}") for f in FACTORS),
     ):
         table.add_column(header)
-    for row in result.agencies:
+    for row in rows:
         i = row.indicators
         table.add_row(
             str(row.rank or t("summary.small_sample")),
             result.names.get(row.key, "?"),
             str(i.ratings),
-            percent(i.overall),
-            *(percent(i.satisfaction[f]) for f in FACTORS),
+            percent(i.overall, t.locale),
+            *(percent(i.satisfaction[f], t.locale) for f in FACTORS),
         )
     Console().print(table)
 

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.channels.lanes import DEFAULT_LIMIT
 from handlers.flow import Rules
+from handlers.periods import DECREE_09_CUTOFF
 from handlers.workdays import WorkCalendar
 from storage.identity import IdentityKeys, is_encryption_key
 
@@ -91,6 +92,9 @@ class Settings(BaseSettings):
     invite_days: int = Field(default=7, ge=1)
     scheduler_interval_seconds: float = Field(default=60.0, gt=0)
     min_sample: int = Field(default=30, ge=1)
+    reporting_cutoff_day: int = Field(default=DECREE_09_CUTOFF, ge=2, le=28)
+    """Summaries' months, quarters, half-years and years run from this day of the month before
+    to the day before it in their last month (Decree 09/2019/NĐ-CP: 15)."""
 
     send_max_attempts: int = Field(default=8, ge=1)
     per_chat_burst: int = Field(default=3, ge=1)
@@ -194,6 +198,7 @@ class Settings(BaseSettings):
             extension_days=self.extension_working_days,
             bot_username=bot_username or self.telegram_bot_username,
             min_sample=self.min_sample,
+            reporting_cutoff=self.reporting_cutoff_day,
             calendar=WorkCalendar(
                 frozenset(self.extra_days_off), frozenset(self.makeup_working_days)
             ),

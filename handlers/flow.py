@@ -54,6 +54,8 @@ class Rules:
     extension_days: int = 10
     bot_username: str | None = None
     min_sample: int = 30
+    reporting_cutoff: int | None = 15
+    """Reporting periods end the day before this day of their last month (Decree 09/2019)."""
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
 

@@ -17,3 +17,9 @@ def fixed_text(value: float, locale: str, decimals: int = 1) -> str:
     """`value` with exactly `decimals` decimals, for columns of figures that line up."""
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
     return format_decimal(value, format=pattern, locale=locale)
+
+
+def signed_text(value: float, locale: str, decimals: int = 1) -> str:
+    """A change with its sign (+1,2 or −0,8 in Vietnamese)."""
+    digits = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=f"+{digits};-{digits}", locale=locale)

@@ -28,7 +28,7 @@ def shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 def test_summary_prints_the_province_and_one_agency(shell: CliRunner) -> None:
     province = shell.invoke(app, ["summary", "--period", "2025-11-29..2026-11-30"])
     assert province.exit_code == 0 and "Toàn tỉnh" in province.output
-    assert "Xếp hạng cơ quan" in province.output
+    assert "Xếp hạng – Ủy ban nhân dân cấp xã" in province.output
     desk = shell.invoke(
         app, ["summary", "--period", "2025-11-29..2026-11-30", "--agency", "615-mc"]
     )
