@@ -532,6 +532,7 @@ async def _reassignments(
         "official_code": "text",
         "official": "text",
         "agency_code": "text",
+        "measure": "text",
         "new_post": "text",
         "effective_on": "date",
         "decision_number": "text",
@@ -539,11 +540,13 @@ async def _reassignments(
         "recorded": "datetime",
     }
     _start_sheet(tables, t, "reassignments", columns)
+    measures = Labels(lambda code: t(f"measure.{code}"))
     query = (
         select(
             Official.code,
             Official.name,
             Agency.code,
+            Assignment.measure,
             Assignment.new_post,
             Assignment.effective_on,
             Assignment.decision_number,
@@ -556,8 +559,13 @@ async def _reassignments(
         .where(request.about_others(Assignment.official_id))
         .order_by(Assignment.id)
     )
+
+    def row(values: Sequence[Any]) -> tuple[Any, ...]:
+        code, name, agency, measure, *rest = values
+        return (code, name, agency, measures[measure], *rest)
+
     async for batch in _batches(session, _in_scope(query, Official.agency_id, request.agency_ids)):
-        tables.rows(batch)
+        tables.rows(map(row, batch))
 
 
 _RATES = [

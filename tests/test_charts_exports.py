@@ -133,7 +133,7 @@ SHEETS = [
     "Phản ánh",
     "Hồ sơ",
     "Diễn biến hồ sơ",
-    "Bố trí công tác khác",
+    "Biện pháp đối với công chức",
     "Tổng hợp",
     "Tổng hợp theo dịch vụ",
 ]

@@ -5,11 +5,14 @@ report and by when."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+from bot.exports import ExportRequest, open_tables, write_export
 from bot.runtime import Runtime
 from handlers.clock import LOCAL_ZONE
+from handlers.periods import Period
 from storage.models import Assignment, Case
 from tests.casework import (
     citizen,
@@ -20,6 +23,7 @@ from tests.casework import (
 )
 from tests.conftest import Chat, Clock
 from tests.dialogue import number_of
+from tests.test_charts_exports import _all_text
 
 World = tuple[Runtime, list[tuple[str, str]]]
 DESK = "Bộ phận Một cửa huyện Đắk Hà"
@@ -64,7 +68,7 @@ async def record_measure(
 
 
 async def test_a_personnel_measure_has_its_own_track_apart_from_the_answer(
-    reporter: Chat, desk_leader: Chat, intake: Chat
+    runtime: World, reporter: Chat, desk_leader: Chat, intake: Chat, tmp_path: Path
 ) -> None:
     receipt = await file_report(reporter)
     [case] = await reporter.rows(Case)
@@ -103,6 +107,14 @@ async def test_a_personnel_measure_has_its_own_track_apart_from_the_answer(
     assert measures == ["discipline", "suspend"]
     status = await reporter.say(f"/status {receipt}")
     assert "Biện pháp" not in status and "15/QĐ" not in status and "kỷ luật" not in status
+
+    export = tmp_path / "measures.zip"
+    tables = open_tables(export, "csv")
+    request = ExportRequest(Period(date(2026, 11, 1), date(2026, 12, 31)), None, False, "vi")
+    await write_export(runtime[0].sessions, tables, request)
+    tables.close()
+    exported = _all_text(export, "csv")
+    assert "Tạm thời bố trí không tiếp xúc" in exported and "03/TTr-UBND" in exported
 
 
 async def test_a_deadline_is_extended_once_by_at_most_the_setting_and_the_reporter_is_told(
