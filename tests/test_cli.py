@@ -37,6 +37,13 @@ def test_summary_prints_the_province_and_one_agency(shell: CliRunner) -> None:
     assert wrong.exit_code == 1 and "Cú pháp" in wrong.output
 
 
+def test_summary_periods_follow_decree_09_unless_calendar_is_asked(shell: CliRunner) -> None:
+    reporting = shell.invoke(app, ["summary", "--period", "2026-Q3"])
+    assert reporting.exit_code == 0 and "15/06/2026–14/09/2026" in reporting.output
+    calendar = shell.invoke(app, ["summary", "--period", "2026-Q3", "--calendar"])
+    assert calendar.exit_code == 0 and "01/07/2026–30/09/2026" in calendar.output
+
+
 def test_export_writes_xlsx_and_csv(shell: CliRunner, tmp_path: Path) -> None:
     for file_format, name in (("xlsx", "e.xlsx"), ("csv", "e.zip")):
         result = shell.invoke(

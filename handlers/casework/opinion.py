@@ -42,13 +42,9 @@ class Opinion:
         yield from ((report.citizen_id, REPORT_WEIGHT) for report, _ in self.reports)
         yield from ((rating.citizen_id, self.rating_weight) for rating in self.ratings)
 
-    @property
-    def weight(self) -> float:
-        return weigh(self.signals())[0]
-
-    @property
-    def citizens(self) -> int:
-        return weigh(self.signals())[1]
+    def tally(self) -> tuple[float, int]:
+        """The weighted sum and the number of distinct citizens (`weigh`)."""
+        return weigh(self.signals())
 
 
 def weigh(signals: Iterable[tuple[int | None, float]]) -> tuple[float, int]:
@@ -81,15 +77,15 @@ async def check_public_opinion(turn: Turn, official_id: int | None) -> Review | 
     decided = await cases.last_review_decided(official_id, session=turn.session)
     if decided is not None:  # signals already weighed by a review count no more
         since = max(since, decided + timedelta(microseconds=1))
-    opinion = await gather(turn, official_id, since, turn.now)
-    if opinion.weight < turn.rules.opinion_threshold:
+    weight, citizens = (await gather(turn, official_id, since, turn.now)).tally()
+    if weight < turn.rules.opinion_threshold:
         return None
     review = Review(
         official_id=official_id,
         agency_id=(await managing_agency(turn, official)).id or 0,
         opened_at=turn.now,
         due_at=turn.rules.calendar.add_working_days(turn.now, turn.rules.review_days),
-        reporters=opinion.citizens,
+        reporters=citizens,
         counted_from=since,
     )
     await cases.add(review, session=turn.session)
@@ -124,6 +120,7 @@ async def review_card(turn: Turn, review: Review) -> str:
     official = await officers.official_by_id(review.official_id, session=session)
     since = review.counted_from or review.opened_at
     opinion = await gather(turn, review.official_id, since, review.opened_at)
+    weight, citizens = opinion.tally()
     lines = [
         t(
             "officer.review_card",
@@ -137,8 +134,8 @@ async def review_card(turn: Turn, review: Review) -> str:
             until=day_text(review.opened_at.astimezone(LOCAL_ZONE).date()),
             reports=len(opinion.reports),
             ratings=len(opinion.ratings),
-            citizens=opinion.citizens,
-            weight=number_text(opinion.weight, t.locale),
+            citizens=citizens,
+            weight=number_text(weight, t.locale),
         ),
     ]
     if opinion.reports:
