@@ -156,3 +156,19 @@ def test_each_citizen_counts_once_at_their_strongest_signal(
     assert weight == sum(max(w for c, w in given_signals if c == who) for who in known)
     assert weight <= people
     assert weigh([*given_signals, *given_signals]) == (weight, people), "repeats add nothing"
+
+
+async def test_a_report_linked_to_the_head_of_the_desk_goes_one_level_up(
+    runtime: World, desk_leader: Chat, home_leader: Chat
+) -> None:
+    head = await officer(*runtime, "head", "615-MC", "leader", "615-MC-TB")
+    await file_report(await citizen(*runtime, "c-1"), described="Người phụ trách bộ phận")
+    [case] = await desk_leader.rows(Case)
+    out = await desk_leader.say(f"/case {case.id}")
+    out = await desk_leader.say(number_of(out, "Xác định công chức bị phản ánh"))
+    out = await desk_leader.say(number_of(out, "Phạm Trọng Đạt"))
+    assert "Đã chuyển hồ sơ đến Ủy ban nhân dân huyện Đắk Hà" in out
+    [moved] = await desk_leader.rows(Case)
+    assert moved.state == "transferred" and moved.agency_id != case.agency_id
+    assert any(f"#{case.id}" in m and "được chuyển đến" in m for m in home_leader.received())
+    assert "không có quyền" in await head.say(f"/case {case.id}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from handlers import access
 from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps, post_of
-from handlers.casework.escalation import notify_case, restart_deadlines
+from handlers.casework.escalation import handling_agency, notify_case, restart_deadlines
 from handlers.casework.opinion import check_public_opinion
 from handlers.casework.states import OPEN_STATES, Action, allowed
 from handlers.casework.views import officer_card
@@ -43,7 +43,7 @@ from handlers.officer.desk import (
     with_case,
 )
 from handlers.officer.tracks import may_extend
-from storage import cases, officers
+from storage import agencies, cases, officers
 from storage.models import Agency, Case, Official
 
 CARD_ACTIONS = (
@@ -288,7 +288,29 @@ async def link_official(turn: Turn, held: Held, official: Official) -> Outcome:
     held.report.official_id = official.id
     await check_public_opinion(turn, official.id)
     turn.say("officer.linked", official=official.name)
-    return Go(CARD)
+    return await _away_from_its_head(turn, held, official)
+
+
+async def _away_from_its_head(turn: Turn, held: Held, official: Official) -> Outcome:
+    """A case about the head of the agency handling it goes one level up, as a new report
+    about them would."""
+    case, report = held.case, held.report
+    agency = await agencies.agency_by_id(case.agency_id, session=turn.session)
+    handler = await handling_agency(agency, official, turn) if agency else None
+    if (
+        handler is None
+        or handler.id in (None, case.agency_id)
+        or not allowed(case, Action.TRANSFER)
+    ):
+        return Go(CARD)
+    detail = {"from": case.agency_id, "to": handler.id}
+    if not await transition(turn, held, Action.TRANSFER, detail=detail):
+        return Go(CARD)
+    case.agency_id = handler.id or case.agency_id
+    restart_deadlines(turn, case, report)
+    await notify_case(turn, case, report, "officer.transferred_in", copy_intake=True)
+    turn.say("officer.transferred", agency=name_of(handler, turn.dialog.locale))
+    return Go(LIST)
 
 
 @with_case("close")
