@@ -1,6 +1,6 @@
 """An officer's cases: the agency's list, the case card and its actions (acknowledge, see the
 evidence, ask the reporter, name the listed official a described report is about, transfer,
-close); deciding is in `decide.py`."""
+close); deciding is in `decide.py`, extending and personnel measures in `tracks.py`."""
 
 from __future__ import annotations
 
