@@ -47,7 +47,8 @@ class CaseLifecycle(RuleBasedStateMachine):
             return
         assert before in TRANSITIONS[action].allowed_from
         if before is State.CLOSED:
-            assert action is Action.REOPEN
+            # a closed case reopens, or its personnel track goes on (the case stays closed)
+            assert action in (Action.REOPEN, Action.MEASURE)
         expected = TRANSITIONS[action].to or before
         assert self.case.state == expected
         assert (event.from_state, event.to_state, event.action) == (before, expected, action)
