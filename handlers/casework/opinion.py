@@ -118,7 +118,8 @@ async def review_card(turn: Turn, review: Review) -> str:
     behind them without anything that identifies a reporter."""
     t, session = turn.texts, turn.session
     official = await officers.official_by_id(review.official_id, session=session)
-    since = review.counted_from or review.opened_at
+    window = timedelta(days=turn.rules.opinion_window_days)
+    since = review.counted_from or review.opened_at - window  # reviews opened before 0007
     opinion = await gather(turn, review.official_id, since, review.opened_at)
     weight, citizens = opinion.tally()
     lines = [
