@@ -111,6 +111,29 @@ def _current(today: date, months: int, cutoff: int | None) -> Span:
     return Span(month.year, first, months, cutoff)
 
 
+def period_from(start: date, end: date, cutoff: int | None) -> Period:
+    """A period read back from its days (a file request carries only those): the reporting or
+    calendar month, quarter, half-year or year it is, so the periods before it are the same
+    kind; else the days themselves."""
+    days = Period(start, end)
+    for months in (1, 3, 6, 12):
+        for kind in dict.fromkeys((cutoff, None)):
+            candidate = _current(end, months, kind).period()
+            if candidate == days:
+                return candidate
+    return days
+
+
+def month_of(day: date) -> Period:
+    """The calendar month a day falls in."""
+    return Span(day.year, day.month, 1, None).period()
+
+
+def last_full_month(today: date) -> Period:
+    """The calendar month before today's: the latest whose figures are complete."""
+    return month_of(today.replace(day=1) - timedelta(days=1))
+
+
 def parse_period(text: str, today: date, cutoff: int | None = None) -> Period | None:
     """The period a text names, or None if it names none (years 2000 to 2100 only)."""
     period = _parse(text, today, cutoff)

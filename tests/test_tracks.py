@@ -126,7 +126,7 @@ async def test_a_deadline_is_extended_once_by_at_most_the_setting_and_the_report
     card = await acknowledged_card(desk_leader, case.id)
     out = await desk_leader.say(number_of(card, "Gia hạn thời gian giải quyết"))
     assert "từ 1 đến 10" in out
-    for wrong in ("11", "0", "mười"):
+    for wrong in ("11", "-2", "mười"):
         refused = await desk_leader.say(wrong)
         assert "từ 1 đến 10" in refused
     await desk_leader.say("5")

@@ -7,9 +7,10 @@ turn holds the database while a chart renders. Admins see every agency; an offic
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +23,8 @@ from handlers.flow import Turn
 from handlers.indicators import FACTORS, Indicators, Ranked, listed, rank
 from handlers.messages import FileRequest, Reply
 from handlers.numbers import fixed_text, signed_text
-from handlers.periods import Period, parse_period
+from handlers.periods import Period, parse_period, period_from
+from handlers.textmatch import clip
 from handlers.texts import Texts
 from storage import agencies, summaries
 from storage.models import Agency
@@ -158,6 +160,24 @@ async def build_summary(
     )
 
 
+async def summary_message(session: AsyncSession, params: Mapping[str, Any]) -> str:
+    """The text of /summary, made from the turn's request (see `show_summary`)."""
+    period = period_from(
+        date.fromisoformat(params["start"]),
+        date.fromisoformat(params["end"]),
+        params.get("cutoff"),
+    )
+    summary = await build_summary(
+        session,
+        period,
+        params["agency_ids"],
+        now=datetime.fromisoformat(params["now"]),
+        min_sample=params["min_sample"],
+        locale=params["locale"],
+    )
+    return summary_text(Texts(params["locale"]), summary, params["scope"], params["min_sample"])
+
+
 def percent(value: float | None, locale: str) -> str:
     return "–" if value is None else fixed_text(value * 100, locale) + "%"
 
@@ -262,7 +282,7 @@ async def _scope(turn: Turn, code: str) -> tuple[list[int] | None, Agency | None
         return None
     wanted = await agencies.agency_by_code(code, session=turn.session) if code else None
     if code and wanted is None:
-        turn.say("summary.unknown_agency", code=code)
+        turn.say("summary.unknown_agency", code=clip(code, 40))
         return None
     if officer.role == access.ADMIN:
         return ([wanted.id or 0], wanted) if wanted else (None, None)
@@ -294,17 +314,21 @@ async def show_summary(turn: Turn) -> None:
     if scope is None:
         return
     agency_ids, agency = scope
-    summary = await build_summary(
-        turn.session,
-        period,
-        agency_ids,
-        now=turn.now,
-        min_sample=turn.rules.min_sample,
-        locale=turn.dialog.locale,
-    )
     t = turn.texts
     label = name_of(agency, turn.dialog.locale) if agency else t("summary.province")
-    turn.say_text(summary_text(t, summary, label, turn.rules.min_sample))
+    # Both made after the turn, on a read connection: a year's figures take a while to add up
+    # and no write should wait for them.
+    text = _request(
+        "summary",
+        period,
+        agency_ids,
+        turn,
+        scope=label,
+        min_sample=turn.rules.min_sample,
+        cutoff=turn.rules.reporting_cutoff,
+        now=turn.now.isoformat(),
+    )
+    turn.replies.append(Reply("", file_request=text))
     turn.replies.append(
         Reply(
             t("summary.chart_caption", scope=label, period=period.label()),

@@ -202,7 +202,7 @@ async def take_service(turn: Turn, answer: Answer) -> Outcome:
     found = await _services(turn)
     index = chosen_index(answer, len(found))
     if index is None:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     draft = DRAFT.load(turn)
     draft.service_id = found[index].id
     DRAFT.save(turn, draft)
@@ -222,7 +222,7 @@ def question_step(question: Question) -> Step:
     async def take(turn: Turn, answer: Answer) -> Outcome:
         allowed = (*question.values, SKIP) if question.skippable else question.values
         if answer.choice not in allowed:
-            return Retry(turn.texts("common.pick_option"))
+            return Retry(turn.pick_hint())
         draft = DRAFT.load(turn)
         setattr(draft, question.field, answer.choice)
         DRAFT.save(turn, draft)
@@ -248,7 +248,7 @@ async def take_served(turn: Turn, answer: Answer) -> Outcome:
     found = await _officials(turn)
     index = None if answer.choice == SKIP else chosen_index(answer, len(found))
     if index is None and answer.choice != SKIP:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     draft = DRAFT.load(turn)
     draft.served_by = 0 if index is None else found[index].id
     DRAFT.save(turn, draft)
@@ -337,7 +337,7 @@ async def take_offer(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice == "no":
         return Go(MENU)
     if answer.choice != "yes":
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     draft = DRAFT.load(turn)
     return await report.begin(turn, draft.agency_id, draft.service_id)
 
@@ -385,7 +385,7 @@ async def take_change(turn: Turn, answer: Answer) -> Outcome:
     """Ask the chosen question again; the old answer stands until a new one is given, and the
     flow then returns to the summary (asking whatever the new answer makes necessary)."""
     if answer.choice not in _CHANGEABLE:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     return Go(_CHANGEABLE[answer.choice])
 
 

@@ -30,7 +30,7 @@ from handlers.officer.desk import (
     with_case,
     write_assignment,
 )
-from storage import officers
+from storage import cases, officers
 from storage.models import Case
 
 MEASURES = ("suspend", "reassign", "discipline")
@@ -64,6 +64,7 @@ async def extend(turn: Turn, held: Held, reason: str) -> Outcome:
     """Move the deadline to answer by the working days asked, once, and tell the reporter
     the new deadline and why."""
     case, days = held.case, DRAFT.load(turn).extend_days or 0
+    await cases.lock(case, session=turn.session)  # two leaders at once: the second sees the first
     if not may_extend(turn, case) or not 1 <= days <= turn.rules.extension_days:
         turn.say("officer.extend_not_now")
         return Go(CARD)
@@ -88,7 +89,7 @@ async def ask_measure(turn: Turn) -> Prompt:
 
 async def take_measure(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice not in MEASURES:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     draft = DRAFT.load(turn)
     draft.measure = answer.choice
     DRAFT.save(turn, draft)

@@ -1,7 +1,7 @@
 """public opinion per official: a home agency, ratings that name the official, review windows
 
 Revision ID: 0007_casework_opinion
-Revises: 0006
+Revises: 0007_outbox_claims_notify_tokens
 Create Date: 2026-12-05 16:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0007_casework_opinion"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007_outbox_claims_notify_tokens"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
