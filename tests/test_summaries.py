@@ -16,7 +16,7 @@ from bot import demo
 from bot.runtime import Runtime, prepare_database
 from handlers.admin.summary import build_summary, summary_text
 from handlers.indicators import FACTORS
-from handlers.periods import Period, parse_period
+from handlers.periods import Period, parse_period, period_from
 from handlers.texts import Texts
 from storage.models import Agency, Case, Rating, Report
 from tests.conftest import Chat, Clock, make_settings
@@ -326,3 +326,17 @@ async def test_live_roll_ups_equal_a_rebuild(consented: Chat, clock: Clock) -> N
         await rollups.rebuild(session=session)
     assert snapshot(await consented.rows(RatingDaily)) == live
     assert [row[3] for row in live] == [2, 1]  # ratings per day
+
+
+@pytest.mark.parametrize("text", ["2026-11", "2026-Q3", "2026-H1", "2026", "month"])
+@pytest.mark.parametrize("cutoff", [15, None])
+def test_a_period_read_back_from_its_days_compares_with_the_same_periods(
+    text: str, cutoff: int | None
+) -> None:
+    """/summary's text is made after the turn from the period's days alone."""
+    period = parse_period(text, date(2026, 11, 30), cutoff)
+    assert period is not None
+    again = period_from(period.start, period.end, 15)
+    assert again == period
+    assert again.previous() == period.previous()
+    assert again.year_before() == period.year_before()
