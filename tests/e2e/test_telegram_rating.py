@@ -214,7 +214,7 @@ async def test_typed_labels_are_understood_and_other_words_asked_to_press(
     await citizen.type("tốt lắm", "Xin Ông/Bà bấm một trong các nút dưới đây")
     await citizen.type("Hài lòng", "Yếu tố 2/5")
     await citizen.type("rat hai long", "Yếu tố 3/5")
-    await citizen.tap("2 – Không hài lòng", "Yếu tố 4/5")
+    await citizen.tap("2 – Không hài lòng", "công chức nào đã trực tiếp giải quyết")
     await citizen.type("/cancel", "Đã hủy")
     async with running.runtime.sessions() as session:
         assert (await session.scalars(select(Rating))).all() == []
