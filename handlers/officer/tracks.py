@@ -24,9 +24,9 @@ from handlers.officer.desk import (
     POST,
     Held,
     OfficerDraft,
+    officer_steps,
     tell_reporter,
     transition,
-    while_active,
     with_case,
     write_assignment,
 )
@@ -139,11 +139,8 @@ async def record_measure(turn: Turn, held: Held, draft: OfficerDraft) -> Outcome
     return Go(CARD)
 
 
-STEPS = tuple(
-    while_active(step)
-    for step in (
-        Step(EXTEND, ask_extend, take_extend),
-        text_step(EXTEND_REASON, "officer.q_extend_reason", REASON_LIMIT, extend),
-        Step(MEASURE, ask_measure, take_measure),
-    )
+STEPS = officer_steps(
+    Step(EXTEND, ask_extend, take_extend),
+    text_step(EXTEND_REASON, "officer.q_extend_reason", REASON_LIMIT, extend),
+    Step(MEASURE, ask_measure, take_measure),
 )
