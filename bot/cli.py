@@ -36,7 +36,7 @@ from handlers.access import may_bind
 from handlers.clock import LOCAL_ZONE, local_date_text, system_clock
 from handlers.indicators import FACTORS
 from handlers.periods import Period, parse_period
-from handlers.summary import Summary, build_summary, percent, summary_text
+from handlers.summary import Summary, build_summary, percent, scope_label, summary_text
 from handlers.texts import LOCALES, Texts, pick_locale
 from storage.agencies import (
     agency_by_code,
@@ -404,7 +404,7 @@ async def _summary(settings: Settings, period_text: str, agency_code: str | None
                 min_sample=settings.min_sample,
                 locale=t.locale,
             )
-        scope = agency.name_vi if agency else t("summary.province")
+            scope = await scope_label(t, agency, t.locale, session=session)
         print(summary_text(t, result, scope, settings.min_sample))
         print_agency_table(t, result, settings.min_sample)
     finally:

@@ -102,7 +102,7 @@ async def seed(
     """Add `ratings` ratings and `reports` reports spread over the year before `now`."""
     rng = random.Random(seed_value)
     async with sessions() as session, session.begin():
-        agency_rows = await session.scalars(select(Agency).where(Agency.kind != "province"))
+        agency_rows = await session.scalars(select(Agency).where(Agency.parent_id.is_not(None)))
         services = (await session.scalars(select(Service))).all()
         offered = {
             a.id: [s.id for s in services if a.kind in s.offered_by or a.code in s.offered_by]

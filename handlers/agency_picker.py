@@ -1,13 +1,16 @@
 """Choosing an agency, shared by every conversation that needs one.
 
-Three steps per flow (`<flow>.agency`, `<flow>.district`, `<flow>.pick`): choose the level
-(provincial agencies, or a district and then its own units) or type part of a name, accents
-optional. The chosen agency is handed to the flow's `on_picked`, which decides what comes next.
+Two steps per flow (`<flow>.agency`, `<flow>.pick`): choose a level or type part of a name
+(accents optional), then pick from the list; an agency with units under it opens them, at any
+depth, so a province → commune map and a province → district → commune one both work. Level
+labels come from the directory's header. The chosen agency is handed to the flow's `on_picked`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+
+from pydantic import BaseModel
 
 from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
 from handlers.messages import Choice
@@ -16,8 +19,17 @@ from storage import agencies
 from storage.models import Agency, Official, Service
 
 MAX_LISTED = 12
-BROWSE = "browse"
+BROWSE, OPENED, UNIT = "browse", "opened", "unit"
+TOP, UNITS = "top", "units"
 OnPicked = Callable[[Turn, Agency], Awaitable[Outcome]]
+
+
+class PickerDraft(BaseModel):
+    """The picker's fields in a flow's typed draft, so saving the draft keeps them."""
+
+    browse: list[int] = []
+    opened: int | None = None
+    unit: str | None = None
 
 
 def name_of(row: Agency | Service, locale: str) -> str:
@@ -40,12 +52,20 @@ def chosen_index(answer: Answer, count: int) -> int | None:
     return index if 0 <= index < count else None
 
 
-def picker_steps(flow: str, question_key: str, on_picked: OnPicked) -> tuple[Step, ...]:
-    """The three agency steps of `flow`; `question_key` is the catalog key of the first one."""
-    level, district, pick = f"{flow}.agency", f"{flow}.district", f"{flow}.pick"
+def level_text(level: dict[str, str], field: str, locale: str) -> str:
+    """A level's `label` or `unit` in the chat's language, as the directory file gives it."""
+    return level[f"{field}_en" if locale == "en" else f"{field}_vi"]
 
-    def browse(turn: Turn, found: list[Agency]) -> Outcome:
-        turn.draft(flow)[BROWSE] = [a.id for a in found if a.id is not None]
+
+def picker_steps(flow: str, question_key: str, on_picked: OnPicked) -> tuple[Step, ...]:
+    """The agency steps of `flow`; `question_key` is the catalog key of the first one."""
+    level, pick = f"{flow}.agency", f"{flow}.pick"
+
+    def browse(turn: Turn, found: list[Agency], *, opened: int | None = None) -> Outcome:
+        draft = turn.draft(flow)
+        draft[BROWSE] = [a.id for a in found if a.id is not None]
+        draft[OPENED] = opened
+        draft[UNIT] = None
         return Go(pick)
 
     async def search(turn: Turn, query: str) -> Outcome:
@@ -61,39 +81,31 @@ def picker_steps(flow: str, question_key: str, on_picked: OnPicked) -> tuple[Ste
             return Retry(turn.texts("agency.search_many", count=len(found)))
         return browse(turn, found)
 
+    async def levels(turn: Turn) -> list[dict[str, str]]:
+        header = await agencies.directory_header(session=turn.session)
+        return header.levels if header is not None else []
+
     async def ask_level(turn: Turn) -> Prompt:
-        """Ask for the level of the agency, or a part of its name."""
-        t = turn.texts
-        choices = (
-            Choice("province", t("agency.level_province")),
-            Choice("district", t("agency.level_district")),
+        """Offer the agencies under the province and the units of the level below it (the
+        first two levels of the directory), or a part of a name."""
+        locale = turn.dialog.locale
+        choices = tuple(
+            Choice(option, level_text(entry, "label", locale))
+            for option, entry in zip((TOP, UNITS), await levels(turn), strict=False)
         )
-        return Prompt(t(question_key), choices, free_text=True)
+        return Prompt(turn.texts(question_key), choices, free_text=True)
 
     async def take_level(turn: Turn, answer: Answer) -> Outcome:
         """Open the chosen level, or search the typed name."""
-        if answer.choice == "province":
-            return browse(turn, await agencies.provincial_agencies(session=turn.session))
-        if answer.choice == "district":
-            return Go(district)
+        found = await levels(turn)
+        kinds = [entry["kind"] for entry in found[1:]]
+        if answer.choice == TOP:
+            return browse(turn, await agencies.top_agencies(kinds, session=turn.session))
+        if answer.choice == UNITS and kinds:
+            outcome = browse(turn, await agencies.units_of(kinds[0], session=turn.session))
+            turn.draft(flow)[UNIT] = level_text(found[1], "unit", turn.dialog.locale)
+            return outcome
         return await search(turn, answer.text or "")
-
-    async def ask_district(turn: Turn) -> Prompt:
-        """List the districts and the city."""
-        found = await agencies.districts(session=turn.session)
-        labels = [name_of(a, turn.dialog.locale) for a in found]
-        return Prompt(turn.texts("agency.q_district"), numbered(labels), free_text=True)
-
-    async def take_district(turn: Turn, answer: Answer) -> Outcome:
-        """List the chosen district's own units: itself, its one-stop desk, its communes."""
-        if answer.text is not None:
-            return await search(turn, answer.text)
-        found = await agencies.districts(session=turn.session)
-        index = chosen_index(answer, len(found))
-        if index is None or found[index].id is None:
-            return Retry(turn.texts("common.pick_option"))
-        units = await agencies.children(found[index].id or 0, session=turn.session)
-        return browse(turn, [found[index], *units])
 
     async def listed(turn: Turn) -> list[Agency]:
         ids = turn.draft(flow).get(BROWSE, [])
@@ -101,21 +113,28 @@ def picker_steps(flow: str, question_key: str, on_picked: OnPicked) -> tuple[Ste
 
     async def ask_pick(turn: Turn) -> Prompt:
         """List the agencies found or opened, to pick one."""
+        unit = turn.draft(flow).get(UNIT)
+        question = turn.texts("agency.q_unit", unit=unit) if unit else turn.texts("agency.q_pick")
         labels = [name_of(a, turn.dialog.locale) for a in await listed(turn)]
-        return Prompt(turn.texts("agency.q_pick"), numbered(labels), free_text=True)
+        return Prompt(question, numbered(labels), free_text=True)
 
     async def take_pick(turn: Turn, answer: Answer) -> Outcome:
-        """Hand the agency to the flow (a typed name searches again)."""
+        """Open an agency that has units of its own (listed after it), at any depth; hand the
+        agency to the flow once it has none or was picked from its own list."""
         if answer.text is not None:
             return await search(turn, answer.text)
         found = await listed(turn)
         index = chosen_index(answer, len(found))
         if index is None:
             return Retry(turn.texts("common.pick_option"))
-        return await on_picked(turn, found[index])
+        chosen = found[index]
+        if chosen.id is not None and chosen.id != turn.draft(flow).get(OPENED):
+            below = await agencies.children(chosen.id, session=turn.session)
+            if below:
+                return browse(turn, [chosen, *below], opened=chosen.id)
+        return await on_picked(turn, chosen)
 
     return (
-        Step(level, ask_level, take_level, owns=(BROWSE,)),
-        Step(district, ask_district, take_district),
+        Step(level, ask_level, take_level, owns=(BROWSE, OPENED, UNIT)),
         Step(pick, ask_pick, take_pick, owns=("agency_id",)),
     )

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from pydantic import BaseModel
+from pydantic import Field
 
 from handlers import access
 from handlers.actions import chat_of, send_with_actions, texts_for
-from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps
+from handlers.agency_picker import PickerDraft, chosen_index, name_of, numbered, picker_steps
 from handlers.case_views import officer_card
 from handlers.casework import OPEN_STATES, Action, NotAllowed, allowed, apply
 from handlers.clock import LOCAL_ZONE, local_date_text
@@ -50,17 +50,16 @@ _TEXT_LIMIT = 1000
 LISTED = 20
 
 
-class OfficerDraft(BaseModel):
+class OfficerDraft(PickerDraft):
     case_id: int | None = None
     review_id: int | None = None
     outcome: str | None = None
     new_post: str | None = None
     effective: str | None = None
     decision_no: str | None = None
-    browse: list[int] = []
     roster_agency: int | None = None
     """/officers: the agency whose officers are listed, who was listed, who is to go."""
-    roster: list[int] = []
+    roster: list[int] = Field(default_factory=list)
     remove_id: int | None = None
 
 

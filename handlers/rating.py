@@ -11,10 +11,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pydantic import BaseModel
-
 from handlers import report
-from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps
+from handlers.agency_picker import PickerDraft, chosen_index, name_of, numbered, picker_steps
 from handlers.flow import (
     CONSENT,
     MENU,
@@ -36,24 +34,18 @@ from storage.models import Agency, Rating, Service
 from storage.ratings import add_rating
 
 FLOW = "rating"
-AGENCY, DISTRICT, PICK, SERVICE = (
-    "rating.agency",
-    "rating.district",
-    "rating.pick",
-    "rating.service",
-)
+AGENCY, SERVICE = "rating.agency", "rating.service"
 COMMENT, SUMMARY, CHANGE = "rating.comment", "rating.summary", "rating.change"
 OFFER = "rating.offer"
 SKIP = "skip"
 _DEEP_LINK = re.compile(r"^r_([A-Za-z0-9-]{1,40})(?:_([A-Za-z0-9-]{1,20}))?$")
 
 
-class RatingDraft(BaseModel):
+class RatingDraft(PickerDraft):
     """Answers so far; None means not asked yet. Option answers are stored as their values."""
 
     agency_id: int | None = None
     service_id: int | None = None
-    browse: list[int] = []
     access: str | None = None
     procedure: str | None = None
     conduct: str | None = None
@@ -140,7 +132,7 @@ async def begin(turn: Turn, link: tuple[str, str | None] | None) -> Outcome:
     turn.say("rating.intro")
     if link is not None:
         agency = await agencies.agency_by_code(link[0], session=turn.session)
-        if agency is None or agency.kind == agencies.ROOT_KIND:
+        if agency is None or agency.parent_id is None:
             turn.say("rating.link_unknown")
         else:
             draft.agency_id = agency.id

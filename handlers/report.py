@@ -13,9 +13,14 @@ import hashlib
 import re
 from datetime import date, timedelta
 
-from pydantic import BaseModel
-
-from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps, post_of
+from handlers.agency_picker import (
+    PickerDraft,
+    chosen_index,
+    name_of,
+    numbered,
+    picker_steps,
+    post_of,
+)
 from handlers.clock import LOCAL_ZONE
 from handlers.dates import day_text, parse_day
 from handlers.escalation import open_case
@@ -66,13 +71,12 @@ _OLDEST_DAYS = 5 * 365
 _NAME_LIMIT = 100
 
 
-class ReportDraft(BaseModel):
+class ReportDraft(PickerDraft):
     """Answers so far; None means not asked yet."""
 
     category: str | None = None
     agency_id: int | None = None
     service_id: int | None = None
-    browse: list[int] = []
     official: str | None = None
     """"listed", "described" or "unknown"."""
     official_id: int | None = None

@@ -10,10 +10,11 @@ from handlers.flow import CONSENT, MENU, Answer, Go, Outcome, Prompt, Rest, Retr
 from handlers.messages import Choice
 from handlers.textmatch import fold
 from handlers.texts import LOCALES, pick_locale
+from storage import agencies
 from storage.citizens import find_citizen, register_citizen
 
 # Bump when the privacy notice in the catalogs changes: consent is recorded against it.
-PRIVACY_NOTICE_VERSION = "2026-12-01"
+PRIVACY_NOTICE_VERSION = "2026-12-05"
 
 HOME_STATES = frozenset({CONSENT, MENU})
 
@@ -28,8 +29,10 @@ async def home_state(turn: Turn) -> str:
 async def ask_consent(turn: Turn) -> Prompt:
     """Show the privacy notice and ask for an explicit choice."""
     t, rules = turn.texts, turn.rules
+    province = await agencies.province_name(turn.dialog.locale, session=turn.session)
     notice = t(
         "start.privacy_notice",
+        province=province or t("start.local_area"),
         controller=rules.controller_name,
         contact=rules.controller_contact,
         days=rules.retention_days,

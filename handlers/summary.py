@@ -208,7 +208,7 @@ async def show_summary(turn: Turn) -> None:
         locale=turn.dialog.locale,
     )
     t = turn.texts
-    label = name_of(agency, turn.dialog.locale) if agency else t("summary.province")
+    label = await scope_label(t, agency, turn.dialog.locale, session=turn.session)
     turn.say_text(summary_text(t, summary, label, turn.rules.min_sample))
     turn.replies.append(
         Reply(
@@ -219,6 +219,16 @@ async def show_summary(turn: Turn) -> None:
     officer = await access.current_officer(turn)
     if officer is not None:
         await access.record(turn, officer, "summary", None)
+
+
+async def scope_label(
+    t: Texts, agency: Agency | None, locale: str, *, session: AsyncSession
+) -> str:
+    """The agency summed up, or the whole province by the name the directory gives it."""
+    if agency is not None:
+        return name_of(agency, locale)
+    province = await agencies.province_name(locale, session=session)
+    return t("summary.province", province=province) if province else t("summary.all_agencies")
 
 
 def _request(

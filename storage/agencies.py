@@ -1,4 +1,8 @@
-"""Lookups in the directory for the conversations: levels, children, search, services."""
+"""Lookups in the directory for the conversations: levels, children, search, services.
+
+Levels come from the directory's header, never from code: the root agencies (no parent) are the
+top level, and the agencies of each lower level's kind are its units.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Agency, Service
-
-ROOT_KIND = "province"
-DISTRICT_KIND = "district"
+from storage.models import Agency, DirectoryHeader, Service
 
 
 async def agency_by_id(agency_id: int, *, session: AsyncSession) -> Agency | None:
@@ -28,21 +29,34 @@ async def agencies_by_ids(ids: Sequence[int], *, session: AsyncSession) -> list[
     return [rows[i] for i in ids if i in rows]
 
 
-async def provincial_agencies(*, session: AsyncSession) -> list[Agency]:
-    """Agencies directly under the root(s) that are not districts: departments, centre, police."""
-    roots = select(Agency.id).where(Agency.kind == ROOT_KIND)
+async def directory_header(*, session: AsyncSession) -> DirectoryHeader | None:
+    """The header of the last directory imported; None before the first import."""
+    return await session.get(DirectoryHeader, 1)
+
+
+async def province_name(locale: str, *, session: AsyncSession) -> str | None:
+    """The province as the notices name it, from the directory's header."""
+    header = await directory_header(session=session)
+    if header is None:
+        return None
+    return header.province_en if locale == "en" else header.province_vi
+
+
+async def top_agencies(unit_kinds: Sequence[str], *, session: AsyncSession) -> list[Agency]:
+    """Agencies directly under the root(s) that are no unit of a lower level: departments,
+    the centre, the provincial police."""
+    roots = select(Agency.id).where(Agency.parent_id.is_(None))
     rows = await session.scalars(
         select(Agency)
-        .where(Agency.parent_id.in_(roots), Agency.kind != DISTRICT_KIND)
+        .where(Agency.parent_id.in_(roots), Agency.kind.not_in(list(unit_kinds)))
         .order_by(Agency.id)
     )
     return list(rows.all())
 
 
-async def districts(*, session: AsyncSession) -> list[Agency]:
-    rows = await session.scalars(
-        select(Agency).where(Agency.kind == DISTRICT_KIND).order_by(Agency.id)
-    )
+async def units_of(kind: str, *, session: AsyncSession) -> list[Agency]:
+    """The units of one level, such as every district, or every commune of a two-level map."""
+    rows = await session.scalars(select(Agency).where(Agency.kind == kind).order_by(Agency.id))
     return list(rows.all())
 
 
@@ -54,9 +68,9 @@ async def children(parent_id: int, *, session: AsyncSession) -> list[Agency]:
 
 
 async def rateable_agencies(*, session: AsyncSession) -> list[Agency]:
-    """Every agency a citizen can rate (all but the province itself), for name search."""
+    """Every agency a citizen can rate (all but the root), for name search."""
     rows = await session.scalars(
-        select(Agency).where(Agency.kind != ROOT_KIND).order_by(Agency.id)
+        select(Agency).where(Agency.parent_id.is_not(None)).order_by(Agency.id)
     )
     return list(rows.all())
 

@@ -19,17 +19,32 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from storage.models import Agency, Official, Service
+from storage.models import Agency, DirectoryHeader, Official, Service
 
 CODE_PATTERN = r"^[A-Za-z0-9-]{1,40}$"
-AgencyKind = Literal[
-    "province", "centre", "department", "board", "police", "district", "desk", "commune"
-]
-AGENCY_KINDS: frozenset[str] = frozenset(AgencyKind.__args__)
+KIND_PATTERN = r"^[a-z_]{1,20}$"
 
 
 class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ProvinceEntry(_Entry):
+    """The province as the notices name it ("tỉnh …"), which no catalog may hard-code."""
+
+    name_vi: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+
+
+class LevelEntry(_Entry):
+    """One level of government: the agencies of `kind` are its units. `label` names the level
+    on the picker's first buttons; `unit` names one of its units in the picker's question."""
+
+    kind: str = Field(pattern=KIND_PATTERN)
+    label_vi: str = Field(min_length=1)
+    label_en: str = Field(min_length=1)
+    unit_vi: str = Field(min_length=1)
+    unit_en: str = Field(min_length=1)
 
 
 class OfficialEntry(_Entry):
@@ -44,7 +59,7 @@ class AgencyEntry(_Entry):
     code: str = Field(pattern=CODE_PATTERN)
     name_vi: str = Field(min_length=1)
     name_en: str = Field(min_length=1)
-    kind: AgencyKind
+    kind: str = Field(pattern=KIND_PATTERN)
     parent: str | None = None
     officials: list[OfficialEntry] = Field(default_factory=list)
 
@@ -59,6 +74,9 @@ class ServiceEntry(_Entry):
 
 class DirectoryFile(_Entry):
     as_of: date | None = None
+    province: ProvinceEntry
+    levels: list[LevelEntry] = Field(min_length=1)
+    """From the top down: the province's own level first, then each level below it."""
     agencies: list[AgencyEntry]
     services: list[ServiceEntry]
 
@@ -68,13 +86,18 @@ class DirectoryFile(_Entry):
         _require_unique("agency", codes)
         _require_unique("service", [s.code for s in self.services])
         _require_unique("official", [o.code for a in self.agencies for o in a.officials])
+        _require_unique("level", [level.kind for level in self.levels])
         known = set(codes)
+        kinds = {a.kind for a in self.agencies}
+        top = self.levels[0].kind
         for agency in self.agencies:
             if agency.parent is not None and agency.parent not in known:
                 raise ValueError(f"agency {agency.code}: unknown parent {agency.parent}")
+            if (agency.parent is None) != (agency.kind == top):
+                raise ValueError(f"agency {agency.code}: only the {top} level has no parent")
         for service in self.services:
             for provider in service.offered_by:
-                if provider not in AGENCY_KINDS and provider not in known:
+                if provider not in kinds and provider not in known:
                     raise ValueError(f"service {service.code}: {provider} is no kind or agency")
         return self
 
@@ -122,7 +145,15 @@ async def directory_is_empty(*, session: AsyncSession) -> bool:
 
 
 async def import_directory(directory: DirectoryFile, *, session: AsyncSession) -> ImportResult:
-    """Upsert every entry by code. The caller owns the transaction."""
+    """Upsert every entry by code and replace the header. The caller owns the transaction."""
+    await session.merge(
+        DirectoryHeader(
+            id=1,
+            province_vi=directory.province.name_vi,
+            province_en=directory.province.name_en,
+            levels=[level.model_dump() for level in directory.levels],
+        )
+    )
     counter = _Counter()
     agencies = {a.code: a for a in (await session.scalars(select(Agency))).all()}
     for entry in directory.agencies:

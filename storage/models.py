@@ -20,6 +20,19 @@ class Agency(SQLModel, table=True):
     parent_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
 
 
+class DirectoryHeader(SQLModel, table=True):
+    """What the directory file says about itself: the province's name, for the notices, and its
+    levels from the top down, so the agency picker follows the data rather than code."""
+
+    id: int = Field(default=1, primary_key=True)
+    province_vi: str
+    province_en: str
+    levels: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    """One entry per level: `kind`, `label_vi`, `label_en`, `unit_vi`, `unit_en`."""
+
+
 class Service(SQLModel, table=True):
     """A procedure or public service; `offered_by` lists agency kinds or agency codes."""
 

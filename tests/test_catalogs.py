@@ -6,6 +6,9 @@ import re
 import string
 from pathlib import Path
 
+from vietnam_provinces import Province
+from vietnamadminunits.parser.parser_legacy import DICT_PROVINCE
+
 from handlers.rating import QUESTIONS
 from handlers.texts import LOCALES, catalog
 
@@ -65,3 +68,28 @@ def test_question_options_all_have_labels() -> None:
         assert f"rating.short_{question.field}" in vi
         for value in question.values:
             assert question.label_key(value) in vi
+
+
+def _province_names() -> set[str]:
+    """Every province's short name, today's 34 and the 63 before July 2025, from the libraries."""
+    today = {p.name.removeprefix("Thành phố ").removeprefix("Tỉnh ") for p in Province.iter_all()}
+    before = {entry["provinceShort"] for entry in DICT_PROVINCE.values()}
+    return today | before
+
+
+LEVEL_WORDS = (
+    "tỉnh", "huyện", "quận", "thị xã", "xã", "phường", "thị trấn", "đặc khu",
+    "province", "provincial", "district", "commune", "ward", "town",
+)  # fmt: skip
+
+
+def test_no_province_or_level_is_named_in_the_catalogs() -> None:
+    """Provinces and levels change (July 2025 merged provinces and ended districts): their names
+    come from the directory file, so no catalog may name one."""
+    names = _province_names()
+    assert {"Quảng Ngãi", "Kon Tum", "Hà Nội"} <= names
+    for locale in LOCALES:
+        for key, message in catalog(locale).items():
+            lowered = re.sub(r"\{\w+\}", "", message).lower()
+            for word in (*(n.lower() for n in names), *LEVEL_WORDS):
+                assert not re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered), (key, word)

@@ -93,7 +93,9 @@ async def test_a_changed_file_updates_names_adds_entries_and_keeps_ratings(
         (lambda d: d["agencies"].append(dict(d["agencies"][0])), "duplicate agency code"),
         (lambda d: d["agencies"][1].update(parent="NOPE"), "unknown parent"),
         (lambda d: d["agencies"][1].update(code="bad code!"), "code"),
-        (lambda d: d["agencies"][1].update(kind="ministry"), "kind"),
+        (lambda d: d["agencies"][1].update(kind="Ministry of X"), "kind"),
+        (lambda d: d["agencies"][1].update(parent=None), "has no parent"),
+        (lambda d: d["levels"].append(d["levels"][0]), "duplicate level"),
         (lambda d: d["services"][0].update(offered_by=["nowhere"]), "no kind or agency"),
     ],
 )
@@ -123,6 +125,16 @@ async def test_a_replacing_import_deletes_the_unused_sample_all_or_nothing(
     """`directory import --replace`: the sample goes when nothing refers to it; an officer of a
     sample agency keeps it all (on PostgreSQL too, where foreign keys are enforced)."""
     own = {
+        "province": {"name_vi": "tỉnh Thử Nghiệm", "name_en": "Test province"},
+        "levels": [
+            {
+                "kind": "province",
+                "label_vi": "Cơ quan cấp tỉnh",
+                "label_en": "Provincial agencies",
+                "unit_vi": "cơ quan cấp tỉnh",
+                "unit_en": "provincial agency",
+            }
+        ],
         "agencies": [
             {"code": "51", "name_vi": "Tỉnh", "name_en": "Province", "kind": "province"},
             {

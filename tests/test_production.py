@@ -15,6 +15,10 @@ from storage.identity import new_encryption_key
 
 REAL_KEY = "Zq8" * 15
 SMALL_DIRECTORY = """
+province: {name_vi: tỉnh Quảng Ngãi, name_en: Quảng Ngãi province}
+levels:
+  - {kind: province, label_vi: Cơ quan cấp tỉnh, label_en: Provincial agencies,
+     unit_vi: cơ quan cấp tỉnh, unit_en: provincial agency}
 agencies:
   - code: "51"
     name_vi: Ủy ban nhân dân tỉnh Quảng Ngãi

@@ -1,0 +1,83 @@
+"""Levels as data: the picker follows the directory file's levels at any depth, and the notices
+name the province the file names."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.channels.console import CHANNEL, ConsoleChannel
+from bot.runtime import open_runtime
+from tests.conftest import Chat, Clock, make_settings
+from tests.dialogue import number_of, options
+
+
+def listed(transcript: str) -> list[str]:
+    """The options of the last question, without the way back."""
+    return [label for label in options(transcript) if "Quay lại" not in label]
+
+
+TWO_LEVELS = Path(__file__).resolve().parent / "data" / "two-levels.yaml"
+
+
+@pytest.fixture
+async def two_levels(tmp_path: Path, clock: Clock) -> AsyncIterator[Chat]:
+    """A citizen at the menu of a bot whose directory is province → commune."""
+    output: list[tuple[str, str]] = []
+    runtime = await open_runtime(
+        make_settings(tmp_path, directory_file=TWO_LEVELS),
+        {CHANNEL: ConsoleChannel(write=lambda chat, text: output.append((chat, text)))},
+        clock=clock,
+    )
+    chat = Chat(runtime, output, "citizen-1")
+    notice = await chat.say("/start")
+    assert "các cơ quan hành chính nhà nước tại tỉnh Thử Nghiệm" in notice
+    await chat.say("1")
+    yield chat
+    await runtime.close()
+
+
+async def test_a_commune_is_picked_on_a_two_level_directory(two_levels: Chat) -> None:
+    chat = two_levels
+    out = await chat.say(number_of(await chat.say("/start"), "Đánh giá"))
+    assert listed(out) == ["Cơ quan cấp tỉnh", "Cơ quan cấp xã"]
+    out = await chat.say(number_of(out, "Cơ quan cấp xã"))
+    assert "Xin chọn xã, phường hoặc đặc khu" in out
+    assert listed(out) == ["Ủy ban nhân dân xã Núi Một", "Ủy ban nhân dân phường Sông Hai"]
+    out = await chat.say(number_of(out, "xã Núi Một"))
+    assert listed(out) == [
+        "Ủy ban nhân dân xã Núi Một",
+        "Trung tâm Phục vụ hành chính công xã Núi Một",
+        "Công an xã Núi Một",
+    ]
+    out = await chat.say(number_of(out, "Công an xã"))
+    assert "Đăng ký cư trú" in out and "Đăng ký khai sinh" not in out
+
+
+async def test_the_provincial_level_lists_no_commune(two_levels: Chat) -> None:
+    chat = two_levels
+    out = await chat.say(number_of(await chat.say("/start"), "Đánh giá"))
+    out = await chat.say(number_of(out, "Cơ quan cấp tỉnh"))
+    assert listed(out) == ["Sở Nội vụ tỉnh Thử Nghiệm"]
+
+
+async def test_a_commune_with_its_own_units_can_itself_be_rated(two_levels: Chat) -> None:
+    chat = two_levels
+    out = await chat.say(number_of(await chat.say("/start"), "Đánh giá"))
+    out = await chat.say(number_of(out, "Cơ quan cấp xã"))
+    out = await chat.say(number_of(out, "xã Núi Một"))
+    out = await chat.say(number_of(out, "Ủy ban nhân dân xã Núi Một"))
+    assert "Trợ cấp xã hội" in out and "Đăng ký cư trú" not in out
+
+
+async def test_three_levels_of_2022_open_a_district_then_a_commune(consented: Chat) -> None:
+    """The 2022 file: province → district → commune, with its own labels."""
+    out = await consented.say(number_of(await consented.say("/start"), "Đánh giá"))
+    assert listed(out) == ["Cơ quan cấp tỉnh", "Cơ quan cấp huyện, cấp xã"]
+    out = await consented.say(number_of(out, "cấp huyện"))
+    assert "Xin chọn huyện hoặc thành phố" in out
+    out = await consented.say(number_of(out, "huyện Đắk Hà"))
+    out = await consented.say(number_of(out, "xã Hà Mòn"))
+    assert "Đăng ký khai sinh" in out
