@@ -65,6 +65,7 @@ from storage.officers import (
     roster,
 )
 from storage.resealing import reseal_all
+from storage.scaffold import UnknownProvince, library_version, scaffold_yaml
 from storage.schema import UPGRADE_COMMAND, SchemaOutdated, ensure_schema, upgrade
 
 log = logging.getLogger(__name__)
@@ -191,6 +192,25 @@ def directory_import(
 ) -> None:
     """Add or update agencies, officials and services from FILE (safe to run again)."""
     _run(_import(_settings(), file, replace=replace))
+
+
+@directory_app.command("scaffold")
+def directory_scaffold(
+    province: Annotated[int, typer.Option(help="Today's province code, e.g. 51.")],
+    output: Annotated[Path | None, typer.Option(help="Write here instead of printing it.")] = None,
+) -> None:
+    """Write a directory skeleton of today's PROVINCE from vietnam-provinces, to edit."""
+    t = _texts()
+    try:
+        text = scaffold_yaml(province, t("cli.scaffold_comment", source=library_version()))
+    except UnknownProvince as error:
+        print(t("cli.unknown_province", code=error))
+        raise typer.Exit(1) from error
+    if output is None:
+        print(text, end="")
+    else:
+        output.write_text(text, encoding="utf-8")
+        print(t("cli.written", path=output))
 
 
 @db_app.command("upgrade")
