@@ -33,7 +33,7 @@ from bot.runtime import DirectoryEmpty, Runtime, open_runtime, prepare_database
 from bot.scheduler import run_scheduler
 from bot.web import create_app, file_publisher
 from handlers.access import may_bind
-from handlers.clock import LOCAL_ZONE, local_date_text, system_clock
+from handlers.clock import LOCAL_ZONE, local_date_text, local_today, system_clock
 from handlers.indicators import FACTORS
 from handlers.periods import Period, parse_period
 from handlers.summary import Summary, build_summary, percent, scope_label, summary_text
@@ -50,9 +50,11 @@ from storage.db import make_engine, make_sessionmaker
 from storage.directory import (
     DirectoryError,
     DirectoryInUse,
+    ImportResult,
     import_directory,
     read_directory,
     remove_unlisted,
+    retire_unlisted,
 )
 from storage.identity import UnreadableId, new_encryption_key
 from storage.models import Agency
@@ -74,6 +76,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # a traceback's locals would print secrets
 )
+_DIFF_SHOWN = 30
 directory_app = typer.Typer(help="The directory of agencies, officials and services.")
 db_app = typer.Typer(help="The database schema.")
 app.add_typer(directory_app, name="directory")
@@ -189,9 +192,16 @@ def directory_import(
             help="Also delete the entries FILE does not list (the sample), if nothing uses them."
         ),
     ] = False,
+    retire_unlisted: Annotated[
+        bool,
+        typer.Option(help="End today the entries FILE no longer lists (their history stays)."),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option(help="Show what would be added, changed and retired; keep nothing.")
+    ] = False,
 ) -> None:
-    """Add or update agencies, officials and services from FILE (safe to run again)."""
-    _run(_import(_settings(), file, replace=replace))
+    """Add, update and retire agencies, officials and services from FILE (safe to run again)."""
+    _run(_import(_settings(), file, replace=replace, retire=retire_unlisted, dry_run=dry_run))
 
 
 @directory_app.command("scaffold")
@@ -730,28 +740,53 @@ def _secret(value: SecretStr | None) -> str:
     return value.get_secret_value() if value else ""
 
 
-async def _import(settings: Settings, file: Path, *, replace: bool) -> None:
+async def _import(
+    settings: Settings, file: Path, *, replace: bool, retire: bool, dry_run: bool
+) -> None:
     directory = read_directory(file)
+    today = local_today(system_clock())
     db = make_engine(settings.database_url)
+    t = _texts()
     try:
         keys = settings.identity_keys()
         await ensure_schema(db, keys)
-        async with make_sessionmaker(db, keys)() as session, session.begin():
-            result = await import_directory(directory, session=session)
+        async with make_sessionmaker(db, keys)() as session, session.begin() as transaction:
+            result = await import_directory(directory, today=today, session=session)
+            if retire:
+                result.retired.extend(
+                    await retire_unlisted(directory, today=today, session=session)
+                )
             removed = await remove_unlisted(directory, session=session) if replace else None
-        t = _texts()
-        print(
-            t(
-                "cli.imported",
-                added=result.added,
-                updated=result.updated,
-                unchanged=result.unchanged,
-            )
-        )
+            print_diff(t, result)
+            if dry_run:
+                await transaction.rollback()
+                print(t("cli.dry_run"))
+                return
         if removed is not None:
             print(t("cli.removed", count=removed))
     finally:
         await db.dispose()
+
+
+def print_diff(t: Texts, result: ImportResult) -> None:
+    """What an import adds, changes and retires, by code (the first few of each)."""
+    print(
+        t(
+            "cli.imported",
+            added=len(result.added),
+            updated=len(result.updated),
+            retired=len(result.retired),
+            unchanged=result.unchanged,
+        )
+    )
+    for key, codes in (
+        ("added", result.added),
+        ("updated", result.updated),
+        ("retired", result.retired),
+    ):
+        if codes:
+            shown = ", ".join(codes[:_DIFF_SHOWN]) + (" …" if len(codes) > _DIFF_SHOWN else "")
+            print(t(f"cli.diff_{key}", codes=shown))
 
 
 async def _upgrade(settings: Settings) -> None:

@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.dispatcher import DeliveryPolicy, OutboxDispatcher
 from bot.engine import TurnEngine
 from bot.exports import export_maker
-from handlers.clock import Clock, system_clock
+from handlers.clock import Clock, local_today, system_clock
 from storage.db import make_engine, make_sessionmaker
 from storage.directory import directory_is_empty, import_directory, read_directory
 from storage.schema import ensure_schema
@@ -58,7 +58,9 @@ async def prepare_database(
                 if settings.production:
                     raise DirectoryEmpty
                 result = await import_directory(
-                    read_directory(settings.directory_file), session=session
+                    read_directory(settings.directory_file),
+                    today=local_today(system_clock()),
+                    session=session,
                 )
                 log.info("loaded the directory %s: %s", settings.directory_file, result)
     except BaseException:

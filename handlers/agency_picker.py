@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from pydantic import BaseModel
 
+from handlers.clock import local_today
 from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
 from handlers.messages import Choice
 from handlers.textmatch import contains_phrase
@@ -69,7 +70,7 @@ def picker_steps(flow: str, question_key: str, on_picked: OnPicked) -> tuple[Ste
         return Go(pick)
 
     async def search(turn: Turn, query: str) -> Outcome:
-        pool = await agencies.rateable_agencies(session=turn.session)
+        pool = await agencies.rateable_agencies(on=local_today(turn.now), session=turn.session)
         found = [
             a
             for a in pool
@@ -99,10 +100,14 @@ def picker_steps(flow: str, question_key: str, on_picked: OnPicked) -> tuple[Ste
         """Open the chosen level, or search the typed name."""
         found = await levels(turn)
         kinds = [entry["kind"] for entry in found[1:]]
+        today = local_today(turn.now)
         if answer.choice == TOP:
-            return browse(turn, await agencies.top_agencies(kinds, session=turn.session))
+            top = await agencies.top_agencies(kinds, on=today, session=turn.session)
+            return browse(turn, top)
         if answer.choice == UNITS and kinds:
-            outcome = browse(turn, await agencies.units_of(kinds[0], session=turn.session))
+            outcome = browse(
+                turn, await agencies.units_of(kinds[0], on=today, session=turn.session)
+            )
             turn.draft(flow)[UNIT] = level_text(found[1], "unit", turn.dialog.locale)
             return outcome
         return await search(turn, answer.text or "")
@@ -129,7 +134,9 @@ def picker_steps(flow: str, question_key: str, on_picked: OnPicked) -> tuple[Ste
             return Retry(turn.texts("common.pick_option"))
         chosen = found[index]
         if chosen.id is not None and chosen.id != turn.draft(flow).get(OPENED):
-            below = await agencies.children(chosen.id, session=turn.session)
+            below = await agencies.children(
+                chosen.id, on=local_today(turn.now), session=turn.session
+            )
             if below:
                 return browse(turn, [chosen, *below], opened=chosen.id)
         return await on_picked(turn, chosen)

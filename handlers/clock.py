@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 Clock = Callable[[], datetime]
@@ -17,3 +17,8 @@ def system_clock() -> datetime:
 def local_date_text(moment: datetime) -> str:
     """A date and time as citizens read it (dd/mm/yyyy hh:mm, Vietnam time)."""
     return moment.astimezone(LOCAL_ZONE).strftime("%d/%m/%Y %H:%M")
+
+
+def local_today(moment: datetime) -> date:
+    """The day in Vietnam: what validity dates in the directory are compared with."""
+    return moment.astimezone(LOCAL_ZONE).date()

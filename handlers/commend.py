@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from handlers.actions import texts_for
 from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps, post_of
+from handlers.clock import local_today
 from handlers.escalation import recipients
 from handlers.flow import MENU, Answer, Go, Outcome, Prompt, Retry, Step, Turn, text_step
 from handlers.messages import Choice, Reply
@@ -31,7 +32,7 @@ async def on_agency_picked(turn: Turn, agency: Agency) -> Outcome:
 
 async def _officials(turn: Turn) -> list[Official]:
     agency_id = turn.draft(FLOW).get("agency_id", 0)
-    return await officers.officials_of(agency_id, session=turn.session)
+    return await officers.officials_of(agency_id, on=local_today(turn.now), session=turn.session)
 
 
 async def ask_who(turn: Turn) -> Prompt:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from handlers import report
 from handlers.agency_picker import PickerDraft, chosen_index, name_of, numbered, picker_steps
+from handlers.clock import local_today
 from handlers.flow import (
     CONSENT,
     MENU,
@@ -30,6 +31,7 @@ from handlers.flow import (
 from handlers.messages import Choice
 from handlers.privacy import consented_citizen
 from storage import agencies
+from storage.directory import is_current
 from storage.models import Agency, Rating, Service
 from storage.ratings import add_rating
 
@@ -132,7 +134,11 @@ async def begin(turn: Turn, link: tuple[str, str | None] | None) -> Outcome:
     turn.say("rating.intro")
     if link is not None:
         agency = await agencies.agency_by_code(link[0], session=turn.session)
-        if agency is None or agency.parent_id is None:
+        if (
+            agency is None
+            or agency.parent_id is None
+            or not is_current(agency.valid_from, agency.valid_to, local_today(turn.now))
+        ):
             turn.say("rating.link_unknown")
         else:
             draft.agency_id = agency.id
@@ -148,13 +154,13 @@ async def begin(turn: Turn, link: tuple[str, str | None] | None) -> Outcome:
 async def _offered_service(turn: Turn, agency: Agency, code: str | None) -> Service | None:
     if code is None:
         return None
-    offered = await agencies.services_for(agency, session=turn.session)
+    offered = await agencies.services_for(agency, on=local_today(turn.now), session=turn.session)
     return next((s for s in offered if s.code == code), None)
 
 
 async def on_agency_picked(turn: Turn, agency: Agency) -> Outcome:
     """Store the agency unless it offers nothing to rate."""
-    if not await agencies.services_for(agency, session=turn.session):
+    if not await agencies.services_for(agency, on=local_today(turn.now), session=turn.session):
         return Retry(turn.texts("rating.no_services"))
     draft = load(turn)
     draft.agency_id, draft.service_id = agency.id, None
@@ -164,7 +170,11 @@ async def on_agency_picked(turn: Turn, agency: Agency) -> Outcome:
 
 async def _services(turn: Turn) -> list[Service]:
     agency = await agencies.agency_by_id(load(turn).agency_id or 0, session=turn.session)
-    return [] if agency is None else await agencies.services_for(agency, session=turn.session)
+    return (
+        []
+        if agency is None
+        else await agencies.services_for(agency, on=local_today(turn.now), session=turn.session)
+    )
 
 
 async def ask_service(turn: Turn) -> Prompt:

@@ -21,7 +21,7 @@ from handlers.agency_picker import (
     picker_steps,
     post_of,
 )
-from handlers.clock import LOCAL_ZONE
+from handlers.clock import LOCAL_ZONE, local_today
 from handlers.dates import day_text, parse_day
 from handlers.escalation import open_case
 from handlers.flow import (
@@ -165,7 +165,9 @@ async def on_agency_picked(turn: Turn, agency: Agency) -> Outcome:
 
 
 async def _officials(turn: Turn) -> list[Official]:
-    return await officers.officials_of(load(turn).agency_id or 0, session=turn.session)
+    return await officers.officials_of(
+        load(turn).agency_id or 0, on=local_today(turn.now), session=turn.session
+    )
 
 
 async def ask_official(turn: Turn) -> Prompt:

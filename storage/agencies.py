@@ -7,10 +7,12 @@ top level, and the agencies of each lower level's kind are its units.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.directory import current_on, is_current
 from storage.models import Agency, DirectoryHeader, Service
 
 
@@ -42,35 +44,47 @@ async def province_name(locale: str, *, session: AsyncSession) -> str | None:
     return header.province_en if locale == "en" else header.province_vi
 
 
-async def top_agencies(unit_kinds: Sequence[str], *, session: AsyncSession) -> list[Agency]:
-    """Agencies directly under the root(s) that are no unit of a lower level: departments,
-    the centre, the provincial police."""
+async def top_agencies(
+    unit_kinds: Sequence[str], *, on: date, session: AsyncSession
+) -> list[Agency]:
+    """Agencies existing on day `on` directly under the root(s) that are no unit of a lower
+    level: departments, the centre, the provincial police."""
     roots = select(Agency.id).where(Agency.parent_id.is_(None))
     rows = await session.scalars(
         select(Agency)
-        .where(Agency.parent_id.in_(roots), Agency.kind.not_in(list(unit_kinds)))
+        .where(
+            Agency.parent_id.in_(roots),
+            Agency.kind.not_in(list(unit_kinds)),
+            current_on(Agency, on),
+        )
         .order_by(Agency.id)
     )
     return list(rows.all())
 
 
-async def units_of(kind: str, *, session: AsyncSession) -> list[Agency]:
-    """The units of one level, such as every district, or every commune of a two-level map."""
-    rows = await session.scalars(select(Agency).where(Agency.kind == kind).order_by(Agency.id))
-    return list(rows.all())
-
-
-async def children(parent_id: int, *, session: AsyncSession) -> list[Agency]:
+async def units_of(kind: str, *, on: date, session: AsyncSession) -> list[Agency]:
+    """The units of one level existing on day `on`: every district, or every commune."""
     rows = await session.scalars(
-        select(Agency).where(Agency.parent_id == parent_id).order_by(Agency.id)
+        select(Agency).where(Agency.kind == kind, current_on(Agency, on)).order_by(Agency.id)
     )
     return list(rows.all())
 
 
-async def rateable_agencies(*, session: AsyncSession) -> list[Agency]:
-    """Every agency a citizen can rate (all but the root), for name search."""
+async def children(parent_id: int, *, on: date, session: AsyncSession) -> list[Agency]:
     rows = await session.scalars(
-        select(Agency).where(Agency.parent_id.is_not(None)).order_by(Agency.id)
+        select(Agency)
+        .where(Agency.parent_id == parent_id, current_on(Agency, on))
+        .order_by(Agency.id)
+    )
+    return list(rows.all())
+
+
+async def rateable_agencies(*, on: date, session: AsyncSession) -> list[Agency]:
+    """Every agency a citizen can rate on day `on` (all but the root), for name search."""
+    rows = await session.scalars(
+        select(Agency)
+        .where(Agency.parent_id.is_not(None), current_on(Agency, on))
+        .order_by(Agency.id)
     )
     return list(rows.all())
 
@@ -83,9 +97,14 @@ async def desks(*, session: AsyncSession) -> list[Agency]:
     return list(rows.all())
 
 
-async def services_for(agency: Agency, *, session: AsyncSession) -> list[Service]:
-    """Services offered by the agency's kind or named for the agency by its code."""
-    rows = await session.scalars(select(Service).order_by(Service.id))
+async def services_for(agency: Agency, *, on: date, session: AsyncSession) -> list[Service]:
+    """Services existing on day `on`, offered by the agency's kind or named for the agency by
+    its code; none once the agency itself is retired."""
+    if not is_current(agency.valid_from, agency.valid_to, on):
+        return []
+    rows = await session.scalars(
+        select(Service).where(current_on(Service, on)).order_by(Service.id)
+    )
     return [s for s in rows.all() if agency.kind in s.offered_by or agency.code in s.offered_by]
 
 

@@ -8,16 +8,17 @@ the sample loaded into a development database can be replaced by the real direct
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from storage.models import Agency, DirectoryHeader, Official, Service
 
@@ -47,7 +48,21 @@ class LevelEntry(_Entry):
     unit_en: str = Field(min_length=1)
 
 
-class OfficialEntry(_Entry):
+class _Dated(_Entry):
+    """`valid_from` is the first day an entry exists; `valid_to` the first day it no longer does
+    (1 July 2025 for the units the reform merged). Empty: since always, until further notice."""
+
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+    @model_validator(mode="after")
+    def _check_dates(self) -> _Dated:
+        if self.valid_from and self.valid_to and self.valid_from >= self.valid_to:
+            raise ValueError("valid_from must come before valid_to")
+        return self
+
+
+class OfficialEntry(_Dated):
     code: str = Field(pattern=CODE_PATTERN)
     name: str = Field(min_length=1)
     post_vi: str = Field(min_length=1)
@@ -55,24 +70,30 @@ class OfficialEntry(_Entry):
     heads: bool = False
 
 
-class AgencyEntry(_Entry):
+class AgencyEntry(_Dated):
     code: str = Field(pattern=CODE_PATTERN)
     name_vi: str = Field(min_length=1)
     name_en: str = Field(min_length=1)
     kind: str = Field(pattern=KIND_PATTERN)
     parent: str | None = None
+    successor: str | None = Field(default=None, pattern=CODE_PATTERN)
+    """The agency that took over, in this file or already in the database."""
     officials: list[OfficialEntry] = Field(default_factory=list)
 
 
-class ServiceEntry(_Entry):
+class ServiceEntry(_Dated):
     code: str = Field(pattern=CODE_PATTERN)
     name_vi: str = Field(min_length=1)
     name_en: str = Field(min_length=1)
     group: Literal["procedure", "public_service"]
     offered_by: list[str] = Field(min_length=1)
+    successor: str | None = Field(default=None, pattern=CODE_PATTERN)
 
 
-class DirectoryFile(_Entry):
+class DirectoryFile(_Dated):
+    """`valid_from` and `valid_to` here are the defaults of every entry: a file of a former
+    structure says `valid_to` once, and importing it leaves the current header alone."""
+
     as_of: date | None = None
     province: ProvinceEntry
     levels: list[LevelEntry] = Field(min_length=1)
@@ -101,6 +122,13 @@ class DirectoryFile(_Entry):
                     raise ValueError(f"service {service.code}: {provider} is no kind or agency")
         return self
 
+    def dates(self, entry: _Dated) -> dict[str, date | None]:
+        """An entry's validity, the file's where the entry gives none."""
+        return {
+            "valid_from": entry.valid_from or self.valid_from,
+            "valid_to": entry.valid_to or self.valid_to,
+        }
+
 
 def _require_unique(what: str, codes: list[str]) -> None:
     seen: set[str] = set()
@@ -111,6 +139,7 @@ def _require_unique(what: str, codes: list[str]) -> None:
 
 
 Row = TypeVar("Row", Agency, Official, Service)
+DirectoryModel = type[Agency] | type[Official] | type[Service]
 
 
 class DirectoryError(ValueError):
@@ -127,8 +156,12 @@ class DirectoryInUse(DirectoryError):
 
 @dataclass(frozen=True, slots=True)
 class ImportResult:
-    added: int
-    updated: int
+    """The diff of an import, by code: shown before anything is kept (`--dry-run`) and after."""
+
+    added: list[str]
+    updated: list[str]
+    retired: list[str]
+    """Entries current before the import and not after it."""
     unchanged: int
 
 
@@ -144,17 +177,21 @@ async def directory_is_empty(*, session: AsyncSession) -> bool:
     return (await session.scalar(select(func.count()).select_from(Agency))) == 0
 
 
-async def import_directory(directory: DirectoryFile, *, session: AsyncSession) -> ImportResult:
-    """Upsert every entry by code and replace the header. The caller owns the transaction."""
-    await session.merge(
-        DirectoryHeader(
-            id=1,
-            province_vi=directory.province.name_vi,
-            province_en=directory.province.name_en,
-            levels=[level.model_dump() for level in directory.levels],
+async def import_directory(
+    directory: DirectoryFile, *, today: date, session: AsyncSession
+) -> ImportResult:
+    """Upsert every entry by code; a current file replaces the header. The caller owns the
+    transaction (and rolls it back for a dry run)."""
+    if directory.valid_to is None or await session.get(DirectoryHeader, 1) is None:
+        await session.merge(
+            DirectoryHeader(
+                id=1,
+                province_vi=directory.province.name_vi,
+                province_en=directory.province.name_en,
+                levels=[level.model_dump() for level in directory.levels],
+            )
         )
-    )
-    counter = _Counter()
+    counter = _Counter(today)
     agencies = {a.code: a for a in (await session.scalars(select(Agency))).all()}
     for entry in directory.agencies:
         agencies[entry.code] = counter.upsert(
@@ -165,14 +202,13 @@ async def import_directory(directory: DirectoryFile, *, session: AsyncSession) -
             name_vi=entry.name_vi,
             name_en=entry.name_en,
             kind=entry.kind,
+            **directory.dates(entry),
         )
     await session.flush()
     for entry in directory.agencies:
-        parent = agencies[entry.parent].id if entry.parent else None
         agency = agencies[entry.code]
-        if agency.parent_id != parent:
-            agency.parent_id = parent
-            counter.touch(agency)
+        counter.link(agency, "parent_id", _id_of(agencies, entry.parent, entry.code))
+        counter.link(agency, "successor_id", _id_of(agencies, entry.successor, entry.code))
 
     officials = {o.code: o for o in (await session.scalars(select(Official))).all()}
     for entry in directory.agencies:
@@ -187,11 +223,12 @@ async def import_directory(directory: DirectoryFile, *, session: AsyncSession) -
                 post_vi=official.post_vi,
                 post_en=official.post_en,
                 heads=official.heads,
+                **directory.dates(official),
             )
 
     services = {s.code: s for s in (await session.scalars(select(Service))).all()}
     for entry in directory.services:
-        counter.upsert(
+        services[entry.code] = counter.upsert(
             session,
             services.get(entry.code),
             Service,
@@ -200,45 +237,113 @@ async def import_directory(directory: DirectoryFile, *, session: AsyncSession) -
             name_en=entry.name_en,
             group=entry.group,
             offered_by=list(entry.offered_by),
+            **directory.dates(entry),
         )
+    await session.flush()
+    for entry in directory.services:
+        successor = _id_of(services, entry.successor, entry.code)
+        counter.link(services[entry.code], "successor_id", successor)
     await session.flush()
     return counter.result()
 
 
-class _Counter:
-    """Counts what an import added or changed, so the CLI can say so."""
+def _id_of(
+    rows: Mapping[str, Agency] | Mapping[str, Service], code: str | None, of: str
+) -> int | None:
+    """The id of the entry `code` names (in the file or the database), for a link of `of`."""
+    if code is None:
+        return None
+    row = rows.get(code)
+    if row is None:
+        raise DirectoryError(f"{of}: {code} is in neither the file nor the database")
+    return row.id
 
-    def __init__(self) -> None:
-        self.added = 0
+
+def is_current(valid_from: date | None, valid_to: date | None, on: date) -> bool:
+    """Whether an entry with these dates exists on day `on`."""
+    return (valid_from is None or valid_from <= on) and (valid_to is None or on < valid_to)
+
+
+def current_on(model: DirectoryModel, on: date) -> ColumnElement[bool]:
+    """The SQL of `is_current`, for the pickers' queries."""
+    valid_from, valid_to = col(model.valid_from), col(model.valid_to)
+    return and_(
+        or_(valid_from.is_(None), valid_from <= on), or_(valid_to.is_(None), valid_to > on)
+    )
+
+
+class _Counter:
+    """Collects the codes an import adds, changes and retires, so the CLI can show the diff."""
+
+    def __init__(self, today: date) -> None:
+        self.today = today
+        self.added: list[str] = []
         self._new: set[int] = set()
-        """ids of new agencies, which stay referenced until the end (parents are set later)."""
-        self.changed: set[int] = set()
-        """ids of existing rows, which the caller's dicts keep alive, so ids are not reused."""
+        """ids of new rows, which stay referenced until the end (links are set later)."""
+        self.changed: dict[int, str] = {}
+        """Codes of existing rows by id(), which the caller's dicts keep alive."""
+        self.retired: list[str] = []
         self.seen = 0
 
     def upsert(
-        self, session: AsyncSession, row: Row | None, model: type[Row], **values: object
+        self, session: AsyncSession, row: Row | None, model: type[Row], **values: Any
     ) -> Row:
         self.seen += 1
         if row is None:
             row = model(**values)
             session.add(row)
-            self.added += 1
+            self.added.append(row.code)
             self._new.add(id(row))
             return row
+        was_current = is_current(row.valid_from, row.valid_to, self.today)
         for name, value in values.items():
             if getattr(row, name) != value:
                 setattr(row, name, value)
                 self.touch(row)
+        if was_current and not is_current(row.valid_from, row.valid_to, self.today):
+            self.retired.append(row.code)
         return row
 
-    def touch(self, row: object) -> None:
+    def link(self, row: Agency | Service, name: str, value: int | None) -> None:
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            self.touch(row)
+
+    def touch(self, row: Agency | Official | Service) -> None:
         if id(row) not in self._new:
-            self.changed.add(id(row))
+            self.changed[id(row)] = row.code
 
     def result(self) -> ImportResult:
-        updated = len(self.changed)
-        return ImportResult(self.added, updated, self.seen - self.added - updated)
+        updated = [c for c in self.changed.values() if c not in self.retired]
+        unchanged = self.seen - len(self.added) - len(self.changed)
+        return ImportResult(self.added, updated, self.retired, unchanged)
+
+
+async def retire_unlisted(
+    directory: DirectoryFile, *, today: date, session: AsyncSession
+) -> list[str]:
+    """End today the current agencies, officials and services `directory` does not list (the
+    explicit `--retire-unlisted`): they leave the pickers, their history stays."""
+    listed = _listed(directory)
+    retired: list[str] = []
+    for model, codes in listed.items():
+        rows = await session.scalars(select(model).where(model.code.not_in(codes)))
+        for row in rows:
+            if is_current(row.valid_from, row.valid_to, today):
+                row.valid_to = today
+                retired.append(row.code)
+    await session.flush()
+    return retired
+
+
+def _listed(
+    directory: DirectoryFile,
+) -> dict[type[Agency] | type[Official] | type[Service], set[str]]:
+    return {
+        Agency: {a.code for a in directory.agencies},
+        Official: {o.code for a in directory.agencies for o in a.officials},
+        Service: {s.code for s in directory.services},
+    }
 
 
 _DIRECTORY = (Official, Service, Agency)
@@ -249,11 +354,7 @@ async def remove_unlisted(directory: DirectoryFile, *, session: AsyncSession) ->
     """Delete the agencies, officials and services `directory` does not list, after an import
     of it; all or nothing: if anything outside the directory (a rating, a report, an officer, an
     invite…) points at one of them, raise DirectoryInUse naming them and delete none."""
-    listed = {
-        Agency: {a.code for a in directory.agencies},
-        Official: {o.code for a in directory.agencies for o in a.officials},
-        Service: {s.code for s in directory.services},
-    }
+    listed = _listed(directory)
     unlisted = {
         model: {
             row.id or 0: row.code

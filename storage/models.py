@@ -18,6 +18,11 @@ class Agency(SQLModel, table=True):
     name_en: str
     kind: str = Field(index=True, max_length=20)
     parent_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
+    valid_from: date | None = None
+    valid_to: date | None = None
+    """The first day the agency no longer exists (merged, renamed, its level abolished)."""
+    successor_id: int | None = Field(default=None, foreign_key="agency.id")
+    """Where its figures roll up and its open cases go once it is retired."""
 
 
 class DirectoryHeader(SQLModel, table=True):
@@ -42,6 +47,9 @@ class Service(SQLModel, table=True):
     name_en: str
     group: str = Field(max_length=20)
     offered_by: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    valid_from: date | None = None
+    valid_to: date | None = None
+    successor_id: int | None = Field(default=None, foreign_key="service.id")
 
 
 class Official(SQLModel, table=True):
@@ -54,6 +62,8 @@ class Official(SQLModel, table=True):
     post_vi: str
     post_en: str
     heads: bool = False
+    valid_from: date | None = None
+    valid_to: date | None = None
 
 
 class Citizen(SQLModel, table=True):

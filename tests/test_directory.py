@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,8 @@ from tests.casework import officer
 from tests.conftest import Chat
 from tests.dialogue import number_of
 from tests.test_engine import reach_summary
+
+TODAY = date(2026, 11, 30)
 
 
 def sample() -> dict[str, object]:
@@ -51,8 +54,12 @@ async def test_sample_is_loaded_into_an_empty_database(chat: Chat) -> None:
 async def test_import_twice_changes_nothing(chat: Chat) -> None:
     directory = read_directory(SAMPLE_DIRECTORY)
     async with chat.runtime.sessions() as session, session.begin():
-        result = await import_directory(directory, session=session)
-    assert (result.added, result.updated) == (0, 0) and result.unchanged > 100
+        result = await import_directory(directory, today=TODAY, session=session)
+    assert (result.added, result.updated, result.retired) == (
+        [],
+        [],
+        [],
+    ) and result.unchanged > 100
 
 
 async def test_a_changed_file_updates_names_adds_entries_and_keeps_ratings(
@@ -78,8 +85,8 @@ async def test_a_changed_file_updates_names_adds_entries_and_keeps_ratings(
     changed.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
 
     async with consented.runtime.sessions() as session, session.begin():
-        result = await import_directory(read_directory(changed), session=session)
-    assert (result.added, result.updated) == (1, 1)
+        result = await import_directory(read_directory(changed), today=TODAY, session=session)
+    assert (result.added, result.updated) == (["62-SCT"], ["62-STP"])
     async with consented.runtime.sessions() as session:
         renamed = await session.scalar(select(Agency).where(Agency.code == "62-STP"))
         [rating] = (await session.scalars(select(Rating))).all()
@@ -115,7 +122,7 @@ def test_unreadable_file_is_refused(tmp_path: Path) -> None:
 
 async def replace_with(chat: Chat, directory: DirectoryFile) -> int:
     async with chat.runtime.sessions() as session, session.begin():
-        await import_directory(directory, session=session)
+        await import_directory(directory, today=TODAY, session=session)
         return await remove_unlisted(directory, session=session)
 
 
