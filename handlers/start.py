@@ -14,9 +14,12 @@ from storage import agencies
 from storage.citizens import find_citizen, register_citizen
 
 # Bump when the privacy notice in the catalogs changes: consent is recorded against it.
-PRIVACY_NOTICE_VERSION = "2026-12-05"
+PRIVACY_NOTICE_VERSION = "2026-12-05.2"
 
-HOME_STATES = frozenset({CONSENT, MENU})
+# The consent question again, short, after the notice's details were shown.
+CONSENT_AGAIN = "start.consent_again"
+
+HOME_STATES = frozenset({CONSENT, CONSENT_AGAIN, MENU})
 
 
 async def home_state(turn: Turn) -> str:
@@ -26,8 +29,15 @@ async def home_state(turn: Turn) -> str:
     return MENU if citizen is not None else CONSENT
 
 
+def _consent_choices(turn: Turn, *, details: bool) -> tuple[Choice, ...]:
+    t = turn.texts
+    agree, decline = Choice("agree", t("start.agree")), Choice("decline", t("start.decline"))
+    return (agree, decline, Choice("details", t("start.details"))) if details else (agree, decline)
+
+
 async def ask_consent(turn: Turn) -> Prompt:
-    """Show the privacy notice and ask for an explicit choice."""
+    """Show the short privacy notice and ask for an explicit choice; details are one tap away,
+    so the first message fits a phone screen."""
     t, rules = turn.texts, turn.rules
     province = await agencies.province_name(turn.dialog.locale, session=turn.session)
     notice = t(
@@ -35,18 +45,26 @@ async def ask_consent(turn: Turn) -> Prompt:
         province=province or t("start.local_area"),
         controller=rules.controller_name,
         contact=rules.controller_contact,
-        days=rules.retention_days,
-        closed_days=rules.closed_case_retention_days,
     )
-    return Prompt(
-        notice,
-        (Choice("agree", t("start.agree")), Choice("decline", t("start.decline"))),
-        back=False,
-    )
+    return Prompt(notice, _consent_choices(turn, details=True), back=False)
+
+
+async def ask_consent_again(turn: Turn) -> Prompt:
+    """After the details: the same choice, without repeating the notice."""
+    return Prompt(turn.texts("start.q_consent"), _consent_choices(turn, details=False), back=False)
 
 
 async def take_consent(turn: Turn, answer: Answer) -> Outcome:
     """Record consent with its time and notice version, then continue where the link pointed."""
+    if answer.choice == "details":
+        rules = turn.rules
+        turn.say("start.privacy_who")
+        turn.say(
+            "start.privacy_retention",
+            days=rules.retention_days,
+            closed_days=rules.closed_case_retention_days,
+        )
+        return Go(CONSENT_AGAIN)
     if answer.choice == "decline":
         turn.say("start.declined")
         turn.dialog.offered = {}
@@ -135,5 +153,6 @@ async def switch_language(turn: Turn, requested: str) -> bool:
 
 STEPS = (
     Step(CONSENT, ask_consent, take_consent),
+    Step(CONSENT_AGAIN, ask_consent_again, take_consent),
     Step(MENU, ask_menu, take_menu),
 )

@@ -93,3 +93,15 @@ def test_no_province_or_level_is_named_in_the_catalogs() -> None:
             lowered = re.sub(r"\{\w+\}", "", message).lower()
             for word in (*(n.lower() for n in names), *LEVEL_WORDS):
                 assert not re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered), (key, word)
+
+
+# What a citizen reads fits a phone screen; longer explanations sit behind a button or command.
+PHONE_SCREEN = 700
+STAFF_SECTIONS = ("officer.", "rooms.", "cli.", "summary.", "chart.", "export.", "poster.")
+
+
+def test_every_message_a_citizen_reads_fits_a_phone_screen() -> None:
+    for locale in LOCALES:
+        for key, message in catalog(locale).items():
+            if not key.startswith(STAFF_SECTIONS):
+                assert len(message) <= PHONE_SCREEN, (locale, key, len(message))
