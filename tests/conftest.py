@@ -191,6 +191,25 @@ def chat(runtime: tuple[Runtime, list[tuple[str, str]]]) -> Chat:
     return Chat(runtime[0], runtime[1], "citizen-1")
 
 
+TWO_LEVELS = Path(__file__).resolve().parent / "data" / "two-levels.yaml"
+
+
+@pytest.fixture
+async def two_levels(tmp_path: Path, clock: Clock) -> AsyncIterator[Chat]:
+    """A citizen at the menu of a bot whose directory is province → commune."""
+    output: list[tuple[str, str]] = []
+    runtime = await open_runtime(
+        make_settings(tmp_path, directory_file=TWO_LEVELS),
+        {CHANNEL: ConsoleChannel(write=lambda chat, text: output.append((chat, text)))},
+        clock=clock,
+    )
+    chat = Chat(runtime, output, "citizen-1")
+    await chat.say("/start")
+    await chat.say("1")
+    yield chat
+    await runtime.close()
+
+
 @pytest.fixture
 async def consented(chat: Chat) -> Chat:
     """A citizen who has agreed to the privacy notice and sees the menu."""

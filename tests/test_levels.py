@@ -3,14 +3,7 @@ name the province the file names."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
-from bot.channels.console import CHANNEL, ConsoleChannel
-from bot.runtime import open_runtime
-from tests.conftest import Chat, Clock, make_settings
+from tests.conftest import Chat
 from tests.dialogue import number_of, options
 
 
@@ -19,28 +12,9 @@ def listed(transcript: str) -> list[str]:
     return [label for label in options(transcript) if "Quay lại" not in label]
 
 
-TWO_LEVELS = Path(__file__).resolve().parent / "data" / "two-levels.yaml"
-
-
-@pytest.fixture
-async def two_levels(tmp_path: Path, clock: Clock) -> AsyncIterator[Chat]:
-    """A citizen at the menu of a bot whose directory is province → commune."""
-    output: list[tuple[str, str]] = []
-    runtime = await open_runtime(
-        make_settings(tmp_path, directory_file=TWO_LEVELS),
-        {CHANNEL: ConsoleChannel(write=lambda chat, text: output.append((chat, text)))},
-        clock=clock,
-    )
-    chat = Chat(runtime, output, "citizen-1")
-    notice = await chat.say("/start")
-    assert "cơ quan hành chính nhà nước tại tỉnh Thử Nghiệm" in notice
-    await chat.say("1")
-    yield chat
-    await runtime.close()
-
-
 async def test_a_commune_is_picked_on_a_two_level_directory(two_levels: Chat) -> None:
     chat = two_levels
+    assert "cơ quan hành chính nhà nước tại tỉnh Thử Nghiệm" in chat.received()[0]
     out = await chat.say(number_of(await chat.say("/start"), "Đánh giá"))
     assert listed(out) == ["Cơ quan cấp tỉnh", "Cơ quan cấp xã"]
     out = await chat.say(number_of(out, "Cơ quan cấp xã"))

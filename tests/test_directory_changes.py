@@ -1,0 +1,142 @@
+"""A directory that changes: the import shows its diff first, retires what the file marks
+retired or no longer lists, and keeps the history of what it retires."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from bot.cli import app
+from storage.directory import import_directory, read_directory
+from storage.models import Agency, Rating, Service
+from storage.ratings import add_rating
+from tests.conftest import TWO_LEVELS, Chat
+from tests.dialogue import number_of, options
+
+
+def changed_directory(tmp_path: Path) -> Path:
+    """The two-level sample a year on: a renamed department, a new commune, Sông Hai merged
+    into Núi Một on 1 July 2025, the home-affairs procedure no longer listed."""
+    data: dict[str, Any] = yaml.safe_load(TWO_LEVELS.read_text(encoding="utf-8"))
+    by_code = {a["code"]: a for a in data["agencies"]}
+    by_code["99-SNV"]["name_vi"] = "Sở Nội vụ tỉnh Thử Nghiệm (tên mới)"
+    by_code["99002"].update(valid_to=date(2025, 7, 1), successor="99001")
+    data["agencies"].append(
+        {
+            "code": "99003",
+            "name_vi": "Ủy ban nhân dân xã Đồi Ba",
+            "name_en": "Doi Ba Commune People's Committee",
+            "kind": "commune",
+            "parent": "99",
+        }
+    )
+    data["services"] = [s for s in data["services"] if s["code"] != "NOI-VU"]
+    path = tmp_path / "changed.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """A shell whose database holds the two-level sample, imported from the command line."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'change.sqlite3'}")
+    monkeypatch.setenv("LANG", "vi_VN.UTF-8")
+    runner = CliRunner()
+    first = runner.invoke(app, ["directory", "import", str(TWO_LEVELS)])
+    assert first.exit_code == 0 and "Thêm mới 10" in first.output, first.output
+    return runner
+
+
+def test_a_dry_run_shows_the_diff_and_keeps_nothing(shell: CliRunner, tmp_path: Path) -> None:
+    path = str(changed_directory(tmp_path))
+    dry = shell.invoke(app, ["directory", "import", path, "--retire-unlisted", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "Thêm mới: 99003" in dry.output
+    assert "Cập nhật: 99-SNV" in dry.output
+    assert "Ngừng hoạt động (vẫn giữ lịch sử): 99002, NOI-VU" in dry.output
+    assert "Chạy thử: chưa lưu thay đổi nào" in dry.output
+    again = shell.invoke(app, ["directory", "import", path, "--retire-unlisted", "--dry-run"])
+    assert "Thêm mới: 99003" in again.output, "the dry run kept nothing"
+
+    done = shell.invoke(app, ["directory", "import", path, "--retire-unlisted"])
+    assert done.exit_code == 0 and "Chạy thử" not in done.output
+    assert "Ngừng hoạt động (vẫn giữ lịch sử): 99002, NOI-VU" in done.output
+    repeat = shell.invoke(app, ["directory", "import", path, "--retire-unlisted"])
+    assert "Thêm mới 0, cập nhật 0, ngừng hoạt động 0" in repeat.output
+
+
+def test_without_the_flag_what_the_file_leaves_out_stays(shell: CliRunner, tmp_path: Path) -> None:
+    done = shell.invoke(app, ["directory", "import", str(changed_directory(tmp_path))])
+    assert "Ngừng hoạt động (vẫn giữ lịch sử): 99002" in done.output
+    assert "NOI-VU" not in done.output
+
+
+async def test_a_retired_commune_leaves_the_pickers_and_keeps_its_ratings(
+    two_levels: Chat, tmp_path: Path
+) -> None:
+    chat = two_levels
+    async with chat.runtime.sessions() as session, session.begin():
+        song_hai = await session.scalar(select(Agency).where(Agency.code == "99002"))
+        service = await session.scalar(select(Service).where(Service.code == "TRO-CAP"))
+        assert song_hai is not None and service is not None
+        await add_rating(rating_at(song_hai, service), session=session)
+        result = await import_directory(
+            read_directory(changed_directory(tmp_path)), today=date(2026, 11, 30), session=session
+        )
+    assert result.retired == ["99002"]
+
+    out = await chat.say(number_of(await chat.say("/start"), "Đánh giá"))
+    out = await chat.say(number_of(out, "Cơ quan cấp xã"))
+    assert "phường Sông Hai" not in out and "xã Núi Một" in out and "xã Đồi Ba" in out
+    out = await chat.say("song hai")
+    assert "Không tìm thấy cơ quan nào" in out
+    [rating] = await chat.rows(Rating)
+    [kept] = [a for a in await chat.rows(Agency) if a.code == "99002"]
+    assert rating.agency_id == kept.id and kept.valid_to == date(2025, 7, 1)
+    [successor] = [a for a in await chat.rows(Agency) if a.code == "99001"]
+    assert kept.successor_id == successor.id
+
+
+async def test_a_retired_agency_s_deep_link_is_refused(two_levels: Chat, tmp_path: Path) -> None:
+    chat = two_levels
+    async with chat.runtime.sessions() as session, session.begin():
+        await import_directory(
+            read_directory(changed_directory(tmp_path)), today=date(2026, 11, 30), session=session
+        )
+    out = await chat.say("/start r_99002_TRO-CAP")
+    assert "Không xác định được cơ quan" in out
+    assert "Ủy ban nhân dân xã Núi Một" not in "".join(options(out))
+
+
+def test_a_successor_missing_everywhere_is_refused(shell: CliRunner, tmp_path: Path) -> None:
+    data: dict[str, Any] = yaml.safe_load(TWO_LEVELS.read_text(encoding="utf-8"))
+    data["agencies"][-1]["successor"] = "51-00000"
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = shell.invoke(app, ["directory", "import", str(path)])
+    assert result.exit_code == 1 and "51-00000" in result.output
+
+
+def rating_at(agency: Agency, service: Service) -> Rating:
+    return Rating(
+        agency_id=agency.id or 0,
+        service_id=service.id or 0,
+        channel="console",
+        score_access=4,
+        score_procedure=4,
+        score_conduct=5,
+        score_result=4,
+        timeliness="on_time",
+        extra_papers="no",
+        trips=1,
+        submission="desk",
+        unofficial_payment="no",
+        created_at=datetime(2025, 3, 1, 2, 0, tzinfo=UTC),
+    )
