@@ -69,6 +69,7 @@ from storage.officers import (
 from storage.resealing import reseal_all
 from storage.scaffold import UnknownProvince, library_version, scaffold_yaml
 from storage.schema import UPGRADE_COMMAND, SchemaOutdated, ensure_schema, upgrade
+from storage.successors import find_successors, write_successors
 
 log = logging.getLogger(__name__)
 app = typer.Typer(
@@ -221,6 +222,29 @@ def directory_scaffold(
     else:
         output.write_text(text, encoding="utf-8")
         print(t("cli.written", path=output))
+
+
+@directory_app.command("successors")
+def directory_successors(
+    file: Annotated[Path, typer.Argument(help="A directory file of a former structure.")],
+    output: Annotated[
+        Path | None, typer.Option(help="Write here instead of rewriting FILE.")
+    ] = None,
+) -> None:
+    """Link FILE's units to today's with vietnamadminunits; list those it cannot map."""
+    t = _texts()
+    try:
+        directory = read_directory(file)
+    except DirectoryError as error:
+        print(t("cli.directory_invalid", error=error))
+        raise typer.Exit(1) from error
+    found = find_successors(directory)
+    write_successors(file, found.links, output or file)
+    print(t("cli.successors_mapped", count=len(found.links), path=output or file))
+    if found.unmapped:
+        print(t("cli.successors_unmapped", count=len(found.unmapped)))
+        for name in found.unmapped:
+            print(f"  {name}")
 
 
 @db_app.command("upgrade")

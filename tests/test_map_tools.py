@@ -3,6 +3,7 @@ successors` write files that import cleanly."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from storage.directory import read_directory
+
+KONTUM_2022 = Path(__file__).resolve().parent.parent / "data" / "kontum-2022.yaml"
 
 
 @pytest.fixture
@@ -60,3 +63,38 @@ def test_scaffold_of_today_s_quang_ngai_imports_with_its_96_communes(
 def test_scaffold_of_an_unknown_province_says_so(shell: CliRunner) -> None:
     result = shell.invoke(app, ["directory", "scaffold", "--province", "62"])
     assert result.exit_code == 1 and "Mã 62 không có trong danh sách" in result.output
+
+
+def test_successors_map_every_2022_kon_tum_commune_into_today_s_quang_ngai(
+    shell: CliRunner, tmp_path: Path
+) -> None:
+    """Every commune of the 2022 file finds its successor; the districts (a level abolished in
+    2025) are listed by name; the linked file imports over today's skeleton."""
+    old = tmp_path / "kontum-2022.yaml"
+    shutil.copyfile(KONTUM_2022, old)
+    result = shell.invoke(app, ["directory", "successors", str(old)])
+    assert result.exit_code == 0, result.output
+    unmapped = [line.strip() for line in result.output.splitlines() if line.startswith("  ")]
+    assert len(unmapped) == 10 and all(" huyện " in n or " thành phố " in n for n in unmapped)
+    assert "Ủy ban nhân dân huyện Đắk Hà" in unmapped
+
+    directory = read_directory(old)
+    successors = {a.code: a.successor for a in directory.agencies}
+    communes = [a for a in directory.agencies if a.kind == "commune"]
+    assert communes and all(successors[a.code] for a in communes)
+    assert successors["23521"] == "51-23500", "Hà Mòn went into Đăk Hà"
+    assert successors["62"] == "51"
+    written = old.read_text(encoding="utf-8")
+    assert written.startswith(KONTUM_2022.read_text(encoding="utf-8").splitlines()[0])
+    assert "# Describes: Kon Tum province as of 2022-10-01" in written, "comments kept"
+
+    shell.invoke(app, ["directory", "scaffold", "--province", "51", "--output", "qn.yaml"])
+    assert shell.invoke(app, ["directory", "import", "qn.yaml"]).exit_code == 0
+    linked = shell.invoke(app, ["directory", "import", str(old)])
+    assert linked.exit_code == 0, linked.output
+    with sqlite3.connect(tmp_path / "map.sqlite3") as db:
+        [(name,)] = db.execute(
+            "SELECT s.name_vi FROM agency a JOIN agency s ON a.successor_id = s.id"
+            " WHERE a.code = '23521'"
+        ).fetchall()
+    assert name == "Ủy ban nhân dân xã Đăk Hà"
