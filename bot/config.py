@@ -62,8 +62,9 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=730, ge=1)
     closed_case_retention_days: int = Field(default=365, ge=1)
     """Days after a case closes until its texts, contact details and files are removed."""
-    controller_name: str = Field(default="Sở Nội vụ tỉnh Kon Tum", min_length=1)
-    """The data controller the privacy notice names (Law 91/2025 on personal data)."""
+    controller_name: str | None = Field(default=None, min_length=1)
+    """The data controller the privacy notice names (Law 91/2025 on personal data); unset, the
+    intake agency the directory file names."""
     controller_contact: str = Field(default=DEV_CONTROLLER_CONTACT, min_length=1)
     """How citizens reach the controller about their data: an address, e-mail or phone."""
     comment_max_chars: int = Field(default=1000, ge=1, le=4000)
@@ -72,7 +73,8 @@ class Settings(BaseSettings):
     evidence_max_files: int = Field(default=5, ge=0, le=10)
     evidence_max_megabytes: int = Field(default=10, ge=1, le=20)
 
-    intake_agency_code: str = "62-SNV"
+    intake_agency_code: str | None = None
+    """Unset: the `intake` the directory file names."""
     ack_working_days: int = Field(default=2, ge=1)
     decide_working_days: int = Field(default=10, ge=1)
     decide_working_days_by_category: dict[str, int] = Field(default_factory=dict)

@@ -60,7 +60,12 @@ async def handling_agency(agency: Agency, official: Official | None, turn: Turn)
 
 
 async def intake_agency(turn: Turn) -> Agency | None:
-    return await agencies.agency_by_code(turn.rules.intake_agency_code, session=turn.session)
+    """The agency a setting names, or else the one the directory file names."""
+    code = turn.rules.intake_agency_code
+    if code is None:
+        header = await agencies.directory_header(session=turn.session)
+        code = header.intake if header is not None else None
+    return await agencies.agency_by_code(code, session=turn.session) if code else None
 
 
 @dataclass(frozen=True, slots=True)

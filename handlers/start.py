@@ -5,7 +5,7 @@ The diagram is in `start.mmd` beside this file.
 
 from __future__ import annotations
 
-from handlers import commend, rating, report, status
+from handlers import commend, escalation, rating, report, status
 from handlers.flow import CONSENT, MENU, Answer, Go, Outcome, Prompt, Rest, Retry, Step, Turn
 from handlers.messages import Choice
 from handlers.textmatch import fold
@@ -43,10 +43,18 @@ async def ask_consent(turn: Turn) -> Prompt:
     notice = t(
         "start.privacy_notice",
         province=province or t("start.local_area"),
-        controller=rules.controller_name,
+        controller=rules.controller_name or await _controller(turn),
         contact=rules.controller_contact,
     )
     return Prompt(notice, _consent_choices(turn, details=True), back=False)
+
+
+async def _controller(turn: Turn) -> str:
+    """The intake agency, which keeps the data unless a setting names another controller."""
+    intake = await escalation.intake_agency(turn)
+    if intake is None:
+        return turn.texts("start.controller_unset")
+    return intake.name_en if turn.dialog.locale == "en" else intake.name_vi
 
 
 async def ask_consent_again(turn: Turn) -> Prompt:

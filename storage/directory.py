@@ -96,6 +96,9 @@ class DirectoryFile(_Dated):
 
     as_of: date | None = None
     province: ProvinceEntry
+    intake: str | None = Field(default=None, pattern=CODE_PATTERN)
+    """The intake agency (the Department of Home Affairs): copied on cases, names the data
+    controller in the privacy notice."""
     levels: list[LevelEntry] = Field(min_length=1)
     """From the top down: the province's own level first, then each level below it."""
     agencies: list[AgencyEntry]
@@ -116,6 +119,8 @@ class DirectoryFile(_Dated):
                 raise ValueError(f"agency {agency.code}: unknown parent {agency.parent}")
             if (agency.parent is None) != (agency.kind == top):
                 raise ValueError(f"agency {agency.code}: only the {top} level has no parent")
+        if self.intake is not None and self.intake not in known:
+            raise ValueError(f"intake {self.intake} is no agency of the file")
         for service in self.services:
             for provider in service.offered_by:
                 if provider not in kinds and provider not in known:
@@ -188,6 +193,7 @@ async def import_directory(
                 id=1,
                 province_vi=directory.province.name_vi,
                 province_en=directory.province.name_en,
+                intake=directory.intake,
                 levels=[level.model_dump() for level in directory.levels],
             )
         )

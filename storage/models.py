@@ -32,6 +32,8 @@ class DirectoryHeader(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     province_vi: str
     province_en: str
+    intake: str | None = Field(default=None, max_length=40)
+    """The code of the intake agency (Home Affairs), unless a setting names another."""
     levels: list[dict[str, str]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )

@@ -14,7 +14,9 @@ def listed(transcript: str) -> list[str]:
 
 async def test_a_commune_is_picked_on_a_two_level_directory(two_levels: Chat) -> None:
     chat = two_levels
-    assert "cơ quan hành chính nhà nước tại tỉnh Thử Nghiệm" in chat.received()[0]
+    notice = chat.received()[0]
+    assert "cơ quan hành chính nhà nước tại tỉnh Thử Nghiệm" in notice
+    assert "Bên kiểm soát dữ liệu: Sở Nội vụ tỉnh Thử Nghiệm" in notice, "the file's intake"
     out = await chat.say(number_of(await chat.say("/start"), "Đánh giá"))
     assert listed(out) == ["Cơ quan cấp tỉnh", "Cơ quan cấp xã"]
     out = await chat.say(number_of(out, "Cơ quan cấp xã"))

@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("province_vi", sa.String(), nullable=False),
         sa.Column("province_en", sa.String(), nullable=False),
+        sa.Column("intake", sa.String(40), nullable=True),
         sa.Column("levels", sa.JSON(), nullable=False),
     )
 
