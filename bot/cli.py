@@ -600,7 +600,7 @@ async def _offers(settings: Settings, agency: Agency, service_id: int | None) ->
     reader = make_engine(settings.database_url, for_reading=True)
     try:
         async with make_sessionmaker(reader, settings.identity_keys())() as session:
-            offered = await services_for(agency, session=session)
+            offered = await services_for(agency, on=local_today(system_clock()), session=session)
     finally:
         await reader.dispose()
     return any(s.id == service_id for s in offered)

@@ -14,7 +14,9 @@ from handlers.flow import Rules
 from handlers.workdays import WorkCalendar
 from storage.identity import IdentityKeys, is_encryption_key
 
-SAMPLE_DIRECTORY = Path(__file__).resolve().parent.parent / "data" / "kontum-2022.yaml"
+_DATA = Path(__file__).resolve().parent.parent / "data"
+SAMPLE_DIRECTORY = _DATA / "quangngai-2025.yaml"
+SAMPLE_HISTORY = _DATA / "kontum-2022.yaml"
 DEV_PSEUDONYM_KEY = "dev-only-pseudonym-key-change-me"
 DEV_CONTROLLER_CONTACT = "dulieucanhan@example.org"
 DEV_ENCRYPTION_KEY = "ZmVlZGJhY2tib3QtZGV2ZWxvcG1lbnQtb25seS1rZXk="
@@ -31,6 +33,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///feedbackbot.sqlite3"
     directory_file: Path = SAMPLE_DIRECTORY
     """Loaded into an empty database in development only; production imports its own."""
+    directory_history: list[Path] = Field(default_factory=lambda: [SAMPLE_HISTORY])
+    """Files of former structures loaded after it, with successor links into it."""
     log_level: str = "INFO"
 
     telegram_bot_token: SecretStr | None = None

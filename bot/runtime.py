@@ -57,12 +57,11 @@ async def prepare_database(
             if await directory_is_empty(session=session):
                 if settings.production:
                     raise DirectoryEmpty
-                result = await import_directory(
-                    read_directory(settings.directory_file),
-                    today=local_today(system_clock()),
-                    session=session,
-                )
-                log.info("loaded the directory %s: %s", settings.directory_file, result)
+                for path in (settings.directory_file, *settings.directory_history):
+                    result = await import_directory(
+                        read_directory(path), today=local_today(system_clock()), session=session
+                    )
+                    log.info("loaded the directory %s: %s", path, result)
     except BaseException:
         await db.dispose()
         raise

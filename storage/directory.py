@@ -185,8 +185,9 @@ async def directory_is_empty(*, session: AsyncSession) -> bool:
 async def import_directory(
     directory: DirectoryFile, *, today: date, session: AsyncSession
 ) -> ImportResult:
-    """Upsert every entry by code; a current file replaces the header. The caller owns the
-    transaction (and rolls it back for a dry run)."""
+    """Upsert every entry by code; a current file replaces the header, a file of a former
+    structure (with its own `valid_to`) leaves the services already known alone. The caller
+    owns the transaction (and rolls it back for a dry run)."""
     if directory.valid_to is None or await session.get(DirectoryHeader, 1) is None:
         await session.merge(
             DirectoryHeader(
@@ -233,7 +234,9 @@ async def import_directory(
             )
 
     services = {s.code: s for s in (await session.scalars(select(Service))).all()}
-    for entry in directory.services:
+    # A procedure outlives a structure: a former structure's file only adds the ones unknown.
+    own = [e for e in directory.services if directory.valid_to is None or e.code not in services]
+    for entry in own:
         services[entry.code] = counter.upsert(
             session,
             services.get(entry.code),
@@ -246,7 +249,7 @@ async def import_directory(
             **directory.dates(entry),
         )
     await session.flush()
-    for entry in directory.services:
+    for entry in own:
         successor = _id_of(services, entry.successor, entry.code)
         counter.link(services[entry.code], "successor_id", successor)
     await session.flush()

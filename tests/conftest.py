@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import asyncpg
 import pytest
+import yaml
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
@@ -23,6 +24,37 @@ from handlers.messages import Attachment, AttachmentKind, ConversationKey, Incom
 from storage.identity import keys_of
 
 Row = TypeVar("Row", bound=SQLModel)
+
+
+KONTUM_2022 = Path(__file__).resolve().parent.parent / "data" / "kontum-2022.yaml"
+
+
+def kontum_as_today(target: Path) -> Path:
+    """The 2022 Kon Tum sample as if it were today's directory: the suite's dialogues were
+    written against its three levels, its codes and its officials. The real default (today's
+    Quảng Ngãi, with this file as its history) is tested in test_production.py."""
+    data = yaml.safe_load(KONTUM_2022.read_text(encoding="utf-8"))
+    data.pop("valid_to")
+    for entry in (*data["agencies"], *data["services"]):
+        entry.pop("successor", None)
+    target.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return target
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sample_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every Settings of the session, made here or by the command line, loads `kontum_as_today`
+    (the settings read the environment)."""
+    path = kontum_as_today(tmp_path_factory.mktemp("directory") / "kontum-today.yaml")
+    values = {"DIRECTORY_FILE": str(path), "DIRECTORY_HISTORY": "[]"}
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    yield path
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
@@ -45,7 +77,9 @@ def _postgres_base(admin: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def template_database(
+    tmp_path_factory: pytest.TempPathFactory, sample_directory: Path
+) -> Iterator[str]:
     """One database migrated and filled with the directory per test session; every test gets a
     copy (a file copy on SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL), which is much
     faster than running the migrations and the import again."""

@@ -9,7 +9,6 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from bot.config import SAMPLE_DIRECTORY
 from storage.directory import (
     DirectoryError,
     DirectoryFile,
@@ -27,8 +26,8 @@ from tests.test_engine import reach_summary
 TODAY = date(2026, 11, 30)
 
 
-def sample() -> dict[str, object]:
-    return yaml.safe_load(SAMPLE_DIRECTORY.read_text(encoding="utf-8"))
+def sample(path: Path) -> dict[str, object]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 async def test_sample_is_loaded_into_an_empty_database(chat: Chat) -> None:
@@ -51,8 +50,8 @@ async def test_sample_is_loaded_into_an_empty_database(chat: Chat) -> None:
     assert len(await chat.rows(Official)) > 50
 
 
-async def test_import_twice_changes_nothing(chat: Chat) -> None:
-    directory = read_directory(SAMPLE_DIRECTORY)
+async def test_import_twice_changes_nothing(chat: Chat, sample_directory: Path) -> None:
+    directory = read_directory(sample_directory)
     async with chat.runtime.sessions() as session, session.begin():
         result = await import_directory(directory, today=TODAY, session=session)
     assert (result.added, result.updated, result.retired) == (
@@ -63,11 +62,11 @@ async def test_import_twice_changes_nothing(chat: Chat) -> None:
 
 
 async def test_a_changed_file_updates_names_adds_entries_and_keeps_ratings(
-    consented: Chat, tmp_path: Path
+    consented: Chat, tmp_path: Path, sample_directory: Path
 ) -> None:
     out = await reach_summary(consented)
     await consented.say(number_of(out, "Gửi đánh giá"))
-    data = sample()
+    data = sample(sample_directory)
     agencies = data["agencies"]
     assert isinstance(agencies, list)
     justice = next(a for a in agencies if a["code"] == "62-STP")
@@ -103,11 +102,18 @@ async def test_a_changed_file_updates_names_adds_entries_and_keeps_ratings(
         (lambda d: d["agencies"][1].update(kind="Ministry of X"), "kind"),
         (lambda d: d["agencies"][1].update(parent=None), "has no parent"),
         (lambda d: d["levels"].append(d["levels"][0]), "duplicate level"),
+        (lambda d: d.update(intake="NOPE"), "intake NOPE is no agency"),
+        (
+            lambda d: d["agencies"][1].update(valid_from="2026-01-01", valid_to="2025-07-01"),
+            "valid_from",
+        ),
         (lambda d: d["services"][0].update(offered_by=["nowhere"]), "no kind or agency"),
     ],
 )
-def test_a_bad_file_is_refused_with_the_reason(change, message: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    data = sample()
+def test_a_bad_file_is_refused_with_the_reason(  # type: ignore[no-untyped-def]
+    change, message: str, tmp_path: Path, sample_directory: Path
+) -> None:
+    data = sample(sample_directory)
     change(data)
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
