@@ -20,8 +20,10 @@ from storage import agencies
 from storage.models import Agency, Official, Service
 
 MAX_LISTED = 12
-BROWSE, OPENED, UNIT = "browse", "opened", "unit"
-TOP, UNITS = "top", "units"
+PAGE_SIZE = 20
+"""Options per message: a province has up to 170 communes, Telegram shows at most 100 buttons."""
+BROWSE, OPENED, UNIT, PAGE = "browse", "opened", "unit", "page"
+TOP, UNITS, MORE = "top", "units", "more"
 OnPicked = Callable[[Turn, Agency], Awaitable[Outcome]]
 
 
@@ -31,6 +33,7 @@ class PickerDraft(BaseModel):
     browse: list[int] = []
     opened: int | None = None
     unit: str | None = None
+    page: int = 0
 
 
 def name_of(row: Agency | Service, locale: str) -> str:
@@ -67,6 +70,7 @@ def picker_steps(flow: str, question_key: str, on_picked: OnPicked) -> tuple[Ste
         draft[BROWSE] = [a.id for a in found if a.id is not None]
         draft[OPENED] = opened
         draft[UNIT] = None
+        draft[PAGE] = 0
         return Go(pick)
 
     async def search(turn: Turn, query: str) -> Outcome:
@@ -117,11 +121,18 @@ def picker_steps(flow: str, question_key: str, on_picked: OnPicked) -> tuple[Ste
         return await agencies.agencies_by_ids(ids, session=turn.session)
 
     async def ask_pick(turn: Turn) -> Prompt:
-        """List the agencies found or opened, to pick one."""
-        unit = turn.draft(flow).get(UNIT)
+        """List the agencies found or opened, to pick one, a page at a time."""
+        draft = turn.draft(flow)
+        unit = draft.get(UNIT)
         question = turn.texts("agency.q_unit", unit=unit) if unit else turn.texts("agency.q_pick")
         labels = [name_of(a, turn.dialog.locale) for a in await listed(turn)]
-        return Prompt(question, numbered(labels), free_text=True)
+        first = draft.get(PAGE, 0) * PAGE_SIZE
+        choices = numbered(labels)[first : first + PAGE_SIZE]
+        if len(labels) > PAGE_SIZE:
+            last = min(first + PAGE_SIZE, len(labels))
+            more = turn.texts("agency.more", first=first + 1, last=last, count=len(labels))
+            choices += (Choice(MORE, more),)
+        return Prompt(question, choices, free_text=True)
 
     async def take_pick(turn: Turn, answer: Answer) -> Outcome:
         """Open an agency that has units of its own (listed after it), at any depth; hand the
@@ -129,6 +140,10 @@ def picker_steps(flow: str, question_key: str, on_picked: OnPicked) -> tuple[Ste
         if answer.text is not None:
             return await search(turn, answer.text)
         found = await listed(turn)
+        if answer.choice == MORE:
+            draft = turn.draft(flow)
+            draft[PAGE] = (draft.get(PAGE, 0) + 1) % -(-len(found) // PAGE_SIZE)
+            return Go(pick)
         index = chosen_index(answer, len(found))
         if index is None:
             return Retry(turn.texts("common.pick_option"))
@@ -142,6 +157,6 @@ def picker_steps(flow: str, question_key: str, on_picked: OnPicked) -> tuple[Ste
         return await on_picked(turn, chosen)
 
     return (
-        Step(level, ask_level, take_level, owns=(BROWSE, OPENED, UNIT)),
+        Step(level, ask_level, take_level, owns=(BROWSE, OPENED, UNIT, PAGE)),
         Step(pick, ask_pick, take_pick, owns=("agency_id",)),
     )

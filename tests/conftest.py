@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -228,20 +229,29 @@ def chat(runtime: tuple[Runtime, list[tuple[str, str]]]) -> Chat:
 TWO_LEVELS = Path(__file__).resolve().parent / "data" / "two-levels.yaml"
 
 
-@pytest.fixture
-async def two_levels(tmp_path: Path, clock: Clock) -> AsyncIterator[Chat]:
-    """A citizen at the menu of a bot whose directory is province → commune."""
+@asynccontextmanager
+async def citizen_on(directory: Path, tmp_path: Path, clock: Clock) -> AsyncIterator[Chat]:
+    """A citizen at the menu of a bot on a new database loaded with `directory` alone."""
     output: list[tuple[str, str]] = []
     runtime = await open_runtime(
-        make_settings(tmp_path, directory_file=TWO_LEVELS),
+        make_settings(tmp_path, directory_file=directory, directory_history=[]),
         {CHANNEL: ConsoleChannel(write=lambda chat, text: output.append((chat, text)))},
         clock=clock,
     )
-    chat = Chat(runtime, output, "citizen-1")
-    await chat.say("/start")
-    await chat.say("1")
-    yield chat
-    await runtime.close()
+    try:
+        chat = Chat(runtime, output, "citizen-1")
+        await chat.say("/start")
+        await chat.say("1")
+        yield chat
+    finally:
+        await runtime.close()
+
+
+@pytest.fixture
+async def two_levels(tmp_path: Path, clock: Clock) -> AsyncIterator[Chat]:
+    """A citizen of a bot whose directory is province → commune."""
+    async with citizen_on(TWO_LEVELS, tmp_path, clock) as chat:
+        yield chat
 
 
 @pytest.fixture

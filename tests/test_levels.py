@@ -3,7 +3,13 @@ name the province the file names."""
 
 from __future__ import annotations
 
-from tests.conftest import Chat
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import SAMPLE_DIRECTORY
+from tests.conftest import Chat, Clock, citizen_on
 from tests.dialogue import number_of, options
 
 
@@ -57,3 +63,41 @@ async def test_three_levels_of_2022_open_a_district_then_a_commune(consented: Ch
     out = await consented.say(number_of(out, "huyện Đắk Hà"))
     out = await consented.say(number_of(out, "xã Hà Mòn"))
     assert "Đăng ký khai sinh" in out
+
+
+@pytest.fixture
+async def quang_ngai(tmp_path: Path, clock: Clock) -> AsyncIterator[Chat]:
+    """A citizen of a bot on the default directory: today's Quảng Ngãi."""
+    async with citizen_on(SAMPLE_DIRECTORY, tmp_path, clock) as chat:
+        yield chat
+
+
+async def test_96_communes_are_listed_a_page_at_a_time(quang_ngai: Chat) -> None:
+    chat = quang_ngai
+    out = await chat.say(number_of(await chat.say("/start"), "Đánh giá"))
+    out = await chat.say(number_of(out, "Cơ quan cấp xã"))
+    assert "Xin chọn xã, phường hoặc đặc khu" in out
+    seen: list[str] = []
+    while "xã Đăk Hà" not in "".join(listed(out)):
+        assert len(listed(out)) == 21 and "Xem tiếp ▶" in listed(out)[-1]
+        seen += listed(out)[:-1]
+        out = await chat.say(number_of(out, "Xem tiếp"))
+    out = await chat.say(number_of(out, "xã Đăk Hà"))
+    assert listed(out) == [
+        "Ủy ban nhân dân xã Đăk Hà",
+        "Trung tâm Phục vụ hành chính công xã Đăk Hà",
+        "Công an xã Đăk Hà",
+    ]
+    out = await chat.say(number_of(out, "Trung tâm Phục vụ hành chính công"))
+    assert "Đăng ký khai sinh" in out and "Đăng ký cư trú" not in out
+    assert len(seen) == len(set(seen)) and seen, "each page shows new communes"
+
+
+async def test_hospital_care_sits_with_the_health_department(quang_ngai: Chat) -> None:
+    chat = quang_ngai
+    out = await chat.say(number_of(await chat.say("/start"), "Đánh giá"))
+    out = await chat.say(number_of(out, "Cơ quan cấp tỉnh"))
+    out = await chat.say(number_of(out, "Sở Y tế"))
+    assert "Bệnh viện Đa khoa tỉnh Quảng Ngãi" in out
+    out = await chat.say(number_of(out, "Bệnh viện Đa khoa"))
+    assert "Khám bệnh, chữa bệnh" in out and "Đăng ký khai sinh" not in out
