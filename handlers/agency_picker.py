@@ -1,19 +1,22 @@
 """Choosing an agency, shared by every conversation that needs one.
 
-Two steps per flow (`<flow>.agency`, `<flow>.pick`): choose a level or type part of a name
-(accents optional), then pick from the list; an agency with units under it opens them, at any
-depth, so a province → commune map and a province → district → commune one both work. Level
-labels come from the directory's header. The chosen agency is handed to the flow's `on_picked`.
+Two steps per flow, named by the flow (`PickerStates`): choose a level or type part of a name
+(accents optional), then pick from the list, a page at a time; an agency with units under it
+opens them, at any depth, so a province → commune map and a province → district → commune one
+both work. Level labels come from the directory's header, and only what exists today is listed.
+The chosen agency is handed to the flow's `on_picked`, which decides what comes next. What was
+listed is kept in the picker's own draft, not in the flow's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from pydantic import BaseModel
 
 from handlers.clock import local_today
-from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
+from handlers.flow import Answer, Drafts, Go, Outcome, Prompt, Retry, Step, Turn
 from handlers.messages import Choice
 from handlers.textmatch import contains_phrase
 from storage import agencies
@@ -22,18 +25,30 @@ from storage.models import Agency, Official, Service
 MAX_LISTED = 12
 PAGE_SIZE = 20
 """Options per message: a province has up to 170 communes, Telegram shows at most 100 buttons."""
-BROWSE, OPENED, UNIT, PAGE = "browse", "opened", "unit", "page"
 TOP, UNITS, MORE = "top", "units", "more"
 OnPicked = Callable[[Turn, Agency], Awaitable[Outcome]]
 
 
-class PickerDraft(BaseModel):
-    """The picker's fields in a flow's typed draft, so saving the draft keeps them."""
+@dataclass(frozen=True, slots=True)
+class PickerStates:
+    """The state names of one flow's picker: the level, the list to pick from."""
 
-    browse: list[int] = []
+    level: str
+    pick: str
+
+
+class Found(BaseModel):
+    """The agencies the last level, opened agency or search listed, in order."""
+
+    agency_ids: list[int] = []
     opened: int | None = None
+    """The agency listed first with its own units, which is picked rather than opened again."""
     unit: str | None = None
+    """What one of a level's units is called ("xã, phường hoặc đặc khu"), for the question."""
     page: int = 0
+
+
+FOUND = Drafts("agency_picker", Found)
 
 
 def name_of(row: Agency | Service, locale: str) -> str:
@@ -61,16 +76,18 @@ def level_text(level: dict[str, str], field: str, locale: str) -> str:
     return level[f"{field}_en" if locale == "en" else f"{field}_vi"]
 
 
-def picker_steps(flow: str, question_key: str, on_picked: OnPicked) -> tuple[Step, ...]:
-    """The agency steps of `flow`; `question_key` is the catalog key of the first one."""
-    level, pick = f"{flow}.agency", f"{flow}.pick"
+def picker_steps(
+    states: PickerStates, question_key: str, on_picked: OnPicked, *, owns: tuple[str, ...] = ()
+) -> tuple[Step, ...]:
+    """The two agency steps of a flow; `question_key` is the catalog key of the first one, and
+    `owns` the flow's draft fields that `on_picked` fills."""
+    level, pick = states.level, states.pick
 
-    def browse(turn: Turn, found: list[Agency], *, opened: int | None = None) -> Outcome:
-        draft = turn.draft(flow)
-        draft[BROWSE] = [a.id for a in found if a.id is not None]
-        draft[OPENED] = opened
-        draft[UNIT] = None
-        draft[PAGE] = 0
+    def browse(
+        turn: Turn, found: list[Agency], *, opened: int | None = None, unit: str | None = None
+    ) -> Outcome:
+        ids = [a.id for a in found if a.id is not None]
+        FOUND.save(turn, Found(agency_ids=ids, opened=opened, unit=unit))
         return Go(pick)
 
     async def search(turn: Turn, query: str) -> Outcome:
@@ -109,29 +126,27 @@ def picker_steps(flow: str, question_key: str, on_picked: OnPicked) -> tuple[Ste
             top = await agencies.top_agencies(kinds, on=today, session=turn.session)
             return browse(turn, top)
         if answer.choice == UNITS and kinds:
-            outcome = browse(
-                turn, await agencies.units_of(kinds[0], on=today, session=turn.session)
-            )
-            turn.draft(flow)[UNIT] = level_text(found[1], "unit", turn.dialog.locale)
-            return outcome
+            units = await agencies.units_of(kinds[0], on=today, session=turn.session)
+            return browse(turn, units, unit=level_text(found[1], "unit", turn.dialog.locale))
         return await search(turn, answer.text or "")
 
     async def listed(turn: Turn) -> list[Agency]:
-        ids = turn.draft(flow).get(BROWSE, [])
+        ids = FOUND.load(turn).agency_ids
         return await agencies.agencies_by_ids(ids, session=turn.session)
 
     async def ask_pick(turn: Turn) -> Prompt:
         """List the agencies found or opened, to pick one, a page at a time."""
-        draft = turn.draft(flow)
-        unit = draft.get(UNIT)
-        question = turn.texts("agency.q_unit", unit=unit) if unit else turn.texts("agency.q_pick")
+        found = FOUND.load(turn)
+        t = turn.texts
+        question = t("agency.q_unit", unit=found.unit) if found.unit else t("agency.q_pick")
         labels = [name_of(a, turn.dialog.locale) for a in await listed(turn)]
-        first = draft.get(PAGE, 0) * PAGE_SIZE
+        first = found.page * PAGE_SIZE
         choices = numbered(labels)[first : first + PAGE_SIZE]
         if len(labels) > PAGE_SIZE:
             last = min(first + PAGE_SIZE, len(labels))
-            more = turn.texts("agency.more", first=first + 1, last=last, count=len(labels))
-            choices += (Choice(MORE, more),)
+            choices += (
+                Choice(MORE, t("agency.more", first=first + 1, last=last, count=len(labels))),
+            )
         return Prompt(question, choices, free_text=True)
 
     async def take_pick(turn: Turn, answer: Answer) -> Outcome:
@@ -141,14 +156,15 @@ def picker_steps(flow: str, question_key: str, on_picked: OnPicked) -> tuple[Ste
             return await search(turn, answer.text)
         found = await listed(turn)
         if answer.choice == MORE:
-            draft = turn.draft(flow)
-            draft[PAGE] = (draft.get(PAGE, 0) + 1) % -(-len(found) // PAGE_SIZE)
+            draft = FOUND.load(turn)
+            draft.page = (draft.page + 1) % -(-len(found) // PAGE_SIZE)
+            FOUND.save(turn, draft)
             return Go(pick)
         index = chosen_index(answer, len(found))
         if index is None:
             return Retry(turn.texts("common.pick_option"))
         chosen = found[index]
-        if chosen.id is not None and chosen.id != turn.draft(flow).get(OPENED):
+        if chosen.id is not None and chosen.id != FOUND.load(turn).opened:
             below = await agencies.children(
                 chosen.id, on=local_today(turn.now), session=turn.session
             )
@@ -157,6 +173,6 @@ def picker_steps(flow: str, question_key: str, on_picked: OnPicked) -> tuple[Ste
         return await on_picked(turn, chosen)
 
     return (
-        Step(level, ask_level, take_level, owns=(BROWSE, OPENED, UNIT, PAGE)),
-        Step(pick, ask_pick, take_pick, owns=("agency_id",)),
+        Step(level, ask_level, take_level),
+        Step(pick, ask_pick, take_pick, owns=owns),
     )
