@@ -27,6 +27,7 @@ from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import CHANNEL as ZALO
 from bot.channels.zalo import ZaloChannel
 from bot.config import Settings, settings_problems
+from bot.engine import TurnEngine
 from bot.exports import ExportRequest, count_rows, open_tables, write_export
 from bot.posters import Poster, telegram_link, write_poster
 from bot.runtime import DirectoryEmpty, Runtime, open_runtime, prepare_database
@@ -34,7 +35,9 @@ from bot.scheduler import run_scheduler
 from bot.web import create_app, file_publisher
 from handlers.access import may_bind
 from handlers.admin.summary import Summary, build_summary, percent, scope_label, summary_text
+from handlers.casework.handover import hand_over
 from handlers.clock import LOCAL_ZONE, local_date_text, local_today, system_clock
+from handlers.flow import Turn
 from handlers.indicators import FACTORS
 from handlers.periods import Period, parse_period
 from handlers.texts import LOCALES, Texts, pick_locale
@@ -764,30 +767,44 @@ def _secret(value: SecretStr | None) -> str:
     return value.get_secret_value() if value else ""
 
 
+class _DryRun(Exception):
+    """Raised at the end of a dry run, so the import's transaction keeps nothing."""
+
+
 async def _import(
     settings: Settings, file: Path, *, replace: bool, retire: bool, dry_run: bool
 ) -> None:
+    """Import in one transaction, as a job of the turn engine: what the hand-over of retired
+    agencies tells officers waits in the outbox for the bot. A dry run rolls it all back."""
     directory = read_directory(file)
-    today = local_today(system_clock())
     db = make_engine(settings.database_url)
     t = _texts()
+
+    async def job(turn: Turn) -> None:
+        today = local_today(turn.now)
+        result = await import_directory(directory, today=today, session=turn.session)
+        if retire:
+            result.retired.extend(
+                await retire_unlisted(directory, today=today, session=turn.session)
+            )
+        removed = await remove_unlisted(directory, session=turn.session) if replace else None
+        print_diff(t, result)
+        if dry_run:
+            raise _DryRun
+        if removed is not None:
+            print(t("cli.removed", count=removed))
+        handover = await hand_over(turn, result.retired)
+        if handover.cases or handover.officers:
+            print(t("cli.handed_over", cases=handover.cases, officers=handover.officers))
+
     try:
         keys = settings.identity_keys()
         await ensure_schema(db, keys)
-        async with make_sessionmaker(db, keys)() as session, session.begin() as transaction:
-            result = await import_directory(directory, today=today, session=session)
-            if retire:
-                result.retired.extend(
-                    await retire_unlisted(directory, today=today, session=session)
-                )
-            removed = await remove_unlisted(directory, session=session) if replace else None
-            print_diff(t, result)
-            if dry_run:
-                await transaction.rollback()
-                print(t("cli.dry_run"))
-                return
-        if removed is not None:
-            print(t("cli.removed", count=removed))
+        engine = TurnEngine(make_sessionmaker(db, keys), settings.rules(), clock=system_clock)
+        try:
+            await engine.run_job(job)
+        except _DryRun:
+            print(t("cli.dry_run"))
     finally:
         await db.dispose()
 

@@ -13,11 +13,17 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.runtime import Runtime
+from handlers.casework.handover import Handover, hand_over
+from handlers.flow import Turn
 from storage.directory import import_directory, read_directory
-from storage.models import Agency, Rating, Service
+from storage.models import Agency, Case, Rating, Service
 from storage.ratings import add_rating
+from tests.casework import bulk_cases, officer
 from tests.conftest import TWO_LEVELS, Chat
 from tests.dialogue import number_of, options
+
+TODAY = date(2026, 11, 30)
 
 
 def changed_directory(tmp_path: Path) -> Path:
@@ -124,6 +130,17 @@ def test_a_successor_missing_everywhere_is_refused(shell: CliRunner, tmp_path: P
     assert result.exit_code == 1 and "51-00000" in result.output
 
 
+def merged_2022(sample: Path, tmp_path: Path) -> Path:
+    """The 2022 sample with Hà Mòn merged into Đắk Hà town and Đắk Hà's desk closed."""
+    data: dict[str, Any] = yaml.safe_load(sample.read_text(encoding="utf-8"))
+    by_code = {a["code"]: a for a in data["agencies"]}
+    by_code["23521"].update(valid_to=date(2025, 7, 1), successor="23500")
+    by_code["615-MC"]["valid_to"] = date(2025, 7, 1)
+    path = tmp_path / "merged.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
 def rating_at(agency: Agency, service: Service) -> Rating:
     return Rating(
         agency_id=agency.id or 0,
@@ -140,3 +157,40 @@ def rating_at(agency: Agency, service: Service) -> Rating:
         unofficial_payment="no",
         created_at=datetime(2025, 3, 1, 2, 0, tzinfo=UTC),
     )
+
+
+async def test_officers_of_a_retired_agency_are_told_and_its_cases_pass_on(
+    runtime: tuple[Runtime, list[tuple[str, str]]], sample_directory: Path, tmp_path: Path
+) -> None:
+    """Hà Mòn merged into its successor, Đắk Hà's one-stop desk gone with the district level:
+    their officers lose access, Hà Mòn's case goes to the successor, the desk's to intake."""
+    rt, output = runtime
+    commune = await officer(rt, output, "ha-mon-chair", "23521", "leader")
+    desk = await officer(rt, output, "desk-head", "615-MC", "leader")
+    successor = await officer(rt, output, "dak-ha-chair", "23500", "leader")
+    intake = await officer(rt, output, "home-affairs", "62-SNV", "leader")
+    opened = [datetime(2026, 11, 20, 2, 0, tzinfo=UTC)]
+    await bulk_cases(rt, opened, agency="23521")
+    await bulk_cases(rt, opened, agency="615-MC")
+
+    path = merged_2022(sample_directory, tmp_path)
+
+    async def job(turn: Turn) -> None:
+        result = await import_directory(read_directory(path), today=TODAY, session=turn.session)
+        assert sorted(result.retired) == ["23521", "615-MC"]
+        assert await hand_over(turn, result.retired) == Handover(cases=2, officers=2)
+
+    await rt.engine.run_job(job)
+    await rt.dispatcher.deliver_due()
+    told = commune.received()[-1]
+    assert "Ủy ban nhân dân xã Hà Mòn đã ngừng hoạt động" in told
+    assert "chuyển đến Ủy ban nhân dân thị trấn Đắk Hà" in told
+    assert "chuyển đến bộ phận tiếp nhận" not in desk.received()[-1]
+    assert "Sở Nội vụ tỉnh Kon Tum" in desk.received()[-1], "no successor: intake"
+    assert "không có quyền" in await commune.say("/cases")
+    assert "không có quyền" in await desk.say("/cases")
+    assert "được chuyển đến cơ quan" in successor.received()[-1]
+    assert "được chuyển đến cơ quan" in intake.received()[-1]
+    async with rt.sessions() as session:
+        rows = (await session.execute(select(Agency.code, Case.state).join(Case))).all()
+    assert sorted(rows) == [("23500", "transferred"), ("62-SNV", "transferred")]
