@@ -114,3 +114,13 @@ async def service_by_id(service_id: int, *, session: AsyncSession) -> Service | 
 
 async def service_by_code(code: str, *, session: AsyncSession) -> Service | None:
     return await session.scalar(select(Service).where(Service.code == code))
+
+
+async def lineage_rows(
+    *, session: AsyncSession
+) -> list[tuple[int, int | None, date | None, date | None]]:
+    """(id, successor, valid_from, valid_to) of every agency, for the figures' roll-up."""
+    rows = await session.execute(
+        select(Agency.id, Agency.successor_id, Agency.valid_from, Agency.valid_to)
+    )
+    return [(a, s, f, t) for a, s, f, t in rows.all()]

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import access
 from handlers.agency_picker import name_of
 from handlers.casework.states import WITH_THE_AGENCY
-from handlers.clock import LOCAL_ZONE
+from handlers.clock import LOCAL_ZONE, local_today
 from handlers.flow import Turn
 from handlers.indicators import FACTORS, Indicators, Ranked, rank
+from handlers.lineage import Lineage, retired, roll_up, with_predecessors
 from handlers.messages import FileRequest, Reply
 from handlers.periods import Period, parse_period
 from handlers.texts import Texts
@@ -37,6 +38,8 @@ class Summary:
     reports: dict[str, int] = field(default_factory=dict)
     commendations: int = 0
     cases: CaseFigures = field(default_factory=CaseFigures)
+    retired: frozenset[int] = frozenset()
+    """Agencies listed that no longer exist in the structure read (districts, say)."""
 
 
 async def build_summary(
@@ -47,19 +50,26 @@ async def build_summary(
     now: datetime,
     min_sample: int,
     locale: str,
+    as_of: date | None = None,
 ) -> Summary:
-    """Every indicator for the period and scope, from SQL aggregates."""
-    per_agency = await summaries.rating_sums(
-        period.start, period.end, by="agency", agency_ids=agency_ids, session=session
+    """Every indicator for the period and scope, from SQL aggregates, read in the structure of
+    day `as_of` (today's by default): a merged unit's figures count under its successor."""
+    as_of = as_of or local_today(now)
+    lineage = {a: Lineage(s, f, t) for a, s, f, t in await agencies.lineage_rows(session=session)}
+    if agency_ids is not None:
+        agency_ids = with_predecessors(agency_ids, as_of, lineage)
+    per_agency = roll_up(
+        await summaries.rating_sums(
+            period.start, period.end, by="agency", agency_ids=agency_ids, session=session
+        ),
+        as_of,
+        lineage,
     )
     before = period.previous()
     previous = await summaries.rating_sums(
         before.start, before.end, by=None, agency_ids=agency_ids, session=session
     )
-    ranked = rank(
-        {k: Indicators.from_sums(v) for k, v in per_agency.items() if k is not None},
-        min_sample,
-    )
+    ranked = rank({k: Indicators.from_sums(v) for k, v in per_agency.items()}, min_sample)
     found = await agencies.agencies_by_ids([r.key for r in ranked], session=session)
     start, end = period.bounds()
     reports = await summaries.report_counts(start, end, agency_ids=agency_ids, session=session)
@@ -87,7 +97,13 @@ async def build_summary(
         reports=by_category,
         commendations=sum(praised.values()),
         cases=cases.get(summaries.POOLED, CaseFigures()),
+        retired=frozenset(a for a in per_agency if retired(a, as_of, lineage)),
     )
+
+
+def _listed_name(t: Texts, summary: Summary, agency_id: int) -> str:
+    name = summary.names.get(agency_id, "?")
+    return t("summary.retired_name", name=name) if agency_id in summary.retired else name
 
 
 def percent(value: float | None) -> str:
@@ -131,7 +147,7 @@ def summary_text(t: Texts, summary: Summary, scope: str, min_sample: int) -> str
                 t(
                     "summary.agency_line",
                     place=place,
-                    name=summary.names.get(row.key, "?"),
+                    name=_listed_name(t, summary, row.key),
                     index=percent(row.indicators.overall),
                     count=row.indicators.ratings,
                     strong=t(f"rating.short_{strong}") if strong else "–",
