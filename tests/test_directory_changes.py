@@ -17,7 +17,7 @@ from bot.runtime import Runtime
 from handlers.casework.handover import Handover, hand_over
 from handlers.flow import Turn
 from storage.directory import import_directory, read_directory
-from storage.models import Agency, Case, Rating, Service
+from storage.models import Agency, Assignment, Case, Official, Rating, Service
 from storage.ratings import add_rating
 from tests.casework import bulk_cases, officer
 from tests.conftest import TWO_LEVELS, Chat
@@ -194,3 +194,63 @@ async def test_officers_of_a_retired_agency_are_told_and_its_cases_pass_on(
     async with rt.sessions() as session:
         rows = (await session.execute(select(Agency.code, Case.state).join(Case))).all()
     assert sorted(rows) == [("23500", "transferred"), ("62-SNV", "transferred")]
+
+
+async def test_an_official_moves_to_another_agency_with_the_history(
+    consented: Chat, sample_directory: Path, tmp_path: Path
+) -> None:
+    """Listed under another agency, an official is the same person: the earlier reassignment
+    stays in their history and the pickers list them under the new agency."""
+    chat = consented
+    async with chat.runtime.sessions() as session, session.begin():
+        official = await session.scalar(select(Official).where(Official.code == "615-MC-CV1"))
+        assert official is not None and official.id is not None
+        session.add(
+            Assignment(
+                official_id=official.id,
+                new_post="Công chức tiếp nhận hồ sơ đất đai",
+                effective_on=date(2026, 3, 1),
+                decision_number="15/QĐ-UBND",
+                recorded_at=datetime(2026, 3, 1, 2, tzinfo=UTC),
+            )
+        )
+    path = moved_official(sample_directory, tmp_path)
+    async with chat.runtime.sessions() as session, session.begin():
+        result = await import_directory(read_directory(path), today=TODAY, session=session)
+    assert result.updated == ["615-MC-CV1"] and result.added == []
+    async with chat.runtime.sessions() as session:
+        moved = await session.scalar(select(Official).where(Official.code == "615-MC-CV1"))
+        home = await session.scalar(select(Agency).where(Agency.code == "62-SNV"))
+        history = (await session.scalars(select(Assignment))).all()
+    assert moved is not None and home is not None and moved.agency_id == home.id
+    assert [a.official_id for a in history] == [moved.id]
+
+    name = official_name(path, "615-MC-CV1")
+    out = await chat.say(number_of(await chat.say("/report"), "Sách nhiễu"))
+    out = await chat.say(number_of(await chat.say("dak ha"), "Bộ phận Một cửa huyện Đắk Hà"))
+    assert name not in out
+    await chat.say("/cancel")
+    out = await chat.say(number_of(await chat.say("/report"), "Sách nhiễu"))
+    out = await chat.say(number_of(await chat.say("so noi vu"), "Sở Nội vụ"))
+    assert name in out
+
+
+def moved_official(sample: Path, tmp_path: Path) -> Path:
+    """The 2022 sample with an officer of Đắk Hà's desk moved to the Department of Home
+    Affairs."""
+    data: dict[str, Any] = yaml.safe_load(sample.read_text(encoding="utf-8"))
+    by_code = {a["code"]: a for a in data["agencies"]}
+    desk = by_code["615-MC"]["officials"]
+    [person] = [o for o in desk if o["code"] == "615-MC-CV1"]
+    desk.remove(person)
+    by_code["62-SNV"]["officials"].append(person)
+    path = tmp_path / "moved.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def official_name(path: Path, code: str) -> str:
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return next(
+        o["name"] for a in data["agencies"] for o in a.get("officials", []) if o["code"] == code
+    )
