@@ -24,6 +24,9 @@ from storage.models import Agency, DirectoryHeader, Official, Service
 
 CODE_PATTERN = r"^[A-Za-z0-9-]{1,40}$"
 KIND_PATTERN = r"^[a-z_]{1,20}$"
+Sector = Literal["administrative", "health", "education", "other"]
+SECTORS: tuple[str, ...] = Sector.__args__
+"""Administrative procedures, and public services: health, education, other (roads, order)."""
 
 
 class _Entry(BaseModel):
@@ -85,7 +88,7 @@ class ServiceEntry(_Dated):
     code: str = Field(pattern=CODE_PATTERN)
     name_vi: str = Field(min_length=1)
     name_en: str = Field(min_length=1)
-    group: Literal["procedure", "public_service"]
+    sector: Sector
     offered_by: list[str] = Field(min_length=1)
     successor: str | None = Field(default=None, pattern=CODE_PATTERN)
 
@@ -244,7 +247,7 @@ async def import_directory(
             code=entry.code,
             name_vi=entry.name_vi,
             name_en=entry.name_en,
-            group=entry.group,
+            sector=entry.sector,
             offered_by=list(entry.offered_by),
             **directory.dates(entry),
         )

@@ -41,13 +41,14 @@ class DirectoryHeader(SQLModel, table=True):
 
 
 class Service(SQLModel, table=True):
-    """A procedure or public service; `offered_by` lists agency kinds or agency codes."""
+    """A procedure or public service; `offered_by` lists agency kinds or agency codes. Its
+    `sector` (administrative, health, education, other) chooses the questions and the index."""
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(unique=True, index=True, max_length=40)
     name_vi: str
     name_en: str
-    group: str = Field(max_length=20)
+    sector: str = Field(max_length=20)
     offered_by: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     valid_from: date | None = None
     valid_to: date | None = None
@@ -145,11 +146,12 @@ class Rating(SQLModel, table=True):
     score_conduct: int
     score_result: int
     score_feedback: int | None = None
-    timeliness: str = Field(max_length=12)
+    timeliness: str | None = Field(default=None, max_length=12)
+    """The one-stop facts (timeliness to submission) are asked of administrative procedures."""
     apology: str | None = Field(default=None, max_length=12)
-    extra_papers: str = Field(max_length=12)
-    trips: int
-    submission: str = Field(max_length=12)
+    extra_papers: str | None = Field(default=None, max_length=12)
+    trips: int | None = None
+    submission: str | None = Field(default=None, max_length=12)
     unofficial_payment: str = Field(max_length=12)
     comment: str | None = None
     created_at: datetime = Field(index=True)

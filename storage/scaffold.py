@@ -153,7 +153,7 @@ def scaffold(province_code: int) -> dict[str, Any]:
                 "code": "TTHC-KHAC",
                 "name_vi": "Thủ tục hành chính khác",
                 "name_en": "Other administrative procedure",
-                "group": "procedure",
+                "sector": "administrative",
                 "offered_by": ["centre", "department", "police", *COMMUNE_KINDS],
             }
         ],

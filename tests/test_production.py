@@ -28,7 +28,7 @@ services:
   - code: CHUNG-THUC
     name_vi: Chứng thực
     name_en: Certification
-    group: procedure
+    sector: administrative
     offered_by: [province]
 """
 
