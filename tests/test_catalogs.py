@@ -9,7 +9,7 @@ from pathlib import Path
 from vietnam_provinces import Province
 from vietnamadminunits.parser.parser_legacy import DICT_PROVINCE
 
-from handlers.citizen.rating import QUESTIONS
+from handlers.citizen.rating import OWN_QUESTIONS, QUESTIONS
 from handlers.texts import LOCALES, catalog
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,8 +64,9 @@ def test_every_key_the_code_names_is_in_the_catalog() -> None:
 def test_question_options_all_have_labels() -> None:
     vi = catalog("vi")
     for question in QUESTIONS:
-        assert f"rating.q_{question.field}" in vi
-        assert f"rating.short_{question.field}" in vi
+        for sector in (None, *OWN_QUESTIONS):
+            assert question.text_key("q", sector) in vi
+            assert question.text_key("short", sector) in vi
         for value in question.values:
             assert question.label_key(value) in vi
 

@@ -50,6 +50,8 @@ class RatingDraft(BaseModel):
 
     agency_id: int | None = None
     service_id: int | None = None
+    sector: str | None = None
+    """The service's sector, which chooses the questions."""
     access: str | None = None
     procedure: str | None = None
     conduct: str | None = None
@@ -68,9 +70,18 @@ def _always(_: RatingDraft) -> bool:
     return True
 
 
+OWN_QUESTIONS = ("health", "education")
+"""Sectors whose five factors are asked in their own words: a patient's (after the Ministry of
+Health's satisfaction survey) and a parent's (after the education sector's), not a one-stop
+desk's. Their indices are reported apart from administrative procedures."""
+ONE_STOP = frozenset({"administrative", "other"})
+"""Where the one-stop facts (appointment slip, extra papers, trips, submission) are asked."""
+
+
 @dataclass(frozen=True, slots=True)
 class Question:
-    """A fixed-option question; its prompt is `rating.q_<field>`, options `rating.<field>_<v>`."""
+    """A fixed-option question; its prompt is `rating.q_<field>` (`rating.<sector>_q_<field>`
+    for a factor of a sector with its own questions), options `rating.<field>_<v>`."""
 
     state: str
     field: str
@@ -82,6 +93,16 @@ class Question:
     def label_key(self, value: str) -> str:
         return f"rating.scale_{value}" if self.scale else f"rating.{self.field}_{value}"
 
+    def text_key(self, kind: str, sector: str | None) -> str:
+        """`rating.q_<field>` or `rating.short_<field>`, in the sector's words if it has them."""
+        if self.scale and sector in OWN_QUESTIONS:
+            return f"rating.{sector}_{kind}_{self.field}"
+        return f"rating.{kind}_{self.field}"
+
+
+def _one_stop(draft: RatingDraft) -> bool:
+    return draft.sector in ONE_STOP
+
 
 _SCALE = ("1", "2", "3", "4", "5")
 FACTORS = ("access", "procedure", "conduct", "result", "feedback")
@@ -91,17 +112,25 @@ QUESTIONS = (
     Question("rating.conduct", "conduct", _SCALE, scale=True),
     Question("rating.result", "result", _SCALE, scale=True),
     Question("rating.feedback", "feedback", _SCALE, scale=True, skippable=True),
-    Question("rating.timeliness", "timeliness", ("early", "on_time", "late", "not_yet")),
+    Question(
+        "rating.timeliness",
+        "timeliness",
+        ("early", "on_time", "late", "not_yet"),
+        applies=_one_stop,
+    ),
     Question(
         "rating.apology",
         "apology",
         ("yes", "no", "unsure"),
-        applies=lambda d: d.timeliness == "late",
+        applies=lambda d: _one_stop(d) and d.timeliness == "late",
     ),
-    Question("rating.extra_papers", "extra_papers", ("yes", "no", "unsure")),
-    Question("rating.trips", "trips", ("0", "1", "2", "3")),
+    Question("rating.extra_papers", "extra_papers", ("yes", "no", "unsure"), applies=_one_stop),
+    Question("rating.trips", "trips", ("0", "1", "2", "3"), applies=_one_stop),
     Question(
-        "rating.submission", "submission", ("in_person", "online_full", "online_part", "postal")
+        "rating.submission",
+        "submission",
+        ("in_person", "online_full", "online_part", "postal"),
+        applies=_one_stop,
     ),
     Question("rating.payment", "payment", ("yes", "no", "no_answer")),
 )
@@ -145,6 +174,7 @@ async def begin(turn: Turn, link: tuple[str, str | None] | None) -> Outcome:
             draft.agency_id = agency.id
             service = await _offered_service(turn, agency, link[1])
             draft.service_id = service.id if service else None
+            draft.sector = service.sector if service else None
             turn.say("rating.link_agency", agency=name_of(agency, turn.dialog.locale))
             if service is not None:
                 turn.say("rating.link_service", service=name_of(service, turn.dialog.locale))
@@ -164,7 +194,7 @@ async def on_agency_picked(turn: Turn, agency: Agency) -> Outcome:
     if not await agencies.services_for(agency, on=local_today(turn.now), session=turn.session):
         return Retry(turn.texts("rating.no_services"))
     draft = DRAFT.load(turn)
-    draft.agency_id, draft.service_id = agency.id, None
+    draft.agency_id, draft.service_id, draft.sector = agency.id, None, None
     DRAFT.save(turn, draft)
     return Go(next_state(draft))
 
@@ -191,7 +221,7 @@ async def take_service(turn: Turn, answer: Answer) -> Outcome:
     if index is None:
         return Retry(turn.texts("common.pick_option"))
     draft = DRAFT.load(turn)
-    draft.service_id = found[index].id
+    draft.service_id, draft.sector = found[index].id, found[index].sector
     DRAFT.save(turn, draft)
     return Go(next_state(draft))
 
@@ -204,7 +234,8 @@ def question_step(question: Question) -> Step:
         choices = [Choice(v, t(question.label_key(v))) for v in question.values]
         if question.skippable:
             choices.append(Choice(SKIP, t("rating.skip")))
-        return Prompt(t(f"rating.q_{question.field}"), tuple(choices))
+        sector = DRAFT.load(turn).sector
+        return Prompt(t(question.text_key("q", sector)), tuple(choices))
 
     async def take(turn: Turn, answer: Answer) -> Outcome:
         allowed = (*question.values, SKIP) if question.skippable else question.values
@@ -256,7 +287,7 @@ async def summary_text(turn: Turn, draft: RatingDraft) -> str:
         if not question.applies(draft) or value is None:
             continue
         shown = t("rating.skipped") if value == SKIP else t(question.label_key(value))
-        lines.append(f"• {t(f'rating.short_{question.field}')}: {shown}")
+        lines.append(f"• {t(question.text_key('short', draft.sector))}: {shown}")
     comment = draft.comment or t("rating.summary_no_comment")
     lines.append(f"• {t('rating.short_comment')}: {comment}")
     return "\n".join(lines)
@@ -319,7 +350,7 @@ def _to_row(draft: RatingDraft, citizen_id: int, channel: str, turn: Turn) -> Ra
         timeliness=draft.timeliness,
         apology=draft.apology if draft.timeliness == "late" else None,
         extra_papers=draft.extra_papers,
-        trips=int(draft.trips or 0),
+        trips=None if draft.trips is None else int(draft.trips),
         submission=draft.submission,
         unofficial_payment=draft.payment,
         comment=draft.comment or None,
