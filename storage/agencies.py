@@ -108,6 +108,13 @@ async def services_for(agency: Agency, *, on: date, session: AsyncSession) -> li
     return [s for s in rows.all() if agency.kind in s.offered_by or agency.code in s.offered_by]
 
 
+async def sectors_of(service_ids: Sequence[int], *, session: AsyncSession) -> dict[int, str]:
+    rows = await session.execute(
+        select(Service.id, Service.sector).where(Service.id.in_(list(service_ids)))
+    )
+    return {service_id: sector for service_id, sector in rows.all()}
+
+
 async def service_by_id(service_id: int, *, session: AsyncSession) -> Service | None:
     return await session.get(Service, service_id)
 

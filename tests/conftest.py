@@ -19,7 +19,7 @@ from sqlalchemy import make_url, select
 from sqlmodel import SQLModel
 
 from bot.channels.console import CHANNEL, ConsoleChannel, console_incoming
-from bot.config import Settings
+from bot.config import SAMPLE_DIRECTORY, Settings
 from bot.runtime import Runtime, open_runtime, prepare_database
 from handlers.messages import Attachment, AttachmentKind, ConversationKey, Incoming
 from storage.identity import keys_of
@@ -263,6 +263,13 @@ async def citizen_on(directory: Path, tmp_path: Path, clock: Clock) -> AsyncIter
 async def two_levels(tmp_path: Path, clock: Clock) -> AsyncIterator[Chat]:
     """A citizen of a bot whose directory is province → commune."""
     async with citizen_on(TWO_LEVELS, tmp_path, clock) as chat:
+        yield chat
+
+
+@pytest.fixture
+async def quang_ngai(tmp_path: Path, clock: Clock) -> AsyncIterator[Chat]:
+    """A citizen of a bot on the default directory: today's Quảng Ngãi."""
+    async with citizen_on(SAMPLE_DIRECTORY, tmp_path, clock) as chat:
         yield chat
 
 

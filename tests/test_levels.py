@@ -3,13 +3,7 @@ name the province the file names."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
-from bot.config import SAMPLE_DIRECTORY
-from tests.conftest import Chat, Clock, citizen_on
+from tests.conftest import Chat
 from tests.dialogue import number_of, options
 
 
@@ -63,13 +57,6 @@ async def test_three_levels_of_2022_open_a_district_then_a_commune(consented: Ch
     out = await consented.say(number_of(out, "huyện Đắk Hà"))
     out = await consented.say(number_of(out, "xã Hà Mòn"))
     assert "Đăng ký khai sinh" in out
-
-
-@pytest.fixture
-async def quang_ngai(tmp_path: Path, clock: Clock) -> AsyncIterator[Chat]:
-    """A citizen of a bot on the default directory: today's Quảng Ngãi."""
-    async with citizen_on(SAMPLE_DIRECTORY, tmp_path, clock) as chat:
-        yield chat
 
 
 async def test_96_communes_are_listed_a_page_at_a_time(quang_ngai: Chat) -> None:

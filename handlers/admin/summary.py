@@ -24,6 +24,7 @@ from handlers.messages import FileRequest, Reply
 from handlers.periods import Period, parse_period
 from handlers.texts import Texts
 from storage import agencies, summaries
+from storage.directory import SECTORS
 from storage.models import Agency
 from storage.summaries import CaseFigures
 
@@ -39,6 +40,8 @@ class Summary:
     commendations: int = 0
     cases: CaseFigures = field(default_factory=CaseFigures)
     retired: frozenset[int] = frozenset()
+    sectors: dict[str, Indicators] = field(default_factory=dict)
+    """Each sector's indicators apart (health and education are not one-stop procedures)."""
     """Agencies listed that no longer exist in the structure read (districts, say)."""
 
 
@@ -98,7 +101,28 @@ async def build_summary(
         commendations=sum(praised.values()),
         cases=cases.get(summaries.POOLED, CaseFigures()),
         retired=frozenset(a for a in per_agency if retired(a, as_of, lineage)),
+        sectors=await _by_sector(session, period, agency_ids),
     )
+
+
+async def _by_sector(
+    session: AsyncSession, period: Period, agency_ids: Sequence[int] | None
+) -> dict[str, Indicators]:
+    per_service = await summaries.rating_sums(
+        period.start, period.end, by="service", agency_ids=agency_ids, session=session
+    )
+    sector_of = await agencies.sectors_of(
+        [s for s in per_service if s is not None], session=session
+    )
+    parts: dict[str, list[dict[str, int]]] = {}
+    for service_id, sums in per_service.items():
+        if service_id is not None:
+            parts.setdefault(sector_of.get(service_id, "other"), []).append(sums)
+    return {
+        sector: Indicators.from_sums(summaries.total(parts[sector]))
+        for sector in SECTORS
+        if sector in parts
+    }
 
 
 def _listed_name(t: Texts, summary: Summary, agency_id: int) -> str:
@@ -138,6 +162,13 @@ def summary_text(t: Texts, summary: Summary, scope: str, min_sample: int) -> str
             payment=percent(o.unofficial_payment),
         ),
     ]
+    if summary.sectors:
+        figures = "; ".join(
+            t("summary.sector_figure", sector=t(f"summary.sector_{name}"),
+              index=percent(found.overall), count=found.ratings)
+            for name, found in summary.sectors.items()
+        )  # fmt: skip
+        lines.append(t("summary.sectors", figures=figures))
     if summary.agencies:
         lines.append(t("summary.ranking", minimum=min_sample))
         for row in summary.agencies[:10]:
