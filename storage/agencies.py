@@ -123,6 +123,16 @@ async def service_by_code(code: str, *, session: AsyncSession) -> Service | None
     return await session.scalar(select(Service).where(Service.code == code))
 
 
+async def groups_of(agency_ids: Sequence[int], *, session: AsyncSession) -> dict[int, str]:
+    """The group of each agency that has one."""
+    rows = await session.execute(
+        select(Agency.id, Agency.group).where(
+            Agency.id.in_(list(agency_ids)), Agency.group.is_not(None)
+        )
+    )
+    return {agency_id: group for agency_id, group in rows.all() if group}
+
+
 async def lineage_rows(
     *, session: AsyncSession
 ) -> list[tuple[int, int | None, date | None, date | None]]:

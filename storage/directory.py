@@ -51,6 +51,14 @@ class LevelEntry(_Entry):
     unit_en: str = Field(min_length=1)
 
 
+class GroupEntry(_Entry):
+    """A group of agencies summaries rank together, such as the provincial departments."""
+
+    code: str = Field(pattern=KIND_PATTERN)
+    label_vi: str = Field(min_length=1)
+    label_en: str = Field(min_length=1)
+
+
 class _Dated(_Entry):
     """`valid_from` is the first day an entry exists; `valid_to` the first day it no longer does
     (1 July 2025 for the units the reform merged). Empty: since always, until further notice."""
@@ -79,6 +87,8 @@ class AgencyEntry(_Dated):
     name_en: str = Field(min_length=1)
     kind: str = Field(pattern=KIND_PATTERN)
     parent: str | None = None
+    group: str | None = Field(default=None, pattern=KIND_PATTERN)
+    """One of the file's `groups`."""
     successor: str | None = Field(default=None, pattern=CODE_PATTERN)
     """The agency that took over, in this file or already in the database."""
     officials: list[OfficialEntry] = Field(default_factory=list)
@@ -104,6 +114,7 @@ class DirectoryFile(_Dated):
     controller in the privacy notice."""
     levels: list[LevelEntry] = Field(min_length=1)
     """From the top down: the province's own level first, then each level below it."""
+    groups: list[GroupEntry] = Field(default_factory=list)
     agencies: list[AgencyEntry]
     services: list[ServiceEntry]
 
@@ -114,12 +125,16 @@ class DirectoryFile(_Dated):
         _require_unique("service", [s.code for s in self.services])
         _require_unique("official", [o.code for a in self.agencies for o in a.officials])
         _require_unique("level", [level.kind for level in self.levels])
+        _require_unique("group", [group.code for group in self.groups])
+        groups = {group.code for group in self.groups}
         known = set(codes)
         kinds = {a.kind for a in self.agencies}
         top = self.levels[0].kind
         for agency in self.agencies:
             if agency.parent is not None and agency.parent not in known:
                 raise ValueError(f"agency {agency.code}: unknown parent {agency.parent}")
+            if agency.group is not None and agency.group not in groups:
+                raise ValueError(f"agency {agency.code}: unknown group {agency.group}")
             if (agency.parent is None) != (agency.kind == top):
                 raise ValueError(f"agency {agency.code}: only the {top} level has no parent")
         if self.intake is not None and self.intake not in known:
@@ -199,6 +214,7 @@ async def import_directory(
                 province_en=directory.province.name_en,
                 intake=directory.intake,
                 levels=[level.model_dump() for level in directory.levels],
+                groups=[group.model_dump() for group in directory.groups],
             )
         )
     counter = _Counter(today)
@@ -212,6 +228,7 @@ async def import_directory(
             name_vi=entry.name_vi,
             name_en=entry.name_en,
             kind=entry.kind,
+            group=entry.group,
             **directory.dates(entry),
         )
     await session.flush()

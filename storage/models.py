@@ -23,6 +23,8 @@ class Agency(SQLModel, table=True):
     """The first day the agency no longer exists (merged, renamed, its level abolished)."""
     successor_id: int | None = Field(default=None, foreign_key="agency.id")
     """Where its figures roll up and its open cases go once it is retired."""
+    group: str | None = Field(default=None, max_length=30)
+    """The group summaries rank it in; its labels are in the directory's header."""
 
 
 class DirectoryHeader(SQLModel, table=True):
@@ -38,6 +40,10 @@ class DirectoryHeader(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     """One entry per level: `kind`, `label_vi`, `label_en`, `unit_vi`, `unit_en`."""
+    groups: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    """One entry per group of agencies: `code`, `label_vi`, `label_en`."""
 
 
 class Service(SQLModel, table=True):

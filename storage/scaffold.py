@@ -20,6 +20,24 @@ from vietnam_provinces import Province, VietNamDivisionType, Ward
 
 COMMUNE_KINDS = ("commune", "commune_centre", "commune_police")
 """The kinds of a commune-level unit's People's Committee, service centre and police."""
+GROUPS = {
+    "departments": ("Sở, ban, ngành", "Provincial departments"),
+    "service_centres": (
+        "Trung tâm Phục vụ hành chính công",
+        "Public administrative service centres",
+    ),
+    "commune_committees": ("Ủy ban nhân dân cấp xã", "Commune-level People's Committees"),
+    "police": ("Công an", "Police"),
+}
+"""The groups summaries rank agencies in, by the kind of each agency of the skeleton."""
+_GROUP_OF = {
+    "centre": "service_centres",
+    "department": "departments",
+    "police": "police",
+    COMMUNE_KINDS[0]: "commune_committees",
+    COMMUNE_KINDS[1]: "service_centres",
+    COMMUNE_KINDS[2]: "police",
+}
 
 _ENGLISH = {
     VietNamDivisionType.TINH: "province",
@@ -108,6 +126,7 @@ def scaffold(province_code: int) -> dict[str, Any]:
                 "name_en": f"{place.short} {en}",
                 "kind": "department",
                 "parent": root,
+                "group": _GROUP_OF["department"],
             }
             for suffix, vi, en in DEPARTMENTS
         ),
@@ -147,6 +166,9 @@ def scaffold(province_code: int) -> dict[str, Any]:
                 "unit_en": _either([_ENGLISH[k] for k in kinds], "or"),
             },
         ],
+        "groups": [
+            {"code": code, "label_vi": vi, "label_en": en} for code, (vi, en) in GROUPS.items()
+        ],
         "agencies": agencies,
         "services": [
             {
@@ -181,6 +203,7 @@ def _agency(
         "name_en": f"{place.short} {place.word_en.title()} {en}",
         "kind": kind,
         "parent": parent,
+        **({"group": _GROUP_OF[kind]} if kind in _GROUP_OF else {}),
     }
 
 

@@ -103,6 +103,7 @@ async def test_a_changed_file_updates_names_adds_entries_and_keeps_ratings(
         (lambda d: d["agencies"][1].update(parent=None), "has no parent"),
         (lambda d: d["levels"].append(d["levels"][0]), "duplicate level"),
         (lambda d: d.update(intake="NOPE"), "intake NOPE is no agency"),
+        (lambda d: d["agencies"][1].update(group="nowhere"), "unknown group nowhere"),
         (
             lambda d: d["agencies"][1].update(valid_from="2026-01-01", valid_to="2025-07-01"),
             "valid_from",

@@ -72,6 +72,9 @@ async def test_2022_ratings_count_under_today_s_units(both: Runtime, clock: Cloc
     assert "Ủy ban nhân dân xã Hà Mòn" not in today
     assert today["Bộ phận Một cửa huyện Đắk Hà"] == 4
     assert "Bộ phận Một cửa huyện Đắk Hà (đã ngừng hoạt động)" in text
+    assert "Xếp hạng theo nhóm cơ quan:\n1. Ủy ban nhân dân cấp xã: 100.0% (5 lượt)" in text, (
+        "groups ranked with the labels of today's file; the desk's group is not one of them"
+    )
 
     before, text = await ranking(both, clock, as_of=date(2024, 12, 31))
     assert before["Ủy ban nhân dân xã Hà Mòn"] == 3, "read in the 2022 structure"

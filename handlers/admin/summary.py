@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +42,9 @@ class Summary:
     cases: CaseFigures = field(default_factory=CaseFigures)
     retired: frozenset[int] = frozenset()
     sectors: dict[str, Indicators] = field(default_factory=dict)
+    groups: list[Ranked] = field(default_factory=list)
+    """Groups of agencies ranked (keys index `group_names`), with labels from the directory."""
+    group_names: dict[int, str] = field(default_factory=dict)
     """Each sector's indicators apart (health and education are not one-stop procedures)."""
     """Agencies listed that no longer exist in the structure read (districts, say)."""
 
@@ -102,7 +106,28 @@ async def build_summary(
         cases=cases.get(summaries.POOLED, CaseFigures()),
         retired=frozenset(a for a in per_agency if retired(a, as_of, lineage)),
         sectors=await _by_sector(session, period, agency_ids),
+        **await _by_group(session, per_agency, min_sample, locale),
     )
+
+
+async def _by_group(
+    session: AsyncSession, per_agency: dict[int, dict[str, int]], min_sample: int, locale: str
+) -> dict[str, Any]:
+    """The agencies' figures added up per group the directory names, ranked."""
+    header = await agencies.directory_header(session=session)
+    declared = header.groups if header is not None else []
+    position = {group["code"]: i for i, group in enumerate(declared)}
+    group_of = await agencies.groups_of(list(per_agency), session=session)
+    parts: dict[int, list[dict[str, int]]] = {}
+    for agency_id, sums in per_agency.items():
+        if group_of.get(agency_id) in position:
+            parts.setdefault(position[group_of[agency_id]], []).append(sums)
+    found = {i: Indicators.from_sums(summaries.total(p)) for i, p in parts.items()}
+    label = "label_en" if locale == "en" else "label_vi"
+    return {
+        "groups": rank(found, min_sample),
+        "group_names": {i: declared[i][label] for i in found},
+    }
 
 
 async def _by_sector(
@@ -169,6 +194,20 @@ def summary_text(t: Texts, summary: Summary, scope: str, min_sample: int) -> str
             for name, found in summary.sectors.items()
         )  # fmt: skip
         lines.append(t("summary.sectors", figures=figures))
+    if summary.groups:
+        lines.append(t("summary.group_ranking"))
+        for row in summary.groups:
+            place = f"{row.rank}." if row.rank else t("summary.small_sample")
+            name = summary.group_names.get(row.key, "?")
+            lines.append(
+                t(
+                    "summary.group_line",
+                    place=place,
+                    name=name,
+                    index=percent(row.indicators.overall),
+                    count=row.indicators.ratings,
+                )
+            )
     if summary.agencies:
         lines.append(t("summary.ranking", minimum=min_sample))
         for row in summary.agencies[:10]:

@@ -1,0 +1,33 @@
+"""agencies in groups named by the directory file
+
+Revision ID: 0010_agency_groups
+Revises: 0009_service_sectors
+Create Date: 2026-12-05 16:20:00
+
+A group (provincial departments, commune People's Committees, public service units…) is what
+summaries rank agencies by; its labels are in the directory's header, like the levels'.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0010_agency_groups"
+down_revision: str | None = "0009_service_sectors"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.add_column("agency", sa.Column("group", sa.String(30), nullable=True))
+    op.add_column(
+        "directoryheader", sa.Column("groups", sa.JSON(), nullable=False, server_default="[]")
+    )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("directoryheader") as batch:
+        batch.drop_column("groups")
+    with op.batch_alter_table("agency") as batch:
+        batch.drop_column("group")
