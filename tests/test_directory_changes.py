@@ -153,7 +153,7 @@ def rating_at(agency: Agency, service: Service) -> Rating:
         timeliness="on_time",
         extra_papers="no",
         trips=1,
-        submission="desk",
+        submission="in_person",
         unofficial_payment="no",
         created_at=datetime(2025, 3, 1, 2, 0, tzinfo=UTC),
     )

@@ -3,6 +3,10 @@ Ngãi units; a district's stay under its own name, marked as no longer existing.
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -13,6 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.config import SAMPLE_DIRECTORY, SAMPLE_HISTORY
+from bot.exports import ExportRequest, open_tables, write_export
 from bot.runtime import Runtime, open_runtime
 from handlers.admin.summary import build_summary, summary_text
 from handlers.lineage import Lineage, heir, roll_up, with_predecessors
@@ -118,3 +123,27 @@ def test_a_roll_up_keeps_every_rating_and_lands_on_a_unit_of_that_day(
         looped = into == agency and entry is not None and entry.successor is not None
         assert entry is None or entry.exists_on(today) or entry.successor is None or looped
         assert agency in with_predecessors([into], today, lineage)
+
+
+async def test_the_export_keeps_the_rated_unit_beside_today_s(
+    both: Runtime, tmp_path: Path
+) -> None:
+    path = tmp_path / "export.zip"
+    tables = open_tables(path, "csv")
+    await write_export(both.sessions, tables, ExportRequest(YEARS, None, False, "vi"))
+    tables.close()
+    with zipfile.ZipFile(path) as archive:
+        raw = archive.read("Đánh giá.csv").decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(raw)))
+    assert header[1:5] == [
+        "Mã cơ quan",
+        "Cơ quan",
+        "Mã cơ quan theo cơ cấu hiện hành",
+        "Cơ quan theo cơ cấu hiện hành",
+    ]
+    units = Counter(tuple(row[1:5]) for row in rows)
+    assert units == {
+        ("23521", "Ủy ban nhân dân xã Hà Mòn", "51-23500", "Ủy ban nhân dân xã Đăk Hà"): 3,
+        ("51-23500", "Ủy ban nhân dân xã Đăk Hà", "51-23500", "Ủy ban nhân dân xã Đăk Hà"): 2,
+        ("615-MC", "Bộ phận Một cửa huyện Đắk Hà", "615-MC", "Bộ phận Một cửa huyện Đắk Hà"): 4,
+    }
