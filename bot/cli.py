@@ -568,7 +568,7 @@ async def _posters(
     try:
         async with sessions() as session:
             if all_desks:
-                chosen = await desks(session=session)
+                chosen = await desks(on=local_today(system_clock()), session=session)
             else:
                 found = await agency_by_code(agency_code or "", session=session)
                 if found is None:

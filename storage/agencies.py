@@ -89,10 +89,12 @@ async def rateable_agencies(*, on: date, session: AsyncSession) -> list[Agency]:
     return list(rows.all())
 
 
-async def desks(*, session: AsyncSession) -> list[Agency]:
-    """Where citizens are served at a counter: the centre, one-stop desks and communes."""
+async def desks(*, on: date, session: AsyncSession) -> list[Agency]:
+    """Where citizens are served at a counter on day `on`: the kinds the directory names."""
+    header = await directory_header(session=session)
+    kinds = header.counters if header is not None else []
     rows = await session.scalars(
-        select(Agency).where(Agency.kind.in_(("centre", "desk", "commune"))).order_by(Agency.id)
+        select(Agency).where(Agency.kind.in_(kinds), current_on(Agency, on)).order_by(Agency.id)
     )
     return list(rows.all())
 

@@ -115,6 +115,8 @@ class DirectoryFile(_Dated):
     levels: list[LevelEntry] = Field(min_length=1)
     """From the top down: the province's own level first, then each level below it."""
     groups: list[GroupEntry] = Field(default_factory=list)
+    counters: list[str] = Field(default_factory=list)
+    """The kinds of agency where citizens are served at a counter (for QR posters)."""
     agencies: list[AgencyEntry]
     services: list[ServiceEntry]
 
@@ -139,6 +141,9 @@ class DirectoryFile(_Dated):
                 raise ValueError(f"agency {agency.code}: only the {top} level has no parent")
         if self.intake is not None and self.intake not in known:
             raise ValueError(f"intake {self.intake} is no agency of the file")
+        for counter in self.counters:
+            if counter not in kinds:
+                raise ValueError(f"counters: no agency is of kind {counter}")
         for service in self.services:
             for provider in service.offered_by:
                 if provider not in kinds and provider not in known:
@@ -215,6 +220,7 @@ async def import_directory(
                 intake=directory.intake,
                 levels=[level.model_dump() for level in directory.levels],
                 groups=[group.model_dump() for group in directory.groups],
+                counters=list(directory.counters),
             )
         )
     counter = _Counter(today)

@@ -44,6 +44,10 @@ class DirectoryHeader(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
     )
     """One entry per group of agencies: `code`, `label_vi`, `label_en`."""
+    counters: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    """The kinds of agency that serve citizens at a counter: `qr --all-desks` makes theirs."""
 
 
 class Service(SQLModel, table=True):

@@ -169,6 +169,7 @@ def scaffold(province_code: int) -> dict[str, Any]:
         "groups": [
             {"code": code, "label_vi": vi, "label_en": en} for code, (vi, en) in GROUPS.items()
         ],
+        "counters": ["centre", COMMUNE_KINDS[1]],
         "agencies": agencies,
         "services": [
             {

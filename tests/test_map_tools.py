@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.config import SAMPLE_DIRECTORY
 from storage.directory import read_directory
 from tests.conftest import KONTUM_2022, kontum_as_today
 
@@ -99,3 +100,16 @@ def test_successors_map_every_2022_kon_tum_commune_into_today_s_quang_ngai(
             " WHERE a.code = '23521'"
         ).fetchall()
     assert name == "Ủy ban nhân dân xã Đăk Hà"
+
+
+def test_posters_for_every_counter_the_directory_names(
+    shell: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Today's Quảng Ngãi serves at its provincial centre and at each commune's service centre
+    (its `counters`), not at a People's Committee or a police station."""
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "quangngai_feedback_bot")
+    assert shell.invoke(app, ["directory", "import", str(SAMPLE_DIRECTORY)]).exit_code == 0
+    every = shell.invoke(app, ["qr", "--all-desks", "-o", "posters"])
+    assert every.exit_code == 0, every.output
+    names = sorted(p.stem for p in (tmp_path / "posters").glob("*.png"))
+    assert len(names) == 97 and names[0] == "51-21025-TTPVHCC" and "51-TTPVHCC" in names
