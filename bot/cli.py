@@ -55,6 +55,7 @@ from storage.directory import (
     DirectoryInUse,
     ImportResult,
     import_directory,
+    is_current,
     read_directory,
     remove_unlisted,
     retire_unlisted,
@@ -319,6 +320,9 @@ async def _invite(
             )
             if agency is None or agency.id is None:
                 print(_texts()("summary.unknown_agency", code=agency_code))
+                raise typer.Exit(1)
+            if not is_current(agency.valid_from, agency.valid_to, local_today(system_clock())):
+                print(_texts()("officer.agency_gone", agency=agency.name_vi))
                 raise typer.Exit(1)
             if official_code and official is None:
                 print(_texts()("cli.unknown_official", code=official_code))

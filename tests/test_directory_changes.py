@@ -19,7 +19,7 @@ from handlers.flow import Turn
 from storage.directory import import_directory, read_directory
 from storage.models import Agency, Assignment, Case, Official, Rating, Service
 from storage.ratings import add_rating
-from tests.casework import bulk_cases, officer
+from tests.casework import bulk_cases, invite_code, officer
 from tests.conftest import TWO_LEVELS, Chat
 from tests.dialogue import number_of, options
 
@@ -194,6 +194,13 @@ async def test_officers_of_a_retired_agency_are_told_and_its_cases_pass_on(
     async with rt.sessions() as session:
         rows = (await session.execute(select(Agency.code, Case.state).join(Case))).all()
     assert sorted(rows) == [("23500", "transferred"), ("62-SNV", "transferred")]
+
+    stale = await invite_code(rt, "23521", "leader")
+    out = await commune.say(f"/join {stale}")
+    assert "Ủy ban nhân dân xã Hà Mòn đã ngừng hoạt động theo danh mục cơ quan" in out
+    admin = await officer(rt, output, "home-affairs-admin", "62-SNV", "admin")
+    out = await admin.say("/invite 23521 leader")
+    assert "không nhận thêm cán bộ" in out and "/join" not in out
 
 
 async def test_an_official_moves_to_another_agency_with_the_history(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers import access
 from handlers.agency_picker import name_of
 from handlers.casework.escalation import LEADERS
+from handlers.clock import local_today
 from handlers.flow import (
     Go,
     Outcome,
@@ -14,6 +15,7 @@ from handlers.officer.desk import (
     LIST,
 )
 from storage import agencies, officers
+from storage.directory import is_current
 from storage.models import Agency, Official
 
 
@@ -26,6 +28,8 @@ async def join(turn: Turn, code: str) -> Outcome | None:
     invite = await officers.invite_by_code(code.strip().upper(), session=turn.session)
     if invite is None or invite.used_at is not None or invite.expires_at < turn.now:
         turn.say("officer.invite_invalid")
+        return None
+    if await _gone(turn, await agencies.agency_by_id(invite.agency_id, session=turn.session)):
         return None
     key = turn.incoming.key
     officer = await officers.any_officer_of(
@@ -87,6 +91,8 @@ async def invite_in_chat(turn: Turn, arguments: str) -> Outcome | None:
     if agency is None or agency.id is None or role not in access.ROLES or len(parts) > 3:
         turn.say("officer.invite_usage")
         return None
+    if await _gone(turn, agency):
+        return None
     official = await _invited_official(turn, parts[2], agency) if len(parts) > 2 else None
     if len(parts) > 2 and official is None:
         return None
@@ -106,6 +112,14 @@ async def invite_in_chat(turn: Turn, arguments: str) -> Outcome | None:
         days=turn.rules.invite_days,
     )
     return None
+
+
+async def _gone(turn: Turn, agency: Agency | None) -> bool:
+    """An agency the directory has retired takes no new officers; say so."""
+    if agency is None or is_current(agency.valid_from, agency.valid_to, local_today(turn.now)):
+        return False
+    turn.say("officer.agency_gone", agency=name_of(agency, turn.dialog.locale))
+    return True
 
 
 async def _invited_official(turn: Turn, code: str, agency: Agency) -> Official | None:
