@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
+from vietnam_provinces import Province, Ward
 
 from bot.cli import app
 from bot.config import SAMPLE_DIRECTORY
-from storage.directory import read_directory
+from storage.directory import DirectoryFile, read_directory
+from storage.scaffold import scaffold
 from tests.conftest import KONTUM_2022, kontum_as_today
 
 
@@ -113,3 +116,14 @@ def test_posters_for_every_counter_the_directory_names(
     assert every.exit_code == 0, every.output
     names = sorted(p.stem for p in (tmp_path / "posters").glob("*.png"))
     assert len(names) == 97 and names[0] == "51-21025-TTPVHCC" and "51-TTPVHCC" in names
+
+
+@pytest.mark.parametrize("province", [int(p.code) for p in Province.iter_all()])
+def test_every_province_of_today_scaffolds_a_valid_directory(province: int) -> None:
+    """Any of the 34 (cities too) gives a file the importer accepts, one People's Committee,
+    service centre and police per commune-level unit."""
+    directory = DirectoryFile.model_validate(scaffold(province))
+    units = list(Ward.iter_by_province(province))
+    kinds = Counter(a.kind for a in directory.agencies)
+    assert kinds["commune"] == kinds["commune_centre"] == kinds["commune_police"] == len(units)
+    assert directory.province.name_vi.split(" ")[0] in ("tỉnh", "thành")
