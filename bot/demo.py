@@ -19,9 +19,11 @@ from handlers.casework.escalation import FLAGGED_CATEGORIES
 from handlers.casework.states import State
 from handlers.citizen.receipts import ALPHABET
 from handlers.citizen.report import CATEGORIES
+from handlers.clock import local_today
 from handlers.officer.decide import OUTCOMES
 from handlers.workdays import WorkCalendar
 from storage import rollups
+from storage.directory import current_on
 from storage.identity import keys_of
 from storage.models import Agency, Case, CaseEvent, Citizen, Official, Rating, Report, Service
 
@@ -104,7 +106,11 @@ async def seed(
     """Add `ratings` ratings and `reports` reports spread over the year before `now`."""
     rng = random.Random(seed_value)
     async with sessions() as session, session.begin():
-        agency_rows = await session.scalars(select(Agency).where(Agency.parent_id.is_not(None)))
+        agency_rows = await session.scalars(
+            select(Agency).where(
+                Agency.parent_id.is_not(None), current_on(Agency, local_today(now))
+            )
+        )
         services = (await session.scalars(select(Service))).all()
         offered = {
             a.id: [s.id for s in services if a.kind in s.offered_by or a.code in s.offered_by]

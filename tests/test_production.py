@@ -115,6 +115,15 @@ def test_development_loads_today_s_sample_and_its_history(
     assert services["DK-CU-TRU"] is None, "a shared service keeps today's definition"
     assert services["GIAO-DUC-TIEU-HOC"] == "2025-07-01"
 
+    seeded = shell.invoke(app, ["demo", "seed", "--ratings", "300", "--reports", "5"])
+    assert seeded.exit_code == 0, seeded.output
+    with sqlite3.connect(tmp_path / "prod.sqlite3") as db:
+        [(at_retired,)] = db.execute(
+            "SELECT count(*) FROM rating r JOIN agency a ON r.agency_id = a.id"
+            " WHERE a.valid_to IS NOT NULL"
+        ).fetchall()
+    assert at_retired == 0, "demo data only for the units that exist today"
+
 
 @pytest.mark.parametrize(
     ("name", "value"),
