@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -422,9 +423,16 @@ def summary(
     agency: Annotated[
         str | None, typer.Option(help="An agency code; all agencies if left out.")
     ] = None,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Read the figures in the structure of this day (default: today's).",
+        ),
+    ] = None,
 ) -> None:
     """Print the indicators of a period, as /summary does in chat."""
-    _run(_summary(_settings(), period, agency))
+    _run(_summary(_settings(), period, agency, as_of.date() if as_of else None))
 
 
 async def _reading(settings: Settings) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
@@ -446,7 +454,9 @@ async def _agency_or_exit(code: str | None, *, session: AsyncSession) -> Agency 
     return agency
 
 
-async def _summary(settings: Settings, period_text: str, agency_code: str | None) -> None:
+async def _summary(
+    settings: Settings, period_text: str, agency_code: str | None, as_of: date | None
+) -> None:
     t = _texts()
     period = parse_period(period_text, system_clock().astimezone(LOCAL_ZONE).date())
     if period is None:
@@ -464,6 +474,7 @@ async def _summary(settings: Settings, period_text: str, agency_code: str | None
                 now=system_clock(),
                 min_sample=settings.min_sample,
                 locale=t.locale,
+                as_of=as_of,
             )
             scope = await scope_label(t, agency, t.locale, session=session)
         print(summary_text(t, result, scope, settings.min_sample))

@@ -3,9 +3,11 @@ successors` write files that import cleanly."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import sqlite3
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,10 +15,14 @@ from typer.testing import CliRunner
 from vietnam_provinces import Province, Ward
 
 from bot.cli import app
-from bot.config import SAMPLE_DIRECTORY
+from bot.config import SAMPLE_DIRECTORY, Settings
+from storage import agencies
+from storage.db import make_engine, make_sessionmaker
 from storage.directory import DirectoryFile, read_directory
+from storage.ratings import add_rating
 from storage.scaffold import scaffold
 from tests.conftest import KONTUM_2022, kontum_as_today
+from tests.test_directory_changes import rating_at
 
 
 @pytest.fixture
@@ -127,3 +133,35 @@ def test_every_province_of_today_scaffolds_a_valid_directory(province: int) -> N
     kinds = Counter(a.kind for a in directory.agencies)
     assert kinds["commune"] == kinds["commune_centre"] == kinds["commune_police"] == len(units)
     assert directory.province.name_vi.split(" ")[0] in ("tỉnh", "thành")
+
+
+def test_a_summary_reads_as_of_the_structure_asked(shell: CliRunner, tmp_path: Path) -> None:
+    """Today's Quảng Ngãi with Kon Tum 2022 as history, three 2024 ratings at Hà Mòn: today
+    they count under Đăk Hà, as of 2024 under Hà Mòn itself."""
+    for path in (SAMPLE_DIRECTORY, KONTUM_2022):
+        assert shell.invoke(app, ["directory", "import", str(path)]).exit_code == 0
+    asyncio.run(rate_ha_mon(f"sqlite+aiosqlite:///{tmp_path / 'map.sqlite3'}", count=3))
+    period = ["summary", "--period", "2024-01-01..2026-11-30"]
+    today = shell.invoke(app, period)
+    assert today.exit_code == 0, today.output
+    assert "Ủy ban nhân dân xã Đăk Hà" in today.output and "Hà Mòn" not in today.output
+    before = shell.invoke(app, [*period, "--as-of", "2024-12-31"])
+    assert "Ủy ban nhân dân xã Hà Mòn" in before.output and "Đăk Hà" not in before.output
+    wrong = shell.invoke(app, [*period, "--as-of", "hôm qua"])
+    assert wrong.exit_code != 0
+
+
+async def rate_ha_mon(url: str, *, count: int) -> None:
+    db = make_engine(url)
+    sessions = make_sessionmaker(db, Settings(_env_file=None).identity_keys())
+    try:
+        async with sessions() as session, session.begin():
+            ha_mon = await agencies.agency_by_code("23521", session=session)
+            service = await agencies.service_by_code("CHUNG-THUC", session=session)
+            assert ha_mon is not None and service is not None
+            for _ in range(count):
+                rating = rating_at(ha_mon, service)
+                rating.created_at = datetime(2024, 5, 6, 2, tzinfo=UTC)
+                await add_rating(rating, session=session)
+    finally:
+        await db.dispose()
