@@ -8,73 +8,27 @@ import os
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-import uvicorn
-from pydantic import SecretStr, ValidationError
-from pydantic_settings import SettingsError
-from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot import demo
-from bot.channels.base import Channel
-from bot.channels.console import CHANNEL as CONSOLE
-from bot.channels.console import LOCAL_CHAT, ConsoleChannel, console_incoming, read_line
-from bot.channels.telegram import CHANNEL as TELEGRAM
-from bot.channels.telegram import TelegramChannel
-from bot.channels.zalo import CHANNEL as ZALO
-from bot.channels.zalo import ZaloChannel
-from bot.config import Settings, settings_problems
-from bot.engine import TurnEngine
-from bot.exports import ExportRequest, count_rows, open_tables, write_export
-from bot.posters import Poster, telegram_link, write_poster
-from bot.runtime import DirectoryEmpty, Runtime, open_runtime, prepare_database
-from bot.scheduler import run_scheduler
-from bot.web import create_app, file_publisher
-from handlers.access import may_bind
-from handlers.admin.summary import Summary, build_summary, percent, scope_label, summary_text
-from handlers.casework.handover import hand_over
-from handlers.clock import LOCAL_ZONE, local_date_text, local_today, system_clock
-from handlers.flow import Turn
-from handlers.indicators import FACTORS
-from handlers.periods import Period, parse_period
-from handlers.texts import LOCALES, Texts, pick_locale
-from storage.agencies import (
-    agency_by_code,
-    agency_by_id,
-    desks,
-    service_by_code,
-    services_for,
-)
-from storage.conversations import load_conversation
-from storage.db import make_engine, make_sessionmaker
-from storage.directory import (
-    DirectoryError,
-    DirectoryInUse,
-    ImportResult,
-    import_directory,
-    is_current,
-    read_directory,
-    remove_unlisted,
-    retire_unlisted,
-)
-from storage.identity import UnreadableId, new_encryption_key
-from storage.models import Agency
-from storage.officers import (
-    RosterEntry,
-    create_invite,
-    officer_by_id,
-    official_by_code,
-    revoke,
-    roster,
-)
-from storage.resealing import reseal_all
-from storage.scaffold import UnknownProvince, library_version, scaffold_yaml
-from storage.schema import UPGRADE_COMMAND, SchemaOutdated, ensure_schema, upgrade
-from storage.successors import find_successors, write_successors
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+    from bot.channels.base import Channel
+    from bot.channels.telegram import TelegramChannel
+    from bot.channels.zalo import ZaloChannel
+    from bot.config import Settings
+    from bot.runtime import Runtime
+    from handlers.admin.summary import Summary
+    from handlers.flow import Turn
+    from handlers.periods import Period
+    from handlers.texts import Texts
+    from storage.directory import ImportResult
+    from storage.models import Agency
+    from storage.officers import RosterEntry
+
 
 log = logging.getLogger(__name__)
 app = typer.Typer(
@@ -82,7 +36,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # a traceback's locals would print secrets
 )
-_DIFF_SHOWN = 30
 directory_app = typer.Typer(help="The directory of agencies, officials and services.")
 db_app = typer.Typer(help="The database schema.")
 app.add_typer(directory_app, name="directory")
@@ -95,23 +48,44 @@ keys_app = typer.Typer(help="The keys that protect stored messenger ids.")
 app.add_typer(keys_app, name="keys")
 
 
+OUR_LOGGERS = ("bot", "handlers", "storage")
+
+
 def _settings() -> Settings:
     """The settings, or one line per problem and exit code 1: the one place every command
     reads them, so no command prints a traceback that could echo a secret."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    from bot.config import Settings, settings_problems
+
     try:
         settings = Settings()
     except ValidationError as error:
         _refuse_settings(settings_problems(error))
     except SettingsError as error:
         _refuse_settings([str(error)])
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for name in OUR_LOGGERS:
+        logging.getLogger(name).setLevel(settings.log_level.upper())
     # The limiter logs every 429 as an error with a traceback; the dispatcher retries it and
     # logs a warning of its own, so that line would only alarm the operator.
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
     return settings
+
+
+@app.callback()
+def options(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Also show the libraries' informational log lines.")
+    ] = False,
+) -> None:
+    """Options for every command, given before its name (feedbackbot --verbose db upgrade).
+    The libraries' lines (Alembic, httpx, …) show only from WARNING on unless --verbose; our
+    own follow LOG_LEVEL."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 def _refuse_settings(problems: list[str]) -> NoReturn:
@@ -129,17 +103,26 @@ def _refuse_in_production(settings: Settings, key: str) -> None:
 
 
 def _say_in_every_language(key: str) -> None:
+    from handlers.texts import LOCALES, Texts
+
     for locale in LOCALES:
         print(Texts(locale)(key))
 
 
 def _texts() -> Texts:
     """The operator's language, from the locale of the shell (Vietnamese unless it is English)."""
+    from handlers.texts import Texts, pick_locale
+
     return Texts(pick_locale(os.environ.get("LANG", "").replace("_", "-")))
 
 
 def _run(main: object) -> None:
     """Run a coroutine; turn the known start-up failures into a message and exit code 1."""
+    from bot.runtime import DirectoryEmpty
+    from storage.directory import DirectoryError, DirectoryInUse
+    from storage.identity import UnreadableId
+    from storage.schema import UPGRADE_COMMAND, SchemaOutdated
+
     t = _texts()
     try:
         asyncio.run(main)  # type: ignore[arg-type]
@@ -176,17 +159,24 @@ def run() -> None:
     if settings.telegram_token is None and settings.zalo_token is None:
         _refuse_in_production(settings, "cli.production_no_terminal")
         _say_in_every_language("console.no_token")
-        _run(chat_in_terminal(settings))
+        _run(chat_in_terminal(settings, FILES))
     else:
         _run(serve_polling(settings))
 
 
+FILES = Path("feedbackbot-files")
+
+
 @app.command()
-def chat() -> None:
+def chat(
+    files: Annotated[
+        Path, typer.Option(help="Where charts and exports sent in the chat are saved.")
+    ] = FILES,
+) -> None:
     """Chat with the bot in this terminal (options are numbered; type the number)."""
     settings = _settings()
     _refuse_in_production(settings, "cli.production_no_terminal")
-    _run(chat_in_terminal(settings))
+    _run(chat_in_terminal(settings, files))
 
 
 @directory_app.command("import")
@@ -216,6 +206,8 @@ def directory_scaffold(
     output: Annotated[Path | None, typer.Option(help="Write here instead of printing it.")] = None,
 ) -> None:
     """Write a directory skeleton of today's PROVINCE from vietnam-provinces, to edit."""
+    from storage.scaffold import UnknownProvince, library_version, scaffold_yaml
+
     t = _texts()
     try:
         text = scaffold_yaml(province, t("cli.scaffold_comment", source=library_version()))
@@ -237,6 +229,9 @@ def directory_successors(
     ] = None,
 ) -> None:
     """Link FILE's units to today's with vietnamadminunits; list those it cannot map."""
+    from storage.directory import DirectoryError, read_directory
+    from storage.successors import find_successors, write_successors
+
     t = _texts()
     try:
         directory = read_directory(file)
@@ -261,6 +256,8 @@ def db_upgrade() -> None:
 @keys_app.command("new")
 def keys_new() -> None:
     """Print a fresh ENCRYPTION_KEY (for a new installation or a rotation)."""
+    from storage.identity import new_encryption_key
+
     print(new_encryption_key())
 
 
@@ -272,6 +269,9 @@ def keys_rotate() -> None:
 
 
 async def _rotate(settings: Settings) -> None:
+    from bot.runtime import prepare_database
+    from storage.resealing import reseal_all
+
     db, sessions = await prepare_database(settings)
     try:
         async with sessions() as session, session.begin():
@@ -312,6 +312,13 @@ def officers_invite(
 async def _invite(
     settings: Settings, agency_code: str, role: str, official_code: str | None
 ) -> None:
+    from bot.runtime import prepare_database
+    from handlers.access import may_bind
+    from handlers.clock import local_date_text, local_today, system_clock
+    from storage.agencies import agency_by_code
+    from storage.directory import is_current
+    from storage.officers import create_invite, official_by_code
+
     db, sessions = await prepare_database(settings)
     try:
         async with sessions() as session, session.begin():
@@ -369,6 +376,8 @@ def officers_list(
 
 
 async def _officers_list(settings: Settings, agency_code: str | None) -> None:
+    from storage.officers import roster
+
     t = _texts()
     db, sessions = await _reading(settings)
     try:
@@ -389,6 +398,11 @@ def officers_revoke(
 
 
 async def _revoke(settings: Settings, officer_id: int) -> None:
+    from bot.runtime import prepare_database
+    from handlers.clock import system_clock
+    from storage.agencies import agency_by_id
+    from storage.officers import officer_by_id, revoke
+
     t = _texts()
     db, sessions = await prepare_database(settings)
     try:
@@ -397,12 +411,13 @@ async def _revoke(settings: Settings, officer_id: int) -> None:
             if officer is None:
                 print(t("cli.unknown_officer", id=officer_id))
                 raise typer.Exit(1)
-            if officer.active:
+            changed = officer.active
+            if changed:
                 await revoke(officer, by="cli", now=system_clock(), session=session)
             agency = await agency_by_id(officer.agency_id, session=session)
         print(
             t(
-                "cli.revoked",
+                "cli.revoked" if changed else "cli.already_revoked",
                 id=officer_id,
                 role=t(f"role.{officer.role}"),
                 agency=agency.name_vi if agency else "?",
@@ -415,11 +430,12 @@ async def _revoke(settings: Settings, officer_id: int) -> None:
 @app.command()
 def summary(
     period: Annotated[
-        str,
+        str | None,
         typer.Option(
-            help="month, quarter, year, 2026-11, 2026-Q3, 2026, or 2026-01-01..2026-03-31"
+            help="month, quarter, year, 2026-11, 2026-Q3, 2026, or 2026-01-01..2026-03-31; "
+            "this month if it has ratings, else the last full month."
         ),
-    ] = "month",
+    ] = None,
     agency: Annotated[
         str | None, typer.Option(help="An agency code; all agencies if left out.")
     ] = None,
@@ -435,8 +451,28 @@ def summary(
     _run(_summary(_settings(), period, agency, as_of.date() if as_of else None))
 
 
+def _today() -> date:
+    from handlers.clock import LOCAL_ZONE, system_clock
+
+    return system_clock().astimezone(LOCAL_ZONE).date()
+
+
+def _period_or_exit(text: str) -> Period:
+    """The period a command-line option names; anything else ends the command (exit code 1)."""
+    from handlers.periods import parse_period
+
+    period = parse_period(text, _today())
+    if period is None:
+        print(_texts()("cli.period_usage", text=text[:40]))
+        raise typer.Exit(1)
+    return period
+
+
 async def _reading(settings: Settings) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
     """Check the schema, then read through an engine that never holds up a running bot."""
+    from bot.runtime import prepare_database
+    from storage.db import make_engine, make_sessionmaker
+
     db, _ = await prepare_database(settings)
     await db.dispose()
     reader = make_engine(settings.database_url, for_reading=True)
@@ -445,6 +481,8 @@ async def _reading(settings: Settings) -> tuple[AsyncEngine, async_sessionmaker[
 
 async def _agency_or_exit(code: str | None, *, session: AsyncSession) -> Agency | None:
     """The agency of an optional code; an unknown code ends the command with exit code 1."""
+    from storage.agencies import agency_by_code
+
     if not code:
         return None
     agency = await agency_by_code(code, session=session)
@@ -455,27 +493,37 @@ async def _agency_or_exit(code: str | None, *, session: AsyncSession) -> Agency 
 
 
 async def _summary(
-    settings: Settings, period_text: str, agency_code: str | None, as_of: date | None
+    settings: Settings, period_text: str | None, agency_code: str | None, as_of: date | None
 ) -> None:
+    from handlers.admin.summary import build_summary, scope_label, summary_text
+    from handlers.clock import system_clock
+    from handlers.periods import last_full_month, month_of
+
     t = _texts()
-    period = parse_period(period_text, system_clock().astimezone(LOCAL_ZONE).date())
-    if period is None:
-        print(t("summary.usage"))
-        raise typer.Exit(1)
+    period = _period_or_exit(period_text) if period_text else month_of(_today())
     db, sessions = await _reading(settings)
     try:
         async with sessions() as session:
             agency = await _agency_or_exit(agency_code, session=session)
             ids = [agency.id or 0] if agency else None
-            result = await build_summary(
-                session,
-                period,
-                ids,
-                now=system_clock(),
-                min_sample=settings.min_sample,
-                locale=t.locale,
-                as_of=as_of,
-            )
+
+            async def summarise(chosen: Period) -> Summary:
+                return await build_summary(
+                    session,
+                    chosen,
+                    ids,
+                    now=system_clock(),
+                    min_sample=settings.min_sample,
+                    locale=t.locale,
+                    as_of=as_of,
+                )
+
+            result = await summarise(period)
+            if period_text is None and result.overall.ratings == 0:
+                result = await summarise(last_full_month(_today()))
+                print(t("cli.period_last_month", period=result.period.label()))
+            elif period_text is None:
+                print(t("cli.period_this_month", period=period.label()))
             scope = await scope_label(t, agency, t.locale, session=session)
         print(summary_text(t, result, scope, settings.min_sample))
         print_agency_table(t, result, settings.min_sample)
@@ -485,34 +533,101 @@ async def _summary(
 
 @app.command()
 def export(
-    output: Annotated[Path, typer.Option("-o", "--output", help="The file to write.")],
-    start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
-    end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="The file to write (default: export-FIRST-LAST). Its ending follows what is "
+            "written: .xlsx, .zip for the CSV tables, .csv for one --table.",
+        ),
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            help="As for summary (2026-11, 2026-Q3, …); the last full month if left out."
+        ),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First day, YYYY-MM-DD (with --to).")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
     file_format: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.xlsx,
+    table: Annotated[
+        str | None,
+        typer.Option(help="Only this table, as one plain CSV file (a wrong name lists them)."),
+    ] = None,
     free_text: Annotated[bool, typer.Option(help="Include comments and report texts.")] = False,
 ) -> None:
     """Write ratings, reports, cases, reassignments and the summary (streaming)."""
-    period = parse_period(f"{start}..{end}", system_clock().date())
-    if period is None:
-        print(_texts()("summary.usage"))
+    from bot.exports import TABLES
+
+    t = _texts()
+    if table is not None and table not in TABLES:
+        print(t("cli.unknown_table", table=table[:40], tables=", ".join(TABLES)))
         raise typer.Exit(1)
-    _run(_export(_settings(), output, period, file_format.value, free_text))
+    chosen = _export_period(period, start, end)
+    written = "csv" if table else file_format.value
+    suffix = ".csv" if table else EXPORT_SUFFIXES[written]
+    target = output or Path(f"export-{chosen.start}-{chosen.end}{suffix}")
+    if target.suffix.lower() != suffix:
+        target = target.with_suffix(suffix)
+        print(t("cli.renamed", path=target))
+    _run(_export(_settings(), target, chosen, written, table, free_text))
+
+
+EXPORT_SUFFIXES = {"xlsx": ".xlsx", "csv": ".zip"}
+"""What a whole export's file is named by its format: the CSV tables travel in a ZIP."""
+
+
+def _export_period(period: str | None, start: str | None, end: str | None) -> Period:
+    """--from and --to together, or --period, or else the last full month."""
+    from handlers.periods import last_full_month
+
+    if (start is None) != (end is None):
+        print(_texts()("cli.from_to"))
+        raise typer.Exit(1)
+    if start is not None:
+        return _period_or_exit(f"{start}..{end}")
+    return _period_or_exit(period) if period is not None else last_full_month(_today())
 
 
 async def _export(
-    settings: Settings, output: Path, period: Period, file_format: str, free_text: bool
+    settings: Settings,
+    output: Path,
+    period: Period,
+    file_format: str,
+    table: str | None,
+    free_text: bool,
 ) -> None:
+    from rich.progress import Progress
+
+    from bot.exports import TABLES, CsvTable, ExportRequest, count_rows, open_tables, write_export
+
+    t = _texts()
     db, sessions = await _reading(settings)
-    request = ExportRequest(period, None, free_text=free_text, locale=_texts().locale)
+    request = ExportRequest(period, None, free_text=free_text, locale=t.locale)
     try:
         async with sessions() as session:
             total = await count_rows(session, request)
-        tables = open_tables(output, file_format)
-        with Progress(transient=True) as bar:
-            task = bar.add_task(output.name, total=total)
-            await write_export(sessions, tables, request, lambda n: bar.advance(task, n))
-        tables.close()
-        print(_texts()("cli.exported", path=output, rows=total))
+        tables = (
+            CsvTable(output, t(f"export.sheet_{table}"))
+            if table
+            else open_tables(output, file_format)
+        )
+        try:
+            with Progress(transient=True) as bar:
+                task = bar.add_task(output.name, total=total)
+                await write_export(sessions, tables, request, lambda n: bar.advance(task, n))
+        finally:
+            tables.close()
+        if file_format == "csv" and not table:
+            names = ", ".join(t(f"export.sheet_{name}") for name in TABLES)
+            print(
+                t("cli.exported_zip", path=output, tables=names, rows=total, period=period.label())
+            )
+        else:
+            print(t("cli.exported", path=output, rows=total, period=period.label()))
     finally:
         await db.dispose()
 
@@ -530,6 +645,12 @@ def demo_seed(
 
 
 async def _demo_seed(settings: Settings, ratings: int, reports: int, seed_value: int) -> None:
+    from rich.progress import Progress
+
+    from bot import demo
+    from bot.runtime import prepare_database
+    from handlers.clock import system_clock
+
     db, sessions = await prepare_database(settings)
     try:
         with Progress(transient=True) as bar:
@@ -574,16 +695,23 @@ async def _posters(
     output: Path,
     file_format: str,
 ) -> None:
+    from bot.posters import Poster, file_name, telegram_link, write_poster
+    from bot.runtime import prepare_database
+    from storage.agencies import agency_by_code, desks, service_by_code
+
     t = _texts()
     username = settings.telegram_bot_username
-    if not username or (agency_code is None) == (not all_desks):
+    if not username:
+        print(t("cli.qr_needs_username"))
+        raise typer.Exit(1)
+    if (agency_code is None) == (not all_desks):
         print(t("cli.qr_usage"))
         raise typer.Exit(1)
     db, sessions = await prepare_database(settings)
     try:
         async with sessions() as session:
             if all_desks:
-                chosen = await desks(on=local_today(system_clock()), session=session)
+                chosen = await desks(on=_today(), session=session)
             else:
                 found = await agency_by_code(agency_code or "", session=session)
                 if found is None:
@@ -597,6 +725,7 @@ async def _posters(
                 print(t("cli.unknown_service", code=service_code))
                 raise typer.Exit(1)
         await asyncio.to_thread(output.mkdir, parents=True, exist_ok=True)
+        written = 0
         for agency in chosen:
             if service is not None and not await _offers(settings, agency, service.id):
                 print(t("cli.not_offered", agency=agency.name_vi, service=service.name_vi))
@@ -607,26 +736,41 @@ async def _posters(
                 telegram_link(username, agency.code, service.code if service else None),
                 settings.zalo_link,
             )
-            path = output / f"{agency.code}{'-' + service.code if service else ''}.{file_format}"
-            await asyncio.to_thread(write_poster, poster, t, path)
-            print(path)
+            name = file_name(
+                agency.code, agency.name_vi, service.name_vi if service else None, file_format
+            )
+            await asyncio.to_thread(write_poster, poster, t, output / name)
+            print(output / name)
+            written += 1
+        if not written:
+            print(t("cli.no_posters"))
+            raise typer.Exit(1)
     finally:
         await db.dispose()
 
 
 async def _offers(settings: Settings, agency: Agency, service_id: int | None) -> bool:
+    from storage.agencies import services_for
+    from storage.db import make_engine, make_sessionmaker
+
     reader = make_engine(settings.database_url, for_reading=True)
     try:
         async with make_sessionmaker(reader, settings.identity_keys())() as session:
-            offered = await services_for(agency, on=local_today(system_clock()), session=session)
+            offered = await services_for(agency, on=_today(), session=session)
     finally:
         await reader.dispose()
     return any(s.id == service_id for s in offered)
 
 
-async def chat_in_terminal(settings: Settings) -> None:
-    """Chat as the local user; a conversation left unfinished resumes at its question."""
-    runtime = await open_runtime(settings, {CONSOLE: ConsoleChannel()})
+async def chat_in_terminal(settings: Settings, files: Path) -> None:
+    """Chat as the local user; a conversation left unfinished resumes at its question, and
+    files the bot sends are saved into `files`."""
+    from bot.channels.console import CHANNEL as CONSOLE
+    from bot.channels.console import LOCAL_CHAT, ConsoleChannel, console_incoming, read_line
+    from bot.runtime import open_runtime
+    from storage.conversations import load_conversation
+
+    runtime = await open_runtime(settings, {CONSOLE: ConsoleChannel(files=files)})
     try:
         _say_in_every_language("console.intro")
         async with runtime.sessions() as session:
@@ -648,6 +792,13 @@ async def _open_messengers(
     settings: Settings,
 ) -> tuple[Runtime, TelegramChannel | None, ZaloChannel | None]:
     """The messengers that have a token, started, and the runtime that serves them."""
+    from bot.channels.telegram import CHANNEL as TELEGRAM
+    from bot.channels.telegram import TelegramChannel
+    from bot.channels.zalo import CHANNEL as ZALO
+    from bot.channels.zalo import ZaloChannel
+    from bot.runtime import open_runtime, prepare_database
+    from bot.web import file_publisher
+
     # The schema and the directory first, so a database that cannot serve stops the start
     # before any messenger is contacted or a webhook is set.
     db, _ = await prepare_database(settings)
@@ -697,6 +848,8 @@ async def _close_messengers(telegram: TelegramChannel | None, zalo: ZaloChannel 
 
 async def serve_polling(settings: Settings) -> None:
     """`feedbackbot run` with tokens: poll each messenger, deliver, run the scheduler."""
+    from bot.scheduler import run_scheduler
+
     runtime, telegram, zalo = await _open_messengers(settings)
     try:
         async with asyncio.TaskGroup() as tasks:
@@ -733,6 +886,11 @@ def serve() -> None:
 
 
 async def serve_webhooks(settings: Settings) -> None:
+    import uvicorn
+
+    from bot.scheduler import run_scheduler
+    from bot.web import create_app
+
     base = (settings.public_base_url or "").rstrip("/")
     telegram_secret = _secret(settings.telegram_webhook_secret)
     zalo_secret = _secret(settings.zalo_webhook_secret)
@@ -791,6 +949,18 @@ async def _import(
 ) -> None:
     """Import in one transaction, as a job of the turn engine: what the hand-over of retired
     agencies tells officers waits in the outbox for the bot. A dry run rolls it all back."""
+    from bot.engine import TurnEngine
+    from handlers.casework.handover import hand_over
+    from handlers.clock import local_today, system_clock
+    from storage.db import make_engine, make_sessionmaker
+    from storage.directory import (
+        import_directory,
+        read_directory,
+        remove_unlisted,
+        retire_unlisted,
+    )
+    from storage.schema import ensure_schema
+
     directory = read_directory(file)
     db = make_engine(settings.database_url)
     t = _texts()
@@ -824,6 +994,9 @@ async def _import(
         await db.dispose()
 
 
+_DIFF_SHOWN = 30
+
+
 def print_diff(t: Texts, result: ImportResult) -> None:
     """What an import adds, changes and retires, by code (the first few of each)."""
     print(
@@ -846,16 +1019,27 @@ def print_diff(t: Texts, result: ImportResult) -> None:
 
 
 async def _upgrade(settings: Settings) -> None:
+    from storage.db import make_engine
+    from storage.schema import upgrade
+
     db = make_engine(settings.database_url)
     try:
-        await upgrade(db, settings.identity_keys())
-        print(_texts()("cli.schema_ok"))
+        ran = await upgrade(db, settings.identity_keys())
+        t = _texts()
+        for revision, description in ran:
+            print(t("cli.migration_ran", revision=revision, description=description))
+        print(t("cli.schema_upgraded", count=len(ran)) if ran else t("cli.schema_ok"))
     finally:
         await db.dispose()
 
 
 def print_roster(t: Texts, entries: list[RosterEntry]) -> None:
     """Officers as a table: what an operator needs to pick one, and no messenger id."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from handlers.clock import local_date_text
+
     table = Table(title=t("cli.officers_title"))
     for key in ("id", "agency", "role", "official", "joined", "active"):
         table.add_column(t(f"cli.officers_{key}"))
@@ -873,6 +1057,12 @@ def print_roster(t: Texts, entries: list[RosterEntry]) -> None:
 
 def print_agency_table(t: Texts, result: Summary, min_sample: int) -> None:
     """The ranking as a table (every agency, not only the first ten)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from handlers.admin.summary import percent
+    from handlers.indicators import FACTORS
+
     table = Table(title=t("summary.ranking", minimum=min_sample))
     for header in (
         "#",

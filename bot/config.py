@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     min_sample: int = Field(default=30, ge=1)
 
     send_max_attempts: int = Field(default=8, ge=1)
+    outbox_lease_seconds: float = Field(default=60.0, ge=3)
+    """A worker's claim on the messages it delivers; a crashed one's are taken over after."""
     per_chat_burst: int = Field(default=3, ge=1)
     per_chat_period_seconds: float = Field(default=3.0, gt=0)
     overall_messages_per_second: int = Field(default=30, ge=1)

@@ -1,8 +1,9 @@
 """Synthetic data over the sample directory, for trying the summaries and for the benchmarks.
 
-Seeded, so the same arguments give the same database. Agencies get a "quality" of their own, so
-rankings, strengths and weaknesses show real differences. Rows go in with bulk inserts, then the
-daily roll-ups are rebuilt in one SQL statement.
+Seeded, so the same arguments on the same day give the same data on SQLite and PostgreSQL
+alike (every row the generator draws from is read in a fixed order). Agencies get a "quality"
+of their own, so rankings, strengths and weaknesses show real differences. Rows go in with bulk
+inserts, then the daily roll-ups are rebuilt in one SQL statement.
 """
 
 from __future__ import annotations
@@ -107,16 +108,18 @@ async def seed(
     rng = random.Random(seed_value)
     async with sessions() as session, session.begin():
         agency_rows = await session.scalars(
-            select(Agency).where(
-                Agency.parent_id.is_not(None), current_on(Agency, local_today(now))
-            )
+            select(Agency)
+            .where(Agency.parent_id.is_not(None), current_on(Agency, local_today(now)))
+            .order_by(Agency.id)
         )
-        services = (await session.scalars(select(Service))).all()
+        services = (await session.scalars(select(Service).order_by(Service.id))).all()
         offered = {
             a.id: [s.id for s in services if a.kind in s.offered_by or a.code in s.offered_by]
             for a in agency_rows.all()
         }
-        places = {a.id: a for a in (await session.scalars(select(Agency))).all()}
+        places = {
+            a.id: a for a in (await session.scalars(select(Agency).order_by(Agency.id))).all()
+        }
         rateable = [places[a] for a, ids in offered.items() if ids]
         quality = {a.id: rng.uniform(2.6, 4.5) for a in rateable}
         citizen_ids = await _citizens(
@@ -168,7 +171,9 @@ async def _citizens(
     ]
     for first in range(0, len(rows), _CHUNK):
         await session.execute(insert(Citizen), rows[first : first + _CHUNK])
-    found = await session.scalars(select(Citizen.id).where(Citizen.channel == "demo"))
+    found = await session.scalars(
+        select(Citizen.id).where(Citizen.channel == "demo").order_by(Citizen.id)
+    )
     return list(found.all())
 
 
@@ -180,7 +185,11 @@ async def _reports(
     start: datetime,
     now: datetime,
 ) -> None:
-    officials = (await session.scalars(select(Official).where(Official.heads.is_(False)))).all()
+    officials = (
+        await session.scalars(
+            select(Official).where(Official.heads.is_(False)).order_by(Official.id)
+        )
+    ).all()
     for _ in range(count):
         official = rng.choice(officials)
         at = _office_hours(rng, start)

@@ -18,11 +18,14 @@ from pydantic import BaseModel
 from handlers.clock import local_today
 from handlers.flow import Answer, Drafts, Go, Outcome, Prompt, Retry, Step, Turn
 from handlers.messages import Choice
-from handlers.textmatch import contains_phrase
+from handlers.textmatch import clip, search
 from storage import agencies
 from storage.models import Agency, Official, Service
 
-MAX_LISTED = 12
+MAX_FOUND = 8
+"""A search offers this many best matches; a longer list would bury the right one."""
+MAX_QUERY = 100
+"""Agency names are far shorter; a longer text is not a search."""
 PAGE_SIZE = 20
 """Options per message: a province has up to 170 communes, Telegram shows at most 100 buttons."""
 TOP, UNITS, MORE = "top", "units", "more"
@@ -90,18 +93,16 @@ def picker_steps(
         FOUND.save(turn, Found(agency_ids=ids, opened=opened, unit=unit))
         return Go(pick)
 
-    async def search(turn: Turn, query: str) -> Outcome:
+    async def find(turn: Turn, query: str) -> Outcome:
+        if len(query) > MAX_QUERY:
+            return Retry(turn.texts("agency.search_too_long", limit=MAX_QUERY))
         pool = await agencies.rateable_agencies(on=local_today(turn.now), session=turn.session)
-        found = [
-            a
-            for a in pool
-            if contains_phrase(a.name_vi, query) or contains_phrase(a.name_en, query)
-        ]
+        found = search(query, pool, lambda a: (a.name_vi, a.name_en))
         if not found:
-            return Retry(turn.texts("agency.search_none", query=query))
-        if len(found) > MAX_LISTED:
-            return Retry(turn.texts("agency.search_many", count=len(found)))
-        return browse(turn, found)
+            return Retry(turn.texts("agency.search_none", query=clip(query)))
+        if len(found) > MAX_FOUND:
+            turn.say("agency.search_many", count=len(found), shown=MAX_FOUND)
+        return browse(turn, found[:MAX_FOUND])
 
     async def levels(turn: Turn) -> list[dict[str, str]]:
         header = await agencies.directory_header(session=turn.session)
@@ -128,7 +129,7 @@ def picker_steps(
         if answer.choice == UNITS and kinds:
             units = await agencies.units_of(kinds[0], on=today, session=turn.session)
             return browse(turn, units, unit=level_text(found[1], "unit", turn.dialog.locale))
-        return await search(turn, answer.text or "")
+        return await find(turn, answer.text or "")
 
     async def listed(turn: Turn) -> list[Agency]:
         ids = FOUND.load(turn).agency_ids
@@ -153,7 +154,7 @@ def picker_steps(
         """Open an agency that has units of its own (listed after it), at any depth; hand the
         agency to the flow once it has none or was picked from its own list."""
         if answer.text is not None:
-            return await search(turn, answer.text)
+            return await find(turn, answer.text)
         found = await listed(turn)
         if answer.choice == MORE:
             draft = FOUND.load(turn)
@@ -162,7 +163,7 @@ def picker_steps(
             return Go(pick)
         index = chosen_index(answer, len(found))
         if index is None:
-            return Retry(turn.texts("common.pick_option"))
+            return Retry(turn.pick_hint())
         chosen = found[index]
         if chosen.id is not None and chosen.id != FOUND.load(turn).opened:
             below = await agencies.children(

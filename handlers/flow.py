@@ -139,10 +139,16 @@ class Turn:
     elsewhere: list[tuple[ConversationKey, Reply]] = field(default_factory=list)
     notice: str | None = None
     chosen_label: str | None = None
+    locales: dict[ConversationKey, str] = field(default_factory=dict)
+    """Languages of other chats, read once per turn for all who are told (`texts_for`)."""
 
     @property
     def texts(self) -> Texts:
         return Texts(self.dialog.locale)
+
+    def pick_hint(self) -> str:
+        """Why an answer was not taken, worded for how this channel shows options."""
+        return self.texts("common.pick_number" if self.incoming.numbered else "common.pick_option")
 
     def say(self, key: str, **values: object) -> None:
         """Queue a catalog message."""
@@ -201,6 +207,20 @@ class Drafts(Generic[Model]):
         stored.update(draft.model_dump(mode="json", exclude_defaults=True))
 
 
+MAX_ID = 2**31 - 1
+"""The largest key an INTEGER column holds on PostgreSQL; a larger number names no record."""
+
+
+def parse_id(text: str) -> int | None:
+    """A record number typed by a person ("/case 12"), or None when it cannot name one: not
+    digits, zero, or beyond any key, so a long number reads as "not found", never an error."""
+    text = text.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_ID)):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
 def read_text(answer: Answer, limit: int) -> str | None:
     """The typed text, trimmed, if it is not empty and within the limit."""
     text = (answer.text or "").strip()
@@ -256,7 +276,7 @@ def summary_step(
             turn.say("common.cancelled")
             return Go(MENU)
         if answer.choice != "submit":
-            return Retry(turn.texts("common.pick_option"))
+            return Retry(turn.pick_hint())
         return await submit(turn)
 
     return Step(name, ask, take)

@@ -8,11 +8,12 @@ Handlers that touch another chat's conversation use the ORM helpers below them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
 
@@ -106,3 +107,22 @@ def new_conversation(
     row = Conversation(channel=channel, chat_ref=ref, state="", updated_at=now)
     session.add(row)
     return row
+
+
+async def locales_of(
+    chats: Sequence[tuple[str, str]], *, session: AsyncSession
+) -> dict[tuple[str, str], str]:
+    """The language each of these (channel, chat id) chats chose, in one query; a chat that
+    never talked to the bot is left out."""
+    keys = keys_of(session)
+    by_ref = {
+        (channel, keys.ref(channel, chat_id)): (channel, chat_id) for channel, chat_id in chats
+    }
+    if not by_ref:
+        return {}
+    rows = await session.execute(
+        select(_TABLE.c.channel, _TABLE.c.chat_ref, _TABLE.c.locale).where(
+            tuple_(_TABLE.c.channel, _TABLE.c.chat_ref).in_(list(by_ref))
+        )
+    )
+    return {by_ref[(channel, ref)]: locale for channel, ref, locale in rows}

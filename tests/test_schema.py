@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from typer.testing import CliRunner
 
@@ -64,7 +68,13 @@ def test_the_bot_refuses_an_old_schema_until_db_upgrade_is_run(
     assert refused.exit_code == 1
     assert "0001" in refused.output and "feedbackbot db upgrade" in refused.output
     upgraded = runner.invoke(app, ["db", "upgrade"])
-    assert upgraded.exit_code == 0 and "up to date" in upgraded.output
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "Ran migration 0002: reports, cases, officers" in upgraded.output
+    assert "Ran migration 0001" not in upgraded.output
+    steps = len(list(ScriptDirectory.from_config(config).walk_revisions())) - 1
+    assert f"now the newest ({steps} steps run)" in upgraded.output
+    again = runner.invoke(app, ["db", "upgrade"])
+    assert again.exit_code == 0 and "already the newest; nothing to upgrade" in again.output
     chatted = runner.invoke(app, ["chat"], input="")
     assert chatted.exit_code == 0 and "About your personal data" not in chatted.output
     assert "Goodbye." in chatted.output
@@ -78,6 +88,28 @@ def test_a_missing_directory_file_is_refused_with_its_name(
     result = CliRunner().invoke(app, ["directory", "import", str(tmp_path / "missing.yaml")])
     assert result.exit_code == 1
     assert "Tệp danh mục không hợp lệ" in result.output and "missing.yaml" in result.output
+
+
+def test_commands_keep_library_log_lines_quiet_unless_verbose(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'logs.sqlite3'}",
+        "LANG": "en_US.UTF-8",
+    }
+
+    def upgrade_output(*options: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", *options, "db", "upgrade"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout + done.stderr
+
+    quiet = upgrade_output()
+    assert "steps run" in quiet and "alembic" not in quiet and "INFO" not in quiet
+    assert "INFO alembic" in upgrade_output("--verbose")
 
 
 async def test_upgrade_is_idempotent(tmp_path: Path) -> None:

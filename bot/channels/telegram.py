@@ -18,8 +18,10 @@ from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from html import escape
+from typing import Any
 
 from telegram import (
+    Bot,
     BotCommand,
     CallbackQuery,
     Chat,
@@ -281,6 +283,23 @@ def _commands(locale: str) -> list[BotCommand]:
 def _seconds(error: RetryAfter) -> float:
     value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class UnreadableUpdate(ValueError):
+    """A webhook body that is not a Telegram update this adapter can read."""
+
+
+def read_update(body: dict[str, Any], bot: Bot) -> Update:
+    """A webhook body as an update; python-telegram-bot takes odd shapes on trust, so the body
+    is also translated once here, and a shape that breaks either is refused before any turn."""
+    if not isinstance(body.get("update_id"), int):
+        raise UnreadableUpdate("no numeric update_id")
+    try:
+        update = Update.de_json(body, bot)
+        to_incoming(update)
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise UnreadableUpdate(type(error).__name__) from error
+    return update
 
 
 def to_incoming(update: Update) -> Incoming | None:

@@ -14,6 +14,7 @@ from handlers.clock import local_date_text
 from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
 from handlers.messages import Choice
 from handlers.officer.desk import DRAFT, LIST, OfficerDraft, while_active
+from handlers.textmatch import clip
 from storage import agencies, officers
 from storage.officers import RosterEntry
 
@@ -34,7 +35,7 @@ async def start(turn: Turn, argument: str) -> Outcome | None:
     if code:
         agency = await agencies.agency_by_code(code, session=turn.session)
         if agency is None or agency.id is None:
-            turn.say("summary.unknown_agency", code=code)
+            turn.say("summary.unknown_agency", code=clip(code, 40))
             return None
         agency_id = agency.id
     if not access.may_manage(officer, agency_id):
@@ -85,7 +86,7 @@ async def take_roster(turn: Turn, answer: Answer) -> Outcome:
     draft = DRAFT.load(turn)
     index = chosen_index(answer, len(draft.roster))
     if index is None:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     officer = await access.current_officer(turn)
     target = await officers.officer_by_id(draft.roster[index], session=turn.session)
     if officer is None or target is None or not access.may_remove(officer, target):
@@ -109,7 +110,7 @@ async def take_remove(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice == "no":
         return Go(ROSTER)
     if answer.choice != "yes":
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     officer = await access.current_officer(turn)
     target = await officers.officer_by_id(DRAFT.load(turn).remove_id or 0, session=turn.session)
     if officer is None or target is None or not access.may_remove(officer, target):

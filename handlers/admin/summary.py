@@ -7,7 +7,7 @@ turn holds the database while a chart renders. Admins see every agency; an offic
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -23,6 +23,7 @@ from handlers.indicators import FACTORS, Indicators, Ranked, rank
 from handlers.lineage import Lineage, retired, roll_up, with_predecessors
 from handlers.messages import FileRequest, Reply
 from handlers.periods import Period, parse_period
+from handlers.textmatch import clip
 from handlers.texts import Texts
 from storage import agencies, summaries
 from storage.directory import SECTORS
@@ -155,6 +156,20 @@ def _listed_name(t: Texts, summary: Summary, agency_id: int) -> str:
     return t("summary.retired_name", name=name) if agency_id in summary.retired else name
 
 
+async def summary_message(session: AsyncSession, params: Mapping[str, Any]) -> str:
+    """The text of /summary, made from the turn's request (see `show_summary`)."""
+    period = Period(date.fromisoformat(params["start"]), date.fromisoformat(params["end"]))
+    summary = await build_summary(
+        session,
+        period,
+        params["agency_ids"],
+        now=datetime.fromisoformat(params["now"]),
+        min_sample=params["min_sample"],
+        locale=params["locale"],
+    )
+    return summary_text(Texts(params["locale"]), summary, params["scope"], params["min_sample"])
+
+
 def percent(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.1f}%"
 
@@ -255,7 +270,7 @@ async def _scope(turn: Turn, code: str) -> tuple[list[int] | None, Agency | None
         return None
     wanted = await agencies.agency_by_code(code, session=turn.session) if code else None
     if code and wanted is None:
-        turn.say("summary.unknown_agency", code=code)
+        turn.say("summary.unknown_agency", code=clip(code, 40))
         return None
     if officer.role == access.ADMIN:
         return ([wanted.id or 0], wanted) if wanted else (None, None)
@@ -285,17 +300,20 @@ async def show_summary(turn: Turn) -> None:
     if scope is None:
         return
     agency_ids, agency = scope
-    summary = await build_summary(
-        turn.session,
-        period,
-        agency_ids,
-        now=turn.now,
-        min_sample=turn.rules.min_sample,
-        locale=turn.dialog.locale,
-    )
     t = turn.texts
     label = await scope_label(t, agency, turn.dialog.locale, session=turn.session)
-    turn.say_text(summary_text(t, summary, label, turn.rules.min_sample))
+    # Both made after the turn, on a read connection: a year's figures take a while to add up
+    # and no write should wait for them.
+    text = _request(
+        "summary",
+        period,
+        agency_ids,
+        turn,
+        scope=label,
+        min_sample=turn.rules.min_sample,
+        now=turn.now.isoformat(),
+    )
+    turn.replies.append(Reply("", file_request=text))
     turn.replies.append(
         Reply(
             t("summary.chart_caption", scope=label, period=period.label()),

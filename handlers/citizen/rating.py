@@ -219,7 +219,7 @@ async def take_service(turn: Turn, answer: Answer) -> Outcome:
     found = await _services(turn)
     index = chosen_index(answer, len(found))
     if index is None:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     draft = DRAFT.load(turn)
     draft.service_id, draft.sector = found[index].id, found[index].sector
     DRAFT.save(turn, draft)
@@ -240,7 +240,7 @@ def question_step(question: Question) -> Step:
     async def take(turn: Turn, answer: Answer) -> Outcome:
         allowed = (*question.values, SKIP) if question.skippable else question.values
         if answer.choice not in allowed:
-            return Retry(turn.texts("common.pick_option"))
+            return Retry(turn.pick_hint())
         draft = DRAFT.load(turn)
         setattr(draft, question.field, answer.choice)
         DRAFT.save(turn, draft)
@@ -327,7 +327,7 @@ async def take_offer(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice == "no":
         return Go(MENU)
     if answer.choice != "yes":
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     draft = DRAFT.load(turn)
     return await report.begin(turn, draft.agency_id, draft.service_id)
 
@@ -374,7 +374,7 @@ async def take_change(turn: Turn, answer: Answer) -> Outcome:
     """Ask the chosen question again; the old answer stands until a new one is given, and the
     flow then returns to the summary (asking whatever the new answer makes necessary)."""
     if answer.choice not in _CHANGEABLE:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     return Go(_CHANGEABLE[answer.choice])
 
 

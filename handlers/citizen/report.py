@@ -8,7 +8,6 @@ if the report is abandoned. The diagram is in `report.mmd` beside this file.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 from datetime import date, timedelta
@@ -24,7 +23,7 @@ from handlers.agency_picker import (
     post_of,
 )
 from handlers.casework.escalation import open_case
-from handlers.citizen.privacy import consented_citizen, without_metadata
+from handlers.citizen.privacy import consented_citizen
 from handlers.citizen.receipts import new_receipt
 from handlers.clock import LOCAL_ZONE, local_today
 from handlers.dates import day_text, parse_day
@@ -152,7 +151,7 @@ async def ask_category(turn: Turn) -> Prompt:
 
 async def take_category(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice not in CATEGORIES:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     return _store(turn, category=answer.choice)
 
 
@@ -185,7 +184,7 @@ async def take_official(turn: Turn, answer: Answer) -> Outcome:
     found = await _officials(turn)
     index = chosen_index(answer, len(found))
     if index is None:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     return _store(turn, official="listed", official_id=found[index].id)
 
 
@@ -240,7 +239,7 @@ async def ask_threat(turn: Turn) -> Prompt:
 
 async def take_threat(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice not in ("no", "yes"):
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     return _store(turn, threatened=answer.choice)
 
 
@@ -269,8 +268,7 @@ def _refusal(turn: Turn, item: Attachment, staged: int) -> str | None:
         item.content is not None and len(item.content) > rules.evidence_max_bytes
     ):
         return t("report.evidence_too_large", megabytes=megabytes)
-    mime = item.mime_type or ("image/jpeg" if item.kind is AttachmentKind.PHOTO else "")
-    if mime not in rules.evidence_types:
+    if item.media_type not in rules.evidence_types:
         return t("report.evidence_type")
     if item.content is None:
         return t("report.evidence_unreadable")
@@ -290,15 +288,15 @@ async def take_evidence(turn: Turn, answer: Answer) -> Outcome:
         if refusal is not None:
             turn.say_text(refusal)
             continue
-        mime = item.mime_type or "image/jpeg"
-        # Re-encoding a photo takes tens of milliseconds: in a worker thread, not on the loop.
-        content = await asyncio.to_thread(without_metadata, item.content or b"", mime)
+        # Images arrive without their metadata: the engine re-encoded them before the turn
+        # (`privacy.scrubbed`), so no transaction waits on an image codec.
+        content = item.content or b""
         turn.session.add(
             Evidence(
                 staged_by=owner,
                 kind=item.kind,
                 file_name=None,  # a citizen's own file name can give them away
-                mime_type=mime,
+                mime_type=item.media_type,
                 size=len(content),
                 sha256=hashlib.sha256(content).hexdigest(),
                 content=content,
@@ -320,7 +318,7 @@ async def ask_identity(turn: Turn) -> Prompt:
 
 async def take_identity(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice not in ("anonymous", "named"):
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     if answer.choice == "anonymous":
         return _store(turn, identity="anonymous", name=None, phone=None)
     return _store(turn, identity="named", name=None, phone=None)
@@ -357,7 +355,7 @@ async def ask_notice(turn: Turn) -> Prompt:
 
 async def take_notice(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice != "ok":
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     return _store(turn, notice_seen=True)
 
 
@@ -462,7 +460,7 @@ async def ask_change(turn: Turn) -> Prompt:
 
 async def take_change(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice not in _CHANGEABLE:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     return Go(_STATE_OF[answer.choice])
 
 

@@ -50,7 +50,7 @@ async def ask_outcome(turn: Turn) -> Prompt:
 
 async def take_outcome(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice not in OUTCOMES:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     draft = DRAFT.load(turn)
     draft.outcome = answer.choice
     DRAFT.save(turn, draft)
@@ -127,7 +127,7 @@ async def take_confirm(turn: Turn, answer: Answer) -> Outcome:
         turn.say("officer.decision_dropped")
         return Go(LIST)
     if answer.choice != "yes":
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     draft = DRAFT.load(turn)
     if draft.review_id is not None:
         return await record_review(turn, draft, "reassign", None)

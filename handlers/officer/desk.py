@@ -19,7 +19,8 @@ from pydantic import BaseModel
 from handlers import access
 from handlers.actions import chat_of, send_with_actions, texts_for
 from handlers.agency_picker import PickerStates
-from handlers.casework.states import Action, NotAllowed, apply
+from handlers.casework import states
+from handlers.casework.states import Action, NotAllowed
 from handlers.citizen.start import home_state
 from handlers.flow import (
     Answer,
@@ -148,9 +149,10 @@ async def transition(
     """Apply the action by the table and record it; False (and a polite line) when the case's
     state does not allow it, so the caller stops there."""
     try:
-        event = apply(
+        await states.transition(
             held.case,
             action,
+            session=turn.session,
             actor="officer",
             now=turn.now,
             officer_id=held.officer.id,
@@ -158,10 +160,15 @@ async def transition(
             detail=detail,
         )
     except NotAllowed:
-        turn.say("officer.not_now")
+        turn.say("officer.not_now", **not_now_values(turn, held.case))
         return False
-    await cases.add(event, session=turn.session)
     return True
+
+
+def not_now_values(turn: Turn, case: Case) -> dict[str, object]:
+    """What `officer.not_now` tells: the case and the state it is in now (another officer may
+    have moved it a moment ago)."""
+    return {"case": case.id, "state": turn.texts(f"state.{case.state}")}
 
 
 async def tell_reporter(

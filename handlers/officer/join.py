@@ -14,6 +14,7 @@ from handlers.flow import (
 from handlers.officer.desk import (
     LIST,
 )
+from handlers.textmatch import clip
 from storage import agencies, officers
 from storage.directory import is_current
 from storage.models import Agency, Official
@@ -126,7 +127,7 @@ async def _invited_official(turn: Turn, code: str, agency: Agency) -> Official |
     """The official an invite binds, if known and of the invite's agency; else say why."""
     official = await officers.official_by_code(code, session=turn.session)
     if official is None:
-        turn.say("cli.unknown_official", code=code)
+        turn.say("cli.unknown_official", code=clip(code, 40))
     elif not access.may_bind(official, agency.id or 0):
         agency_name = name_of(agency, turn.dialog.locale)
         turn.say("officer.official_elsewhere", code=official.code, agency=agency_name)

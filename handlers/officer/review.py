@@ -15,6 +15,7 @@ from handlers.flow import (
     Retry,
     Step,
     Turn,
+    parse_id,
     text_step,
 )
 from handlers.messages import Choice, Reply
@@ -34,11 +35,8 @@ from storage import cases, officers
 
 async def open_review(turn: Turn, argument: str) -> Outcome | None:
     officer = await access.current_officer(turn)
-    review = (
-        await cases.review_by_id(int(argument), session=turn.session)
-        if argument.strip().isdigit()
-        else None
-    )
+    review_id = parse_id(argument)
+    review = await cases.review_by_id(review_id, session=turn.session) if review_id else None
     if (
         officer is None
         or review is None
@@ -82,7 +80,7 @@ async def take_review(turn: Turn, answer: Answer) -> Outcome:
         return Go(POST)
     if answer.choice == "keep":
         return Go(REVIEW_REASON)
-    return Retry(turn.texts("common.pick_option"))
+    return Retry(turn.pick_hint())
 
 
 async def keep_in_post(turn: Turn, text: str) -> Outcome:

@@ -1,7 +1,7 @@
 """the directory's header: the province's name and its levels
 
 Revision ID: 0007_directory_levels
-Revises: 0006
+Revises: 0007_outbox_claims_notify_tokens
 Create Date: 2026-12-05 15:40:00
 
 An existing database gets an empty header: the next `feedbackbot directory import` fills it.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_directory_levels"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007_outbox_claims_notify_tokens"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
