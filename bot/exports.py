@@ -28,7 +28,7 @@ import xlsxwriter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.citizen.rating import QUESTIONS
-from handlers.clock import local_today, system_clock
+from handlers.clock import local_day, system_clock
 from handlers.indicators import FACTORS, Indicators
 from handlers.lineage import Lineage, heir
 from handlers.messages import OutgoingFile
@@ -330,7 +330,7 @@ async def _ratings(
     agencies = await _codes_and_names(session, tables, Agency)
     services = await _codes_and_names(session, tables, Service)
     # The unit as rated, and the one it counts under in today's structure.
-    today = local_today(system_clock())
+    today = local_day(system_clock())
     lineage = {a: Lineage(s, f, u) for a, s, f, u in await lineage_rows(session=session)}
     heirs = {a: agencies[heir(a, today, lineage)] for a in agencies}
     # What the citizen saw for each option, not its stored code.

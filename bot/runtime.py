@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from bot.config import Settings
 from bot.dispatcher import DeliveryPolicy, OutboxDispatcher
 from bot.engine import TurnEngine
 from bot.exports import export_maker
-from handlers.clock import Clock, local_today, system_clock
+from handlers.clock import Clock, local_day, system_clock
 from storage.db import checkpoint_now_and_then, is_sqlite, make_engine, make_sessionmaker
 from storage.directory import directory_is_empty, import_directory, read_directory
 from storage.schema import ensure_schema
@@ -50,6 +51,15 @@ class Runtime:
         await self.db.dispose()
 
 
+def freeze_startup_objects() -> None:
+    """Leave what the process loaded at start (modules, table mappings, catalogs, the
+    directory) out of Python's cycle collector from now on. A full collection otherwise walks
+    some 200,000 such objects, 0.1–0.4 s on the 2-core VM; falling inside a turn or a scheduler
+    step, it held the one writer and every turn queued behind it. Called once the bot is up."""
+    gc.collect()
+    gc.freeze()
+
+
 async def prepare_database(
     settings: Settings, *, checkpoints: bool = True
 ) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
@@ -68,7 +78,7 @@ async def prepare_database(
                     raise DirectoryEmpty
                 for path in (settings.directory_file, *settings.directory_history):
                     result = await import_directory(
-                        read_directory(path), today=local_today(system_clock()), session=session
+                        read_directory(path), today=local_day(system_clock()), session=session
                     )
                     log.info("loaded the directory %s: %s", path, result)
     except BaseException:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from handlers.clock import local_today
+from handlers.clock import local_day
 from handlers.flow import Answer, Drafts, Go, Outcome, Prompt, Retry, Step, Turn
 from handlers.messages import Choice
 from handlers.textmatch import clip, search
@@ -96,7 +96,7 @@ def picker_steps(
     async def find(turn: Turn, query: str) -> Outcome:
         if len(query) > MAX_QUERY:
             return Retry(turn.texts("agency.search_too_long", limit=MAX_QUERY))
-        pool = await agencies.rateable_agencies(on=local_today(turn.now), session=turn.session)
+        pool = await agencies.rateable_agencies(on=local_day(turn.now), session=turn.session)
         found = search(query, pool, lambda a: (a.name_vi, a.name_en))
         if not found:
             return Retry(turn.texts("agency.search_none", query=clip(query)))
@@ -122,7 +122,7 @@ def picker_steps(
         """Open the chosen level, or search the typed name."""
         found = await levels(turn)
         kinds = [entry["kind"] for entry in found[1:]]
-        today = local_today(turn.now)
+        today = local_day(turn.now)
         if answer.choice == TOP:
             top = await agencies.top_agencies(kinds, on=today, session=turn.session)
             return browse(turn, top)
@@ -167,7 +167,7 @@ def picker_steps(
         chosen = found[index]
         if chosen.id is not None and chosen.id != FOUND.load(turn).opened:
             below = await agencies.children(
-                chosen.id, on=local_today(turn.now), session=turn.session
+                chosen.id, on=local_day(turn.now), session=turn.session
             )
             if below:
                 return browse(turn, [chosen, *below], opened=chosen.id)

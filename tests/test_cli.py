@@ -5,6 +5,8 @@ from __future__ import annotations
 import codecs
 import re
 import sqlite3
+import subprocess
+import sys
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -192,3 +194,18 @@ def test_run_without_a_token_chats_in_the_terminal_and_stores_the_rating(
     with sqlite3.connect(database) as connection:
         [(stored,)] = connection.execute("SELECT count(*) FROM rating").fetchall()
     assert stored == 1
+
+
+def test_help_loads_no_heavy_library() -> None:
+    """What keeps `--help` quick (timed by bench/cli_help.py): the command line imports the
+    database, messenger, web and plotting libraries only when a command runs."""
+    heavy = ("sqlalchemy", "telegram", "matplotlib", "uvicorn", "pydantic_settings", "httpx")
+    probe = f"import sys, bot.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
+    shown = subprocess.run(
+        [sys.executable, "-m", "bot", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "export" in shown.stdout and "--verbose" in shown.stdout

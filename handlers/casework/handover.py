@@ -15,7 +15,7 @@ from handlers.actions import chat_of, texts_for
 from handlers.agency_picker import name_of
 from handlers.casework.escalation import intake_agency, notify_case, restart_deadlines
 from handlers.casework.states import OPEN_STATES, Action, allowed, apply
-from handlers.clock import local_today
+from handlers.clock import local_day
 from handlers.flow import Turn
 from handlers.messages import Reply
 from storage import agencies, cases, officers
@@ -35,7 +35,7 @@ async def hand_over(turn: Turn, codes: Sequence[str]) -> Handover:
     """For each agency of `codes` no longer current: move its open cases and end its officers'
     access (codes of services and officials are passed over)."""
     moved = revoked = 0
-    today = local_today(turn.now)
+    today = local_day(turn.now)
     for code in codes:
         agency = await agencies.agency_by_code(code, session=turn.session)
         if agency is None or agency.id is None:
@@ -50,7 +50,7 @@ async def hand_over(turn: Turn, codes: Sequence[str]) -> Handover:
 
 async def _receiver(turn: Turn, agency: Agency) -> Agency | None:
     """The successor if it exists today, else intake."""
-    today = local_today(turn.now)
+    today = local_day(turn.now)
     if agency.successor_id is not None:
         successor = await agencies.agency_by_id(agency.successor_id, session=turn.session)
         if successor is not None and is_current(successor.valid_from, successor.valid_to, today):

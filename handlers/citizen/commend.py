@@ -16,7 +16,7 @@ from handlers.agency_picker import (
     post_of,
 )
 from handlers.casework.escalation import recipients
-from handlers.clock import local_today
+from handlers.clock import local_day
 from handlers.flow import MENU, Answer, Drafts, Go, Outcome, Prompt, Retry, Step, Turn, text_step
 from handlers.messages import Choice, Reply
 from storage import agencies, officers
@@ -52,7 +52,7 @@ async def on_agency_picked(turn: Turn, agency: Agency) -> Outcome:
 
 async def _officials(turn: Turn) -> list[Official]:
     agency_id = DRAFT.load(turn).agency_id or 0
-    return await officers.officials_of(agency_id, on=local_today(turn.now), session=turn.session)
+    return await officers.officials_of(agency_id, on=local_day(turn.now), session=turn.session)
 
 
 async def ask_who(turn: Turn) -> Prompt:

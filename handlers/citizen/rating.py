@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from handlers.agency_picker import PickerStates, chosen_index, name_of, numbered, picker_steps
 from handlers.citizen import report
 from handlers.citizen.privacy import consented_citizen
-from handlers.clock import local_today
+from handlers.clock import local_day
 from handlers.flow import (
     CONSENT,
     MENU,
@@ -28,6 +28,7 @@ from handlers.flow import (
     Retry,
     Step,
     Turn,
+    confirm_step,
     summary_step,
 )
 from handlers.messages import Choice
@@ -105,7 +106,6 @@ def _one_stop(draft: RatingDraft) -> bool:
 
 
 _SCALE = ("1", "2", "3", "4", "5")
-FACTORS = ("access", "procedure", "conduct", "result", "feedback")
 QUESTIONS = (
     Question("rating.access", "access", _SCALE, scale=True),
     Question("rating.procedure", "procedure", _SCALE, scale=True),
@@ -167,7 +167,7 @@ async def begin(turn: Turn, link: tuple[str, str | None] | None) -> Outcome:
         if (
             agency is None
             or agency.parent_id is None
-            or not is_current(agency.valid_from, agency.valid_to, local_today(turn.now))
+            or not is_current(agency.valid_from, agency.valid_to, local_day(turn.now))
         ):
             turn.say("rating.link_unknown")
         else:
@@ -185,13 +185,13 @@ async def begin(turn: Turn, link: tuple[str, str | None] | None) -> Outcome:
 async def _offered_service(turn: Turn, agency: Agency, code: str | None) -> Service | None:
     if code is None:
         return None
-    offered = await agencies.services_for(agency, on=local_today(turn.now), session=turn.session)
+    offered = await agencies.services_for(agency, on=local_day(turn.now), session=turn.session)
     return next((s for s in offered if s.code == code), None)
 
 
 async def on_agency_picked(turn: Turn, agency: Agency) -> Outcome:
     """Store the agency unless it offers nothing to rate."""
-    if not await agencies.services_for(agency, on=local_today(turn.now), session=turn.session):
+    if not await agencies.services_for(agency, on=local_day(turn.now), session=turn.session):
         return Retry(turn.texts("rating.no_services"))
     draft = DRAFT.load(turn)
     draft.agency_id, draft.service_id, draft.sector = agency.id, None, None
@@ -204,7 +204,7 @@ async def _services(turn: Turn) -> list[Service]:
     return (
         []
         if agency is None
-        else await agencies.services_for(agency, on=local_today(turn.now), session=turn.session)
+        else await agencies.services_for(agency, on=local_day(turn.now), session=turn.session)
     )
 
 
@@ -293,15 +293,8 @@ async def summary_text(turn: Turn, draft: RatingDraft) -> str:
     return "\n".join(lines)
 
 
-async def describe(turn: Turn) -> str:
-    return await summary_text(turn, DRAFT.load(turn))
-
-
-async def submit(turn: Turn) -> Outcome:
+async def submit(turn: Turn, draft: RatingDraft) -> Outcome:
     """Store the rating; nothing was stored before."""
-    draft = DRAFT.load(turn)
-    if next_state(draft) != SUMMARY:
-        return Go(next_state(draft))
     citizen = await consented_citizen(turn)
     if citizen is None or citizen.id is None:
         return Go(CONSENT)
@@ -316,18 +309,16 @@ def warrants_report(draft: RatingDraft) -> bool:
     return draft.conduct in ("1", "2") or draft.extra_papers == "yes" or draft.payment == "yes"
 
 
-async def ask_offer(turn: Turn) -> Prompt:
+async def report_offer(turn: Turn) -> str:
     """Offer to report the official, with the agency and service carried over."""
-    t = turn.texts
-    choices = (Choice("yes", t("rating.offer_yes")), Choice("no", t("rating.offer_no")))
-    return Prompt(t("rating.q_offer"), choices, back=False)
+    return turn.texts("rating.q_offer")
 
 
-async def take_offer(turn: Turn, answer: Answer) -> Outcome:
-    if answer.choice == "no":
-        return Go(MENU)
-    if answer.choice != "yes":
-        return Retry(turn.pick_hint())
+async def to_menu(_: Turn) -> Outcome:
+    return Go(MENU)
+
+
+async def report_it(turn: Turn) -> Outcome:
     draft = DRAFT.load(turn)
     return await report.begin(turn, draft.agency_id, draft.service_id)
 
@@ -383,7 +374,7 @@ STEPS = (
     Step(SERVICE, ask_service, take_service, owns=("service_id",)),
     *(question_step(q) for q in QUESTIONS),
     Step(COMMENT, ask_comment, take_comment, owns=("comment",)),
-    summary_step(SUMMARY, "rating", describe, submit, change=CHANGE),
+    summary_step(SUMMARY, "rating", DRAFT, next_state, summary_text, submit, change=CHANGE),
     Step(CHANGE, ask_change, take_change),
-    Step(OFFER, ask_offer, take_offer),
+    confirm_step(OFFER, "rating.offer", report_offer, report_it, to_menu, back=False),
 )
