@@ -34,7 +34,7 @@ from handlers.casework.escalation import DueWork, run_due
 from handlers.flow import Turn
 from storage.models import Case
 from tests.casework import bulk_cases, officer
-from tests.conftest import Clock
+from tests.conftest import Clock, kontum_as_today
 from tests.transactions import Transactions
 
 Round = Callable[[Runtime], Awaitable[int]]
@@ -82,10 +82,12 @@ class Replies:
 
 
 async def world(folder: Path, cases: int, replies: Replies, clock: Clock) -> Runtime:
-    """The sample directory, the leaders who are told, `cases` open cases opened over two
-    weeks, every other one acknowledged."""
+    """The 2022 sample directory (as the test suite loads it), the leaders who are told,
+    `cases` open cases opened over two weeks, every other one acknowledged."""
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{folder / f'{uuid.uuid4().hex}.sqlite3'}",
+        directory_file=kontum_as_today(folder / "kontum-today.yaml"),
+        directory_history=[],
         _env_file=None,
     )
     output: list[tuple[str, str]] = []

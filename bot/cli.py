@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -22,9 +22,11 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.runtime import Runtime
     from handlers.admin.summary import Summary
+    from handlers.flow import Turn
     from handlers.indicators import Ranked
     from handlers.periods import Period
     from handlers.texts import Texts
+    from storage.directory import ImportResult
     from storage.models import Agency
     from storage.officers import RosterEntry
 
@@ -197,9 +199,63 @@ def directory_import(
             help="Also delete the entries FILE does not list (the sample), if nothing uses them."
         ),
     ] = False,
+    retire_unlisted: Annotated[
+        bool,
+        typer.Option(help="End today the entries FILE no longer lists (their history stays)."),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option(help="Show what would be added, changed and retired; keep nothing.")
+    ] = False,
 ) -> None:
-    """Add or update agencies, officials and services from FILE (safe to run again)."""
-    _run(_import(_settings(), file, replace=replace))
+    """Add, update and retire agencies, officials and services from FILE (safe to run again)."""
+    _run(_import(_settings(), file, replace=replace, retire=retire_unlisted, dry_run=dry_run))
+
+
+@directory_app.command("scaffold")
+def directory_scaffold(
+    province: Annotated[int, typer.Option(help="Today's province code, e.g. 51.")],
+    output: Annotated[Path | None, typer.Option(help="Write here instead of printing it.")] = None,
+) -> None:
+    """Write a directory skeleton of today's PROVINCE from vietnam-provinces, to edit."""
+    from storage.scaffold import UnknownProvince, library_version, scaffold_yaml
+
+    t = _texts()
+    try:
+        text = scaffold_yaml(province, t("cli.scaffold_comment", source=library_version()))
+    except UnknownProvince as error:
+        print(t("cli.unknown_province", code=error))
+        raise typer.Exit(1) from error
+    if output is None:
+        print(text, end="")
+    else:
+        output.write_text(text, encoding="utf-8")
+        print(t("cli.written", path=output))
+
+
+@directory_app.command("successors")
+def directory_successors(
+    file: Annotated[Path, typer.Argument(help="A directory file of a former structure.")],
+    output: Annotated[
+        Path | None, typer.Option(help="Write here instead of rewriting FILE.")
+    ] = None,
+) -> None:
+    """Link FILE's units to today's with vietnamadminunits; list those it cannot map."""
+    from storage.directory import DirectoryError, read_directory
+    from storage.successors import find_successors, write_successors
+
+    t = _texts()
+    try:
+        directory = read_directory(file)
+    except DirectoryError as error:
+        print(t("cli.directory_invalid", error=error))
+        raise typer.Exit(1) from error
+    found = find_successors(directory)
+    write_successors(file, found.links, output or file)
+    print(t("cli.successors_mapped", count=len(found.links), path=output or file))
+    if found.unmapped:
+        print(t("cli.successors_unmapped", count=len(found.unmapped)))
+        for name in found.unmapped:
+            print(f"  {name}")
 
 
 @db_app.command("upgrade")
@@ -269,9 +325,10 @@ async def _invite(
 ) -> None:
     from bot.runtime import prepare_database
     from handlers.access import may_bind
-    from handlers.clock import local_date_text, system_clock
+    from handlers.clock import local_date_text, local_day, system_clock
     from handlers.links import invite_link
     from storage.agencies import agency_by_code
+    from storage.directory import is_current
     from storage.officers import create_invite, official_by_code
 
     db, sessions = await prepare_database(settings)
@@ -283,6 +340,9 @@ async def _invite(
             )
             if agency is None or agency.id is None:
                 print(_texts()("summary.unknown_agency", code=agency_code))
+                raise typer.Exit(1)
+            if not is_current(agency.valid_from, agency.valid_to, local_day(system_clock())):
+                print(_texts()("officer.agency_gone", agency=agency.name_vi))
                 raise typer.Exit(1)
             if official_code and official is None:
                 print(_texts()("cli.unknown_official", code=official_code))
@@ -398,9 +458,16 @@ def summary(
             "Decree 09/2019 (REPORTING_CUTOFF_DAY).",
         ),
     ] = False,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Read the figures in the structure of this day (default: today's).",
+        ),
+    ] = None,
 ) -> None:
     """Print the indicators of a period, as /summary does in chat."""
-    _run(_summary(_settings(), period, agency, calendar))
+    _run(_summary(_settings(), period, agency, calendar, as_of.date() if as_of else None))
 
 
 def _today() -> date:
@@ -446,9 +513,13 @@ async def _agency_or_exit(code: str | None, *, session: AsyncSession) -> Agency 
 
 
 async def _summary(
-    settings: Settings, period_text: str | None, agency_code: str | None, calendar: bool
+    settings: Settings,
+    period_text: str | None,
+    agency_code: str | None,
+    calendar: bool,
+    as_of: date | None,
 ) -> None:
-    from handlers.admin.summary import build_summary, summary_text
+    from handlers.admin.summary import build_summary, scope_label, summary_text
     from handlers.clock import system_clock
     from handlers.periods import parse_period
 
@@ -471,6 +542,7 @@ async def _summary(
                     now=system_clock(),
                     min_sample=settings.min_sample,
                     locale=t.locale,
+                    as_of=as_of,
                 )
 
             result = await summarise(period)
@@ -479,7 +551,7 @@ async def _summary(
                 print(t("cli.period_last_month", period=result.period.label()))
             elif period_text is None:
                 print(t("cli.period_this_month", period=period.label()))
-        scope = agency.name_vi if agency else t("summary.province")
+            scope = await scope_label(t, agency, t.locale, session=session)
         print(summary_text(t, result, scope, settings.min_sample))
         print_agency_table(t, result, settings.min_sample)
     finally:
@@ -666,7 +738,7 @@ async def _posters(
     try:
         async with sessions() as session:
             if all_desks:
-                chosen = await desks(session=session)
+                chosen = await desks(on=_today(), session=session)
             else:
                 found = await agency_by_code(agency_code or "", session=session)
                 if found is None:
@@ -683,7 +755,10 @@ async def _posters(
                 agency
                 for agency in chosen
                 if service is None
-                or any(s.id == service.id for s in await services_for(agency, session=session))
+                or any(
+                    s.id == service.id
+                    for s in await services_for(agency, on=_today(), session=session)
+                )
             ]
         await asyncio.to_thread(output.mkdir, parents=True, exist_ok=True)
         written = 0
@@ -890,32 +965,82 @@ def _secret(value: SecretStr | None) -> str:
     return value.get_secret_value() if value else ""
 
 
-async def _import(settings: Settings, file: Path, *, replace: bool) -> None:
+class _DryRun(Exception):
+    """Raised at the end of a dry run, so the import's transaction keeps nothing."""
+
+
+async def _import(
+    settings: Settings, file: Path, *, replace: bool, retire: bool, dry_run: bool
+) -> None:
+    """Import in one transaction, as a job of the turn engine: what the hand-over of retired
+    agencies tells officers waits in the outbox for the bot. A dry run rolls it all back."""
+    from bot.engine import TurnEngine
+    from handlers.casework.handover import hand_over
+    from handlers.clock import local_day, system_clock
     from storage.db import make_engine, make_sessionmaker
-    from storage.directory import import_directory, read_directory, remove_unlisted
+    from storage.directory import (
+        import_directory,
+        read_directory,
+        remove_unlisted,
+        retire_unlisted,
+    )
     from storage.schema import ensure_schema
 
     directory = read_directory(file)
     db = make_engine(settings.database_url)
+    t = _texts()
+
+    async def job(turn: Turn) -> None:
+        today = local_day(turn.now)
+        result = await import_directory(directory, today=today, session=turn.session)
+        if retire:
+            result.retired.extend(
+                await retire_unlisted(directory, today=today, session=turn.session)
+            )
+        removed = await remove_unlisted(directory, session=turn.session) if replace else None
+        print_diff(t, result)
+        if dry_run:
+            raise _DryRun
+        if removed is not None:
+            print(t("cli.removed", count=removed))
+        handover = await hand_over(turn, result.retired)
+        if handover.cases or handover.officers:
+            print(t("cli.handed_over", cases=handover.cases, officers=handover.officers))
+
     try:
         keys = settings.identity_keys()
         await ensure_schema(db, keys)
-        async with make_sessionmaker(db, keys)() as session, session.begin():
-            result = await import_directory(directory, session=session)
-            removed = await remove_unlisted(directory, session=session) if replace else None
-        t = _texts()
-        print(
-            t(
-                "cli.imported",
-                added=result.added,
-                updated=result.updated,
-                unchanged=result.unchanged,
-            )
-        )
-        if removed is not None:
-            print(t("cli.removed", count=removed))
+        engine = TurnEngine(make_sessionmaker(db, keys), settings.rules(), clock=system_clock)
+        try:
+            await engine.run_job(job)
+        except _DryRun:
+            print(t("cli.dry_run"))
     finally:
         await db.dispose()
+
+
+_DIFF_SHOWN = 30
+
+
+def print_diff(t: Texts, result: ImportResult) -> None:
+    """What an import adds, changes and retires, by code (the first few of each)."""
+    print(
+        t(
+            "cli.imported",
+            added=len(result.added),
+            updated=len(result.updated),
+            retired=len(result.retired),
+            unchanged=result.unchanged,
+        )
+    )
+    for key, codes in (
+        ("added", result.added),
+        ("updated", result.updated),
+        ("retired", result.retired),
+    ):
+        if codes:
+            shown = ", ".join(codes[:_DIFF_SHOWN]) + (" …" if len(codes) > _DIFF_SHOWN else "")
+            print(t(f"cli.diff_{key}", codes=shown))
 
 
 async def _upgrade(settings: Settings) -> None:
@@ -957,12 +1082,10 @@ def print_roster(t: Texts, entries: list[RosterEntry]) -> None:
 
 def print_agency_table(t: Texts, result: Summary, min_sample: int) -> None:
     """The ranking as one table per group (every agency, not only those the text lists)."""
-    from handlers.agency_groups import GROUPS
-
-    for group in GROUPS:
+    for group in result.ranking.order:
         rows = result.ranking.groups.get(group, [])
         if rows:
-            _print_group(t, result, rows, t(f"summary.group_{group}"), min_sample)
+            _print_group(t, result, rows, result.ranking.label(t, group), min_sample)
 
 
 def _print_group(
@@ -975,9 +1098,9 @@ def _print_group(
     from handlers.indicators import FACTORS
 
     table = Table(title=t("summary.ranking", group=group, minimum=min_sample))
+    table.add_column("#")
+    table.add_column(t("export.col_agency"), no_wrap=True)
     for header in (
-        "#",
-        t("export.col_agency"),
         t("export.col_ratings"),
         t("export.col_overall"),
         *(t(f"rating.short_{f}") for f in FACTORS),

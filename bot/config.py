@@ -15,7 +15,9 @@ from handlers.periods import DECREE_09_CUTOFF
 from handlers.workdays import WorkCalendar
 from storage.identity import IdentityKeys, is_encryption_key
 
-SAMPLE_DIRECTORY = Path(__file__).resolve().parent.parent / "data" / "kontum-2022.yaml"
+_DATA = Path(__file__).resolve().parent.parent / "data"
+SAMPLE_DIRECTORY = _DATA / "quangngai-2025.yaml"
+SAMPLE_HISTORY = _DATA / "kontum-2022.yaml"
 DEV_PSEUDONYM_KEY = "dev-only-pseudonym-key-change-me"
 DEV_CONTROLLER_CONTACT = "dulieucanhan@example.org"
 DEV_ENCRYPTION_KEY = "ZmVlZGJhY2tib3QtZGV2ZWxvcG1lbnQtb25seS1rZXk="
@@ -32,6 +34,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///feedbackbot.sqlite3"
     directory_file: Path = SAMPLE_DIRECTORY
     """Loaded into an empty database in development only; production imports its own."""
+    directory_history: list[Path] = Field(default_factory=lambda: [SAMPLE_HISTORY])
+    """Files of former structures loaded after it, with successor links into it."""
     log_level: str = "INFO"
 
     telegram_bot_token: SecretStr | None = None
@@ -63,8 +67,9 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=730, ge=1)
     closed_case_retention_days: int = Field(default=365, ge=1)
     """Days after a case closes until its texts, contact details and files are removed."""
-    controller_name: str = Field(default="Sở Nội vụ tỉnh Kon Tum", min_length=1)
-    """The data controller the privacy notice names (Law 91/2025 on personal data)."""
+    controller_name: str | None = Field(default=None, min_length=1)
+    """The data controller the privacy notice names (Law 91/2025 on personal data); unset, the
+    intake agency the directory file names."""
     controller_contact: str = Field(default=DEV_CONTROLLER_CONTACT, min_length=1)
     """How citizens reach the controller about their data: an address, e-mail or phone."""
     comment_max_chars: int = Field(default=1000, ge=1, le=4000)
@@ -73,9 +78,11 @@ class Settings(BaseSettings):
     evidence_max_files: int = Field(default=5, ge=0, le=10)
     evidence_max_megabytes: int = Field(default=10, ge=1, le=20)
 
-    intake_agency_code: str = "62-SNV"
-    inspectorate_agency_code: str = "62-TTR"
-    """The provincial Inspectorate, copied on every bribe and threat case."""
+    intake_agency_code: str | None = None
+    """Unset: the `intake` the directory file names."""
+    inspectorate_agency_code: str | None = None
+    """The provincial Inspectorate, copied on every bribe and threat case; unset: the
+    `inspectorate` the directory file names."""
     extension_working_days: int = Field(default=10, ge=1)
     """The most an agency may extend a case's deadline to answer, once, with a reason."""
     ack_working_days: int = Field(default=2, ge=1)

@@ -23,6 +23,7 @@ from handlers.clock import local_day
 from handlers.officer.decide import OUTCOMES
 from handlers.workdays import WorkCalendar
 from storage import cases, demo, rollups
+from storage.directory import is_current
 from storage.identity import keys_of
 from storage.models import Agency, Case, CaseEvent, Report
 
@@ -109,7 +110,7 @@ async def seed(
         offered = {
             a.id: [s.id for s in services if a.kind in s.offered_by or a.code in s.offered_by]
             for a in agency_rows
-            if a.kind != "province"
+            if a.parent_id is not None and is_current(a.valid_from, a.valid_to, local_day(now))
         }
         places = {a.id: a for a in agency_rows}
         rateable = [places[a] for a, ids in offered.items() if ids]

@@ -28,11 +28,14 @@ import xlsxwriter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.citizen.rating import QUESTIONS
+from handlers.clock import local_day, system_clock
 from handlers.indicators import FACTORS, Indicators
+from handlers.lineage import Lineage, heir
 from handlers.messages import OutgoingFile
 from handlers.periods import Period
 from handlers.texts import Texts
 from storage import exports, summaries
+from storage.agencies import lineage_rows
 from storage.db import make_engine
 from storage.exports import Scope
 from storage.models import Agency, Service
@@ -309,6 +312,8 @@ async def _ratings(
         "date": "datetime",
         "agency_code": "label",
         "agency": "label",
+        "agency_today_code": "label",
+        "agency_today": "label",
         "service_code": "label",
         "service": "label",
         "channel": "label",
@@ -324,6 +329,10 @@ async def _ratings(
     _start_sheet(tables, t, "ratings", columns)
     agencies = await _codes_and_names(session, tables, Agency)
     services = await _codes_and_names(session, tables, Service)
+    # The unit as rated, and the one it counts under in today's structure.
+    today = local_day(system_clock())
+    lineage = {a: Lineage(s, f, u) for a, s, f, u in await lineage_rows(session=session)}
+    heirs = {a: agencies[heir(a, today, lineage)] for a in agencies}
     # What the citizen saw for each option, not its stored code.
     answers = {
         q.field: Labels(lambda code, q=q: t(q.label_key(code)), tables.safe) for q in QUESTIONS
@@ -337,6 +346,7 @@ async def _ratings(
         return (
             at,
             *agencies[agency],
+            *heirs[agency],
             *services[service],
             channels[channel],
             *scores,

@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.dispatcher import DeliveryPolicy, OutboxDispatcher
 from bot.engine import TurnEngine
 from bot.exports import export_maker
-from handlers.clock import Clock, system_clock
+from handlers.clock import Clock, local_day, system_clock
 from storage.db import checkpoint_now_and_then, is_sqlite, make_engine, make_sessionmaker
 from storage.directory import directory_is_empty, import_directory, read_directory
 from storage.schema import ensure_schema
@@ -76,10 +76,11 @@ async def prepare_database(
             if await directory_is_empty(session=session):
                 if settings.production:
                     raise DirectoryEmpty
-                result = await import_directory(
-                    read_directory(settings.directory_file), session=session
-                )
-                log.info("loaded the directory %s: %s", settings.directory_file, result)
+                for path in (settings.directory_file, *settings.directory_history):
+                    result = await import_directory(
+                        read_directory(path), today=local_day(system_clock()), session=session
+                    )
+                    log.info("loaded the directory %s: %s", path, result)
     except BaseException:
         await db.dispose()
         raise

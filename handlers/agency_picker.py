@@ -1,9 +1,11 @@
 """Choosing an agency, shared by every conversation that needs one.
 
-Three steps per flow, named by the flow (`PickerStates`): choose the level (provincial agencies,
-or a district and then its own units) or type part of a name, accents optional. The chosen
-agency is handed to the flow's `on_picked`, which decides what comes next. The agencies found
-are kept in the picker's own draft, not in the flow's.
+Two steps per flow, named by the flow (`PickerStates`): choose a level or type part of a name
+(accents optional), then pick from the list, a page at a time; an agency with units under it
+opens them, at any depth, so a province → commune map and a province → district → commune one
+both work. Level labels come from the directory's header, and only what exists today is listed.
+The chosen agency is handed to the flow's `on_picked`, which decides what comes next. What was
+listed is kept in the picker's own draft, not in the flow's.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from handlers.clock import local_day
 from handlers.flow import Answer, Drafts, Go, Outcome, Prompt, Retry, Step, Turn
 from handlers.messages import Choice
 from handlers.textmatch import clip, search
@@ -23,22 +26,29 @@ MAX_FOUND = 8
 """A search offers this many best matches; a longer list would bury the right one."""
 MAX_QUERY = 100
 """Agency names are far shorter; a longer text is not a search."""
+PAGE_SIZE = 20
+"""Options per message: a province has up to 170 communes, Telegram shows at most 100 buttons."""
+TOP, UNITS, MORE = "top", "units", "more"
 OnPicked = Callable[[Turn, Agency], Awaitable[Outcome]]
 
 
 @dataclass(frozen=True, slots=True)
 class PickerStates:
-    """The state names of one flow's picker: the level, the district, the list to pick from."""
+    """The state names of one flow's picker: the level, the list to pick from."""
 
     level: str
-    district: str
     pick: str
 
 
 class Found(BaseModel):
-    """The agencies the last level, district or search listed, in order."""
+    """The agencies the last level, opened agency or search listed, in order."""
 
     agency_ids: list[int] = []
+    opened: int | None = None
+    """The agency listed first with its own units, which is picked rather than opened again."""
+    unit: str | None = None
+    """What one of a level's units is called ("xã, phường hoặc đặc khu"), for the question."""
+    page: int = 0
 
 
 FOUND = Drafts("agency_picker", Found)
@@ -64,21 +74,29 @@ def chosen_index(answer: Answer, count: int) -> int | None:
     return index if 0 <= index < count else None
 
 
+def level_text(level: dict[str, str], field: str, locale: str) -> str:
+    """A level's `label` or `unit` in the chat's language, as the directory file gives it."""
+    return level[f"{field}_en" if locale == "en" else f"{field}_vi"]
+
+
 def picker_steps(
     states: PickerStates, question_key: str, on_picked: OnPicked, *, owns: tuple[str, ...] = ()
 ) -> tuple[Step, ...]:
-    """The three agency steps of a flow; `question_key` is the catalog key of the first one, and
+    """The two agency steps of a flow; `question_key` is the catalog key of the first one, and
     `owns` the flow's draft fields that `on_picked` fills."""
-    level, district, pick = states.level, states.district, states.pick
+    level, pick = states.level, states.pick
 
-    def browse(turn: Turn, found: list[Agency]) -> Outcome:
-        FOUND.save(turn, Found(agency_ids=[a.id for a in found if a.id is not None]))
+    def browse(
+        turn: Turn, found: list[Agency], *, opened: int | None = None, unit: str | None = None
+    ) -> Outcome:
+        ids = [a.id for a in found if a.id is not None]
+        FOUND.save(turn, Found(agency_ids=ids, opened=opened, unit=unit))
         return Go(pick)
 
     async def find(turn: Turn, query: str) -> Outcome:
         if len(query) > MAX_QUERY:
             return Retry(turn.texts("agency.search_too_long", limit=MAX_QUERY))
-        pool = await agencies.rateable_agencies(session=turn.session)
+        pool = await agencies.rateable_agencies(on=local_day(turn.now), session=turn.session)
         found = search(query, pool, lambda a: (a.name_vi, a.name_en))
         if not found:
             return Retry(turn.texts("agency.search_none", query=clip(query)))
@@ -86,61 +104,76 @@ def picker_steps(
             turn.say("agency.search_many", count=len(found), shown=MAX_FOUND)
         return browse(turn, found[:MAX_FOUND])
 
+    async def levels(turn: Turn) -> list[dict[str, str]]:
+        header = await agencies.directory_header(session=turn.session)
+        return header.levels if header is not None else []
+
     async def ask_level(turn: Turn) -> Prompt:
-        """Ask for the level of the agency, or a part of its name."""
-        t = turn.texts
-        choices = (
-            Choice("province", t("agency.level_province")),
-            Choice("district", t("agency.level_district")),
+        """Offer the agencies under the province and the units of the level below it (the
+        first two levels of the directory), or a part of a name."""
+        locale = turn.dialog.locale
+        choices = tuple(
+            Choice(option, level_text(entry, "label", locale))
+            for option, entry in zip((TOP, UNITS), await levels(turn), strict=False)
         )
-        return Prompt(t(question_key), choices, free_text=True)
+        return Prompt(turn.texts(question_key), choices, free_text=True)
 
     async def take_level(turn: Turn, answer: Answer) -> Outcome:
         """Open the chosen level, or search the typed name."""
-        if answer.choice == "province":
-            return browse(turn, await agencies.provincial_agencies(session=turn.session))
-        if answer.choice == "district":
-            return Go(district)
+        found = await levels(turn)
+        kinds = [entry["kind"] for entry in found[1:]]
+        today = local_day(turn.now)
+        if answer.choice == TOP:
+            top = await agencies.top_agencies(kinds, on=today, session=turn.session)
+            return browse(turn, top)
+        if answer.choice == UNITS and kinds:
+            units = await agencies.units_of(kinds[0], on=today, session=turn.session)
+            return browse(turn, units, unit=level_text(found[1], "unit", turn.dialog.locale))
         return await find(turn, answer.text or "")
-
-    async def ask_district(turn: Turn) -> Prompt:
-        """List the districts and the city."""
-        found = await agencies.districts(session=turn.session)
-        labels = [name_of(a, turn.dialog.locale) for a in found]
-        return Prompt(turn.texts("agency.q_district"), numbered(labels), free_text=True)
-
-    async def take_district(turn: Turn, answer: Answer) -> Outcome:
-        """List the chosen district's own units: itself, its one-stop desk, its communes."""
-        if answer.text is not None:
-            return await find(turn, answer.text)
-        found = await agencies.districts(session=turn.session)
-        index = chosen_index(answer, len(found))
-        if index is None or found[index].id is None:
-            return Retry(turn.pick_hint())
-        units = await agencies.children(found[index].id or 0, session=turn.session)
-        return browse(turn, [found[index], *units])
 
     async def listed(turn: Turn) -> list[Agency]:
         ids = FOUND.load(turn).agency_ids
         return await agencies.agencies_by_ids(ids, session=turn.session)
 
     async def ask_pick(turn: Turn) -> Prompt:
-        """List the agencies found or opened, to pick one."""
+        """List the agencies found or opened, to pick one, a page at a time."""
+        found = FOUND.load(turn)
+        t = turn.texts
+        question = t("agency.q_unit", unit=found.unit) if found.unit else t("agency.q_pick")
         labels = [name_of(a, turn.dialog.locale) for a in await listed(turn)]
-        return Prompt(turn.texts("agency.q_pick"), numbered(labels), free_text=True)
+        first = found.page * PAGE_SIZE
+        choices = numbered(labels)[first : first + PAGE_SIZE]
+        if len(labels) > PAGE_SIZE:
+            last = min(first + PAGE_SIZE, len(labels))
+            choices += (
+                Choice(MORE, t("agency.more", first=first + 1, last=last, count=len(labels))),
+            )
+        return Prompt(question, choices, free_text=True)
 
     async def take_pick(turn: Turn, answer: Answer) -> Outcome:
-        """Hand the agency to the flow (a typed name searches again)."""
+        """Open an agency that has units of its own (listed after it), at any depth; hand the
+        agency to the flow once it has none or was picked from its own list."""
         if answer.text is not None:
             return await find(turn, answer.text)
         found = await listed(turn)
+        if answer.choice == MORE:
+            draft = FOUND.load(turn)
+            draft.page = (draft.page + 1) % -(-len(found) // PAGE_SIZE)
+            FOUND.save(turn, draft)
+            return Go(pick)
         index = chosen_index(answer, len(found))
         if index is None:
             return Retry(turn.pick_hint())
-        return await on_picked(turn, found[index])
+        chosen = found[index]
+        if chosen.id is not None and chosen.id != FOUND.load(turn).opened:
+            below = await agencies.children(
+                chosen.id, on=local_day(turn.now), session=turn.session
+            )
+            if below:
+                return browse(turn, [chosen, *below], opened=chosen.id)
+        return await on_picked(turn, chosen)
 
     return (
         Step(level, ask_level, take_level),
-        Step(district, ask_district, take_district),
         Step(pick, ask_pick, take_pick, owns=owns),
     )

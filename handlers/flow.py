@@ -35,7 +35,8 @@ class Rules:
 
     retention_days: int = 730
     closed_case_retention_days: int = 365
-    controller_name: str = "Sở Nội vụ tỉnh Kon Tum"
+    controller_name: str | None = None
+    """None: the intake agency names itself."""
     controller_contact: str = "dulieucanhan@example.org"
     comment_limit: int = 1000
     description_limit: int = 2000
@@ -51,8 +52,10 @@ class Rules:
     opinion_rating_weight: float = 0.5
     reopen_days: int = 14
     invite_days: int = 7
-    intake_agency_code: str = "62-SNV"
-    inspectorate_agency_code: str = "62-TTR"
+    intake_agency_code: str | None = None
+    """None: the intake agency the directory file names."""
+    inspectorate_agency_code: str | None = None
+    """None: the Inspectorate the directory file names."""
     extension_days: int = 10
     bot_username: str | None = None
     min_sample: int = 30

@@ -18,17 +18,54 @@ class Agency(SQLModel, table=True):
     name_en: str
     kind: str = Field(index=True, max_length=20)
     parent_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
+    valid_from: date | None = None
+    valid_to: date | None = None
+    """The first day the agency no longer exists (merged, renamed, its level abolished)."""
+    successor_id: int | None = Field(default=None, foreign_key="agency.id")
+    """Where its figures roll up and its open cases go once it is retired."""
+    group: str | None = Field(default=None, max_length=30)
+    """The group summaries rank it in; its labels are in the directory's header."""
+
+
+class DirectoryHeader(SQLModel, table=True):
+    """What the directory file says about itself: the province's name, for the notices, and its
+    levels from the top down, so the agency picker follows the data rather than code."""
+
+    id: int = Field(default=1, primary_key=True)
+    province_vi: str
+    province_en: str
+    intake: str | None = Field(default=None, max_length=40)
+    """The code of the intake agency (Home Affairs), unless a setting names another."""
+    inspectorate: str | None = Field(default=None, max_length=40)
+    """The code of the provincial Inspectorate (copied on bribe and threat cases), unless a
+    setting names another."""
+    levels: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    """One entry per level: `kind`, `label_vi`, `label_en`, `unit_vi`, `unit_en`."""
+    groups: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    """One entry per group of agencies: `code`, `label_vi`, `label_en`."""
+    counters: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    """The kinds of agency that serve citizens at a counter: `qr --all-desks` makes theirs."""
 
 
 class Service(SQLModel, table=True):
-    """A procedure or public service; `offered_by` lists agency kinds or agency codes."""
+    """A procedure or public service; `offered_by` lists agency kinds or agency codes. Its
+    `sector` (administrative, health, education, other) chooses the questions and the index."""
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(unique=True, index=True, max_length=40)
     name_vi: str
     name_en: str
-    group: str = Field(max_length=20)
+    sector: str = Field(max_length=20)
     offered_by: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    valid_from: date | None = None
+    valid_to: date | None = None
+    successor_id: int | None = Field(default=None, foreign_key="service.id")
 
 
 class Official(SQLModel, table=True):
@@ -44,6 +81,8 @@ class Official(SQLModel, table=True):
     home_agency_id: int | None = Field(default=None, foreign_key="agency.id")
     """The agency that employs the official and can move them to other work, when they serve at
     another's desk (a department's officer at the service centre); None: `agency_id` itself."""
+    valid_from: date | None = None
+    valid_to: date | None = None
 
 
 class Citizen(SQLModel, table=True):
@@ -149,11 +188,12 @@ class Rating(SQLModel, table=True):
     score_conduct: int
     score_result: int
     score_feedback: int | None = None
-    timeliness: str = Field(max_length=12)
+    timeliness: str | None = Field(default=None, max_length=12)
+    """The one-stop facts (timeliness to submission) are asked of administrative procedures."""
     apology: str | None = Field(default=None, max_length=12)
-    extra_papers: str = Field(max_length=12)
-    trips: int
-    submission: str = Field(max_length=12)
+    extra_papers: str | None = Field(default=None, max_length=12)
+    trips: int | None = None
+    submission: str | None = Field(default=None, max_length=12)
     unofficial_payment: str = Field(max_length=12)
     comment: str | None = None
     official_id: int | None = Field(default=None, foreign_key="official.id", index=True)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import upsert
+from storage.directory import current_on
 from storage.identity import keys_of
 from storage.models import Agency, AgencyChat, Alert, AuditEntry, Invite, Officer, Official
 
@@ -143,9 +144,12 @@ async def official_by_code(code: str, *, session: AsyncSession) -> Official | No
     return await session.scalar(select(Official).where(Official.code == code))
 
 
-async def officials_of(agency_id: int, *, session: AsyncSession) -> list[Official]:
+async def officials_of(agency_id: int, *, on: date, session: AsyncSession) -> list[Official]:
+    """The agency's officials in post on day `on`."""
     rows = await session.scalars(
-        select(Official).where(Official.agency_id == agency_id).order_by(Official.id)
+        select(Official)
+        .where(Official.agency_id == agency_id, current_on(Official, on))
+        .order_by(Official.id)
     )
     return list(rows.all())
 

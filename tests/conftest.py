@@ -7,22 +7,55 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+import yaml
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from bot.channels.console import CHANNEL, ConsoleChannel, console_incoming
-from bot.config import Settings
+from bot.config import SAMPLE_DIRECTORY, Settings
 from bot.runtime import Runtime, open_runtime
 from handlers.messages import Attachment, AttachmentKind, ConversationKey, Incoming
 from storage.identity import keys_of
 from tests.databases import PostgresCopies, prepare
 
 Row = TypeVar("Row", bound=SQLModel)
+
+
+KONTUM_2022 = Path(__file__).resolve().parent.parent / "data" / "kontum-2022.yaml"
+
+
+def kontum_as_today(target: Path) -> Path:
+    """The 2022 Kon Tum sample as if it were today's directory: the suite's dialogues were
+    written against its three levels, its codes and its officials. The real default (today's
+    Quảng Ngãi, with this file as its history) is tested in test_production.py."""
+    data = yaml.safe_load(KONTUM_2022.read_text(encoding="utf-8"))
+    data.pop("valid_to")
+    for entry in (*data["agencies"], *data["services"]):
+        entry.pop("successor", None)
+    target.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return target
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sample_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every Settings of the session, made here or by the command line, loads `kontum_as_today`
+    (the settings read the environment)."""
+    path = kontum_as_today(tmp_path_factory.mktemp("directory") / "kontum-today.yaml")
+    values = {"DIRECTORY_FILE": str(path), "DIRECTORY_HISTORY": "[]"}
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    yield path
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
@@ -35,7 +68,7 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory, sample_directory: Path) -> Path:
     """The SQLite template, made once per session (per worker) where a test needs it."""
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     asyncio.run(prepare(f"sqlite+aiosqlite:///{path}"))
@@ -43,7 +76,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_copies() -> Iterator[PostgresCopies]:
+def postgres_copies(sample_directory: Path) -> Iterator[PostgresCopies]:
     """The PostgreSQL template and its copies, with TEST_POSTGRES_URL set."""
     copies = PostgresCopies(os.environ["TEST_POSTGRES_URL"])
     try:
@@ -158,6 +191,41 @@ async def runtime(
 @pytest.fixture
 def chat(runtime: tuple[Runtime, list[tuple[str, str]]]) -> Chat:
     return Chat(runtime[0], runtime[1], "citizen-1")
+
+
+TWO_LEVELS = Path(__file__).resolve().parent / "data" / "two-levels.yaml"
+
+
+@asynccontextmanager
+async def citizen_on(directory: Path, tmp_path: Path, clock: Clock) -> AsyncIterator[Chat]:
+    """A citizen at the menu of a bot on a new database loaded with `directory` alone."""
+    output: list[tuple[str, str]] = []
+    runtime = await open_runtime(
+        make_settings(tmp_path, directory_file=directory, directory_history=[]),
+        {CHANNEL: ConsoleChannel(write=lambda chat, text: output.append((chat, text)))},
+        clock=clock,
+    )
+    try:
+        chat = Chat(runtime, output, "citizen-1")
+        await chat.say("/start")
+        await chat.say("1")
+        yield chat
+    finally:
+        await runtime.close()
+
+
+@pytest.fixture
+async def two_levels(tmp_path: Path, clock: Clock) -> AsyncIterator[Chat]:
+    """A citizen of a bot whose directory is province → commune."""
+    async with citizen_on(TWO_LEVELS, tmp_path, clock) as chat:
+        yield chat
+
+
+@pytest.fixture
+async def quang_ngai(tmp_path: Path, clock: Clock) -> AsyncIterator[Chat]:
+    """A citizen of a bot on the default directory: today's Quảng Ngãi."""
+    async with citizen_on(SAMPLE_DIRECTORY, tmp_path, clock) as chat:
+        yield chat
 
 
 @pytest.fixture

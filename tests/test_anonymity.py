@@ -114,7 +114,7 @@ async def test_the_reporter_is_told_who_would_see_their_name(runtime: World) -> 
         "lãnh đạo cơ quan xử lý",
         "Sở Nội vụ",
         "được chuyển",
-        "Thanh tra tỉnh",
+        "cơ quan thanh tra",
         "người bị phản ánh",
     ):
         assert who in out, who

@@ -6,7 +6,10 @@ import re
 import string
 from pathlib import Path
 
-from handlers.citizen.rating import QUESTIONS
+from vietnam_provinces import Province
+from vietnamadminunits.parser.parser_legacy import DICT_PROVINCE
+
+from handlers.citizen.rating import OWN_QUESTIONS, QUESTIONS
 from handlers.texts import LOCALES, catalog
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,10 +64,36 @@ def test_every_key_the_code_names_is_in_the_catalog() -> None:
 def test_question_options_all_have_labels() -> None:
     vi = catalog("vi")
     for question in QUESTIONS:
-        assert f"rating.q_{question.field}" in vi
-        assert f"rating.short_{question.field}" in vi
+        for sector in (None, *OWN_QUESTIONS):
+            assert question.text_key("q", sector) in vi
+            assert question.text_key("short", sector) in vi
         for value in question.values:
             assert question.label_key(value) in vi
+
+
+def _province_names() -> set[str]:
+    """Every province's short name, today's 34 and the 63 before July 2025, from the libraries."""
+    today = {p.name.removeprefix("Thành phố ").removeprefix("Tỉnh ") for p in Province.iter_all()}
+    before = {entry["provinceShort"] for entry in DICT_PROVINCE.values()}
+    return today | before
+
+
+LEVEL_WORDS = (
+    "tỉnh", "huyện", "quận", "thị xã", "xã", "phường", "thị trấn", "đặc khu",
+    "province", "provincial", "district", "commune", "ward", "town",
+)  # fmt: skip
+
+
+def test_no_province_or_level_is_named_in_the_catalogs() -> None:
+    """Provinces and levels change (July 2025 merged provinces and ended districts): their names
+    come from the directory file, so no catalog may name one."""
+    names = _province_names()
+    assert {"Quảng Ngãi", "Kon Tum", "Hà Nội"} <= names
+    for locale in LOCALES:
+        for key, message in catalog(locale).items():
+            lowered = re.sub(r"\{\w+\}", "", message).lower()
+            for word in (*(n.lower() for n in names), *LEVEL_WORDS):
+                assert not re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered), (key, word)
 
 
 # What a citizen reads fits a phone screen; longer explanations sit behind a button or command.

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 import yaml
 from sqlalchemy import select
 
-from bot.config import SAMPLE_DIRECTORY
 from storage.directory import (
     DirectoryError,
     DirectoryFile,
@@ -23,9 +23,11 @@ from tests.conftest import Chat
 from tests.dialogue import number_of
 from tests.test_engine import reach_summary
 
+TODAY = date(2026, 11, 30)
 
-def sample() -> dict[str, object]:
-    return yaml.safe_load(SAMPLE_DIRECTORY.read_text(encoding="utf-8"))
+
+def sample(path: Path) -> dict[str, object]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 async def test_sample_is_loaded_into_an_empty_database(chat: Chat) -> None:
@@ -48,19 +50,23 @@ async def test_sample_is_loaded_into_an_empty_database(chat: Chat) -> None:
     assert len(await chat.rows(Official)) > 50
 
 
-async def test_import_twice_changes_nothing(chat: Chat) -> None:
-    directory = read_directory(SAMPLE_DIRECTORY)
+async def test_import_twice_changes_nothing(chat: Chat, sample_directory: Path) -> None:
+    directory = read_directory(sample_directory)
     async with chat.runtime.sessions() as session, session.begin():
-        result = await import_directory(directory, session=session)
-    assert (result.added, result.updated) == (0, 0) and result.unchanged > 100
+        result = await import_directory(directory, today=TODAY, session=session)
+    assert (result.added, result.updated, result.retired) == (
+        [],
+        [],
+        [],
+    ) and result.unchanged > 100
 
 
 async def test_a_changed_file_updates_names_adds_entries_and_keeps_ratings(
-    consented: Chat, tmp_path: Path
+    consented: Chat, tmp_path: Path, sample_directory: Path
 ) -> None:
     out = await reach_summary(consented)
     await consented.say(number_of(out, "Gửi đánh giá"))
-    data = sample()
+    data = sample(sample_directory)
     agencies = data["agencies"]
     assert isinstance(agencies, list)
     justice = next(a for a in agencies if a["code"] == "62-STP")
@@ -78,8 +84,8 @@ async def test_a_changed_file_updates_names_adds_entries_and_keeps_ratings(
     changed.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
 
     async with consented.runtime.sessions() as session, session.begin():
-        result = await import_directory(read_directory(changed), session=session)
-    assert (result.added, result.updated) == (1, 1)
+        result = await import_directory(read_directory(changed), today=TODAY, session=session)
+    assert (result.added, result.updated) == (["62-SCT"], ["62-STP"])
     async with consented.runtime.sessions() as session:
         renamed = await session.scalar(select(Agency).where(Agency.code == "62-STP"))
         [rating] = (await session.scalars(select(Rating))).all()
@@ -93,12 +99,22 @@ async def test_a_changed_file_updates_names_adds_entries_and_keeps_ratings(
         (lambda d: d["agencies"].append(dict(d["agencies"][0])), "duplicate agency code"),
         (lambda d: d["agencies"][1].update(parent="NOPE"), "unknown parent"),
         (lambda d: d["agencies"][1].update(code="bad code!"), "code"),
-        (lambda d: d["agencies"][1].update(kind="ministry"), "kind"),
+        (lambda d: d["agencies"][1].update(kind="Ministry of X"), "kind"),
+        (lambda d: d["agencies"][1].update(parent=None), "has no parent"),
+        (lambda d: d["levels"].append(d["levels"][0]), "duplicate level"),
+        (lambda d: d.update(intake="NOPE"), "intake NOPE is no agency"),
+        (lambda d: d["agencies"][1].update(group="nowhere"), "unknown group nowhere"),
+        (
+            lambda d: d["agencies"][1].update(valid_from="2026-01-01", valid_to="2025-07-01"),
+            "valid_from",
+        ),
         (lambda d: d["services"][0].update(offered_by=["nowhere"]), "no kind or agency"),
     ],
 )
-def test_a_bad_file_is_refused_with_the_reason(change, message: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    data = sample()
+def test_a_bad_file_is_refused_with_the_reason(  # type: ignore[no-untyped-def]
+    change, message: str, tmp_path: Path, sample_directory: Path
+) -> None:
+    data = sample(sample_directory)
     change(data)
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -113,7 +129,7 @@ def test_unreadable_file_is_refused(tmp_path: Path) -> None:
 
 async def replace_with(chat: Chat, directory: DirectoryFile) -> int:
     async with chat.runtime.sessions() as session, session.begin():
-        await import_directory(directory, session=session)
+        await import_directory(directory, today=TODAY, session=session)
         return await remove_unlisted(directory, session=session)
 
 
@@ -123,6 +139,16 @@ async def test_a_replacing_import_deletes_the_unused_sample_all_or_nothing(
     """`directory import --replace`: the sample goes when nothing refers to it; an officer of a
     sample agency keeps it all (on PostgreSQL too, where foreign keys are enforced)."""
     own = {
+        "province": {"name_vi": "tỉnh Thử Nghiệm", "name_en": "Test province"},
+        "levels": [
+            {
+                "kind": "province",
+                "label_vi": "Cơ quan cấp tỉnh",
+                "label_en": "Provincial agencies",
+                "unit_vi": "cơ quan cấp tỉnh",
+                "unit_en": "provincial agency",
+            }
+        ],
         "agencies": [
             {"code": "51", "name_vi": "Tỉnh", "name_en": "Province", "kind": "province"},
             {

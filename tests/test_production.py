@@ -15,6 +15,10 @@ from storage.identity import new_encryption_key
 
 REAL_KEY = "Zq8" * 15
 SMALL_DIRECTORY = """
+province: {name_vi: tỉnh Quảng Ngãi, name_en: Quảng Ngãi province}
+levels:
+  - {kind: province, label_vi: Cơ quan cấp tỉnh, label_en: Provincial agencies,
+     unit_vi: cơ quan cấp tỉnh, unit_en: provincial agency}
 agencies:
   - code: "51"
     name_vi: Ủy ban nhân dân tỉnh Quảng Ngãi
@@ -24,7 +28,7 @@ services:
   - code: CHUNG-THUC
     name_vi: Chứng thực
     name_en: Certification
-    group: procedure
+    sector: administrative
     offered_by: [province]
 """
 
@@ -88,9 +92,37 @@ def test_production_with_an_empty_directory_names_the_import_command(
     assert agency_codes(tmp_path) == {"51"}
 
 
-def test_development_still_loads_the_sample(shell: CliRunner, tmp_path: Path) -> None:
-    assert shell.invoke(app, ["summary"]).exit_code == 0
-    assert {"62", "615-MC"} <= agency_codes(tmp_path)
+def test_development_loads_today_s_sample_and_its_history(
+    shell: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default: today's Quảng Ngãi, then Kon Tum 2022 as its history, retired, each of its
+    communes linked to its successor."""
+    monkeypatch.delenv("DIRECTORY_FILE")
+    monkeypatch.delenv("DIRECTORY_HISTORY")
+    summary = shell.invoke(app, ["summary"])
+    assert summary.exit_code == 0 and "Toàn tỉnh Quảng Ngãi" in summary.output
+    with sqlite3.connect(tmp_path / "prod.sqlite3") as db:
+        rows = db.execute(
+            "SELECT a.code, a.valid_to, s.code FROM agency a"
+            " LEFT JOIN agency s ON a.successor_id = s.id"
+        ).fetchall()
+        services = dict(db.execute("SELECT code, valid_to FROM service").fetchall())
+    agencies = {code: (valid_to, successor) for code, valid_to, successor in rows}
+    assert agencies["51-23500"] == (None, None)
+    assert agencies["23521"] == ("2025-07-01", "51-23500"), "Hà Mòn, now part of Đăk Hà"
+    assert agencies["615-MC"] == ("2025-07-01", None), "a district's desk has no successor"
+    assert sum(code.startswith("51-") and code.count("-") == 1 for code in agencies) > 96
+    assert services["DK-CU-TRU"] is None, "a shared service keeps today's definition"
+    assert services["GIAO-DUC-TIEU-HOC"] == "2025-07-01"
+
+    seeded = shell.invoke(app, ["demo", "seed", "--ratings", "300", "--reports", "5"])
+    assert seeded.exit_code == 0, seeded.output
+    with sqlite3.connect(tmp_path / "prod.sqlite3") as db:
+        [(at_retired,)] = db.execute(
+            "SELECT count(*) FROM rating r JOIN agency a ON r.agency_id = a.id"
+            " WHERE a.valid_to IS NOT NULL"
+        ).fetchall()
+    assert at_retired == 0, "demo data only for the units that exist today"
 
 
 @pytest.mark.parametrize(

@@ -15,10 +15,11 @@ from sqlalchemy import select
 from bot import demo
 from bot.runtime import Runtime, prepare_database
 from handlers.admin.summary import build_summary, summary_text
+from handlers.agency_groups import OTHER
 from handlers.indicators import FACTORS
 from handlers.periods import Period, parse_period, period_from
 from handlers.texts import Texts
-from storage.models import Agency, Case, Rating, Report
+from storage.models import Agency, Case, DirectoryHeader, Rating, Report
 from tests.conftest import Chat, Clock, make_settings
 from tests.dialogue import number_of
 
@@ -69,14 +70,6 @@ def close(a: float | None, b: float | None) -> bool:
     return (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-9)
 
 
-GROUP_KINDS = {
-    "provincial": {"province", "department", "board", "police"},
-    "one_stop": {"centre", "desk"},
-    "district": {"district"},
-    "commune": {"commune"},
-}
-"""The agency levels each ranking group may hold, written out apart from the code."""
-
 PERIODS = [
     parse_period("2026-Q3", date(2026, 11, 30), 15),
     parse_period("2026", date(2026, 11, 30), 15),
@@ -95,6 +88,7 @@ async def test_indicators_match_a_computation_in_python(
     async with seeded.sessions() as session:
         rows_all = (await session.scalars(select(Rating))).all()
         agencies = (await session.scalars(select(Agency))).all()
+        header = await session.get(DirectoryHeader, 1)
         summary = await build_summary(
             session, period, None, now=clock.now, min_sample=60, locale="vi"
         )
@@ -118,13 +112,14 @@ async def test_indicators_match_a_computation_in_python(
     for factor in FACTORS:
         assert o.samples[factor] == overall[f"{factor}_n"], factor
 
-    kinds = {a.id: a.kind for a in agencies}
+    declared = {g["code"] for g in header.groups} if header else set()
+    group_of = {a.id: a.group if a.group in declared else OTHER for a in agencies}
     by_agency: dict[int, list[Rating]] = defaultdict(list)
     for rating in inside:
         by_agency[rating.agency_id].append(rating)
     assert {r.key for r in summary.agencies} == set(by_agency)
     for group, rows in summary.ranking.groups.items():
-        assert {kinds[r.key] for r in rows} <= GROUP_KINDS[group], group
+        assert {group_of[r.key] for r in rows} == {group}, "the group the directory file names"
         for row in rows:
             mine = expected(by_agency[row.key])
             assert close(row.indicators.overall, mine["overall"])

@@ -15,18 +15,20 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import access
-from handlers.agency_groups import GROUPS, group_of
+from handlers.agency_groups import OTHER, agency_groups
 from handlers.agency_picker import name_of
 from handlers.casework.states import WITH_THE_AGENCY
-from handlers.clock import local_day
+from handlers.clock import local_day, system_clock
 from handlers.flow import Turn
 from handlers.indicators import FACTORS, Indicators, Ranked, listed, rank
+from handlers.lineage import Lineage, retired, roll_up, with_predecessors
 from handlers.messages import FileRequest, Reply
 from handlers.numbers import fixed_text, signed_text
 from handlers.periods import Period, parse_period, period_from
 from handlers.textmatch import clip
 from handlers.texts import Texts
 from storage import agencies, summaries
+from storage.directory import SECTORS
 from storage.models import Agency
 from storage.summaries import CaseFigures, OnTime
 
@@ -36,39 +38,74 @@ PER_GROUP = 8
 
 @dataclass(slots=True)
 class Ranking:
-    """Agencies ranked within their groups, and their names."""
+    """Agencies ranked within the groups the directory file names, and their names; the groups
+    themselves ranked by their agencies' figures added up."""
 
     groups: dict[str, list[Ranked]]
     names: dict[int, str]
+    labels: dict[str, str] = field(default_factory=dict)
+    """The declared groups' labels, in the directory header's order."""
+    totals: list[Ranked] = field(default_factory=list)
+    """The declared groups ranked, keyed by their place in `labels`."""
+
+    @property
+    def order(self) -> list[str]:
+        return [*self.labels, OTHER]
 
     def rows(self) -> list[Ranked]:
-        return [row for group in GROUPS for row in self.groups.get(group, [])]
+        return [row for group in self.order for row in self.groups.get(group, [])]
 
     def listed(self) -> list[tuple[str, Ranked]]:
         """What the text lists and the chart draws: each group's first `PER_GROUP` ranked."""
         groups = self.groups
-        return [(g, row) for g in GROUPS for row in listed(groups.get(g, []), PER_GROUP)]
+        return [(g, row) for g in self.order for row in listed(groups.get(g, []), PER_GROUP)]
+
+    def label(self, t: Texts, group: str) -> str:
+        return self.labels.get(group) or t("summary.group_other")
 
 
 async def ranking(
     session: AsyncSession,
-    per_agency: dict[int | None, dict[str, int]],
+    per_agency: Mapping[int | None, Mapping[str, int]],
     min_sample: int,
     locale: str,
 ) -> Ranking:
-    """Rank the agencies with ratings within their groups."""
+    """Rank the agencies with ratings within their groups, and the declared groups."""
+    declared = await agency_groups(locale, session=session)
     found = await agencies.agencies_by_ids(
         [k for k in per_agency if k is not None], session=session
     )
     members: dict[str, dict[int, Indicators]] = {}
+    parts: dict[str, list[Mapping[str, int]]] = {}
     for agency in found:
         if agency.id is not None:
+            group = declared.group_of(agency)
             indicators = Indicators.from_sums(per_agency[agency.id])
-            members.setdefault(group_of(agency), {})[agency.id] = indicators
+            members.setdefault(group, {})[agency.id] = indicators
+            if group != OTHER:
+                parts.setdefault(group, []).append(per_agency[agency.id])
+    position = {group: i for i, group in enumerate(declared.labels)}
+    totals = {position[g]: Indicators.from_sums(summaries.total(p)) for g, p in parts.items()}
     return Ranking(
         {group: rank(rows, min_sample) for group, rows in members.items()},
         {a.id or 0: name_of(a, locale) for a in found},
+        declared.labels,
+        rank(totals, min_sample),
     )
+
+
+async def _rolled_up(
+    session: AsyncSession, period: Period, agency_ids: Sequence[int] | None, as_of: date
+) -> tuple[Sequence[int] | None, dict[int | None, dict[str, int]], dict[int, Lineage]]:
+    """The agencies in scope with their predecessors, and their figures under the structure of
+    day `as_of`: a merged unit's figures count under its successor."""
+    lineage = {a: Lineage(s, f, t) for a, s, f, t in await agencies.lineage_rows(session=session)}
+    if agency_ids is not None:
+        agency_ids = with_predecessors(agency_ids, as_of, lineage)
+    sums = await summaries.rating_sums(
+        period.start, period.end, by="agency", agency_ids=agency_ids, session=session
+    )
+    return agency_ids, roll_up(sums, as_of, lineage), lineage
 
 
 async def ranked_for(
@@ -77,11 +114,11 @@ async def ranked_for(
     agency_ids: Sequence[int] | None,
     min_sample: int,
     locale: str,
+    as_of: date | None = None,
 ) -> Ranking:
-    """The ranking of a period, as the chart reads it."""
-    per_agency = await summaries.rating_sums(
-        period.start, period.end, by="agency", agency_ids=agency_ids, session=session
-    )
+    """The ranking of a period, as the chart reads it (in today's structure by default)."""
+    as_of = as_of or local_day(system_clock())
+    _, per_agency, _ = await _rolled_up(session, period, agency_ids, as_of)
     return await ranking(session, per_agency, min_sample, locale)
 
 
@@ -96,6 +133,10 @@ class Summary:
     commendations: int = 0
     cases: CaseFigures = field(default_factory=CaseFigures)
     on_time: OnTime = field(default_factory=OnTime)
+    retired: frozenset[int] = frozenset()
+    """Agencies listed that no longer exist in the structure read (districts, say)."""
+    sectors: dict[str, Indicators] = field(default_factory=dict)
+    """Each sector's indicators apart (health and education are not one-stop procedures)."""
 
     @property
     def agencies(self) -> list[Ranked]:
@@ -123,11 +164,12 @@ async def build_summary(
     now: datetime,
     min_sample: int,
     locale: str,
+    as_of: date | None = None,
 ) -> Summary:
-    """Every indicator for the period and scope, from SQL aggregates."""
-    per_agency = await summaries.rating_sums(
-        period.start, period.end, by="agency", agency_ids=agency_ids, session=session
-    )
+    """Every indicator for the period and scope, from SQL aggregates, read in the structure of
+    day `as_of` (today's by default): a merged unit's figures count under its successor."""
+    as_of = as_of or local_day(now)
+    agency_ids, per_agency, lineage = await _rolled_up(session, period, agency_ids, as_of)
     start, end = period.bounds()
     reports = await summaries.report_counts(start, end, agency_ids=agency_ids, session=session)
     by_category: dict[str, int] = {}
@@ -157,7 +199,29 @@ async def build_summary(
         on_time=await summaries.on_time_counts(
             start, end, now, agency_ids=agency_ids, session=session
         ),
+        retired=frozenset(a for a in per_agency if retired(a, as_of, lineage)),
+        sectors=await _by_sector(session, period, agency_ids),
     )
+
+
+async def _by_sector(
+    session: AsyncSession, period: Period, agency_ids: Sequence[int] | None
+) -> dict[str, Indicators]:
+    per_service = await summaries.rating_sums(
+        period.start, period.end, by="service", agency_ids=agency_ids, session=session
+    )
+    sector_of = await agencies.sectors_of(
+        [s for s in per_service if s is not None], session=session
+    )
+    parts: dict[str, list[dict[str, int]]] = {}
+    for service_id, sums in per_service.items():
+        if service_id is not None:
+            parts.setdefault(sector_of.get(service_id, "other"), []).append(sums)
+    return {
+        sector: Indicators.from_sums(summaries.total(parts[sector]))
+        for sector in SECTORS
+        if sector in parts
+    }
 
 
 async def summary_message(session: AsyncSession, params: Mapping[str, Any]) -> str:
@@ -224,7 +288,15 @@ def summary_text(t: Texts, summary: Summary, scope: str, min_sample: int) -> str
             payment=percent(o.unofficial_payment, locale),
         ),
     ]
-    lines += _ranking_lines(t, summary.ranking, min_sample)
+    if summary.sectors:
+        figures = "; ".join(
+            t("summary.sector_figure", sector=t(f"summary.sector_{name}"),
+              index=percent(found.overall, locale), count=found.ratings)
+            for name, found in summary.sectors.items()
+        )  # fmt: skip
+        lines.append(t("summary.sectors", figures=figures))
+    lines += _group_lines(t, summary.ranking)
+    lines += _ranking_lines(t, summary, min_sample)
     reports = (
         ", ".join(f"{t(f'report.category_{c}')}: {n}" for c, n in sorted(summary.reports.items()))
         or "0"
@@ -246,22 +318,42 @@ def summary_text(t: Texts, summary: Summary, scope: str, min_sample: int) -> str
     return "\n".join(lines)
 
 
-def _ranking_lines(t: Texts, ranking: Ranking, min_sample: int) -> list[str]:
+def _group_lines(t: Texts, ranking: Ranking) -> list[str]:
+    """The declared groups ranked by their agencies' figures added up, under the file's labels."""
+    if not ranking.totals:
+        return []
+    labels = list(ranking.labels.values())
+    lines = [t("summary.group_ranking")]
+    for row in ranking.totals:
+        lines.append(
+            t(
+                "summary.group_line",
+                place=f"{row.rank}." if row.rank else t("summary.small_sample"),
+                name=labels[row.key],
+                index=percent(row.indicators.overall, t.locale),
+                count=row.indicators.ratings,
+            )
+        )
+    return lines
+
+
+def _ranking_lines(t: Texts, summary: Summary, min_sample: int) -> list[str]:
     """Each group's ranking: the rows `Ranking.listed` gives the chart too."""
+    ranking = summary.ranking
     lines: list[str] = []
     shown = ranking.listed()
-    for group in GROUPS:
+    for group in ranking.order:
         rows = ranking.groups.get(group, [])
         if not rows:
             continue
-        lines.append(t("summary.ranking", group=t(f"summary.group_{group}"), minimum=min_sample))
+        lines.append(t("summary.ranking", group=ranking.label(t, group), minimum=min_sample))
         for _, row in (item for item in shown if item[0] == group):
             strong, weak = row.indicators.strongest_and_weakest()
             lines.append(
                 t(
                     "summary.agency_line",
                     place=f"{row.rank}.",
-                    name=ranking.names.get(row.key, "?"),
+                    name=_listed_name(t, summary, row.key),
                     index=percent(row.indicators.overall, t.locale),
                     count=row.indicators.ratings,
                     strong=t(f"rating.short_{strong}") if strong else "–",
@@ -272,6 +364,11 @@ def _ranking_lines(t: Texts, ranking: Ranking, min_sample: int) -> list[str]:
         if small:
             lines.append(t("summary.small_samples", count=small, minimum=min_sample))
     return lines
+
+
+def _listed_name(t: Texts, summary: Summary, agency_id: int) -> str:
+    name = summary.names.get(agency_id, "?")
+    return t("summary.retired_name", name=name) if agency_id in summary.retired else name
 
 
 async def _scope(turn: Turn, code: str) -> tuple[list[int] | None, Agency | None] | None:
@@ -315,7 +412,7 @@ async def show_summary(turn: Turn) -> None:
         return
     agency_ids, agency = scope
     t = turn.texts
-    label = name_of(agency, turn.dialog.locale) if agency else t("summary.province")
+    label = await scope_label(t, agency, turn.dialog.locale, session=turn.session)
     # Both made after the turn, on a read connection: a year's figures take a while to add up
     # and no write should wait for them.
     text = _request(
@@ -340,6 +437,16 @@ async def show_summary(turn: Turn) -> None:
     officer = await access.current_officer(turn)
     if officer is not None:
         await access.record(turn, officer, "summary", None)
+
+
+async def scope_label(
+    t: Texts, agency: Agency | None, locale: str, *, session: AsyncSession
+) -> str:
+    """The agency summed up, or the whole province by the name the directory gives it."""
+    if agency is not None:
+        return name_of(agency, locale)
+    province = await agencies.province_name(locale, session=session)
+    return t("summary.province", province=province) if province else t("summary.all_agencies")
 
 
 def _request(

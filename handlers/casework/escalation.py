@@ -60,7 +60,12 @@ async def handling_agency(agency: Agency, official: Official | None, turn: Turn)
 
 
 async def intake_agency(turn: Turn) -> Agency | None:
-    return await agencies.agency_by_code(turn.rules.intake_agency_code, session=turn.session)
+    """The agency a setting names, or else the one the directory file names."""
+    code = turn.rules.intake_agency_code
+    if code is None:
+        header = await agencies.directory_header(session=turn.session)
+        code = header.intake if header is not None else None
+    return await agencies.agency_by_code(code, session=turn.session) if code else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +181,10 @@ async def copy_to_inspectorate(turn: Turn, case: Case, report: Report) -> None:
     """A bribe or threat case goes to the provincial Inspectorate too, which may see its card
     (as an agency the case was transferred to would) and acts on nothing."""
     code = turn.rules.inspectorate_agency_code
-    inspectorate = await agencies.agency_by_code(code, session=turn.session)
+    if code is None:
+        header = await agencies.directory_header(session=turn.session)
+        code = header.inspectorate if header is not None else None
+    inspectorate = await agencies.agency_by_code(code, session=turn.session) if code else None
     if inspectorate is None or inspectorate.id in (None, case.agency_id):
         return
     case.copied_to = inspectorate.id

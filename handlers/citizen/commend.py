@@ -16,6 +16,7 @@ from handlers.agency_picker import (
     post_of,
 )
 from handlers.casework.escalation import recipients
+from handlers.clock import local_day
 from handlers.flow import MENU, Answer, Drafts, Go, Outcome, Prompt, Retry, Step, Turn, text_step
 from handlers.messages import Choice, Reply
 from storage import agencies, officers
@@ -23,7 +24,7 @@ from storage.citizens import find_citizen
 from storage.models import Agency, Commendation, Official
 
 FLOW = "commend"
-PICKER = PickerStates("commend.agency", "commend.district", "commend.pick")
+PICKER = PickerStates("commend.agency", "commend.pick")
 WHO, TEXT = "commend.who", "commend.text"
 _LIMIT = 1000
 
@@ -51,7 +52,7 @@ async def on_agency_picked(turn: Turn, agency: Agency) -> Outcome:
 
 async def _officials(turn: Turn) -> list[Official]:
     agency_id = DRAFT.load(turn).agency_id or 0
-    return await officers.officials_of(agency_id, session=turn.session)
+    return await officers.officials_of(agency_id, on=local_day(turn.now), session=turn.session)
 
 
 async def ask_who(turn: Turn) -> Prompt:

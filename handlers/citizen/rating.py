@@ -24,6 +24,7 @@ from handlers.agency_picker import (
 from handlers.casework.opinion import check_public_opinion
 from handlers.citizen import report
 from handlers.citizen.privacy import consented_citizen
+from handlers.clock import local_day
 from handlers.flow import (
     CONSENT,
     MENU,
@@ -40,20 +41,16 @@ from handlers.flow import (
 )
 from handlers.messages import Choice
 from storage import agencies, officers
+from storage.directory import is_current
 from storage.models import Agency, Official, Rating, Service
 from storage.ratings import add_rating
 
 FLOW = "rating"
-AGENCY, DISTRICT, PICK, SERVICE = (
-    "rating.agency",
-    "rating.district",
-    "rating.pick",
-    "rating.service",
-)
+AGENCY, PICK, SERVICE = "rating.agency", "rating.pick", "rating.service"
 COMMENT, SUMMARY, CHANGE = "rating.comment", "rating.summary", "rating.change"
 SERVED = "rating.served"
 OFFER = "rating.offer"
-PICKER = PickerStates(AGENCY, DISTRICT, PICK)
+PICKER = PickerStates(AGENCY, PICK)
 SKIP = "skip"
 _DEEP_LINK = re.compile(r"^r_([A-Za-z0-9-]{1,40})(?:_([A-Za-z0-9-]{1,20}))?$")
 
@@ -63,6 +60,8 @@ class RatingDraft(BaseModel):
 
     agency_id: int | None = None
     service_id: int | None = None
+    sector: str | None = None
+    """The service's sector, which chooses the questions."""
     access: str | None = None
     procedure: str | None = None
     conduct: str | None = None
@@ -83,9 +82,18 @@ def _always(_: RatingDraft) -> bool:
     return True
 
 
+OWN_QUESTIONS = ("health", "education")
+"""Sectors whose five factors are asked in their own words: a patient's (after the Ministry of
+Health's satisfaction survey) and a parent's (after the education sector's), not a one-stop
+desk's. Their indices are reported apart from administrative procedures."""
+ONE_STOP = frozenset({"administrative", "other"})
+"""Where the one-stop facts (appointment slip, extra papers, trips, submission) are asked."""
+
+
 @dataclass(frozen=True, slots=True)
 class Question:
-    """A fixed-option question; its prompt is `rating.q_<field>`, options `rating.<field>_<v>`."""
+    """A fixed-option question; its prompt is `rating.q_<field>` (`rating.<sector>_q_<field>`
+    for a factor of a sector with its own questions), options `rating.<field>_<v>`."""
 
     state: str
     field: str
@@ -97,6 +105,16 @@ class Question:
     def label_key(self, value: str) -> str:
         return f"rating.scale_{value}" if self.scale else f"rating.{self.field}_{value}"
 
+    def text_key(self, kind: str, sector: str | None) -> str:
+        """`rating.q_<field>` or `rating.short_<field>`, in the sector's words if it has them."""
+        if self.scale and sector in OWN_QUESTIONS:
+            return f"rating.{sector}_{kind}_{self.field}"
+        return f"rating.{kind}_{self.field}"
+
+
+def _one_stop(draft: RatingDraft) -> bool:
+    return draft.sector in ONE_STOP
+
 
 _SCALE = ("1", "2", "3", "4", "5")
 QUESTIONS = (
@@ -105,17 +123,25 @@ QUESTIONS = (
     Question("rating.conduct", "conduct", _SCALE, scale=True),
     Question("rating.result", "result", _SCALE, scale=True),
     Question("rating.feedback", "feedback", _SCALE, scale=True, skippable=True),
-    Question("rating.timeliness", "timeliness", ("early", "on_time", "late", "not_yet")),
+    Question(
+        "rating.timeliness",
+        "timeliness",
+        ("early", "on_time", "late", "not_yet"),
+        applies=_one_stop,
+    ),
     Question(
         "rating.apology",
         "apology",
         ("yes", "no", "unsure"),
-        applies=lambda d: d.timeliness == "late",
+        applies=lambda d: _one_stop(d) and d.timeliness == "late",
     ),
-    Question("rating.extra_papers", "extra_papers", ("yes", "no", "unsure")),
-    Question("rating.trips", "trips", ("0", "1", "2", "3")),
+    Question("rating.extra_papers", "extra_papers", ("yes", "no", "unsure"), applies=_one_stop),
+    Question("rating.trips", "trips", ("0", "1", "2", "3"), applies=_one_stop),
     Question(
-        "rating.submission", "submission", ("in_person", "online_full", "online_part", "postal")
+        "rating.submission",
+        "submission",
+        ("in_person", "online_full", "online_part", "postal"),
+        applies=_one_stop,
     ),
     Question("rating.payment", "payment", ("yes", "no", "no_answer")),
 )
@@ -156,12 +182,17 @@ async def begin(turn: Turn, link: tuple[str, str | None] | None) -> Outcome:
     turn.say("rating.intro")
     if link is not None:
         agency = await agencies.agency_by_code(link[0], session=turn.session)
-        if agency is None or agency.kind == agencies.ROOT_KIND:
+        if (
+            agency is None
+            or agency.parent_id is None
+            or not is_current(agency.valid_from, agency.valid_to, local_day(turn.now))
+        ):
             turn.say("rating.link_unknown")
         else:
             draft.agency_id = agency.id
             service = await _offered_service(turn, agency, link[1])
             draft.service_id = service.id if service else None
+            draft.sector = service.sector if service else None
             turn.say("rating.link_agency", agency=name_of(agency, turn.dialog.locale))
             if service is not None:
                 turn.say("rating.link_service", service=name_of(service, turn.dialog.locale))
@@ -172,23 +203,28 @@ async def begin(turn: Turn, link: tuple[str, str | None] | None) -> Outcome:
 async def _offered_service(turn: Turn, agency: Agency, code: str | None) -> Service | None:
     if code is None:
         return None
-    offered = await agencies.services_for(agency, session=turn.session)
+    offered = await agencies.services_for(agency, on=local_day(turn.now), session=turn.session)
     return next((s for s in offered if s.code == code), None)
 
 
 async def on_agency_picked(turn: Turn, agency: Agency) -> Outcome:
     """Store the agency unless it offers nothing to rate."""
-    if not await agencies.services_for(agency, session=turn.session):
+    if not await agencies.services_for(agency, on=local_day(turn.now), session=turn.session):
         return Retry(turn.texts("rating.no_services"))
     draft = DRAFT.load(turn)
-    draft.agency_id, draft.service_id, draft.served_by = agency.id, None, None
+    draft.agency_id, draft.service_id, draft.sector = agency.id, None, None
+    draft.served_by = None
     DRAFT.save(turn, draft)
     return Go(next_state(draft))
 
 
 async def _services(turn: Turn) -> list[Service]:
     agency = await agencies.agency_by_id(DRAFT.load(turn).agency_id or 0, session=turn.session)
-    return [] if agency is None else await agencies.services_for(agency, session=turn.session)
+    return (
+        []
+        if agency is None
+        else await agencies.services_for(agency, on=local_day(turn.now), session=turn.session)
+    )
 
 
 async def ask_service(turn: Turn) -> Prompt:
@@ -204,7 +240,7 @@ async def take_service(turn: Turn, answer: Answer) -> Outcome:
     if index is None:
         return Retry(turn.pick_hint())
     draft = DRAFT.load(turn)
-    draft.service_id = found[index].id
+    draft.service_id, draft.sector = found[index].id, found[index].sector
     DRAFT.save(turn, draft)
     return Go(next_state(draft))
 
@@ -217,7 +253,8 @@ def question_step(question: Question) -> Step:
         choices = [Choice(v, t(question.label_key(v))) for v in question.values]
         if question.skippable:
             choices.append(Choice(SKIP, t("rating.skip")))
-        return Prompt(t(f"rating.q_{question.field}"), tuple(choices))
+        sector = DRAFT.load(turn).sector
+        return Prompt(t(question.text_key("q", sector)), tuple(choices))
 
     async def take(turn: Turn, answer: Answer) -> Outcome:
         allowed = (*question.values, SKIP) if question.skippable else question.values
@@ -232,7 +269,8 @@ def question_step(question: Question) -> Step:
 
 
 async def _officials(turn: Turn) -> list[Official]:
-    return await officers.officials_of(DRAFT.load(turn).agency_id or 0, session=turn.session)
+    agency_id = DRAFT.load(turn).agency_id or 0
+    return await officers.officials_of(agency_id, on=local_day(turn.now), session=turn.session)
 
 
 async def ask_served(turn: Turn) -> Prompt:
@@ -293,7 +331,7 @@ async def summary_text(turn: Turn, draft: RatingDraft) -> str:
         if not question.applies(draft) or value is None:
             continue
         shown = t("rating.skipped") if value == SKIP else t(question.label_key(value))
-        lines.append(f"• {t(f'rating.short_{question.field}')}: {shown}")
+        lines.append(f"• {t(question.text_key('short', draft.sector))}: {shown}")
         if question.field == "conduct" and low_conduct(draft) and draft.served_by:
             official = await officers.official_by_id(draft.served_by, session=turn.session)
             lines.append(f"• {t('rating.short_served')}: {official.name if official else '?'}")
@@ -351,7 +389,7 @@ def _to_row(draft: RatingDraft, citizen_id: int, channel: str, turn: Turn) -> Ra
         timeliness=draft.timeliness,
         apology=draft.apology if draft.timeliness == "late" else None,
         extra_papers=draft.extra_papers,
-        trips=int(draft.trips or 0),
+        trips=None if draft.trips is None else int(draft.trips),
         submission=draft.submission,
         unofficial_payment=draft.payment,
         comment=draft.comment or None,

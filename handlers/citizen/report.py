@@ -60,7 +60,7 @@ EVIDENCE, IDENTITY, NAME, PHONE = (
     "report.phone",
 )
 NOTICE, SUMMARY, CHANGE = "report.notice", "report.summary", "report.change"
-PICKER = PickerStates(AGENCY, "report.district", "report.pick")
+PICKER = PickerStates(AGENCY, "report.pick")
 CATEGORIES = (
     "harassment",
     "obstruction",
@@ -164,7 +164,9 @@ async def on_agency_picked(turn: Turn, agency: Agency) -> Outcome:
 
 
 async def _officials(turn: Turn) -> list[Official]:
-    return await officers.officials_of(DRAFT.load(turn).agency_id or 0, session=turn.session)
+    return await officers.officials_of(
+        DRAFT.load(turn).agency_id or 0, on=local_day(turn.now), session=turn.session
+    )
 
 
 async def ask_official(turn: Turn) -> Prompt:

@@ -5,15 +5,17 @@ The diagram is in `start.mmd` beside this file.
 
 from __future__ import annotations
 
+from handlers.casework import escalation
 from handlers.citizen import commend, rating, report, status
 from handlers.flow import CONSENT, MENU, Answer, Go, Outcome, Prompt, Rest, Retry, Step, Turn
 from handlers.messages import Choice
 from handlers.textmatch import fold
 from handlers.texts import LOCALES, pick_locale
+from storage import agencies
 from storage.citizens import find_citizen, register_citizen
 
 # Bump when the privacy notice in the catalogs changes: consent is recorded against it.
-PRIVACY_NOTICE_VERSION = "2026-12-05"
+PRIVACY_NOTICE_VERSION = "2026-12-05.2"
 
 # The consent question again, short, after the notice's details were shown.
 CONSENT_AGAIN = "start.consent_again"
@@ -38,10 +40,22 @@ async def ask_consent(turn: Turn) -> Prompt:
     """Show the short privacy notice and ask for an explicit choice; details are one tap away,
     so the first message fits a phone screen."""
     t, rules = turn.texts, turn.rules
+    province = await agencies.province_name(turn.dialog.locale, session=turn.session)
     notice = t(
-        "start.privacy_notice", controller=rules.controller_name, contact=rules.controller_contact
+        "start.privacy_notice",
+        province=province or t("start.local_area"),
+        controller=rules.controller_name or await _controller(turn),
+        contact=rules.controller_contact,
     )
     return Prompt(notice, _consent_choices(turn, details=True), back=False)
+
+
+async def _controller(turn: Turn) -> str:
+    """The intake agency, which keeps the data unless a setting names another controller."""
+    intake = await escalation.intake_agency(turn)
+    if intake is None:
+        return turn.texts("start.controller_unset")
+    return intake.name_en if turn.dialog.locale == "en" else intake.name_vi
 
 
 async def ask_consent_again(turn: Turn) -> Prompt:

@@ -10,7 +10,7 @@ from handlers.casework.escalation import handling_agency, notify_case, restart_d
 from handlers.casework.opinion import check_public_opinion
 from handlers.casework.states import OPEN_STATES, Action, allowed
 from handlers.casework.views import officer_card
-from handlers.clock import local_date_text
+from handlers.clock import local_date_text, local_day
 from handlers.flow import (
     Answer,
     Go,
@@ -261,7 +261,9 @@ async def _linkable(turn: Turn) -> list[Official]:
     report = await cases.report_by_id(case.report_id, session=turn.session) if case else None
     if report is None:
         return []
-    return await officers.officials_of(report.agency_id, session=turn.session)
+    return await officers.officials_of(
+        report.agency_id, on=local_day(turn.now), session=turn.session
+    )
 
 
 async def ask_link(turn: Turn) -> Prompt:

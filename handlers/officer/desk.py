@@ -37,7 +37,7 @@ REVIEW, REVIEW_REASON = "officer.review", "officer.review_reason"
 LINK = "officer.link"
 EXTEND, EXTEND_REASON = "officer.extend", "officer.extend_reason"
 MEASURE = "officer.measure"
-TRANSFER = PickerStates("officer.transfer", "officer.transfer_district", "officer.transfer_pick")
+TRANSFER = PickerStates("officer.transfer", "officer.transfer_pick")
 TEXT_LIMIT = 1000
 
 

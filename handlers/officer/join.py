@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from handlers import access
 from handlers.agency_picker import name_of
+from handlers.clock import local_day
 from handlers.flow import Go, Outcome, Turn
 from handlers.links import invite_link
 from handlers.officer.desk import LIST
 from handlers.textmatch import clip
 from storage import agencies, officers
+from storage.directory import is_current
 from storage.models import Agency, Official
 
 
@@ -21,6 +23,8 @@ async def join(turn: Turn, code: str) -> Outcome | None:
     invite = await officers.invite_by_code(code.strip().upper(), session=turn.session)
     if invite is None or invite.used_at is not None or invite.expires_at < turn.now:
         turn.say("officer.invite_invalid")
+        return None
+    if await _gone(turn, await agencies.agency_by_id(invite.agency_id, session=turn.session)):
         return None
     key = turn.incoming.key
     officer = await officers.any_officer_of(
@@ -82,6 +86,8 @@ async def invite_in_chat(turn: Turn, arguments: str) -> Outcome | None:
     if agency is None or agency.id is None or role not in access.ROLES or len(parts) > 3:
         turn.say("officer.invite_usage")
         return None
+    if await _gone(turn, agency):
+        return None
     official = await _invited_official(turn, parts[2], agency) if len(parts) > 2 else None
     if len(parts) > 2 and official is None:
         return None
@@ -101,6 +107,14 @@ async def invite_in_chat(turn: Turn, arguments: str) -> Outcome | None:
         days=turn.rules.invite_days,
     )
     return None
+
+
+async def _gone(turn: Turn, agency: Agency | None) -> bool:
+    """An agency the directory has retired takes no new officers; say so."""
+    if agency is None or is_current(agency.valid_from, agency.valid_to, local_day(turn.now)):
+        return False
+    turn.say("officer.agency_gone", agency=name_of(agency, turn.dialog.locale))
+    return True
 
 
 async def _invited_official(turn: Turn, code: str, agency: Agency) -> Official | None:

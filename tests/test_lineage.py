@@ -1,0 +1,149 @@
+"""Figures read as of a structure: 2022 ratings of Kon Tum's units count under today's Quảng
+Ngãi units; a district's stay under its own name, marked as no longer existing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from bot.config import SAMPLE_DIRECTORY, SAMPLE_HISTORY
+from bot.exports import ExportRequest, open_tables, write_export
+from bot.runtime import Runtime, open_runtime
+from handlers.admin.summary import build_summary, summary_text
+from handlers.lineage import Lineage, heir, roll_up, with_predecessors
+from handlers.periods import Period
+from handlers.texts import Texts
+from storage.models import Agency, Service
+from storage.ratings import add_rating
+from tests.conftest import Clock, make_settings
+from tests.test_directory_changes import rating_at
+
+MERGER = date(2025, 7, 1)
+YEARS = Period(date(2024, 1, 1), date(2026, 11, 30))
+
+
+@pytest.fixture
+async def both(tmp_path: Path, clock: Clock) -> AsyncIterator[Runtime]:
+    """Today's Quảng Ngãi with Kon Tum 2022 as its history, as a new installation loads them,
+    and ratings of 2024 at Hà Mòn (merged into Đăk Hà), of 2026 at Đăk Hà, and of 2024 at
+    Đắk Hà district's one-stop desk (the district level is gone)."""
+    settings = make_settings(
+        tmp_path, directory_file=SAMPLE_DIRECTORY, directory_history=[SAMPLE_HISTORY]
+    )
+    runtime = await open_runtime(settings, {}, clock=clock)
+    async with runtime.sessions() as session, session.begin():
+        by_code = {a.code: a for a in (await session.scalars(select(Agency))).all()}
+        service = await session.scalar(select(Service).where(Service.code == "CHUNG-THUC"))
+        assert service is not None
+        for code, when, count in (
+            ("23521", datetime(2024, 5, 6, 2, tzinfo=UTC), 3),
+            ("51-23500", datetime(2026, 5, 6, 2, tzinfo=UTC), 2),
+            ("615-MC", datetime(2024, 5, 6, 2, tzinfo=UTC), 4),
+        ):
+            for _ in range(count):
+                rating = rating_at(by_code[code], service)
+                rating.created_at = when
+                await add_rating(rating, session=session)
+    yield runtime
+    await runtime.close()
+
+
+async def ranking(runtime: Runtime, clock: Clock, **kwargs: object) -> tuple[dict[str, int], str]:
+    """Ratings per agency listed in the summary, and the summary as the chat shows it."""
+    async with runtime.reads() as session:
+        summary = await build_summary(
+            session, YEARS, None, now=clock.now, min_sample=1, locale="vi", **kwargs
+        )
+        lines = summary_text(Texts("vi"), summary, "Toàn tỉnh", 1)
+    assert summary.overall.ratings == 9, "a roll-up moves figures, never loses or adds any"
+    named = {summary.names[r.key]: r.indicators.ratings for r in summary.agencies}
+    assert all(name in lines for name in named)
+    return named, lines
+
+
+async def test_2022_ratings_count_under_today_s_units(both: Runtime, clock: Clock) -> None:
+    today, text = await ranking(both, clock)
+    assert today["Ủy ban nhân dân xã Đăk Hà"] == 5, "Hà Mòn's 3 and Đăk Hà's 2"
+    assert "Ủy ban nhân dân xã Hà Mòn" not in today
+    assert today["Bộ phận Một cửa huyện Đắk Hà"] == 4
+    assert "Bộ phận Một cửa huyện Đắk Hà (đã ngừng hoạt động)" in text
+    assert "Xếp hạng theo nhóm cơ quan:\n1. Ủy ban nhân dân cấp xã: 100,0% (5 lượt)" in text, (
+        "groups ranked with the labels of today's file; the desk's group is not one of them"
+    )
+
+    before, text = await ranking(both, clock, as_of=date(2024, 12, 31))
+    assert before["Ủy ban nhân dân xã Hà Mòn"] == 3, "read in the 2022 structure"
+    assert before["Ủy ban nhân dân xã Đăk Hà"] == 2
+    assert "(đã ngừng hoạt động)" not in text
+
+
+async def test_a_successor_s_own_summary_includes_its_predecessors(
+    both: Runtime, clock: Clock
+) -> None:
+    async with both.reads() as session:
+        dak_ha = await session.scalar(select(Agency).where(Agency.code == "51-23500"))
+        assert dak_ha is not None and dak_ha.id is not None
+        summary = await build_summary(
+            session, YEARS, [dak_ha.id], now=clock.now, min_sample=1, locale="vi"
+        )
+    assert summary.overall.ratings == 5
+
+
+chains = st.dictionaries(
+    st.integers(0, 30),
+    st.builds(
+        Lineage,
+        st.none() | st.integers(0, 30),
+        st.none() | st.just(date(2020, 1, 1)),
+        st.none() | st.just(MERGER),
+    ),
+)
+
+
+@given(chains, st.dictionaries(st.integers(0, 30), st.integers(0, 50)))
+def test_a_roll_up_keeps_every_rating_and_lands_on_a_unit_of_that_day(
+    lineage: dict[int, Lineage], counts: dict[int, int]
+) -> None:
+    today = date(2026, 11, 30)
+    rolled = roll_up({a: {"ratings": n} for a, n in counts.items()}, today, lineage)
+    assert sum(f["ratings"] for f in rolled.values()) == sum(counts.values())
+    for agency in counts:
+        into = heir(agency, today, lineage)
+        entry = lineage.get(into)
+        looped = into == agency and entry is not None and entry.successor is not None
+        assert entry is None or entry.exists_on(today) or entry.successor is None or looped
+        assert agency in with_predecessors([into], today, lineage)
+
+
+async def test_the_export_keeps_the_rated_unit_beside_today_s(
+    both: Runtime, tmp_path: Path
+) -> None:
+    path = tmp_path / "export.zip"
+    tables = open_tables(path, "csv")
+    await write_export(both.sessions, tables, ExportRequest(YEARS, None, False, "vi"))
+    tables.close()
+    with zipfile.ZipFile(path) as archive:
+        raw = archive.read("Đánh giá.csv").decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(raw)))
+    assert header[1:5] == [
+        "Mã cơ quan",
+        "Cơ quan",
+        "Mã cơ quan theo cơ cấu hiện hành",
+        "Cơ quan theo cơ cấu hiện hành",
+    ]
+    units = Counter(tuple(row[1:5]) for row in rows)
+    assert units == {
+        ("23521", "Ủy ban nhân dân xã Hà Mòn", "51-23500", "Ủy ban nhân dân xã Đăk Hà"): 3,
+        ("51-23500", "Ủy ban nhân dân xã Đăk Hà", "51-23500", "Ủy ban nhân dân xã Đăk Hà"): 2,
+        ("615-MC", "Bộ phận Một cửa huyện Đắk Hà", "615-MC", "Bộ phận Một cửa huyện Đắk Hà"): 4,
+    }
