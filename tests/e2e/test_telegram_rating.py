@@ -242,6 +242,7 @@ async def test_one_chat_gets_a_short_burst_then_about_one_message_a_second(
                 Outgoing(CHANNEL, str(CHAT), encode_reply(Reply(f"Tin {n}"))) for n in range(6)
             ]
             await enqueue(burst, datetime.now(UTC), session=session)
+        runtime.dispatcher.wake()  # as a turn does once it commits replies
         await tg.wait_for_messages(CHAT, 6, timeout=15)
     finally:
         delivery.cancel()
