@@ -177,6 +177,16 @@ def chat(
     _run(chat_in_terminal(settings, files))
 
 
+@app.command()
+def diagrams() -> None:
+    """Draw each conversation's Mermaid diagram from its step table, beside its module."""
+    from handlers.diagrams import current
+
+    for path, text in current().items():
+        path.write_text(text, encoding="utf-8")
+        print(_texts()("cli.diagram_written", path=os.path.relpath(path)))
+
+
 @directory_app.command("import")
 def directory_import(
     file: Annotated[Path, typer.Argument(help="A directory YAML file (see README).")],
@@ -259,6 +269,7 @@ async def _invite(
     from bot.runtime import prepare_database
     from handlers.access import may_bind
     from handlers.clock import local_date_text, system_clock
+    from handlers.links import invite_link
     from storage.agencies import agency_by_code
     from storage.officers import create_invite, official_by_code
 
@@ -290,7 +301,6 @@ async def _invite(
                 valid_days=settings.invite_days,
                 session=session,
             )
-        username = settings.telegram_bot_username or "<bot>"
         print(
             _texts()(
                 "cli.invite",
@@ -298,7 +308,7 @@ async def _invite(
                 role=_texts()(f"role.{role}"),
                 agency=agency.name_vi,
                 until=local_date_text(invite.expires_at),
-                link=f"https://t.me/{username}?start=join_{invite.code}",
+                link=invite_link(settings.telegram_bot_username, invite.code),
             )
         )
     finally:
@@ -385,9 +395,9 @@ def summary(
 
 
 def _today() -> date:
-    from handlers.clock import LOCAL_ZONE, system_clock
+    from handlers.clock import local_day, system_clock
 
-    return system_clock().astimezone(LOCAL_ZONE).date()
+    return local_day(system_clock())
 
 
 def _period_or_exit(text: str) -> Period:
@@ -627,7 +637,7 @@ async def _posters(
 ) -> None:
     from bot.posters import Poster, file_name, telegram_link, write_poster
     from bot.runtime import prepare_database
-    from storage.agencies import agency_by_code, desks, service_by_code
+    from storage.agencies import agency_by_code, desks, service_by_code, services_for
 
     t = _texts()
     username = settings.telegram_bot_username
@@ -654,10 +664,16 @@ async def _posters(
             if service_code and service is None:
                 print(t("cli.unknown_service", code=service_code))
                 raise typer.Exit(1)
+            offering = [
+                agency
+                for agency in chosen
+                if service is None
+                or any(s.id == service.id for s in await services_for(agency, session=session))
+            ]
         await asyncio.to_thread(output.mkdir, parents=True, exist_ok=True)
         written = 0
         for agency in chosen:
-            if service is not None and not await _offers(settings, agency, service.id):
+            if service is not None and agency not in offering:
                 print(t("cli.not_offered", agency=agency.name_vi, service=service.name_vi))
                 continue
             poster = Poster(
@@ -679,19 +695,6 @@ async def _posters(
         await db.dispose()
 
 
-async def _offers(settings: Settings, agency: Agency, service_id: int | None) -> bool:
-    from storage.agencies import services_for
-    from storage.db import make_engine, make_sessionmaker
-
-    reader = make_engine(settings.database_url, for_reading=True)
-    try:
-        async with make_sessionmaker(reader, settings.identity_keys())() as session:
-            offered = await services_for(agency, session=session)
-    finally:
-        await reader.dispose()
-    return any(s.id == service_id for s in offered)
-
-
 async def chat_in_terminal(settings: Settings, files: Path) -> None:
     """Chat as the local user; a conversation left unfinished resumes at its question, and
     files the bot sends are saved into `files`."""
@@ -704,7 +707,7 @@ async def chat_in_terminal(settings: Settings, files: Path) -> None:
     try:
         _say_in_every_language("console.intro")
         async with runtime.sessions() as session:
-            known = await load_conversation(CONSOLE, LOCAL_CHAT, session=session, lock=False)
+            known = await load_conversation(CONSOLE, LOCAL_CHAT, session=session)
         line: str | None = "/resume" if known else "/start"
         while line is not None:
             if line.strip():
@@ -726,7 +729,7 @@ async def _open_messengers(
     from bot.channels.telegram import TelegramChannel
     from bot.channels.zalo import CHANNEL as ZALO
     from bot.channels.zalo import ZaloChannel
-    from bot.runtime import open_runtime, prepare_database
+    from bot.runtime import freeze_startup_objects, open_runtime, prepare_database
     from bot.web import file_publisher
 
     # The schema and the directory first, so a database that cannot serve stops the start
@@ -766,6 +769,7 @@ async def _open_messengers(
         zalo.publish = file_publisher(
             runtime, settings.public_base_url, settings.served_file_hours
         )
+    freeze_startup_objects()
     return runtime, telegram, zalo
 
 
@@ -818,6 +822,7 @@ def serve() -> None:
 async def serve_webhooks(settings: Settings) -> None:
     import uvicorn
 
+    from bot.channels.telegram import ALLOWED_UPDATES
     from bot.scheduler import run_scheduler
     from bot.web import create_app
 
@@ -830,7 +835,7 @@ async def serve_webhooks(settings: Settings) -> None:
             await telegram.bot.set_webhook(
                 f"{base}/telegram",
                 secret_token=telegram_secret,
-                allowed_updates=["message", "callback_query"],
+                allowed_updates=ALLOWED_UPDATES,
             )
         if zalo is not None:
             await zalo.call("setWebhook", url=f"{base}/zalo", secret_token=zalo_secret)

@@ -17,6 +17,7 @@ import numpy as np
 import qrcode
 from matplotlib.figure import Figure
 
+from handlers.links import start_link
 from handlers.textmatch import fold
 from handlers.texts import Texts
 
@@ -44,7 +45,7 @@ def _slug(name: str) -> str:
 
 def telegram_link(username: str, agency_code: str, service_code: str | None) -> str:
     payload = f"r_{agency_code}" + (f"_{service_code}" if service_code else "")
-    return f"https://t.me/{username}?start={payload}"
+    return start_link(username, payload)
 
 
 def _matrix(link: str) -> np.ndarray:

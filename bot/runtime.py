@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -48,6 +49,15 @@ class Runtime:
                 await self.checkpoints
         await self.reader.dispose()
         await self.db.dispose()
+
+
+def freeze_startup_objects() -> None:
+    """Leave what the process loaded at start (modules, table mappings, catalogs, the
+    directory) out of Python's cycle collector from now on. A full collection otherwise walks
+    some 200,000 such objects, 0.1–0.4 s on the 2-core VM; falling inside a turn or a scheduler
+    step, it held the one writer and every turn queued behind it. Called once the bot is up."""
+    gc.collect()
+    gc.freeze()
 
 
 async def prepare_database(

@@ -15,7 +15,6 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,9 +25,7 @@ from bot.channels.zalo import ZaloChannel, unwrap
 from bot.runtime import Runtime
 from handlers.clock import Clock, system_clock
 from handlers.messages import OutgoingFile
-from storage import files
-from storage.models import OutboxMessage
-from storage.outbox import PENDING
+from storage import files, outbox
 
 log = logging.getLogger(__name__)
 TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -126,16 +123,11 @@ def create_app(
     async def health(_: Request) -> Response:
         try:
             async with runtime.reads() as session:
-                await session.execute(text("SELECT 1"))
-                backlog = await session.scalar(
-                    select(func.count())
-                    .select_from(OutboxMessage)
-                    .where(OutboxMessage.status == PENDING)
-                )
+                backlog = await outbox.pending_count(session=session)
         except Exception as error:  # the database is what this endpoint checks
             log.warning("health check failed: %s", error)
             return JSONResponse({"database": "unreachable"}, status_code=503)
-        return JSONResponse({"database": "ok", "outbox_pending": backlog or 0})
+        return JSONResponse({"database": "ok", "outbox_pending": backlog})
 
     async def served_file(request: Request) -> Response:
         async with runtime.reads() as session:

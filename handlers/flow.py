@@ -3,7 +3,9 @@
 A conversation is a table of `Step`s keyed by state name ("rating.access"). A step asks (builds a
 `Prompt`) and takes an answer (returns an `Outcome`); it never talks to a messenger. The router
 (`handlers/router.py`) turns prompts into replies, resolves buttons and typed numbers, and keeps
-the history that makes "back" work.
+the history that makes "back" work. State names are constants of their flow; each flow keeps its
+answers in one typed draft (`Drafts`). A flow that asks the first unanswered question computes
+it in a function named `next_state`, which the diagrams (`handlers/diagrams.py`) read as such.
 """
 
 from __future__ import annotations
@@ -247,23 +249,53 @@ def text_step(
     return Step(name, ask, take, owns)
 
 
+def confirm_step(
+    name: str,
+    labels: str,
+    question: Callable[[Turn], Awaitable[str]],
+    on_yes: Callable[[Turn], Awaitable[Outcome]],
+    on_no: Callable[[Turn], Awaitable[Outcome]],
+    *,
+    back: bool = True,
+) -> Step:
+    """A yes-or-no question, its options labelled `<labels>_yes` and `<labels>_no`; nothing
+    happens before the answer, and any other answer is asked again."""
+
+    async def ask(turn: Turn) -> Prompt:
+        t = turn.texts
+        choices = (Choice("yes", t(f"{labels}_yes")), Choice("no", t(f"{labels}_no")))
+        return Prompt(await question(turn), choices, back=back)
+
+    async def take(turn: Turn, answer: Answer) -> Outcome:
+        if answer.choice == "yes":
+            return await on_yes(turn)
+        if answer.choice == "no":
+            return await on_no(turn)
+        return Retry(turn.pick_hint())
+
+    return Step(name, ask, take)
+
+
 def summary_step(
     name: str,
     catalog: str,
-    describe: Callable[[Turn], Awaitable[str]],
-    submit: Callable[[Turn], Awaitable[Outcome]],
+    drafts: Drafts[Model],
+    next_state: Callable[[Model], str],
+    describe: Callable[[Turn, Model], Awaitable[str]],
+    submit: Callable[[Turn, Model], Awaitable[Outcome]],
     *,
     change: str,
     on_cancel: Callable[[Turn], Awaitable[None]] | None = None,
 ) -> Step:
     """The last step of a conversation: every answer shown, then send, change one, or cancel.
     Labels come from `<catalog>.submit`, `.change` and `.cancel`; nothing is stored before
-    `submit` runs."""
+    `submit` runs, and not while `next_state` finds a question still unanswered (a changed
+    answer can make another one necessary): that question is asked first."""
 
     async def ask(turn: Turn) -> Prompt:
         t = turn.texts
         choices = tuple(Choice(c, t(f"{catalog}.{c}")) for c in ("submit", "change", "cancel"))
-        return Prompt(await describe(turn), choices)
+        return Prompt(await describe(turn, drafts.load(turn)), choices)
 
     async def take(turn: Turn, answer: Answer) -> Outcome:
         if answer.choice == "change":
@@ -275,6 +307,8 @@ def summary_step(
             return Go(MENU)
         if answer.choice != "submit":
             return Retry(turn.pick_hint())
-        return await submit(turn)
+        draft = drafts.load(turn)
+        unanswered = next_state(draft)
+        return Go(unanswered) if unanswered != name else await submit(turn, draft)
 
     return Step(name, ask, take)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 
-from handlers import access, rooms
+from handlers import access, links, rooms
 from handlers.actions import pressed_action
 from handlers.admin import news, roster, summary
 from handlers.citizen import commend, privacy, rating, report, start, status
@@ -36,18 +36,9 @@ def build_registry(*tables: Iterable[Step]) -> dict[str, Step]:
     return registry
 
 
-STEPS = build_registry(
-    start.STEPS,
-    rating.STEPS,
-    report.STEPS,
-    status.STEPS,
-    commend.STEPS,
-    cases.STEPS,
-    decide.STEPS,
-    review.STEPS,
-    roster.STEPS,
-    privacy.STEPS,
-)
+FLOW_MODULES = (start, rating, report, status, commend, cases, decide, review, roster, privacy)
+"""The modules whose `STEPS` tables make up the conversations."""
+STEPS = build_registry(*(module.STEPS for module in FLOW_MODULES))
 
 
 class _Refused:
@@ -222,8 +213,8 @@ def _label_forms(label: str) -> tuple[tuple[str, ...], ...]:
 
 async def _command_start(turn: Turn) -> None:
     args = turn.incoming.command_args
-    if args.startswith("join_"):
-        await _command_join(turn, args.removeprefix("join_"))
+    if args.startswith(links.JOIN):
+        await _command_join(turn, args.removeprefix(links.JOIN))
         return
     link = rating.parse_deep_link(args)
     if await start.home_state(turn) == start.CONSENT:

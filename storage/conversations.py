@@ -3,7 +3,7 @@
 The turn engine reads and writes its own chat's conversation as plain values, one statement
 each (`read_dialog`, `save_dialog`): an ORM object would add identity-map and unit-of-work work
 to every turn for nothing. Their statements are built once per dialect and take only parameters.
-Handlers that touch another chat's conversation use the ORM helpers below them.
+Another chat's conversation is only ever read (its language, `locales_of`), never locked.
 """
 
 from __future__ import annotations
@@ -91,22 +91,11 @@ async def save_dialog(
 
 
 async def load_conversation(
-    channel: str, chat_id: str, *, session: AsyncSession, lock: bool = True
+    channel: str, chat_id: str, *, session: AsyncSession
 ) -> Conversation | None:
-    """The chat's conversation as an ORM object, locked for this transaction when it will be
-    changed (see `read_dialog`)."""
+    """A chat's conversation as an ORM object, read without a lock (has it talked before?)."""
     ref = keys_of(session).ref(channel, chat_id)
-    return await session.get(Conversation, (channel, ref), with_for_update=lock)
-
-
-def new_conversation(
-    channel: str, chat_id: str, now: datetime, *, session: AsyncSession
-) -> Conversation:
-    """An empty conversation for a chat seen for the first time, added to the session."""
-    ref = keys_of(session).ref(channel, chat_id)
-    row = Conversation(channel=channel, chat_ref=ref, state="", updated_at=now)
-    session.add(row)
-    return row
+    return await session.get(Conversation, (channel, ref))
 
 
 async def locales_of(

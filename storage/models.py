@@ -127,6 +127,11 @@ class NotifyToken(SQLModel, table=True):
     created_at: datetime
 
 
+FACTORS = ("access", "procedure", "conduct", "result", "feedback")
+"""The five SIPAS factors, in the order they are asked and shown; a rating scores each in
+`score_<factor>` and the daily roll-ups sum each."""
+
+
 class Rating(SQLModel, table=True):
     """One completed rating: the five SIPAS factors and the directive's facts."""
 

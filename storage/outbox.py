@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, exists, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, case, delete, exists, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -168,13 +168,15 @@ async def claim(
 async def next_due(
     now: datetime, *, worker: str, channels: Collection[str], session: AsyncSession
 ) -> datetime | None:
-    """When the earliest message waiting for a retry (that nobody else holds) comes due."""
+    """When a message next becomes this worker's to send: the earliest retry, or the end of
+    another worker's lease (if that worker died, its chats are taken over then)."""
+    held_longer = and_(
+        _TABLE.c.claimed_by != worker, _TABLE.c.claimed_until > _TABLE.c.next_attempt_at
+    )
+    ready_at = case((held_longer, _TABLE.c.claimed_until), else_=_TABLE.c.next_attempt_at)
     return await session.scalar(
-        select(func.min(_TABLE.c.next_attempt_at)).where(
-            _TABLE.c.status == PENDING,
-            _TABLE.c.channel.in_(list(channels)),
-            _TABLE.c.next_attempt_at > now,
-            _claimable(now, worker),
+        select(func.min(ready_at)).where(
+            _TABLE.c.status == PENDING, _TABLE.c.channel.in_(list(channels)), ready_at > now
         )
     )
 
@@ -201,6 +203,13 @@ async def release_all(worker: str, *, session: AsyncSession) -> None:
         .where(_TABLE.c.claimed_by == worker, _TABLE.c.status == PENDING)
         .values(claimed_by=None, claimed_until=None)
     )
+
+
+async def pending_count(*, session: AsyncSession) -> int:
+    """Messages waiting to be delivered; the health check reports it (and, by answering at all,
+    that the database is reachable)."""
+    query = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == PENDING)
+    return await session.scalar(query) or 0
 
 
 async def unserved_channels(channels: Collection[str], *, session: AsyncSession) -> list[str]:

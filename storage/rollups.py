@@ -29,9 +29,8 @@ from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.db import upsert
-from storage.models import Rating, RatingDaily
+from storage.models import FACTORS, Rating, RatingDaily
 
-FACTORS = ("access", "procedure", "conduct", "result", "feedback")
 KEYS = ("day", "agency_id", "service_id")
 ZONE = "Asia/Ho_Chi_Minh"
 """Vietnam's time: UTC+7 all year, which SQLite spells "+7 hours"."""

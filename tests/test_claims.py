@@ -70,6 +70,11 @@ async def test_a_crashed_workers_chats_are_taken_over_after_the_lease(
     assert [row.chat_id for row in claimed] == ["citizen-7", "citizen-7"]
     await write(rt, clock, [("citizen-7", "Câu hỏi 3")])
     assert await rt.dispatcher.deliver_due() == 0, "the live claim keeps others away"
+    async with rt.sessions() as session:
+        wake = await outbox.next_due(
+            clock.now, worker=rt.dispatcher.worker, channels=[CHANNEL], session=session
+        )
+    assert wake == clock.now + timedelta(seconds=60), "the others look again when it ends"
     clock.advance(seconds=61)
     assert await rt.dispatcher.deliver_due() == 3
     assert [text.strip() for _, text in output] == ["Câu hỏi 1", "Câu hỏi 2", "Câu hỏi 3"]

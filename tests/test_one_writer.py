@@ -17,11 +17,12 @@ from sqlalchemy import event, exc, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.console import console_incoming
+from bot.runtime import Runtime
 from handlers.flow import Turn
 from handlers.messages import Incoming
 from storage.db import checkpoint, make_engine
 from storage.models import Citizen, Conversation, Rating
-from tests.casework import officer
+from tests.casework import bulk_cases, officer
 from tests.conftest import Chat
 from tests.test_rating_dialogue import answer_rest, open_rating
 
@@ -186,6 +187,24 @@ async def test_the_writers_connection_answers_like_aiosqlite(tmp_path: Path) -> 
                 await connection.execute(text("INSERT INTO t (id, x) VALUES (1, 0)"))
     finally:
         await db.dispose()
+
+
+async def test_the_case_list_costs_the_same_statements_for_one_case_as_for_many(
+    runtime: tuple[Runtime, list[tuple[str, str]]],
+) -> None:
+    """The cases and their reports come in one query, not one more per case listed."""
+    rt, output = runtime
+    leader = await officer(rt, output, "leader-mc", "615-MC", "leader")
+    ledger = Ledger(rt.db)
+    now = rt.engine._clock()
+    await bulk_cases(rt, [now])
+    ledger.clear()
+    assert "#" in await leader.say("/cases")
+    one = list(ledger.statements)
+    await bulk_cases(rt, [now] * 6)
+    ledger.clear()
+    await leader.say("/cases")
+    assert len(ledger.statements) == len(one), ledger.statements
 
 
 async def test_a_summary_adds_up_its_figures_outside_the_write_transaction(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -168,3 +169,29 @@ async def test_an_upgrade_hashes_and_seals_the_ids_an_older_database_kept_in_pla
         assert "Đồng ý xử lý dữ liệu" in out, "the person is found by the hash of their id"
     finally:
         await rt.close()
+
+
+def test_buttons_waiting_in_conversations_move_to_their_own_table(tmp_path: Path) -> None:
+    """Migration 0007: notification buttons sent before it keep working (their tokens move out
+    of the recipient's conversation, which other chats' turns no longer touch)."""
+    path = tmp_path / "test.sqlite3"
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", f"sqlite:///{path}")
+    command.upgrade(config, "0006")
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "INSERT INTO conversation (channel, chat_ref, state, locale, data, offered, "
+            "updated_at) VALUES ('telegram', 'ref-1', 'menu', 'vi', ?, '{}', '2026-12-01')",
+            ('{"actions": {"Xy12": {"a0": ["case", "5", "Mở hồ sơ"]}}, "drafts": {}}',),
+        )
+    command.upgrade(config, "head")
+    with sqlite3.connect(path) as connection:
+        tokens = connection.execute(
+            "SELECT channel, chat_ref, token, targets FROM notifytoken"
+        ).fetchall()
+        [data] = connection.execute("SELECT data FROM conversation").fetchone()
+    assert [(*row[:3], json.loads(row[3])) for row in tokens] == [
+        ("telegram", "ref-1", "Xy12", {"a0": ["case", "5", "Mở hồ sơ"]})
+    ]
+    assert json.loads(data) == {"drafts": {}}

@@ -48,6 +48,11 @@ class Worker:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/telegram"
 
+    def freeze(self) -> None:
+        """Stop the worker where it stands (SIGSTOP), so what it held can be looked at before
+        `kill`: the crash happens here."""
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
     def kill(self) -> None:
         """The crash: SIGKILL, no clean-up of any kind."""
         with contextlib.suppress(ProcessLookupError):

@@ -66,7 +66,8 @@ MENU_COMMANDS = (
     "help",
     "cancel",
 )
-_ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "callback_query"]
+"""The updates the bot asks Telegram for, by polling and by webhook alike."""
 ANSWER_SECONDS = 2.5
 """How long answering a button press may take: Telegram stops the spinner by itself soon after,
 so a later answer is worth nothing and would only hold a connection."""
@@ -193,7 +194,7 @@ class TelegramChannel:
         while True:
             try:
                 return await self.bot.get_updates(
-                    offset=offset, timeout=poll_seconds, allowed_updates=_ALLOWED_UPDATES
+                    offset=offset, timeout=poll_seconds, allowed_updates=ALLOWED_UPDATES
                 )
             except TelegramError as error:
                 failures += 1

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import access
 from handlers.agency_picker import name_of
 from handlers.casework.states import WITH_THE_AGENCY
-from handlers.clock import LOCAL_ZONE
+from handlers.clock import local_day
 from handlers.flow import Turn
 from handlers.indicators import FACTORS, Indicators, Ranked, rank
 from handlers.messages import FileRequest, Reply
@@ -187,7 +187,7 @@ async def _scope(turn: Turn, code: str) -> tuple[list[int] | None, Agency | None
     if code and wanted is None:
         turn.say("summary.unknown_agency", code=clip(code, 40))
         return None
-    if officer.role == access.ADMIN:
+    if access.is_admin(officer):
         return ([wanted.id or 0], wanted) if wanted else (None, None)
     if wanted is not None and wanted.id != officer.agency_id:
         await access.refuse(turn, officer, "summary", None)
@@ -199,7 +199,7 @@ async def _scope(turn: Turn, code: str) -> tuple[list[int] | None, Agency | None
 def _arguments(turn: Turn) -> tuple[Period | None, list[str]]:
     """A period may come first; what remains is the agency code or the format."""
     words = turn.incoming.command_args.split()
-    today = turn.now.astimezone(LOCAL_ZONE).date()
+    today = local_day(turn.now)
     if words and (period := parse_period(words[0], today)) is not None:
         return period, words[1:]
     return parse_period("", today), words
@@ -269,7 +269,7 @@ async def send_export(turn: Turn) -> None:
     officer = await access.current_officer(turn)
     if officer is None:
         return
-    admin = officer.role == access.ADMIN
+    admin = access.is_admin(officer)
     request = _request(
         "export",
         period,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
+from handlers import access
 from handlers.actions import chat_of, learn_locales, send_with_actions, texts_for
 from handlers.admin.retention import Job
 from handlers.casework.states import WITH_THE_AGENCY, Action, State, transition
@@ -27,7 +28,6 @@ from storage import agencies, cases, officers
 from storage.models import Agency, Case, CaseEvent, Official, Report, Review
 
 FLAGGED_CATEGORIES = frozenset({"bribe"})
-LEADERS = ("leader", "admin")
 
 
 def flag_reason(category: str, threatened: bool) -> str | None:
@@ -78,7 +78,7 @@ class Recipients:
 
 
 async def recipients(
-    turn: Turn, agency_id: int, official_id: int | None, *, roles: tuple[str, ...] = LEADERS
+    turn: Turn, agency_id: int, official_id: int | None, *, roles: tuple[str, ...] = access.LEADERS
 ) -> Recipients:
     """Who hears about a case: the agency's leaders and group chats, and intake's leaders;
     never an officer who is the official the report is about."""

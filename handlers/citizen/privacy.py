@@ -12,8 +12,15 @@ from PIL import Image
 from handlers.agency_picker import name_of
 from handlers.casework.states import OPEN_STATES
 from handlers.clock import local_date_text
-from handlers.flow import CONSENT, MENU, Answer, Go, Outcome, Prompt, Retry, Step, Turn
-from handlers.messages import Attachment, Choice, Incoming
+from handlers.flow import (
+    CONSENT,
+    MENU,
+    Go,
+    Outcome,
+    Turn,
+    confirm_step,
+)
+from handlers.messages import Attachment, Incoming
 from handlers.texts import Texts
 from storage import agencies, cases, notify_tokens, officers
 from storage.citizens import find_citizen, forget_citizen
@@ -197,22 +204,18 @@ async def _officer_line(turn: Turn, officer: Officer) -> str:
     return turn.texts(key, role=turn.texts(f"role.{officer.role}"), agency=agency)
 
 
-async def ask_forget(turn: Turn) -> Prompt:
+async def forget_question(turn: Turn) -> str:
     """Explain what deleting removes and what an open case keeps; ask to confirm."""
-    t = turn.texts
-    return Prompt(
-        t("privacy.q_forget"),
-        (Choice("yes", t("privacy.forget_yes")), Choice("no", t("privacy.forget_no"))),
-        back=False,
-    )
+    return turn.texts("privacy.q_forget")
 
 
-async def take_forget(turn: Turn, answer: Answer) -> Outcome:
-    if answer.choice == "no":
-        turn.say("common.cancelled")
-        return Go(MENU)
-    if answer.choice != "yes":
-        return Retry(turn.pick_hint())
+async def keep(turn: Turn) -> Outcome:
+    turn.say("common.cancelled")
+    return Go(MENU)
+
+
+async def forget(turn: Turn) -> Outcome:
+    """Delete what is kept about the asker, but what an open case still needs."""
     key = turn.incoming.key
     citizen = await find_citizen(key.channel, turn.incoming.user_id, session=turn.session)
     if citizen is None:
@@ -228,4 +231,4 @@ async def take_forget(turn: Turn, answer: Answer) -> Outcome:
     return Go(CONSENT)
 
 
-STEPS = (Step(FORGET, ask_forget, take_forget),)
+STEPS = (confirm_step(FORGET, "privacy.forget", forget_question, forget, keep, back=False),)

@@ -25,7 +25,7 @@ from handlers.agency_picker import (
 from handlers.casework.escalation import open_case
 from handlers.citizen.privacy import consented_citizen
 from handlers.citizen.receipts import new_receipt
-from handlers.clock import LOCAL_ZONE
+from handlers.clock import local_day
 from handlers.dates import day_text, parse_day
 from handlers.flow import (
     CONSENT,
@@ -202,7 +202,7 @@ async def ask_when(turn: Turn) -> Prompt:
 
 
 async def take_when(turn: Turn, answer: Answer) -> Outcome:
-    today = turn.now.astimezone(LOCAL_ZONE).date()
+    today = local_day(turn.now)
     if answer.choice == "today":
         return _store(turn, day=today)
     if answer.choice == "yesterday":
@@ -358,6 +358,7 @@ async def take_notice(turn: Turn, answer: Answer) -> Outcome:
 
 
 async def summary_text(turn: Turn, d: ReportDraft) -> str:
+    """Every answer in one message, for the citizen to check before sending."""
     t, locale = turn.texts, turn.dialog.locale
     agency = await agencies.agency_by_id(d.agency_id or 0, session=turn.session)
     official = (
@@ -390,15 +391,8 @@ async def summary_text(turn: Turn, d: ReportDraft) -> str:
     )
 
 
-async def describe(turn: Turn) -> str:
-    return await summary_text(turn, DRAFT.load(turn))
-
-
-async def submit(turn: Turn) -> Outcome:
+async def submit(turn: Turn, draft: ReportDraft) -> Outcome:
     """Store the report, open its case and give the receipt code."""
-    draft = DRAFT.load(turn)
-    if next_state(draft) != SUMMARY:
-        return Go(next_state(draft))
     key = turn.incoming.key
     citizen = await consented_citizen(turn)
     if citizen is None:
@@ -413,7 +407,7 @@ async def submit(turn: Turn) -> Outcome:
         service_id=draft.service_id,
         official_id=draft.official_id,
         official_description=draft.description_of_official,
-        occurred_on=draft.day or turn.now.date(),
+        occurred_on=draft.day or local_day(turn.now),
         description=draft.what,
         anonymous=draft.identity != "named",
         contact_name=draft.name,
@@ -477,6 +471,15 @@ STEPS = (
     Step(NAME, ask_name, take_name, owns=("name",)),
     Step(PHONE, ask_phone, take_phone, owns=("phone",)),
     Step(NOTICE, ask_notice, take_notice, owns=("notice_seen",)),
-    summary_step(SUMMARY, "report", describe, submit, change=CHANGE, on_cancel=discard),
+    summary_step(
+        SUMMARY,
+        "report",
+        DRAFT,
+        next_state,
+        summary_text,
+        submit,
+        change=CHANGE,
+        on_cancel=discard,
+    ),
     Step(CHANGE, ask_change, take_change),
 )

@@ -34,9 +34,9 @@ from handlers.officer.desk import (
     OfficerDraft,
     hold_case,
     not_now_values,
+    officer_steps,
     tell_reporter,
     transition,
-    while_active,
     with_case,
 )
 from storage import cases
@@ -73,7 +73,7 @@ async def _listed(turn: Turn) -> list[Case]:
     officer = await access.current_officer(turn)
     if officer is None:
         return []
-    scope = None if officer.role == access.ADMIN else [officer.agency_id]
+    scope = None if access.is_admin(officer) else [officer.agency_id]
     found = await cases.open_cases(scope, [s.value for s in OPEN_STATES], session=turn.session)
     return [case for case, report in found if access.may_handle(officer, case, report)]
 
@@ -234,13 +234,10 @@ async def close_case(turn: Turn, held: Held, text: str) -> Outcome:
     return Go(LIST)
 
 
-STEPS = tuple(
-    while_active(step)
-    for step in (
-        Step(LIST, ask_list, take_list),
-        Step(CARD, ask_card, take_card),
-        text_step(ASK, "officer.q_question", TEXT_LIMIT, relay_question),
-        *picker_steps(TRANSFER, "officer.q_transfer", on_transfer_picked),
-        text_step(CLOSE, "officer.q_close", TEXT_LIMIT, close_case),
-    )
+STEPS = officer_steps(
+    Step(LIST, ask_list, take_list),
+    Step(CARD, ask_card, take_card),
+    text_step(ASK, "officer.q_question", TEXT_LIMIT, relay_question),
+    *picker_steps(TRANSFER, "officer.q_transfer", on_transfer_picked),
+    text_step(CLOSE, "officer.q_close", TEXT_LIMIT, close_case),
 )

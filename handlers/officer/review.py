@@ -27,7 +27,7 @@ from handlers.officer.desk import (
     REVIEW_REASON,
     TEXT_LIMIT,
     OfficerDraft,
-    while_active,
+    officer_steps,
     write_assignment,
 )
 from storage import cases, officers
@@ -122,10 +122,7 @@ async def record_review(
     return Go(LIST)
 
 
-STEPS = tuple(
-    while_active(step)
-    for step in (
-        Step(REVIEW, ask_review, take_review),
-        text_step(REVIEW_REASON, "officer.q_review_reason", TEXT_LIMIT, keep_in_post),
-    )
+STEPS = officer_steps(
+    Step(REVIEW, ask_review, take_review),
+    text_step(REVIEW_REASON, "officer.q_review_reason", TEXT_LIMIT, keep_in_post),
 )

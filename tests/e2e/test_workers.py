@@ -44,7 +44,7 @@ TWICE_EVERY = 5
 """Every fifth update is delivered a second time, to the other worker."""
 CASES = 10
 """Cases whose reminder to acknowledge is due: both workers' schedulers find them."""
-LEASE_SECONDS = 3
+LEASE_SECONDS = 5
 OFFICER = 9001
 
 
@@ -85,8 +85,9 @@ async def _run(rt: Runtime, tg: FakeTelegramServer, folder: Path, url: str) -> N
                 posted += 1
                 if posted == CITIZENS * STEPS // 2 and not killed.is_set():
                     killed.set()
-                    second.kill()
+                    second.freeze()
                     crash_window.update(await _claimed_by(rt, second))
+                    second.kill()
 
         await asyncio.gather(*(citizen(1001 + n) for n in range(CITIZENS)))
         await _settled(rt, first)
