@@ -82,7 +82,9 @@ class Settings(BaseSettings):
     scheduler_interval_seconds: float = Field(default=60.0, gt=0)
     min_sample: int = Field(default=30, ge=1)
 
-    send_max_attempts: int = Field(default=8, ge=1)
+    send_give_up_hours: float = Field(default=24.0, gt=0)
+    """A message still undelivered this long after it was written is given up; until then an
+    outage of the messenger only pauses delivery."""
     per_chat_burst: int = Field(default=3, ge=1)
     per_chat_period_seconds: float = Field(default=3.0, gt=0)
     overall_messages_per_second: int = Field(default=30, ge=1)

@@ -2,9 +2,14 @@
 
 Each chat's messages go out in the order they were written; a message waiting for a retry holds
 back the later ones of its chat only. A 429 pauses the whole channel for retry_after (Telegram
-refuses every call of the token meanwhile); network errors and 5xx back off exponentially; a
-blocked user is marked unreachable and never retried. Per-chat pacing uses aiolimiter's leaky
-bucket; the platform-wide limit is the adapter's (python-telegram-bot's AIORateLimiter).
+refuses every call of the token meanwhile). Network errors, timeouts and 5xx say the platform is
+down: they open the channel's circuit breaker (`bot/breaker.py`), which holds every message back
+and probes with one now and then, so an outage spends no message's chances; when a probe goes
+through, whatever waited is due at once. A message is given up only on a permanent error (a
+blocked user is also marked unreachable) or once it is older than the policy's horizon; a
+conversation whose reply was given up that way gets its current question again. Per-chat
+pacing uses aiolimiter's leaky bucket; the platform-wide limit is the adapter's
+(python-telegram-bot's AIORateLimiter).
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ from typing import Any
 from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.breaker import CircuitBreaker
 from bot.channels.base import Channel, Rejected, RetryLater, Transient, Unreachable
 from handlers.clock import Clock, system_clock
-from handlers.messages import OutgoingFile, Reply, decode_reply
+from handlers.messages import ConversationKey, OutgoingFile, Reply, decode_reply
 from storage import outbox
 from storage.announcements import mark_unreachable
 from storage.outbox import Delivery
@@ -36,11 +42,18 @@ _IDLE_WAIT_SECONDS = 30.0
 _JITTER_MARGIN = 1.05
 """Slots 5% wider than the rate, so network jitter cannot squeeze one extra send into a second."""
 FileMaker = Callable[[dict[str, Any]], Awaitable[OutgoingFile]]
+AskAgain = Callable[[ConversationKey], Awaitable[None]]
+"""Asks a chat its current question again (the engine's), after a reply to it was given up."""
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveryPolicy:
-    max_attempts: int = 8
+    give_up_after: timedelta = timedelta(hours=24)
+    """A message older than this is given up instead of sent."""
+    first_pause: timedelta = timedelta(seconds=1)
+    max_pause: timedelta = timedelta(minutes=1)
+    """An open breaker probes after `first_pause`, twice as long after each failed probe, at
+    most `max_pause`: a platform back after an outage is found within a minute."""
     concurrency: int = 32
     broadcast_per_second: float = 20.0
     """Announcements go out evenly spaced at this rate, below the platform's 30/s, so live
@@ -62,14 +75,22 @@ class OutboxDispatcher:
         policy: DeliveryPolicy | None = None,
         clock: Clock = system_clock,
         makers: Mapping[str, FileMaker] | None = None,
+        ask_again: AskAgain | None = None,
     ) -> None:
         self._sessions = sessions
+        self._ask_again = ask_again
         self._makers = dict(makers or {})
         self._channels = dict(channels)
         self._policy = policy or DeliveryPolicy()
         self._clock = clock
         self._wake = asyncio.Event()
         self._paused_until: dict[str, float] = {}
+        self._breakers = {
+            name: CircuitBreaker(
+                first_pause=self._policy.first_pause, max_pause=self._policy.max_pause
+            )
+            for name in self._channels
+        }
         self._limiters: OrderedDict[tuple[str, str], AsyncLimiter] = OrderedDict()
         self._slots = asyncio.Semaphore(self._policy.concurrency)
         self._broadcast_lock = asyncio.Lock()
@@ -120,11 +141,18 @@ class OutboxDispatcher:
             now = self._clock()
             queues = _by_chat(rows)
             heads = [queue[0] for queue in queues]
+            probes = [
+                reopens
+                for name in {head.channel for head in heads}
+                if (reopens := self._breakers[name].reopens_at) is not None and reopens > now
+            ]
             self._next_due = min(
-                (head.next_attempt_at for head in heads if head.next_attempt_at > now),
+                [head.next_attempt_at for head in heads if head.next_attempt_at > now] + probes,
                 default=None,
             )
-            ready = [queue for queue in queues if queue[0].next_attempt_at <= now]
+            ready = self._admitted(
+                [queue for queue in queues if queue[0].next_attempt_at <= now], now
+            )
             started = [
                 self._start([queue], self._deliver_live(queue))
                 for queue in ready
@@ -139,6 +167,21 @@ class OutboxDispatcher:
                 self._news = self._start(news, self._deliver_news(news))
                 started.append(self._news)
             return started
+
+    def _admitted(self, queues: list[list[Delivery]], now: datetime) -> list[list[Delivery]]:
+        """The queues the breakers let start: every one of a working channel, one (the probe)
+        of a channel that is down once its pause is over, none otherwise."""
+        admitted: list[list[Delivery]] = []
+        probing: set[str] = set()
+        for queue in queues:
+            name = queue[0].channel
+            breaker = self._breakers[name]
+            if breaker.closed:
+                admitted.append(queue)
+            elif breaker.may_probe(now) and name not in probing:
+                probing.add(name)
+                admitted.append(queue)
+        return admitted
 
     def _start(
         self, queues: list[list[Delivery]], delivery: Coroutine[Any, Any, int]
@@ -204,8 +247,15 @@ class OutboxDispatcher:
         return sent
 
     async def _deliver(self, row: Delivery) -> bool:
+        """Send one message; False when it must wait, and its chat's later ones with it."""
         channel = self._channels[row.channel]
+        breaker = self._breakers[row.channel]
         await self._respect_pause(row.channel)
+        if self._clock() - row.created_at >= self._policy.give_up_after:
+            await self._expire(row)
+            return True
+        if not breaker.admit(self._clock()):
+            return False
         await self._pace(channel, row.chat_id)
         if row.batch is not None:
             await self._broadcast_slot()
@@ -221,6 +271,7 @@ class OutboxDispatcher:
                 await mark_unreachable(row.channel, row.chat_id, session=session)
             return True
         except Transient as error:
+            breaker.failed(self._clock())
             await self._retry(row, str(error), outbox.backoff(row.attempts))
             return False
         except Rejected as error:
@@ -232,7 +283,24 @@ class OutboxDispatcher:
             return True
         async with self._sessions() as session, session.begin():
             await outbox.mark_sent(row.id, self._clock(), session=session)
+        if breaker.succeeded():
+            await self._channel_back(row.channel)
         return True
+
+    async def _channel_back(self, channel: str) -> None:
+        """A probe went through after an outage: what waited for a retry is due now."""
+        log.warning("channel %s delivers again", channel)
+        async with self._sessions() as session, session.begin():
+            await outbox.due_now(channel, self._clock(), session=session)
+        self.wake()
+
+    async def _expire(self, row: Delivery) -> None:
+        """Give up a message older than the horizon; a chat in the middle of a conversation
+        then gets its current question again (delivered once the channel works)."""
+        horizon = self._policy.give_up_after
+        await self._give_up(row, outbox.FAILED, f"not delivered within {horizon}")
+        if row.batch is None and self._ask_again is not None:
+            await self._ask_again(ConversationKey(row.channel, row.chat_id))
 
     async def _with_file(self, reply: Reply) -> Reply:
         """Make the file a reply asked for (a chart, an export) now, after the turn."""
@@ -243,9 +311,6 @@ class OutboxDispatcher:
         return replace(reply, file=file, file_request=None)
 
     async def _retry(self, row: Delivery, error: str, delay: timedelta) -> None:
-        if row.attempts + 1 >= self._policy.max_attempts:
-            await self._give_up(row, outbox.FAILED, error)
-            return
         log.warning("message %s to %s will be retried: %s", row.id, row.channel, error)
         async with self._sessions() as session, session.begin():
             await outbox.mark_retry(row.id, error, self._clock() + delay, session=session)

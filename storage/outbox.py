@@ -63,6 +63,8 @@ class Delivery:
     payload: dict[str, Any]
     attempts: int
     next_attempt_at: datetime
+    created_at: datetime
+    """How old the message is decides when it is given up."""
     batch: str | None = None
 
 
@@ -84,6 +86,7 @@ async def pending(
         OutboxMessage.payload,
         OutboxMessage.attempts,
         OutboxMessage.next_attempt_at,
+        OutboxMessage.created_at,
         OutboxMessage.batch,
     ).where(OutboxMessage.status == PENDING, OutboxMessage.channel.in_(list(channels)))
     if skip:
@@ -93,9 +96,24 @@ async def pending(
     )
     keys = keys_of(session)
     return [
-        Delivery(id_, channel, ref, keys.unseal(address), payload, attempts, due, batch)
-        for id_, channel, ref, address, payload, attempts, due, batch in rows.all()
+        Delivery(id_, channel, ref, keys.unseal(address), payload, attempts, due, made, batch)
+        for id_, channel, ref, address, payload, attempts, due, made, batch in rows.all()
     ]
+
+
+async def has_pending(channel: str, chat_id: str, *, session: AsyncSession) -> bool:
+    """Whether messages to this chat still wait to be delivered."""
+    ref = keys_of(session).ref(channel, chat_id)
+    found = await session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.chat_ref == ref,
+            OutboxMessage.status == PENDING,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def unserved_channels(channels: Collection[str], *, session: AsyncSession) -> list[str]:
@@ -135,6 +153,20 @@ async def mark_given_up(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
         .values(status=status, attempts=OutboxMessage.attempts + 1, last_error=error[:500])
+    )
+
+
+async def due_now(channel: str, now: datetime, *, session: AsyncSession) -> None:
+    """Make every pending message of `channel` that waits for a retry due now: the channel
+    works again after an outage, and what waited for it should not wait for its backoff."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.status == PENDING,
+            OutboxMessage.next_attempt_at > now,
+        )
+        .values(next_attempt_at=now)
     )
 
 

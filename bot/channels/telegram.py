@@ -29,10 +29,17 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 
-from bot.channels.base import Rejected, RetryLater, Transient, Unreachable, split_text
+from bot.channels.base import (
+    DeliveryError,
+    Rejected,
+    RetryLater,
+    Transient,
+    Unreachable,
+    split_text,
+)
 from bot.channels.lanes import DEFAULT_LIMIT, Lanes, cancel_all
 from bot.engine import TurnEngine
 from handlers.messages import (
@@ -141,14 +148,8 @@ class TelegramChannel:
                     text=part,
                     reply_markup=markup if number == len(parts) else None,
                 )
-        except RetryAfter as error:
-            raise RetryLater(_seconds(error), str(error)) from error
-        except Forbidden as error:
-            raise Unreachable(str(error)) from error
-        except BadRequest as error:
-            raise Rejected(str(error)) from error
-        except NetworkError as error:
-            raise Transient(str(error)) from error
+        except TelegramError as error:
+            raise delivery_error(error) from error
 
     async def _send_file(
         self,
@@ -276,6 +277,22 @@ def _offset_after(
 def _commands(locale: str) -> list[BotCommand]:
     texts = Texts(locale)
     return [BotCommand(name, texts(f"commands.{name}")) for name in MENU_COMMANDS]
+
+
+def delivery_error(error: TelegramError) -> DeliveryError:
+    """What a failed send means for delivery, decided here only. Permanent: a user who blocked
+    the bot or a chat that no longer exists (unreachable), a message Telegram refuses (bad
+    request). Everything else (timeouts, no connection, 5xx, a token Telegram does not accept
+    right now) says Telegram is not serving us: the channel pauses and nothing is lost."""
+    if isinstance(error, RetryAfter):
+        return RetryLater(_seconds(error), str(error))
+    if isinstance(error, Forbidden):
+        return Unreachable(str(error))
+    if isinstance(error, BadRequest):
+        if "chat not found" in error.message.lower():
+            return Unreachable(str(error))
+        return Rejected(str(error))
+    return Transient(str(error))
 
 
 def _seconds(error: RetryAfter) -> float:

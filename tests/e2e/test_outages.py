@@ -1,0 +1,141 @@
+"""A Bot API outage pauses delivery instead of losing replies (the real python-telegram-bot
+client against the fake Bot API; the dispatcher's clock is moved by hand, no sleeps)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.channels.telegram import CHANNEL, TelegramChannel
+from bot.config import Settings
+from bot.runtime import Runtime, open_runtime
+from storage.identity import keys_of
+from storage.models import OutboxMessage, ProcessedUpdate
+from storage.outbox import FAILED, PENDING, SENT
+from tests.conftest import Clock
+from tests.e2e.telegram_bot import Citizen
+from tests.e2e.test_telegram_rating import consent_and_open_rating
+from tests.fakes import FakeTelegramServer
+
+CHATS = (6001, 6002, 6003)
+DOWN = 1_000_000
+"""Enough failures to outlast any test: the outage ends with `clear_faults`."""
+
+
+@pytest.fixture
+async def polled(
+    tg: FakeTelegramServer, settings: Settings, clock: Clock
+) -> AsyncIterator[Runtime]:
+    """The bot polling the fake as `feedbackbot run` does; delivery is driven by the test."""
+    channel = TelegramChannel(tg.token, base_url=tg.base_url, per_chat_limit=(20, 1.0))
+    runtime = await open_runtime(settings, {CHANNEL: channel}, clock=clock)
+    await channel.start()
+    polling = asyncio.create_task(channel.poll(runtime.engine, poll_seconds=1))
+    try:
+        yield runtime
+    finally:
+        polling.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await polling
+        await channel.stop()
+        await runtime.close()
+
+
+async def rows(runtime: Runtime, chat: int | None = None) -> list[OutboxMessage]:
+    async with runtime.sessions() as session:
+        query = select(OutboxMessage).order_by(OutboxMessage.id)
+        if chat is not None:
+            ref = keys_of(session).ref(CHANNEL, str(chat))
+            query = query.where(OutboxMessage.chat_ref == ref)
+        return list((await session.scalars(query)).all())
+
+
+async def processed(runtime: Runtime) -> int:
+    async with runtime.sessions() as session:
+        return await session.scalar(select(func.count()).select_from(ProcessedUpdate)) or 0
+
+
+async def handled(runtime: Runtime, tg: FakeTelegramServer, updates: int) -> None:
+    async def done() -> bool:
+        return await processed(runtime) == updates
+
+    await tg.wait_until(done, message=f"{updates} updates handled")
+
+
+async def pass_time(runtime: Runtime, clock: Clock, *, minutes: float, step: float) -> None:
+    """Move the clock `minutes` forward, a delivery pass every `step` minutes."""
+    for _ in range(round(minutes / step)):
+        clock.advance(minutes=step)
+        await runtime.dispatcher.deliver_due()
+
+
+async def deliver_everything(runtime: Runtime, clock: Clock) -> None:
+    """Passes a minute apart until nothing waits (at most ten minutes)."""
+    for _ in range(10):
+        clock.advance(minutes=1)
+        await runtime.dispatcher.deliver_due()
+        if not any(row.status == PENDING for row in await rows(runtime)):
+            return
+    raise AssertionError("messages still pending ten minutes after the outage")
+
+
+async def test_a_five_minute_outage_delivers_every_reply_afterwards_in_order(
+    polled: Runtime, tg: FakeTelegramServer, clock: Clock
+) -> None:
+    tg.fail_next("sendMessage", 502, description="Bad Gateway", times=DOWN)
+    for chat in CHATS:
+        tg.send_text(chat, "/start")
+        tg.send_text(chat, "/help")
+    await handled(polled, tg, 2 * len(CHATS))
+    written = await rows(polled)
+    assert len(written) >= 2 * len(CHATS)
+
+    await pass_time(polled, clock, minutes=5, step=1 / 12)
+    tries = len(tg.calls_to("sendMessage"))
+    assert all(row.status == PENDING for row in await rows(polled))
+    assert not tg.all_messages()
+    # Probes, not every message's own retries: 60 passes, one probe per pause at most.
+    assert tries <= len(CHATS) + 12
+
+    tg.clear_faults()
+    await deliver_everything(polled, clock)
+    assert all(row.status == SENT for row in await rows(polled))
+    for chat in CHATS:
+        expected = [row.payload["text"] for row in await rows(polled, chat)]
+        assert [message.text for message in tg.messages(chat)] == expected
+
+
+async def test_a_reply_given_up_after_the_horizon_is_followed_by_the_question_again(
+    polled: Runtime, tg: FakeTelegramServer, clock: Clock
+) -> None:
+    citizen = Citizen(tg, CHATS[0])
+    delivery = asyncio.create_task(polled.dispatcher.run())
+    await consent_and_open_rating(citizen)
+    delivery.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await delivery
+    updates = await processed(polled)
+
+    tg.fail_next("sendMessage", 502, description="Bad Gateway", times=DOWN)
+    tg.click(CHATS[0], "4 – Hài lòng", message_id=tg.last_message(CHATS[0]).message_id)
+    await handled(polled, tg, updates + 1)
+    lost = (await rows(polled))[-1]
+    assert "Yếu tố 2/5" in lost.payload["text"]
+
+    await pass_time(polled, clock, minutes=25 * 60, step=60)
+    tg.clear_faults()
+    await deliver_everything(polled, clock)
+
+    statuses = {row.id: row.status for row in await rows(polled)}
+    assert statuses[lost.id] == FAILED
+    again = tg.last_message(CHATS[0])
+    assert "sự cố đường truyền" in again.text and "Yếu tố 2/5" in again.text
+    assert any("5 – Rất hài lòng" in label for label, _ in again.buttons)
+    tg.click(CHATS[0], "5 – Rất hài lòng", message_id=again.message_id)
+    await handled(polled, tg, updates + 2)
+    await deliver_everything(polled, clock)
+    assert "Yếu tố 3/5" in tg.last_message(CHATS[0]).text
