@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -10,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.channels.lanes import DEFAULT_LIMIT
 from handlers.flow import Rules
+from handlers.workdays import WorkCalendar
 from storage.identity import IdentityKeys, is_encryption_key
 
 SAMPLE_DIRECTORY = Path(__file__).resolve().parent.parent / "data" / "kontum-2022.yaml"
@@ -75,6 +77,8 @@ class Settings(BaseSettings):
     decide_working_days: int = Field(default=10, ge=1)
     decide_working_days_by_category: dict[str, int] = Field(default_factory=dict)
     review_working_days: int = Field(default=5, ge=1)
+    extra_days_off: list[date] = Field(default_factory=list)
+    makeup_working_days: list[date] = Field(default_factory=list)
     opinion_threshold: int = Field(default=3, ge=2)
     opinion_window_days: int = Field(default=90, ge=1)
     reopen_days: int = Field(default=14, ge=1)
@@ -183,6 +187,9 @@ class Settings(BaseSettings):
             intake_agency_code=self.intake_agency_code,
             bot_username=bot_username or self.telegram_bot_username,
             min_sample=self.min_sample,
+            calendar=WorkCalendar(
+                frozenset(self.extra_days_off), frozenset(self.makeup_working_days)
+            ),
         )
 
 

@@ -20,7 +20,7 @@ from handlers.escalation import FLAGGED_CATEGORIES
 from handlers.officer import OUTCOMES
 from handlers.receipts import ALPHABET
 from handlers.report import CATEGORIES
-from handlers.workdays import add_working_days
+from handlers.workdays import WorkCalendar
 from storage import rollups
 from storage.identity import keys_of
 from storage.models import Agency, Case, CaseEvent, Citizen, Official, Rating, Report, Service
@@ -203,8 +203,8 @@ async def _reports(
             state=state,
             flagged=category in FLAGGED_CATEGORIES,
             flag_reason=category if category in FLAGGED_CATEGORIES else None,
-            ack_due=add_working_days(at, 2),
-            decide_due=add_working_days(at, 10),
+            ack_due=WorkCalendar().add_working_days(at, 2),
+            decide_due=WorkCalendar().add_working_days(at, 10),
             acknowledged_at=None if state == State.NEW else at + timedelta(days=1),
             decided_at=done if state in (State.DECIDED, State.CLOSED) else None,
             closed_at=done if state == State.CLOSED else None,

@@ -22,7 +22,6 @@ from handlers.clock import local_date_text
 from handlers.flow import Rules, Turn
 from handlers.messages import ConversationKey, Reply
 from handlers.retention import Job
-from handlers.workdays import add_working_days, reminders_horizon, working_day_before
 from storage import agencies, cases, officers
 from storage.models import Agency, Case, CaseEvent, Official, Report, Review
 
@@ -38,7 +37,10 @@ def flag_reason(category: str, threatened: bool) -> str | None:
 
 def deadlines(rules: Rules, category: str, opened: datetime) -> tuple[datetime, datetime]:
     decide = rules.decide_days_by_category.get(category, rules.decide_days)
-    return add_working_days(opened, rules.ack_days), add_working_days(opened, decide)
+    calendar = rules.calendar
+    return calendar.add_working_days(opened, rules.ack_days), calendar.add_working_days(
+        opened, decide
+    )
 
 
 def restart_deadlines(turn: Turn, case: Case, report: Report) -> None:
@@ -183,7 +185,7 @@ async def check_public_opinion(turn: Turn, official: Official) -> Review | None:
         official_id=official.id,
         agency_id=handler.id or 0,
         opened_at=turn.now,
-        due_at=add_working_days(turn.now, turn.rules.review_days),
+        due_at=turn.rules.calendar.add_working_days(turn.now, turn.rules.review_days),
         reporters=count,
     )
     await cases.add(review, session=turn.session)
@@ -244,17 +246,18 @@ class DueWork:
 
     async def select(self, turn: Turn) -> None:
         """Cases and reviews with an alert due and not sent, and decisions past the reopen
-        window; the SQL bound is coarse, `working_day_before` settles the reminders."""
+        window; the SQL bound is coarse, the working-day calendar settles the reminders."""
         if not await self._locked(turn):
             return
-        horizon, now, session = reminders_horizon(turn.now), turn.now, turn.session
+        horizon = turn.rules.calendar.reminders_horizon(turn.now)
+        now, session = turn.now, turn.session
         states = [s.value for s in WITH_THE_AGENCY]
         alerts = await cases.case_alerts_due(states, now, horizon, session=session)
         window_start = now - timedelta(days=turn.rules.reopen_days)
         expired = await cases.decided_before(State.DECIDED, window_start, session=session)
-        self.cases = sorted({i for i, due in alerts if _alert_due(now, due)} | set(expired))
+        self.cases = sorted({i for i, due in alerts if _alert_due(turn, due)} | set(expired))
         reviews = await cases.review_alerts_due(now, horizon, session=session)
-        self.reviews = [i for i, due in reviews if _alert_due(now, due)]
+        self.reviews = [i for i, due in reviews if _alert_due(turn, due)]
 
     def jobs(self) -> Iterator[Job]:
         yield from (partial(self._case, case_id) for case_id in self.cases)
@@ -280,9 +283,9 @@ class DueWork:
             await _review_deadline(turn, review)
 
 
-def _alert_due(now: datetime, due: datetime) -> bool:
+def _alert_due(turn: Turn, due: datetime) -> bool:
     """A reminder is due one working day before the deadline, an escalation after it."""
-    return now >= working_day_before(due)
+    return turn.now >= turn.rules.calendar.working_day_before(due)
 
 
 async def _case_deadlines(turn: Turn, case: Case) -> None:
@@ -305,7 +308,7 @@ async def _case_deadlines(turn: Turn, case: Case) -> None:
                 due=local_date_text(due),
             )
         return
-    if now >= working_day_before(due) and await officers.record_alert(
+    if _alert_due(turn, due) and await officers.record_alert(
         subject, f"{kind}_remind", now, session=turn.session
     ):
         await notify_case(turn, case, report, f"officer.remind_{kind}", due=local_date_text(due))
@@ -343,7 +346,7 @@ async def _review_deadline(turn: Turn, review: Review) -> None:
                 review=review.id,
                 due=due,
             )
-    elif turn.now >= working_day_before(review.due_at) and await officers.record_alert(
+    elif _alert_due(turn, review.due_at) and await officers.record_alert(
         subject, "remind", turn.now, session=turn.session
     ):
         for target in (await recipients(turn, review.agency_id, review.official_id)).agency:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.messages import Attachment, Choice, ConversationKey, Incoming, Reply
 from handlers.texts import Texts
+from handlers.workdays import WorkCalendar
 
 MENU = "start.menu"
 """Where a chat rests after consent; every conversation returns here when it ends."""
@@ -50,6 +51,7 @@ class Rules:
     intake_agency_code: str = "62-SNV"
     bot_username: str | None = None
     min_sample: int = 30
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
 
 @dataclass(slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
@@ -12,7 +13,7 @@ from bot.scheduler import run_round
 from handlers.escalation import deadlines
 from handlers.flow import Rules
 from handlers.retention import Sweeper
-from handlers.workdays import add_working_days, is_working_day, working_day_before
+from handlers.workdays import WorkCalendar
 from storage.models import Alert, Case, CaseEvent
 from tests.casework import Group, citizen, file_report, officer, registered_group
 from tests.conftest import Chat, Clock
@@ -21,16 +22,54 @@ from tests.dialogue import number_of
 World = tuple[Runtime, list[tuple[str, str]]]
 
 
+NATIONAL = WorkCalendar()
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        *(date(2025, 1, d) for d in range(27, 32)),  # Tết Ất Tỵ: 27–31 January 2025
+        *(date(2026, 2, d) for d in range(16, 21)),  # Tết Bính Ngọ: 16–20 February 2026
+        date(2025, 5, 2),  # swapped with Saturday 26 April 2025
+        date(2026, 4, 27),  # Hùng Kings' day (Sunday 26 April) carried to Monday
+        date(2026, 9, 2),
+    ],
+)
+def test_holidays_and_swapped_days_off_do_not_count(day: date) -> None:
+    assert not NATIONAL.is_working_day(day)
+
+
+def test_a_make_up_saturday_counts_as_a_working_day() -> None:
+    make_up = date(2025, 4, 26)  # worked in exchange for Friday 2 May 2025
+    assert make_up.weekday() == 5
+    assert NATIONAL.is_working_day(make_up)
+    assert not NATIONAL.is_working_day(date(2025, 4, 19))  # an ordinary Saturday
+    thursday = datetime(2025, 4, 24, 3, 0, tzinfo=UTC)
+    assert NATIONAL.add_working_days(thursday, 2).date() == make_up
+
+
 def test_working_days_skip_weekends_and_tet() -> None:
-    assert not is_working_day(date(2026, 2, 17))  # Lunar New Year
-    assert not is_working_day(date(2026, 9, 2)) or date(2026, 9, 2).weekday() >= 5
     friday_before_tet = datetime(2026, 2, 13, 3, 0, tzinfo=UTC)
-    due = add_working_days(friday_before_tet, 2)
+    due = NATIONAL.add_working_days(friday_before_tet, 2)
     assert due.date() == date(2026, 2, 24)
-    assert working_day_before(due).date() == date(2026, 2, 23)
-    assert working_day_before(datetime(2026, 11, 30, 10, 0, tzinfo=UTC)).date() == date(
+    assert NATIONAL.working_day_before(due).date() == date(2026, 2, 23)
+    assert NATIONAL.working_day_before(datetime(2026, 11, 30, 10, 0, tzinfo=UTC)).date() == date(
         2026, 11, 27
     )
+
+
+def test_the_settings_add_days_off_and_make_up_days() -> None:
+    calendar = (
+        Settings(extra_days_off=[date(2026, 12, 31)], makeup_working_days=[date(2026, 12, 26)])
+        .rules()
+        .calendar
+    )
+    assert not calendar.is_working_day(date(2026, 12, 31))
+    assert calendar.is_working_day(date(2026, 12, 26))
+    tuesday = datetime(2026, 12, 29, 3, 0, tzinfo=UTC)
+    assert calendar.add_working_days(tuesday, 2).date() == date(2027, 1, 4)  # 30 Dec, then 4 Jan
+    christmas_eve = datetime(2026, 12, 24, 3, 0, tzinfo=UTC)
+    assert calendar.add_working_days(christmas_eve, 2).date() == date(2026, 12, 26)
 
 
 async def scheduler_round(runtime: Runtime) -> int:

@@ -16,7 +16,7 @@ from bot.scheduler import run_round
 from handlers.casework import State
 from handlers.escalation import DueWork, run_due
 from handlers.retention import Sweeper
-from handlers.workdays import reminders_horizon, working_day_before
+from handlers.workdays import WorkCalendar
 from storage.models import Case, Official, Review
 from tests.casework import bulk_cases, officer
 from tests.conftest import Chat, Clock
@@ -34,9 +34,9 @@ moments = st.datetimes(
 def test_the_query_bound_keeps_every_deadline_whose_reminder_is_due(
     now: datetime, ahead: timedelta
 ) -> None:
-    due = now + ahead
-    if now >= working_day_before(due):
-        assert due < reminders_horizon(now)
+    due, calendar = now + ahead, WorkCalendar()
+    if now >= calendar.working_day_before(due):
+        assert due < calendar.reminders_horizon(now)
 
 
 async def selected(runtime: Runtime) -> DueWork:
