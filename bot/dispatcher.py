@@ -260,7 +260,7 @@ class OutboxDispatcher:
         if row.batch is not None:
             await self._broadcast_slot()
         try:
-            await channel.send(row.chat_id, await self._with_file(decode_reply(row.payload)))
+            await self._send_parts(channel, row)
         except RetryLater as error:
             self._pause(row.channel, error.seconds)
             await self._retry(row, str(error), timedelta(seconds=error.seconds))
@@ -301,6 +301,16 @@ class OutboxDispatcher:
         await self._give_up(row, outbox.FAILED, f"not delivered within {horizon}")
         if row.batch is None and self._ask_again is not None:
             await self._ask_again(ConversationKey(row.channel, row.chat_id))
+
+    async def _send_parts(self, channel: Channel, row: Delivery) -> None:
+        """Send the parts of a reply not delivered yet, recording each but the last as it goes
+        out, so a retry resends only what failed (a crash in between, at most one part)."""
+        parts = channel.parts(await self._with_file(decode_reply(row.payload)))
+        for number in range(row.parts_sent, len(parts)):
+            await channel.send_part(row.chat_id, parts[number])
+            if number + 1 < len(parts):
+                async with self._sessions() as session, session.begin():
+                    await outbox.mark_parts_sent(row.id, number + 1, session=session)
 
     async def _with_file(self, reply: Reply) -> Reply:
         """Make the file a reply asked for (a chart, an export) now, after the turn."""

@@ -62,6 +62,8 @@ class Delivery:
     chat_id: str
     payload: dict[str, Any]
     attempts: int
+    parts_sent: int
+    """Parts of a long reply already delivered."""
     next_attempt_at: datetime
     created_at: datetime
     """How old the message is decides when it is given up."""
@@ -85,6 +87,7 @@ async def pending(
         OutboxMessage.address,
         OutboxMessage.payload,
         OutboxMessage.attempts,
+        OutboxMessage.parts_sent,
         OutboxMessage.next_attempt_at,
         OutboxMessage.created_at,
         OutboxMessage.batch,
@@ -96,8 +99,10 @@ async def pending(
     )
     keys = keys_of(session)
     return [
-        Delivery(id_, channel, ref, keys.unseal(address), payload, attempts, due, made, batch)
-        for id_, channel, ref, address, payload, attempts, due, made, batch in rows.all()
+        Delivery(
+            id_, channel, ref, keys.unseal(address), payload, attempts, parts, due, made, batch
+        )
+        for id_, channel, ref, address, payload, attempts, parts, due, made, batch in rows.all()
     ]
 
 
@@ -131,6 +136,13 @@ async def mark_sent(message_id: int, now: datetime, *, session: AsyncSession) ->
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
         .values(status=SENT, sent_at=now, attempts=OutboxMessage.attempts + 1, last_error=None)
+    )
+
+
+async def mark_parts_sent(message_id: int, parts: int, *, session: AsyncSession) -> None:
+    """Record that the first `parts` parts of a message went out."""
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id).values(parts_sent=parts)
     )
 
 

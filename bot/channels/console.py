@@ -27,8 +27,11 @@ class ConsoleChannel:
     def __init__(self, write: Callable[[str, str], None] = _print) -> None:
         self._write = write
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
-        self._write(chat_id, numbered_text(reply) + "\n")
+    def parts(self, reply: Reply) -> list[Reply]:
+        return [reply]
+
+    async def send_part(self, chat_id: str, part: Reply) -> None:
+        self._write(chat_id, numbered_text(part) + "\n")
 
 
 def console_incoming(

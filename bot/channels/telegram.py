@@ -123,31 +123,30 @@ class TelegramChannel:
         await cancel_all(self._answers)
         await self.bot.shutdown()
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
+    def parts(self, reply: Reply) -> list[Reply]:
+        """A file takes the text as its caption (and the buttons) when it fits; otherwise the
+        text follows in messages of at most 4,096 characters, the buttons on the last."""
+        if reply.file is not None and len(reply.text) <= CAPTION_LIMIT:
+            return [reply]
+        head = [Reply("", file=reply.file)] if reply.file is not None else []
+        *texts, last = split_text(reply.text, TEXT_LIMIT)
+        return head + [Reply(text) for text in texts] + [replace(reply, text=last, file=None)]
+
+    async def send_part(self, chat_id: str, part: Reply) -> None:
         markup = None
-        if reply.choices:
+        if part.choices:
             markup = InlineKeyboardMarkup(
                 [
-                    [InlineKeyboardButton(c.label, callback_data=f"{reply.token}:{c.id}")]
-                    for c in reply.choices
+                    [InlineKeyboardButton(c.label, callback_data=f"{part.token}:{c.id}")]
+                    for c in part.choices
                 ]
             )
         chat = int(chat_id)
         try:
-            if reply.file is not None:
-                caption = reply.text if len(reply.text) <= CAPTION_LIMIT else None
-                await self._send_file(
-                    chat, reply.file, caption, markup if caption is not None else None
-                )
-                if caption is not None:
-                    return
-            parts = split_text(reply.text, TEXT_LIMIT)
-            for number, part in enumerate(parts, start=1):
-                await self.bot.send_message(
-                    chat_id=chat,
-                    text=part,
-                    reply_markup=markup if number == len(parts) else None,
-                )
+            if part.file is not None:
+                await self._send_file(chat, part.file, part.text or None, markup)
+            else:
+                await self.bot.send_message(chat_id=chat, text=part.text, reply_markup=markup)
         except TelegramError as error:
             raise delivery_error(error) from error
 

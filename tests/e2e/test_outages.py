@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 from bot.channels.telegram import CHANNEL, TelegramChannel
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
+from handlers.messages import Choice, Reply, encode_reply
 from storage.identity import keys_of
 from storage.models import OutboxMessage, ProcessedUpdate
-from storage.outbox import FAILED, PENDING, SENT
+from storage.outbox import FAILED, PENDING, SENT, Outgoing, enqueue
 from tests.conftest import Clock
 from tests.e2e.telegram_bot import Citizen
 from tests.e2e.test_telegram_rating import consent_and_open_rating
@@ -139,3 +140,24 @@ async def test_a_reply_given_up_after_the_horizon_is_followed_by_the_question_ag
     await handled(polled, tg, updates + 2)
     await deliver_everything(polled, clock)
     assert "Yếu tố 3/5" in tg.last_message(CHATS[0]).text
+
+
+async def test_a_failed_part_of_a_long_reply_is_resent_alone(
+    polled: Runtime, tg: FakeTelegramServer, clock: Clock
+) -> None:
+    paragraphs = [f"Đoạn {n}: " + " ".join(["nội dung"] * 400) for n in (1, 2, 3)]
+    reply = Reply("\n\n".join(paragraphs), (Choice("ok", "Đã đọc"),), token="t1")
+    async with polled.sessions() as session, session.begin():
+        await enqueue(
+            [Outgoing(CHANNEL, str(CHATS[0]), encode_reply(reply))], clock(), session=session
+        )
+    tg.fail_next("sendMessage", 502, description="Bad Gateway", after=1)
+
+    await polled.dispatcher.deliver_due()
+    await deliver_everything(polled, clock)
+
+    received = tg.messages(CHATS[0])
+    assert [message.text for message in received] == paragraphs
+    assert [bool(message.buttons) for message in received] == [False, False, True]
+    tried = [call.params["text"] for call in tg.calls_to("sendMessage")]
+    assert tried == [paragraphs[0], paragraphs[1], paragraphs[1], paragraphs[2]]
