@@ -6,7 +6,7 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -99,6 +99,26 @@ async def database_url(tmp_path: Path, template_database: str) -> AsyncIterator[
         yield f"{_postgres_base(admin)}/{name}"
     finally:
         await _drop_postgres(admin, name)
+
+
+@pytest.fixture
+def empty_database(tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """Makes empty databases by name (no schema): SQLite files, or with TEST_POSTGRES_URL set
+    PostgreSQL databases, dropped after the test. Returns their SQLAlchemy URLs."""
+    admin = os.environ.get("TEST_POSTGRES_URL")
+    made: list[str] = []
+
+    def make(name: str) -> str:
+        if not admin:
+            return f"sqlite+aiosqlite:///{tmp_path / f'{name}.sqlite3'}"
+        database = f"feedbackbot_{name}_{uuid.uuid4().hex[:12]}"
+        asyncio.run(_create_postgres(admin, f'CREATE DATABASE "{database}"'))
+        made.append(database)
+        return f"{_postgres_base(admin)}/{database}"
+
+    yield make
+    for database in made:
+        asyncio.run(_drop_postgres(admin or "", database))
 
 
 @pytest.fixture
