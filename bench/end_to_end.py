@@ -78,7 +78,7 @@ REAL = Script(
         ("2 – Không hài lòng", "Yếu tố 4/5"),
         ("3 – Bình thường", "Yếu tố 5/5"),
         ("Bỏ qua", "ngày hẹn"),
-        ("Trễ hẹn", "văn bản xin lỗi"),
+        ("Trễ hẹn", "Phiếu xin lỗi"),
         ("Không nhớ rõ", "giấy tờ ngoài danh mục"),
         ("Có", "bao nhiêu lần"),
         ("2 lần", "hình thức nào"),

@@ -81,7 +81,9 @@ def _rating_row(
         "apology": (rng.choice(["yes", "no", "unsure"]) if timeliness == "late" else None),
         "extra_papers": rng.choices(["yes", "no", "unsure"], weights=[6 - quality, 90, 4])[0],
         "trips": rng.choices([0, 1, 2, 3], weights=[10, 55, 25, 10])[0],
-        "submission": rng.choices(["in_person", "online", "postal"], weights=[70, 22, 8])[0],
+        "submission": rng.choices(
+            ["in_person", "online_full", "online_part", "postal"], weights=[70, 12, 10, 8]
+        )[0],
         "unofficial_payment": rng.choices(
             ["yes", "no", "no_answer"], weights=[max(0.5, 4 - quality), 93, 4]
         )[0],

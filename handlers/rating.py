@@ -102,7 +102,7 @@ QUESTIONS = (
     Question("apology", ("yes", "no", "unsure"), applies=lambda d: d.timeliness == "late"),
     Question("extra_papers", ("yes", "no", "unsure")),
     Question("trips", ("0", "1", "2", "3")),
-    Question("submission", ("in_person", "online", "postal")),
+    Question("submission", ("in_person", "online_full", "online_part", "postal")),
     Question("payment", ("yes", "no", "no_answer")),
 )
 _BY_FIELD = {q.field: q for q in QUESTIONS}

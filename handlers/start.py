@@ -13,9 +13,12 @@ from handlers.texts import LOCALES, pick_locale
 from storage.citizens import find_citizen, register_citizen
 
 # Bump when the privacy notice in the catalogs changes: consent is recorded against it.
-PRIVACY_NOTICE_VERSION = "2026-12-01"
+PRIVACY_NOTICE_VERSION = "2026-12-05"
 
-HOME_STATES = frozenset({CONSENT, MENU})
+# The consent question again, short, after the notice's details were shown.
+CONSENT_AGAIN = "start.consent_again"
+
+HOME_STATES = frozenset({CONSENT, CONSENT_AGAIN, MENU})
 
 
 async def home_state(turn: Turn) -> str:
@@ -25,25 +28,38 @@ async def home_state(turn: Turn) -> str:
     return MENU if citizen is not None else CONSENT
 
 
+def _consent_choices(turn: Turn, *, details: bool) -> tuple[Choice, ...]:
+    t = turn.texts
+    agree, decline = Choice("agree", t("start.agree")), Choice("decline", t("start.decline"))
+    return (agree, decline, Choice("details", t("start.details"))) if details else (agree, decline)
+
+
 async def ask_consent(turn: Turn) -> Prompt:
-    """Show the privacy notice and ask for an explicit choice."""
+    """Show the short privacy notice and ask for an explicit choice; details are one tap away,
+    so the first message fits a phone screen."""
     t, rules = turn.texts, turn.rules
     notice = t(
-        "start.privacy_notice",
-        controller=rules.controller_name,
-        contact=rules.controller_contact,
-        days=rules.retention_days,
-        closed_days=rules.closed_case_retention_days,
+        "start.privacy_notice", controller=rules.controller_name, contact=rules.controller_contact
     )
-    return Prompt(
-        notice,
-        (Choice("agree", t("start.agree")), Choice("decline", t("start.decline"))),
-        back=False,
-    )
+    return Prompt(notice, _consent_choices(turn, details=True), back=False)
+
+
+async def ask_consent_again(turn: Turn) -> Prompt:
+    """After the details: the same choice, without repeating the notice."""
+    return Prompt(turn.texts("start.q_consent"), _consent_choices(turn, details=False), back=False)
 
 
 async def take_consent(turn: Turn, answer: Answer) -> Outcome:
     """Record consent with its time and notice version, then continue where the link pointed."""
+    if answer.choice == "details":
+        rules = turn.rules
+        turn.say("start.privacy_who")
+        turn.say(
+            "start.privacy_retention",
+            days=rules.retention_days,
+            closed_days=rules.closed_case_retention_days,
+        )
+        return Go(CONSENT_AGAIN)
     if answer.choice == "decline":
         turn.say("start.declined")
         turn.dialog.offered = {}
@@ -132,5 +148,6 @@ async def switch_language(turn: Turn, requested: str) -> bool:
 
 STEPS = (
     Step(CONSENT, ask_consent, take_consent),
+    Step(CONSENT_AGAIN, ask_consent_again, take_consent),
     Step(MENU, ask_menu, take_menu),
 )

@@ -55,7 +55,7 @@ async def test_nothing_officers_or_exports_receive_identifies_or_links_the_repor
     out = await reporter.say(f"/status {first}")
     out = await reporter.say(number_of(out, "Bổ sung thông tin"))
     await reporter.say("Tôi đã nộp đủ hồ sơ theo phiếu hẹn.")
-    await decide(desk, case_one, "Không có cơ sở")
+    await decide(desk, case_one, "Phản ánh không có cơ sở")
     out = await reporter.say(f"/status {first}")
     await reporter.say(number_of(out, "Chưa được giải quyết"))
 

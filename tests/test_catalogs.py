@@ -65,3 +65,15 @@ def test_question_options_all_have_labels() -> None:
         assert f"rating.short_{question.field}" in vi
         for value in question.values:
             assert question.label_key(value) in vi
+
+
+# What a citizen reads fits a phone screen; longer explanations sit behind a button or command.
+PHONE_SCREEN = 700
+STAFF_SECTIONS = ("officer.", "rooms.", "cli.", "summary.", "chart.", "export.", "poster.")
+
+
+def test_every_message_a_citizen_reads_fits_a_phone_screen() -> None:
+    for locale in LOCALES:
+        for key, message in catalog(locale).items():
+            if not key.startswith(STAFF_SECTIONS):
+                assert len(message) <= PHONE_SCREEN, (locale, key, len(message))

@@ -110,7 +110,7 @@ async def test_keys_rotate_reseals_every_id_and_the_old_key_alone_no_longer_open
     try:
         reporter = Chat(rt, output, REPORTER)
         out = await reporter.say(f"/status {receipt}")
-        assert f"Phản ánh {receipt}" in out and "Mới tiếp nhận" in out
+        assert f"Phản ánh {receipt}" in out and "Chờ cơ quan tiếp nhận" in out
         leader = Chat(rt, output, LEADER)
         out = await leader.say("/case 1")
         await leader.say(number_of(out, "Tiếp nhận"))

@@ -33,11 +33,11 @@ async def answer_rest(chat: Chat, *, timeliness: str = "Đúng hẹn") -> str:
     assert "So với ngày hẹn" in out
     out = await chat.say(number_of(out, timeliness))
     if timeliness == "Trễ hẹn":
-        assert "văn bản xin lỗi" in out
+        assert "Phiếu xin lỗi" in out
         out = await chat.say(number_of(out, "Có"))
     out = await chat.say(number_of(out, "Có"))  # extra papers: yes
     out = await chat.say(number_of(out, "3 lần trở lên"))
-    out = await chat.say(number_of(out, "trực tuyến"))
+    out = await chat.say(number_of(out, "trực tuyến toàn trình"))
     out = await chat.say(number_of(out, "Không"))  # unofficial payment: no
     assert "góp ý gì thêm" in out
     return out
@@ -54,7 +54,7 @@ async def stored_rating(chat: Chat) -> tuple[Rating, str, str]:
 
 async def test_first_contact_asks_consent_and_stores_nothing_before(chat: Chat) -> None:
     out = await chat.say("/start")
-    assert "Thông báo về dữ liệu cá nhân" in out and "730 ngày" in out
+    assert "Thông báo về dữ liệu cá nhân" in out and "Xem chi tiết" in out
     out = await chat.say(number_of(out, "không đồng ý"))
     assert "không lưu thông tin nào" in out
     assert await chat.rows(Citizen) == []
@@ -77,7 +77,7 @@ async def test_a_whole_rating_stores_every_answer(consented: Chat) -> None:
     out = await consented.say("Cán bộ hướng dẫn rất tận tình.")
     assert "Xin Ông/Bà kiểm tra lại các câu trả lời" in out
     assert "Cơ quan: Sở Tư pháp tỉnh Kon Tum" in out
-    assert "Xử lý góp ý, phản ánh: Không đánh giá" in out
+    assert "Tiếp nhận, giải quyết góp ý, phản ánh, kiến nghị: Không đánh giá" in out
     assert await consented.rows(Rating) == []
     out = await consented.say(number_of(out, "Gửi đánh giá"))
     assert "Đánh giá của Ông/Bà đã được ghi nhận" in out
@@ -89,7 +89,7 @@ async def test_a_whole_rating_stores_every_answer(consented: Chat) -> None:
     assert (rating.score_access, rating.score_procedure) == (4, 5)
     assert (rating.score_conduct, rating.score_result, rating.score_feedback) == (3, 2, None)
     assert (rating.timeliness, rating.apology, rating.extra_papers) == ("late", "yes", "yes")
-    assert (rating.trips, rating.submission, rating.unofficial_payment) == (3, "online", "no")
+    assert (rating.trips, rating.submission, rating.unofficial_payment) == (3, "online_full", "no")
     assert rating.comment == "Cán bộ hướng dẫn rất tận tình."
     assert rating.channel == "console"
 
@@ -166,17 +166,17 @@ async def test_change_an_answer_from_the_summary(consented: Chat) -> None:
     out = await answer_rest(consented)
     out = await consented.say(number_of(out, "Không có góp ý"))
     out = await consented.say(number_of(out, "Sửa một câu trả lời"))
-    assert "muốn sửa câu trả lời nào" in out and "Văn bản xin lỗi" not in out
-    out = await consented.say("Tiếp cận dịch vụ")
+    assert "muốn sửa câu trả lời nào" in out and "Phiếu xin lỗi" not in out
+    out = await consented.say("Tiếp cận dịch vụ hành chính công")
     assert "Yếu tố 1/5" in out
     out = await consented.say("5")
-    assert "Tiếp cận dịch vụ: 5 – Rất hài lòng" in out
+    assert "Tiếp cận dịch vụ hành chính công: 5 – Rất hài lòng" in out
     out = await consented.say(number_of(out, "Sửa một câu trả lời"))
     out = await consented.say(number_of(out, "Thời hạn trả kết quả"))
     out = await consented.say(number_of(out, "Trễ hẹn"))
-    assert "văn bản xin lỗi" in out
+    assert "Phiếu xin lỗi" in out
     out = await consented.say(number_of(out, "Không nhớ rõ"))
-    assert "Văn bản xin lỗi khi trễ hẹn: Không nhớ rõ" in out
+    assert "Phiếu xin lỗi và hẹn lại ngày trả kết quả: Không nhớ rõ" in out
     await consented.say(number_of(out, "Gửi đánh giá"))
     rating, _, _ = await stored_rating(consented)
     assert (rating.score_access, rating.timeliness, rating.apology) == (5, "late", "unsure")
@@ -297,7 +297,7 @@ async def test_backing_out_of_a_change_keeps_the_old_answer(consented: Chat) -> 
     out = await consented.say(number_of(out, "Tiếp cận dịch vụ"))
     out = await consented.say("quay lại")
     out = await consented.say("quay lại")
-    assert "Tiếp cận dịch vụ: 4 – Hài lòng" in out
+    assert "Tiếp cận dịch vụ hành chính công: 4 – Hài lòng" in out
 
 
 async def test_language_words_and_unknown_language(chat: Chat) -> None:

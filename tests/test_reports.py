@@ -93,7 +93,7 @@ async def test_a_report_about_the_head_of_the_desk_goes_one_level_up(
 @pytest.mark.parametrize(
     ("category", "threatened", "reason"),
     [
-        ("Đòi tiền, quà", False, "bribe"),
+        ("Đòi, gợi ý đưa tiền, quà", False, "bribe"),
         ("Sách nhiễu", True, "threat"),
         ("Sách nhiễu", False, None),
     ],
@@ -166,14 +166,14 @@ async def test_not_resolved_reopens_within_the_window_only(
 ) -> None:
     receipt = await file_report(reporter)
     case = await only(reporter, Case)
-    await decide(desk_leader, case.id or 0, "Không có cơ sở")
+    await decide(desk_leader, case.id or 0, "Phản ánh không có cơ sở")
     out = await reporter.say(f"/status {receipt}")
     out = await reporter.say(number_of(out, "Chưa được giải quyết"))
     assert "được mở lại" in out
     assert any("chưa được giải quyết; hồ sơ được mở lại" in m for m in desk_leader.received())
     out = await desk_leader.say(f"/case {case.id}")
     out = await desk_leader.say(number_of(out, "Tiếp nhận"))
-    await decide(desk_leader, case.id or 0, "Không có cơ sở")
+    await decide(desk_leader, case.id or 0, "Phản ánh không có cơ sở")
     clock.advance(days=15)  # type: ignore[attr-defined]
     out = await reporter.say(f"/status {receipt}")
     out = await reporter.say(number_of(out, "Chưa được giải quyết"))
@@ -200,7 +200,7 @@ async def test_status_codes_cannot_be_probed(runtime: World, reporter: Chat) -> 
     assert "Không tìm thấy phản ánh nào" in theirs
     assert theirs == missing == garbage
     mine = await reporter.say(f"/status {receipt}")
-    assert "Mới tiếp nhận" in mine and "Phản ánh được gửi" in mine
+    assert "Chờ cơ quan tiếp nhận" in mine and "Phản ánh được gửi" in mine
 
 
 async def test_evidence_limits_are_stated(reporter: Chat) -> None:
@@ -482,7 +482,12 @@ async def test_an_account_over_the_limit_is_refused_and_can_be_shortened(reporte
 
 @pytest.mark.parametrize(
     "outcome",
-    ["Xử lý kỷ luật", "Nhắc nhở, phê bình", "Không có cơ sở", "Chuyển Thanh tra hoặc Công an"],
+    [
+        "Xử lý kỷ luật",
+        "Nhắc nhở, phê bình",
+        "Phản ánh không có cơ sở",
+        "Chuyển Thanh tra hoặc Công an",
+    ],
 )
 async def test_every_other_outcome_is_recorded_and_told_to_the_reporter(
     reporter: Chat, desk_leader: Chat, outcome: str

@@ -15,6 +15,7 @@ from storage.models import Citizen, Rating
 from storage.ratings import add_rating
 from tests.casework import citizen, commend, file_report, officer
 from tests.conftest import Chat, make_settings
+from tests.dialogue import number_of
 
 World = tuple[Runtime, list[tuple[str, str]]]
 
@@ -34,19 +35,26 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 async def test_the_notice_names_the_controller_who_sees_what_and_for_how_long(
     chat: Chat,
 ) -> None:
-    out = await chat.say("/start")
+    notice = await chat.say("/start")
     for part in (
         "Bên kiểm soát dữ liệu: Sở Nội vụ tỉnh Thử Nghiệm; liên hệ: 0260 3 000 000",
+        "họ tên, số điện thoại chỉ khi Ông/Bà tự cung cấp",
+        "cơ quan xử lý chỉ thấy một mã riêng của từng phản ánh",
+        "(/forget)",
+    ):
+        assert part in notice, part
+    details = await chat.say(number_of(notice, "Xem chi tiết"))
+    for part in (
         "lãnh đạo cơ quan xử lý, Sở Nội vụ (bộ phận tiếp nhận) và cơ quan được chuyển hoặc "
         "được gửi đồng thời hồ sơ",
-        "chỉ thấy một mã riêng của từng phản ánh",
         "họ tên và số điện thoại Ông/Bà cung cấp được hiển thị cho các cơ quan nêu trên",
-        "Họ tên và số điện thoại chỉ được lưu khi Ông/Bà tự cung cấp trong phản ánh có ghi danh",
         "được xóa sau 400 ngày",
         "được xóa sau 200 ngày kể từ ngày hồ sơ kết thúc xử lý",
     ):
-        assert part in out, part
-    await chat.say("1")
+        assert part in details, part
+    assert "Bên kiểm soát dữ liệu" not in details, "the details do not repeat the notice"
+    assert await chat.rows(Citizen) == [], "reading the details is not consent"
+    await chat.say(number_of(details, "Tôi đồng ý"))
     [person] = await chat.rows(Citizen)
     assert person.consent_version == PRIVACY_NOTICE_VERSION
 
@@ -54,16 +62,17 @@ async def test_the_notice_names_the_controller_who_sees_what_and_for_how_long(
 async def test_the_english_notice_says_the_same(runtime: World) -> None:
     chat = Chat(*runtime, "visitor")
     chat.language = "en"
-    out = await chat.say("/start")
+    notice = await chat.say("/start")
+    assert "Data controller: Sở Nội vụ tỉnh Thử Nghiệm; contact: 0260 3 000 000" in notice
+    details = await chat.say(number_of(notice, "Details"))
     for part in (
-        "Data controller: Sở Nội vụ tỉnh Thử Nghiệm; contact: 0260 3 000 000",
         "the Department of Home Affairs (intake), and any agency the case is transferred or "
         "copied to",
         "only a code of that one report",
         "deleted 400 days after",
         "deleted 200 days after the case is closed",
     ):
-        assert part in out, part
+        assert part in details, part
 
 
 async def rate(chat: Chat, comment: str) -> None:
@@ -123,8 +132,8 @@ async def test_mydata_shows_an_officers_role_and_agency(runtime: World) -> None:
     rt, output = runtime
     leader = await officer(rt, output, "leader-mc", "615-MC", "leader")
     out = await leader.say("/mydata")
-    assert "Vai trò cán bộ: lãnh đạo, Bộ phận Một cửa huyện Đắk Hà" in out
+    assert "Vai trò cán bộ xử lý: lãnh đạo, Bộ phận Một cửa huyện Đắk Hà" in out
     assert "Tài khoản:" not in out, "not a citizen: no consent, ratings or reports"
     both = await citizen(rt, output, "leader-mc")
     out = await both.say("/mydata")
-    assert "Vai trò cán bộ: lãnh đạo" in out and "Số đánh giá đã gửi: 0" in out
+    assert "Vai trò cán bộ xử lý: lãnh đạo" in out and "Số đánh giá đã gửi: 0" in out

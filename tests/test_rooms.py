@@ -131,7 +131,7 @@ async def test_groups_get_one_line_notices_and_never_what_was_written(
     explanation = "Đã xác minh, không phát hiện vi phạm."
     card = await leader.say(f"/case {case.id}")
     card = await leader.say(number_of(card, "Ra kết quả xử lý"))
-    card = await leader.say(number_of(card, "Không có cơ sở"))
+    card = await leader.say(number_of(card, "Phản ánh không có cơ sở"))
     card = await leader.say(explanation)
     await leader.say(number_of(card, "Xác nhận"))
     out = await reporter.say(f"/status {receipt}")

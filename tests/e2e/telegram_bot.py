@@ -129,7 +129,7 @@ async def report_official(reporter: Citizen, *, photo: bool = False) -> str:
     """From the menu, an anonymous report about Phạm Văn Thắng of Đắk Hà's one-stop desk, with
     a photo if asked; returns the receipt code."""
     tg, chat = reporter.tg, reporter.chat_id
-    await reporter.tap("Phản ánh cán bộ", "hành vi cần phản ánh thuộc loại nào")
+    await reporter.tap("Phản ánh về cán bộ", "hành vi cần phản ánh thuộc loại nào")
     await reporter.tap("Sách nhiễu", "Việc xảy ra tại cơ quan nào")
     await reporter.type("dak ha", "Xin chọn cơ quan")
     await reporter.tap("Bộ phận Một cửa huyện Đắk Hà", "Người có hành vi cần phản ánh là ai")

@@ -54,7 +54,7 @@ async def test_an_anonymous_report_is_handled_to_a_reassignment(
     await leader.tap("Bố trí công tác khác", "Vị trí công tác mới")
     await leader.type("Chuyên viên Phòng Nội vụ huyện", "hiệu lực từ ngày nào")
     await leader.type("1/12/2026", "Số quyết định")
-    await leader.type("125/QĐ-UBND", "nội dung giải trình")
+    await leader.type("125/QĐ-UBND", "nội dung trả lời")
     await leader.type("Đã kiểm điểm, bố trí công chức sang vị trí không tiếp dân.", "Vị trí mới")
     await leader.tap("Xác nhận", "Đã ghi nhận kết quả")
 

@@ -33,7 +33,7 @@ async def finish_rating(citizen: Citizen) -> None:
     await citizen.tap("2 – Không hài lòng", "Yếu tố 4/5")
     await citizen.tap("3 – Bình thường", "Yếu tố 5/5")
     await citizen.tap("Bỏ qua", "ngày hẹn")
-    await citizen.tap("Trễ hẹn", "văn bản xin lỗi")
+    await citizen.tap("Trễ hẹn", "Phiếu xin lỗi")
     await citizen.tap("Không nhớ rõ", "giấy tờ ngoài danh mục")
     await citizen.tap("Có", "bao nhiêu lần")
     await citizen.tap("2 lần", "hình thức nào")

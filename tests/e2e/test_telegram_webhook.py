@@ -179,7 +179,7 @@ async def test_a_crash_around_the_commit_neither_loses_nor_doubles(
 async def test_a_citizen_reports_anonymously_through_the_webhook(web: Site) -> None:
     await web.say("/start", "Thông báo về dữ liệu cá nhân")
     await web.tap("Tôi đồng ý", "Mời Ông/Bà chọn chức năng")
-    await web.tap("Phản ánh cán bộ", "thuộc loại nào")
+    await web.tap("Phản ánh về cán bộ", "thuộc loại nào")
     await web.tap("Gây khó khăn", "Việc xảy ra tại cơ quan nào")
     await web.say("dak ha", "Xin chọn cơ quan")
     await web.tap("Bộ phận Một cửa huyện Đắk Hà", "là ai")
