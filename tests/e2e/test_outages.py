@@ -16,7 +16,7 @@ from bot.runtime import Runtime, open_runtime
 from handlers.messages import Choice, Reply, encode_reply
 from storage.identity import keys_of
 from storage.models import OutboxMessage, ProcessedUpdate
-from storage.outbox import FAILED, PENDING, SENT, Outgoing, enqueue
+from storage.outbox import FAILED, PENDING, SENT, UNREACHABLE, Outgoing, enqueue
 from tests.conftest import Clock
 from tests.e2e.telegram_bot import Citizen
 from tests.e2e.test_telegram_rating import consent_and_open_rating
@@ -161,3 +161,23 @@ async def test_a_failed_part_of_a_long_reply_is_resent_alone(
     assert [bool(message.buttons) for message in received] == [False, False, True]
     tried = [call.params["text"] for call in tg.calls_to("sendMessage")]
     assert tried == [paragraphs[0], paragraphs[1], paragraphs[1], paragraphs[2]]
+
+
+async def test_permanent_errors_give_up_at_once_and_pause_no_one(
+    polled: Runtime, tg: FakeTelegramServer, clock: Clock
+) -> None:
+    blocked, gone, fine = CHATS
+    tg.block_user(blocked)
+    tg.fail_next("sendMessage", 400, description="Bad Request: chat not found", chat_id=gone)
+    async with polled.sessions() as session, session.begin():
+        await enqueue(
+            [Outgoing(CHANNEL, str(chat), encode_reply(Reply("Xin chào"))) for chat in CHATS],
+            clock(),
+            session=session,
+        )
+
+    await polled.dispatcher.deliver_due()
+
+    assert [row.status for row in await rows(polled)] == [UNREACHABLE, UNREACHABLE, SENT]
+    assert [message.text for message in tg.messages(fine)] == ["Xin chào"]
+    assert len(tg.calls_to("sendMessage")) == len(CHATS)
