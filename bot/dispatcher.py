@@ -272,7 +272,10 @@ class OutboxDispatcher:
             return True
         except Transient as error:
             breaker.failed(self._clock())
-            await self._retry(row, str(error), outbox.backoff(row.attempts))
+            # No longer than the breaker's longest pause: a chat with one message waiting is
+            # the probe, and must find the platform back as soon as the breaker would.
+            cap = self._policy.max_pause.total_seconds()
+            await self._retry(row, str(error), outbox.backoff(row.attempts, cap=cap))
             return False
         except Rejected as error:
             await self._give_up(row, outbox.FAILED, str(error))

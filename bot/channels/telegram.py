@@ -29,7 +29,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.channels.base import (
@@ -280,12 +280,13 @@ def _commands(locale: str) -> list[BotCommand]:
 
 def delivery_error(error: TelegramError) -> DeliveryError:
     """What a failed send means for delivery, decided here only. Permanent: a user who blocked
-    the bot or a chat that no longer exists (unreachable), a message Telegram refuses (bad
-    request). Everything else (timeouts, no connection, 5xx, a token Telegram does not accept
-    right now) says Telegram is not serving us: the channel pauses and nothing is lost."""
+    the bot, a chat that no longer exists or became another (unreachable), a message Telegram
+    refuses (bad request). Everything else (timeouts, no connection, 5xx, a token Telegram
+    does not accept right now) says Telegram is not serving us: the channel pauses and nothing
+    is lost."""
     if isinstance(error, RetryAfter):
         return RetryLater(_seconds(error), str(error))
-    if isinstance(error, Forbidden):
+    if isinstance(error, Forbidden | ChatMigrated):
         return Unreachable(str(error))
     if isinstance(error, BadRequest):
         if "chat not found" in error.message.lower():
