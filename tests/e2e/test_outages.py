@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import func, select
 
+from bot.channels import zalo
 from bot.channels.telegram import CHANNEL, TelegramChannel
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
@@ -20,7 +21,7 @@ from storage.outbox import FAILED, PENDING, SENT, UNREACHABLE, Outgoing, enqueue
 from tests.conftest import Clock
 from tests.e2e.telegram_bot import Citizen
 from tests.e2e.test_telegram_rating import consent_and_open_rating
-from tests.fakes import FakeTelegramServer
+from tests.fakes import FakeTelegramServer, FakeZaloServer
 
 CHATS = (6001, 6002, 6003)
 DOWN = 1_000_000
@@ -181,3 +182,39 @@ async def test_permanent_errors_give_up_at_once_and_pause_no_one(
     assert [row.status for row in await rows(polled)] == [UNREACHABLE, UNREACHABLE, SENT]
     assert [message.text for message in tg.messages(fine)] == ["Xin chào"]
     assert len(tg.calls_to("sendMessage")) == len(CHATS)
+
+
+async def test_a_zalo_outage_loses_nothing_and_keeps_each_chats_order(
+    settings: Settings, clock: Clock
+) -> None:
+    chats = ("zalo-chat-1", "zalo-chat-2")
+    long = "\n".join(f"Dòng {n:03d}: " + " ".join(["nội dung"] * 20) for n in range(20))
+    async with FakeZaloServer() as api:
+        channel = zalo.ZaloChannel(api.token, base_url=api.base_url, per_chat_limit=None)
+        runtime = await open_runtime(settings, {zalo.CHANNEL: channel}, clock=clock)
+        try:
+            for chat in chats:
+                api.add_chat(chat)
+            async with runtime.sessions() as session, session.begin():
+                await enqueue(
+                    [
+                        Outgoing(zalo.CHANNEL, chat, encode_reply(Reply(text)))
+                        for chat in chats
+                        for text in (long, f"Xin chào {chat}")
+                    ],
+                    clock(),
+                    session=session,
+                )
+            api.fail_next("sendMessage", 503, http_status=503, times=DOWN)
+
+            await pass_time(runtime, clock, minutes=5, step=1 / 12)
+            assert all(row.status == PENDING for row in await rows(runtime))
+            api.clear_faults()
+            await deliver_everything(runtime, clock)
+        finally:
+            await channel.close()
+            await runtime.close()
+        for chat in chats:
+            received = api.texts(chat)
+            assert len(received) == 3 and received[-1] == f"Xin chào {chat}"
+            assert "\n".join(received[:2]).split("\n") == long.split("\n")

@@ -447,6 +447,10 @@ class FakeZaloServer(RecordingServer):
             description = _DEFAULT_DESCRIPTIONS.get(error_code, f"Error {error_code}")
         self._faults.append(_Fault(method, error_code, description, http_status, times, chat_id))
 
+    def clear_faults(self) -> None:
+        """End every injected fault (an outage is over)."""
+        self._faults.clear()
+
     def _raise_injected_fault(self, method: str, params: JSONDict) -> None:
         for fault in self._faults:
             if fault.method not in ("*", method):
