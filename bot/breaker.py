@@ -55,11 +55,14 @@ class CircuitBreaker:
         self._pause = self._first_pause
         return was_open
 
-    def failed(self, now: datetime) -> None:
-        """A send found the platform down: open, or after a failed probe wait twice as long."""
+    def failed(self, now: datetime) -> bool:
+        """A send found the platform down: open, or after a failed probe wait twice as long.
+        True when this opens the breaker."""
         if self._reopens_at is None:
             self._reopens_at = now + self._pause
-        elif self._probing:
+            return True
+        if self._probing:
             self._pause = min(self._max_pause, self._pause * 2)
             self._reopens_at = now + self._pause
             self._probing = False
+        return False

@@ -271,7 +271,10 @@ class OutboxDispatcher:
                 await mark_unreachable(row.channel, row.chat_id, session=session)
             return True
         except Transient as error:
-            breaker.failed(self._clock())
+            if breaker.failed(self._clock()):
+                log.warning(
+                    "channel %s is down (%s); delivery paused, probing", row.channel, error
+                )
             # No longer than the breaker's longest pause: a chat with one message waiting is
             # the probe, and must find the platform back as soon as the breaker would.
             cap = self._policy.max_pause.total_seconds()
