@@ -103,6 +103,10 @@ class OutboxDispatcher:
         self._unserved: set[str] = set()
         self._unserved_checked_at: float | None = None
 
+    def channels_down(self) -> list[str]:
+        """The channels paused by an outage right now (for the health check)."""
+        return sorted(name for name, breaker in self._breakers.items() if not breaker.closed)
+
     def wake(self) -> None:
         """Ask for a delivery pass now (called after a turn commits)."""
         self._wake.set()

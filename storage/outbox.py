@@ -107,7 +107,7 @@ async def pending(
 
 
 async def has_pending(channel: str, chat_id: str, *, session: AsyncSession) -> bool:
-    """Whether messages to this chat still wait to be delivered."""
+    """Whether replies to this chat (not announcements) still wait to be delivered."""
     ref = keys_of(session).ref(channel, chat_id)
     found = await session.scalar(
         select(OutboxMessage.id)
@@ -115,6 +115,7 @@ async def has_pending(channel: str, chat_id: str, *, session: AsyncSession) -> b
             OutboxMessage.channel == channel,
             OutboxMessage.chat_ref == ref,
             OutboxMessage.status == PENDING,
+            OutboxMessage.batch.is_(None),
         )
         .limit(1)
     )

@@ -100,11 +100,13 @@ async def test_a_five_minute_outage_delivers_every_reply_afterwards_in_order(
     tries = len(tg.calls_to("sendMessage"))
     assert all(row.status == PENDING for row in await rows(polled))
     assert not tg.all_messages()
+    assert polled.dispatcher.channels_down() == [CHANNEL]
     # Probes, not every message's own retries: 60 passes, one probe per pause at most.
     assert tries <= len(CHATS) + 12
 
     tg.clear_faults()
     await deliver_everything(polled, clock)
+    assert polled.dispatcher.channels_down() == []
     assert all(row.status == SENT for row in await rows(polled))
     for chat in CHATS:
         expected = [row.payload["text"] for row in await rows(polled, chat)]
