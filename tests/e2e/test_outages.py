@@ -137,7 +137,7 @@ async def test_a_reply_given_up_after_the_horizon_is_followed_by_the_question_ag
     statuses = {row.id: row.status for row in await rows(polled)}
     assert statuses[lost.id] == FAILED
     again = tg.last_message(CHATS[0])
-    assert "sự cố đường truyền" in again.text and "Yếu tố 2/5" in again.text
+    assert "gặp sự cố kéo dài" in again.text and "Yếu tố 2/5" in again.text
     assert any("5 – Rất hài lòng" in label for label, _ in again.buttons)
     tg.click(CHATS[0], "5 – Rất hài lòng", message_id=again.message_id)
     await handled(polled, tg, updates + 2)
