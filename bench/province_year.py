@@ -29,9 +29,9 @@ from bot import demo
 from bot.config import Settings
 from bot.exports import ExportRequest, open_tables, write_export
 from bot.runtime import prepare_database
+from handlers.admin.summary import build_summary
 from handlers.clock import LOCAL_ZONE
 from handlers.periods import parse_period
-from handlers.summary import build_summary
 from storage.db import make_engine
 from storage.models import Rating
 

@@ -29,7 +29,7 @@ from bot.channels.console import CHANNEL, ConsoleChannel, console_incoming
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
 from bot.scheduler import paced
-from handlers.escalation import DueWork, run_due
+from handlers.casework.escalation import DueWork, run_due
 from handlers.flow import Turn
 from storage.models import Case
 from tests.casework import bulk_cases, officer

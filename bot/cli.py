@@ -35,10 +35,10 @@ from bot.runtime import DirectoryEmpty, Runtime, open_runtime, prepare_database
 from bot.scheduler import run_scheduler
 from bot.web import create_app, file_publisher
 from handlers.access import may_bind
+from handlers.admin.summary import Summary, build_summary, percent, summary_text
 from handlers.clock import LOCAL_ZONE, local_date_text, system_clock
 from handlers.indicators import FACTORS
 from handlers.periods import Period, parse_period
-from handlers.summary import Summary, build_summary, percent, summary_text
 from handlers.texts import LOCALES, Texts, pick_locale
 from storage.agencies import (
     agency_by_code,

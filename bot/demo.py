@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.casework import State
-from handlers.escalation import FLAGGED_CATEGORIES
-from handlers.officer import OUTCOMES
-from handlers.receipts import ALPHABET
-from handlers.report import CATEGORIES
+from handlers.casework.escalation import FLAGGED_CATEGORIES
+from handlers.casework.states import State
+from handlers.citizen.receipts import ALPHABET
+from handlers.citizen.report import CATEGORIES
+from handlers.officer.decide import OUTCOMES
 from handlers.workdays import WorkCalendar
 from storage import rollups
 from storage.identity import keys_of
@@ -180,7 +180,7 @@ async def _reports(
         at = _office_hours(rng, start)
         category = rng.choice(CATEGORIES)
         # Demo receipts come from the seeded generator, so the same seed gives the same data;
-        # real ones use the OS's secure generator (handlers/receipts.py).
+        # real ones use the OS's secure generator (handlers/citizen/receipts.py).
         receipt = "-".join("".join(rng.choice(ALPHABET) for _ in range(4)) for _ in range(3))
         report = Report(
             receipt=receipt,

@@ -27,11 +27,11 @@ import xlsxwriter
 from sqlalchemy import Select, func, null, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.citizen.rating import QUESTIONS
 from handlers.clock import LOCAL_ZONE
 from handlers.indicators import FACTORS, Indicators
 from handlers.messages import OutgoingFile
 from handlers.periods import Period
-from handlers.rating import QUESTIONS
 from handlers.texts import Texts
 from storage import summaries
 from storage.db import make_engine

@@ -1,11 +1,11 @@
 """Runs the periodic rounds (reminders, escalations, auto-closing, the retention purge).
 
 A round is many short transactions through the engine, never one long one: the due cases are
-selected in SQL, then handled one by one (`handlers/escalation.py`), and the purge goes in
-batches (`handlers/retention.py`), so other chats' turns get the write lock in between. Alerts
-are recorded with their messages, so a restart never repeats one. On PostgreSQL, each of those
-transactions takes the scheduler's advisory lock, so processes take turns; with SQLite there is
-one bot process.
+selected in SQL, then handled one by one (`handlers/casework/escalation.py`), and the purge goes in
+batches (`handlers/admin/retention.py`), so other chats' turns get the write lock in between.
+Alerts are recorded with their messages, so a restart never repeats one. On PostgreSQL, each of
+those transactions takes the scheduler's advisory lock, so processes take turns; with SQLite there
+is one bot process.
 
 Between two of its transactions a round pauses as long as the last one took, so it never has the
 write lock more than half the time: on SQLite a turn waiting in the busy handler looks again
@@ -19,8 +19,8 @@ import logging
 import time
 
 from bot.engine import TurnEngine
-from handlers.escalation import Job, RunJob, run_due
-from handlers.retention import Sweeper
+from handlers.admin.retention import Sweeper
+from handlers.casework.escalation import Job, RunJob, run_due
 
 log = logging.getLogger(__name__)
 

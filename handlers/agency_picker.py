@@ -1,23 +1,44 @@
 """Choosing an agency, shared by every conversation that needs one.
 
-Three steps per flow (`<flow>.agency`, `<flow>.district`, `<flow>.pick`): choose the level
-(provincial agencies, or a district and then its own units) or type part of a name, accents
-optional. The chosen agency is handed to the flow's `on_picked`, which decides what comes next.
+Three steps per flow, named by the flow (`PickerStates`): choose the level (provincial agencies,
+or a district and then its own units) or type part of a name, accents optional. The chosen
+agency is handed to the flow's `on_picked`, which decides what comes next. The agencies found
+are kept in the picker's own draft, not in the flow's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
-from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
+from pydantic import BaseModel
+
+from handlers.flow import Answer, Drafts, Go, Outcome, Prompt, Retry, Step, Turn
 from handlers.messages import Choice
 from handlers.textmatch import contains_phrase
 from storage import agencies
 from storage.models import Agency, Official, Service
 
 MAX_LISTED = 12
-BROWSE = "browse"
 OnPicked = Callable[[Turn, Agency], Awaitable[Outcome]]
+
+
+@dataclass(frozen=True, slots=True)
+class PickerStates:
+    """The state names of one flow's picker: the level, the district, the list to pick from."""
+
+    level: str
+    district: str
+    pick: str
+
+
+class Found(BaseModel):
+    """The agencies the last level, district or search listed, in order."""
+
+    agency_ids: list[int] = []
+
+
+FOUND = Drafts("agency_picker", Found)
 
 
 def name_of(row: Agency | Service, locale: str) -> str:
@@ -40,12 +61,15 @@ def chosen_index(answer: Answer, count: int) -> int | None:
     return index if 0 <= index < count else None
 
 
-def picker_steps(flow: str, question_key: str, on_picked: OnPicked) -> tuple[Step, ...]:
-    """The three agency steps of `flow`; `question_key` is the catalog key of the first one."""
-    level, district, pick = f"{flow}.agency", f"{flow}.district", f"{flow}.pick"
+def picker_steps(
+    states: PickerStates, question_key: str, on_picked: OnPicked, *, owns: tuple[str, ...] = ()
+) -> tuple[Step, ...]:
+    """The three agency steps of a flow; `question_key` is the catalog key of the first one, and
+    `owns` the flow's draft fields that `on_picked` fills."""
+    level, district, pick = states.level, states.district, states.pick
 
     def browse(turn: Turn, found: list[Agency]) -> Outcome:
-        turn.draft(flow)[BROWSE] = [a.id for a in found if a.id is not None]
+        FOUND.save(turn, Found(agency_ids=[a.id for a in found if a.id is not None]))
         return Go(pick)
 
     async def search(turn: Turn, query: str) -> Outcome:
@@ -96,7 +120,7 @@ def picker_steps(flow: str, question_key: str, on_picked: OnPicked) -> tuple[Ste
         return browse(turn, [found[index], *units])
 
     async def listed(turn: Turn) -> list[Agency]:
-        ids = turn.draft(flow).get(BROWSE, [])
+        ids = FOUND.load(turn).agency_ids
         return await agencies.agencies_by_ids(ids, session=turn.session)
 
     async def ask_pick(turn: Turn) -> Prompt:
@@ -115,7 +139,7 @@ def picker_steps(flow: str, question_key: str, on_picked: OnPicked) -> tuple[Ste
         return await on_picked(turn, found[index])
 
     return (
-        Step(level, ask_level, take_level, owns=(BROWSE,)),
+        Step(level, ask_level, take_level),
         Step(district, ask_district, take_district),
-        Step(pick, ask_pick, take_pick, owns=("agency_id",)),
+        Step(pick, ask_pick, take_pick, owns=owns),
     )

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -178,19 +178,25 @@ class Turn:
         self.replies.append(Reply(text, choices, token if choices else None))
 
 
-Draft = TypeVar("Draft", bound=BaseModel)
+Model = TypeVar("Model", bound=BaseModel)
 
 
-def load_draft(turn: Turn, flow: str, model: type[Draft]) -> Draft:
-    """A flow's stored draft as its typed model."""
-    return model.model_validate(turn.draft(flow))
+@dataclass(frozen=True, slots=True)
+class Drafts(Generic[Model]):
+    """Where one flow keeps its answers so far: its name and its typed model, in one place.
+    Step `owns` names are fields of this model (a test checks them)."""
 
+    flow: str
+    model: type[Model]
 
-def save_draft(turn: Turn, flow: str, draft: BaseModel) -> None:
-    """Store a flow's typed draft (only what differs from the defaults)."""
-    stored = turn.draft(flow)
-    stored.clear()
-    stored.update(draft.model_dump(mode="json", exclude_defaults=True))
+    def load(self, turn: Turn) -> Model:
+        return self.model.model_validate(turn.draft(self.flow))
+
+    def save(self, turn: Turn, draft: Model) -> None:
+        """Store the draft (only what differs from the defaults), replacing what was there."""
+        stored = turn.draft(self.flow)
+        stored.clear()
+        stored.update(draft.model_dump(mode="json", exclude_defaults=True))
 
 
 def read_text(answer: Answer, limit: int) -> str | None:

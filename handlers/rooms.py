@@ -4,7 +4,7 @@ Officer and admin work happens in private chats only: a group (an agency's, or a
 added to) may be read by the official a report is about. There the bot answers `/register` (a
 leader registers the agency's group) and `/help`; any other command gets one short refusal, and
 plain messages and button presses get no answer. What a group receives besides is one-line
-notices (`handlers/escalation.py`).
+notices (`handlers/casework/escalation.py`).
 """
 
 from __future__ import annotations

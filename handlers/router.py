@@ -10,23 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
-from handlers import (
-    access,
-    commend,
-    news,
-    officer,
-    privacy,
-    rating,
-    report,
-    rooms,
-    roster,
-    start,
-    status,
-    summary,
-)
+from handlers import access, rooms
 from handlers.actions import pressed_action
+from handlers.admin import news, roster, summary
+from handlers.citizen import commend, privacy, rating, report, start, status
 from handlers.flow import Answer, Go, Outcome, Rest, Retry, Step, Turn
 from handlers.messages import ChatKind, Choice
+from handlers.officer import cases, decide, desk, join, review
 from handlers.textmatch import fold
 
 log = logging.getLogger(__name__)
@@ -53,7 +43,9 @@ STEPS = build_registry(
     report.STEPS,
     status.STEPS,
     commend.STEPS,
-    officer.STEPS,
+    cases.STEPS,
+    decide.STEPS,
+    review.STEPS,
     roster.STEPS,
     privacy.STEPS,
 )
@@ -243,7 +235,7 @@ async def _command_help(turn: Turn) -> None:
         turn.say("rooms.group_help")  # no menu and no question: they would invite replies
         return
     turn.say("common.help")
-    if await officer.is_officer(turn):
+    if await join.is_officer(turn):
         turn.say("officer.help")
     await _ask_again(turn)
 
@@ -317,36 +309,32 @@ async def _command_forget(turn: Turn) -> None:
 
 
 async def _command_join(turn: Turn, code: str | None = None) -> None:
-    outcome = await officer.join(turn, turn.incoming.command_args if code is None else code)
-    await switch_to(turn, officer.FLOW, outcome)
+    outcome = await join.join(turn, turn.incoming.command_args if code is None else code)
+    await switch_to(turn, desk.FLOW, outcome)
 
 
 async def _command_cases(turn: Turn) -> None:
-    await switch_to(turn, officer.FLOW, await officer.start_cases(turn))
+    await switch_to(turn, desk.FLOW, await cases.start_cases(turn))
 
 
 async def _command_case(turn: Turn) -> None:
-    await switch_to(
-        turn, officer.FLOW, await officer.open_case_card(turn, turn.incoming.command_args)
-    )
+    await switch_to(turn, desk.FLOW, await cases.open_case_card(turn, turn.incoming.command_args))
 
 
 async def _command_review(turn: Turn) -> None:
-    await switch_to(
-        turn, officer.FLOW, await officer.open_review(turn, turn.incoming.command_args)
-    )
+    await switch_to(turn, desk.FLOW, await review.open_review(turn, turn.incoming.command_args))
 
 
 async def _command_register(turn: Turn) -> None:
-    await officer.register_group(turn)
+    await join.register_group(turn)
 
 
 async def _command_officers(turn: Turn) -> None:
-    await switch_to(turn, officer.FLOW, await roster.start(turn, turn.incoming.command_args))
+    await switch_to(turn, desk.FLOW, await roster.start(turn, turn.incoming.command_args))
 
 
 async def _command_invite(turn: Turn) -> None:
-    await officer.invite_in_chat(turn, turn.incoming.command_args)
+    await join.invite_in_chat(turn, turn.incoming.command_args)
 
 
 async def _command_news(turn: Turn) -> None:
@@ -429,11 +417,11 @@ async def _action_unresolved(turn: Turn, argument: str) -> None:
 
 
 async def _action_case(turn: Turn, argument: str) -> None:
-    await switch_to(turn, officer.FLOW, await officer.open_case_card(turn, argument))
+    await switch_to(turn, desk.FLOW, await cases.open_case_card(turn, argument))
 
 
 async def _action_review(turn: Turn, argument: str) -> None:
-    await switch_to(turn, officer.FLOW, await officer.open_review(turn, argument))
+    await switch_to(turn, desk.FLOW, await review.open_review(turn, argument))
 
 
 ACTION_HANDLERS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {

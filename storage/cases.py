@@ -54,14 +54,19 @@ async def reports_of(citizen_id: int, *, session: AsyncSession) -> list[tuple[Re
 
 async def open_cases(
     agency_ids: Sequence[int] | None, open_states: Sequence[str], *, session: AsyncSession
-) -> list[Case]:
-    """Open cases of the agencies (all agencies when None), the nearest deadline first."""
-    query = select(Case).where(Case.state.in_(open_states))
+) -> list[tuple[Case, Report]]:
+    """Open cases of the agencies (all agencies when None) with their reports, in one query:
+    flagged first, then the nearest deadline."""
+    query = (
+        select(Case, Report)
+        .join(Report, Report.id == Case.report_id)
+        .where(Case.state.in_(open_states))
+    )
     if agency_ids is not None:
         query = query.where(Case.agency_id.in_(agency_ids))
     next_due = case((Case.acknowledged_at.is_(None), Case.ack_due), else_=Case.decide_due)
-    query = query.order_by(next_due, Case.id)
-    return list((await session.scalars(query)).all())
+    query = query.order_by(Case.flagged.desc(), next_due, Case.id)
+    return [(found, report) for found, report in (await session.execute(query)).all()]
 
 
 async def events_of(case_id: int, *, session: AsyncSession) -> list[CaseEvent]:

@@ -1,5 +1,5 @@
 """The retention purge, one batch at a time. Callers own the transaction and decide what is old
-(`handlers/retention.py` holds the policy).
+(`handlers/admin/retention.py` holds the policy).
 
 Each function takes at most `limit` rows whose moment lies in the window [`since`, `before`)
 (`since` None: the whole past), oldest first along that moment's index (no sort of the whole

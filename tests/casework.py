@@ -9,8 +9,8 @@ from datetime import datetime
 
 from bot.channels.console import CHANNEL
 from bot.runtime import Runtime
-from handlers.casework import State
-from handlers.escalation import deadlines
+from handlers.casework.escalation import deadlines
+from handlers.casework.states import State
 from handlers.flow import Rules
 from handlers.messages import ChatKind, ConversationKey, Incoming, split_command
 from storage import agencies

@@ -8,7 +8,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from handlers.casework import TRANSITIONS, Action, NotAllowed, State, apply
+from handlers.casework.states import TRANSITIONS, Action, NotAllowed, State, apply
 from storage.models import Case, CaseEvent
 
 START = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ import re
 import string
 from pathlib import Path
 
-from handlers.rating import QUESTIONS
+from handlers.citizen.rating import QUESTIONS
 from handlers.texts import LOCALES, catalog
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +40,7 @@ def test_no_message_is_empty_and_vietnamese_has_diacritics() -> None:
 
 def _keys_used_in_code() -> set[str]:
     found: set[str] = set()
-    for path in [*ROOT.glob("handlers/*.py"), *ROOT.glob("bot/**/*.py")]:
+    for path in [*ROOT.glob("handlers/**/*.py"), *ROOT.glob("bot/**/*.py")]:
         found.update(_KEY_IN_CODE.findall(path.read_text(encoding="utf-8")))
     return found
 

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.scheduler import run_round
-from handlers.escalation import deadlines
+from handlers.admin.retention import Sweeper
+from handlers.casework.escalation import deadlines
 from handlers.flow import Rules
-from handlers.retention import Sweeper
 from handlers.workdays import WorkCalendar
 from storage.models import Alert, Case, CaseEvent
 from tests.casework import Group, citizen, file_report, officer, registered_group

@@ -7,8 +7,8 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
+from handlers.citizen.rating import parse_deep_link
 from handlers.messages import split_command
-from handlers.rating import parse_deep_link
 from handlers.textmatch import contains_phrase, fold
 
 CODE = st.from_regex(r"[A-Za-z0-9-]{1,20}", fullmatch=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers.start import PRIVACY_NOTICE_VERSION
+from handlers.citizen.start import PRIVACY_NOTICE_VERSION
 from storage.models import Agency, Citizen, Rating, Service
 from tests.conftest import Chat
 from tests.dialogue import number_of, options

@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import SQLModel
 
 from bot.runtime import Runtime
+from handlers.citizen.receipts import ALPHABET
 from handlers.clock import LOCAL_ZONE
-from handlers.receipts import ALPHABET
 from storage.models import (
     Assignment,
     AuditEntry,
@@ -341,7 +341,7 @@ async def test_forget_without_open_reports_removes_the_person(chat: Chat) -> Non
 
 
 def test_receipts_are_unguessable_and_never_sequential() -> None:
-    from handlers.receipts import new_receipt, normalise_receipt
+    from handlers.citizen.receipts import new_receipt, normalise_receipt
 
     codes = [new_receipt() for _ in range(2000)]
     assert len(set(codes)) == 2000
@@ -389,13 +389,29 @@ async def test_what_officers_do_is_audited_under_their_own_name(
     card = await desk_leader.say(f"/case {case.id}")
     await desk_leader.say(number_of(card, "Tiếp nhận"))
     [leader] = await desk_leader.rows(Officer)
-    done = {
+    done = [
         (a.action, a.case_id, a.actor) for a in await desk_leader.rows(AuditEntry) if a.allowed
-    }
-    assert {
+    ]
+    assert done == [
         ("view", case.id, f"officer:{leader.id}"),
         ("acknowledge", case.id, f"officer:{leader.id}"),
-    } <= done
+    ], "one row per act: opening the card once, acknowledging once"
+
+
+async def test_a_pick_from_the_list_opens_the_case_shown_though_a_new_one_came_first(
+    runtime: World, reporter: Chat, desk_leader: Chat
+) -> None:
+    await file_report(reporter)
+    [shown] = await reporter.rows(Case)
+    listing = await desk_leader.say("/cases")
+    assert f"#{shown.id} ·" in listing
+    await file_report(await citizen(*runtime, "citizen-2"), category="Đòi, gợi ý đưa tiền, quà")
+    assert f"⚠️ #{shown.id + 1} ·" in await desk_leader.say("/cases"), "flagged first"
+    await desk_leader.say("/cancel")
+    await desk_leader.say("/cases")
+    await file_report(await citizen(*runtime, "citizen-3"), category="Đòi, gợi ý đưa tiền, quà")
+    out = await desk_leader.say("2")
+    assert f"Hồ sơ #{shown.id}" in out, "the second line shown, not the second line now"
 
 
 async def test_an_invite_works_once_and_not_after_it_expires(runtime: World, clock: Clock) -> None:

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 from bot import demo
 from bot.runtime import Runtime
 from bot.scheduler import run_round
+from handlers.admin.retention import Sweeper
+from handlers.admin.summary import Summary, build_summary
 from handlers.periods import Period
-from handlers.retention import Sweeper
-from handlers.summary import Summary, build_summary
 from storage.models import (
     AuditEntry,
     Case,

@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import Settings
 from bot.runtime import Runtime
-from handlers.start import PRIVACY_NOTICE_VERSION
+from handlers.citizen.start import PRIVACY_NOTICE_VERSION
 from storage import agencies
 from storage.models import Citizen, Rating
 from storage.ratings import add_rating

@@ -9,7 +9,7 @@ import pytest
 from bot.runtime import Runtime
 from handlers import router
 from handlers.access import REFUSALS_AUDITED, REFUSALS_SAID_IN_GROUP
-from handlers.escalation import run_due
+from handlers.casework.escalation import run_due
 from handlers.messages import Attachment, AttachmentKind
 from handlers.texts import Texts
 from storage.models import AgencyChat, AuditEntry, Case, Invite, Officer

@@ -13,9 +13,9 @@ from sqlalchemy import text
 from bot.exports import ExportRequest, open_tables, write_export
 from bot.runtime import Runtime
 from bot.scheduler import run_round
+from handlers.admin.retention import Sweeper
 from handlers.messages import ConversationKey, Incoming
 from handlers.periods import Period
-from handlers.retention import Sweeper
 from storage.models import Assignment, Case, Officer, OutboxMessage, Review
 from tests.casework import citizen, file_report, officer
 from tests.conftest import Chat, Clock
@@ -237,7 +237,7 @@ def test_photos_lose_their_metadata() -> None:
 
     from PIL import Image
 
-    from handlers.privacy import without_metadata
+    from handlers.citizen.privacy import without_metadata
 
     exif = Image.Exif()
     exif[0x010F] = "Điện thoại của người phản ánh"  # Make

@@ -13,9 +13,9 @@ from sqlalchemy import select, update
 
 from bot.runtime import Runtime
 from bot.scheduler import run_round
-from handlers.casework import State
-from handlers.escalation import DueWork, run_due
-from handlers.retention import Sweeper
+from handlers.admin.retention import Sweeper
+from handlers.casework.escalation import DueWork, run_due
+from handlers.casework.states import State
 from handlers.workdays import WorkCalendar
 from storage.models import Case, Official, Review
 from tests.casework import bulk_cases, officer

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from bot import demo
 from bot.runtime import Runtime, prepare_database
+from handlers.admin.summary import build_summary
 from handlers.indicators import FACTORS
 from handlers.periods import Period, parse_period
-from handlers.summary import build_summary
 from storage.models import Case, Rating, Report
 from tests.conftest import Chat, Clock, make_settings
 from tests.dialogue import number_of

@@ -3,7 +3,7 @@ removes one after a confirmation; an admin may do it for any agency (/officers A
 
 Nobody removes themselves or an admin (admins are revoked on the command line), and every
 removal is checked again on the server when confirmed. The states belong to the officer
-conversation; the diagram is in `officer.mmd`.
+conversation; the diagram is in `handlers/officer/officer.mmd`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from handlers.agency_picker import chosen_index, name_of, numbered
 from handlers.clock import local_date_text
 from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
 from handlers.messages import Choice
-from handlers.officer import LIST, OfficerDraft, load, save, while_active
+from handlers.officer.desk import DRAFT, LIST, OfficerDraft, while_active
 from storage import agencies, officers
 from storage.officers import RosterEntry
 
@@ -41,12 +41,12 @@ async def start(turn: Turn, argument: str) -> Outcome | None:
         await access.refuse(turn, officer, "officers", None)
         return None
     await access.record(turn, officer, "officers", None)
-    save(turn, OfficerDraft(roster_agency=agency_id))
+    DRAFT.save(turn, OfficerDraft(roster_agency=agency_id))
     return Go(ROSTER)
 
 
 async def _active(turn: Turn) -> list[RosterEntry]:
-    agency_id = load(turn).roster_agency or 0
+    agency_id = DRAFT.load(turn).roster_agency or 0
     return await officers.roster(agency_id, active_only=True, session=turn.session)
 
 
@@ -63,10 +63,10 @@ def _describe(turn: Turn, entry: RosterEntry) -> str:
 
 async def ask_roster(turn: Turn) -> Prompt:
     """List the agency's active officers, to pick one to remove."""
-    t, draft = turn.texts, load(turn)
+    t, draft = turn.texts, DRAFT.load(turn)
     entries = await _active(turn)
     draft.roster = [entry.officer.id or 0 for entry in entries]
-    save(turn, draft)
+    DRAFT.save(turn, draft)
     agency = await agencies.agency_by_id(draft.roster_agency or 0, session=turn.session)
     title = t(
         "officer.roster_title",
@@ -82,7 +82,7 @@ async def take_roster(turn: Turn, answer: Answer) -> Outcome:
     """Keep the officer picked for removal, if this leader may remove them."""
     if answer.choice == "done":
         return Go(LIST)
-    draft = load(turn)
+    draft = DRAFT.load(turn)
     index = chosen_index(answer, len(draft.roster))
     if index is None:
         return Retry(turn.texts("common.pick_option"))
@@ -91,13 +91,13 @@ async def take_roster(turn: Turn, answer: Answer) -> Outcome:
     if officer is None or target is None or not access.may_remove(officer, target):
         return Retry(turn.texts("officer.roster_cannot_remove"))
     draft.remove_id = target.id
-    save(turn, draft)
+    DRAFT.save(turn, draft)
     return Go(REMOVE)
 
 
 async def ask_remove(turn: Turn) -> Prompt:
     """Ask for a confirmation, saying what removal means."""
-    t, wanted = turn.texts, load(turn).remove_id
+    t, wanted = turn.texts, DRAFT.load(turn).remove_id
     entry = next((e for e in await _active(turn) if e.officer.id == wanted), None)
     described = _describe(turn, entry) if entry else "?"
     choices = (Choice("yes", t("officer.remove_yes")), Choice("no", t("officer.remove_no")))
@@ -111,7 +111,7 @@ async def take_remove(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice != "yes":
         return Retry(turn.texts("common.pick_option"))
     officer = await access.current_officer(turn)
-    target = await officers.officer_by_id(load(turn).remove_id or 0, session=turn.session)
+    target = await officers.officer_by_id(DRAFT.load(turn).remove_id or 0, session=turn.session)
     if officer is None or target is None or not access.may_remove(officer, target):
         await access.refuse(turn, officer, "revoke", None)
         return Go(ROSTER)

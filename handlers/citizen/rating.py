@@ -13,24 +13,23 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from handlers import report
-from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps
+from handlers.agency_picker import PickerStates, chosen_index, name_of, numbered, picker_steps
+from handlers.citizen import report
+from handlers.citizen.privacy import consented_citizen
 from handlers.flow import (
     CONSENT,
     MENU,
     Answer,
+    Drafts,
     Go,
     Outcome,
     Prompt,
     Retry,
     Step,
     Turn,
-    load_draft,
-    save_draft,
     summary_step,
 )
 from handlers.messages import Choice
-from handlers.privacy import consented_citizen
 from storage import agencies
 from storage.models import Agency, Rating, Service
 from storage.ratings import add_rating
@@ -44,6 +43,7 @@ AGENCY, DISTRICT, PICK, SERVICE = (
 )
 COMMENT, SUMMARY, CHANGE = "rating.comment", "rating.summary", "rating.change"
 OFFER = "rating.offer"
+PICKER = PickerStates(AGENCY, DISTRICT, PICK)
 SKIP = "skip"
 _DEEP_LINK = re.compile(r"^r_([A-Za-z0-9-]{1,40})(?:_([A-Za-z0-9-]{1,20}))?$")
 
@@ -53,7 +53,6 @@ class RatingDraft(BaseModel):
 
     agency_id: int | None = None
     service_id: int | None = None
-    browse: list[int] = []
     access: str | None = None
     procedure: str | None = None
     conduct: str | None = None
@@ -76,15 +75,12 @@ def _always(_: RatingDraft) -> bool:
 class Question:
     """A fixed-option question; its prompt is `rating.q_<field>`, options `rating.<field>_<v>`."""
 
+    state: str
     field: str
     values: tuple[str, ...]
     applies: Callable[[RatingDraft], bool] = _always
     skippable: bool = False
     scale: bool = False
-
-    @property
-    def state(self) -> str:
-        return f"{FLOW}.{self.field}"
 
     def label_key(self, value: str) -> str:
         return f"rating.scale_{value}" if self.scale else f"rating.{self.field}_{value}"
@@ -93,27 +89,29 @@ class Question:
 _SCALE = ("1", "2", "3", "4", "5")
 FACTORS = ("access", "procedure", "conduct", "result", "feedback")
 QUESTIONS = (
-    Question("access", _SCALE, scale=True),
-    Question("procedure", _SCALE, scale=True),
-    Question("conduct", _SCALE, scale=True),
-    Question("result", _SCALE, scale=True),
-    Question("feedback", _SCALE, scale=True, skippable=True),
-    Question("timeliness", ("early", "on_time", "late", "not_yet")),
-    Question("apology", ("yes", "no", "unsure"), applies=lambda d: d.timeliness == "late"),
-    Question("extra_papers", ("yes", "no", "unsure")),
-    Question("trips", ("0", "1", "2", "3")),
-    Question("submission", ("in_person", "online_full", "online_part", "postal")),
-    Question("payment", ("yes", "no", "no_answer")),
+    Question("rating.access", "access", _SCALE, scale=True),
+    Question("rating.procedure", "procedure", _SCALE, scale=True),
+    Question("rating.conduct", "conduct", _SCALE, scale=True),
+    Question("rating.result", "result", _SCALE, scale=True),
+    Question("rating.feedback", "feedback", _SCALE, scale=True, skippable=True),
+    Question("rating.timeliness", "timeliness", ("early", "on_time", "late", "not_yet")),
+    Question(
+        "rating.apology",
+        "apology",
+        ("yes", "no", "unsure"),
+        applies=lambda d: d.timeliness == "late",
+    ),
+    Question("rating.extra_papers", "extra_papers", ("yes", "no", "unsure")),
+    Question("rating.trips", "trips", ("0", "1", "2", "3")),
+    Question(
+        "rating.submission", "submission", ("in_person", "online_full", "online_part", "postal")
+    ),
+    Question("rating.payment", "payment", ("yes", "no", "no_answer")),
 )
 _BY_FIELD = {q.field: q for q in QUESTIONS}
 
 
-def load(turn: Turn) -> RatingDraft:
-    return load_draft(turn, FLOW, RatingDraft)
-
-
-def save(turn: Turn, draft: RatingDraft) -> None:
-    save_draft(turn, FLOW, draft)
+DRAFT = Drafts(FLOW, RatingDraft)
 
 
 def next_state(draft: RatingDraft) -> str:
@@ -149,7 +147,7 @@ async def begin(turn: Turn, link: tuple[str, str | None] | None) -> Outcome:
             turn.say("rating.link_agency", agency=name_of(agency, turn.dialog.locale))
             if service is not None:
                 turn.say("rating.link_service", service=name_of(service, turn.dialog.locale))
-    save(turn, draft)
+    DRAFT.save(turn, draft)
     return Go(next_state(draft))
 
 
@@ -164,14 +162,14 @@ async def on_agency_picked(turn: Turn, agency: Agency) -> Outcome:
     """Store the agency unless it offers nothing to rate."""
     if not await agencies.services_for(agency, session=turn.session):
         return Retry(turn.texts("rating.no_services"))
-    draft = load(turn)
+    draft = DRAFT.load(turn)
     draft.agency_id, draft.service_id = agency.id, None
-    save(turn, draft)
+    DRAFT.save(turn, draft)
     return Go(next_state(draft))
 
 
 async def _services(turn: Turn) -> list[Service]:
-    agency = await agencies.agency_by_id(load(turn).agency_id or 0, session=turn.session)
+    agency = await agencies.agency_by_id(DRAFT.load(turn).agency_id or 0, session=turn.session)
     return [] if agency is None else await agencies.services_for(agency, session=turn.session)
 
 
@@ -187,9 +185,9 @@ async def take_service(turn: Turn, answer: Answer) -> Outcome:
     index = chosen_index(answer, len(found))
     if index is None:
         return Retry(turn.texts("common.pick_option"))
-    draft = load(turn)
+    draft = DRAFT.load(turn)
     draft.service_id = found[index].id
-    save(turn, draft)
+    DRAFT.save(turn, draft)
     return Go(next_state(draft))
 
 
@@ -207,9 +205,9 @@ def question_step(question: Question) -> Step:
         allowed = (*question.values, SKIP) if question.skippable else question.values
         if answer.choice not in allowed:
             return Retry(turn.texts("common.pick_option"))
-        draft = load(turn)
+        draft = DRAFT.load(turn)
         setattr(draft, question.field, answer.choice)
-        save(turn, draft)
+        DRAFT.save(turn, draft)
         return Go(next_state(draft))
 
     return Step(question.state, ask, take, owns=(question.field,))
@@ -232,9 +230,9 @@ async def take_comment(turn: Turn, answer: Answer) -> Outcome:
         return Retry(
             turn.texts("rating.comment_too_long", limit=turn.rules.comment_limit, length=len(text))
         )
-    draft = load(turn)
+    draft = DRAFT.load(turn)
     draft.comment = text
-    save(turn, draft)
+    DRAFT.save(turn, draft)
     return Go(next_state(draft))
 
 
@@ -260,12 +258,12 @@ async def summary_text(turn: Turn, draft: RatingDraft) -> str:
 
 
 async def describe(turn: Turn) -> str:
-    return await summary_text(turn, load(turn))
+    return await summary_text(turn, DRAFT.load(turn))
 
 
 async def submit(turn: Turn) -> Outcome:
     """Store the rating; nothing was stored before."""
-    draft = load(turn)
+    draft = DRAFT.load(turn)
     if next_state(draft) != SUMMARY:
         return Go(next_state(draft))
     citizen = await consented_citizen(turn)
@@ -294,7 +292,7 @@ async def take_offer(turn: Turn, answer: Answer) -> Outcome:
         return Go(MENU)
     if answer.choice != "yes":
         return Retry(turn.texts("common.pick_option"))
-    draft = load(turn)
+    draft = DRAFT.load(turn)
     return await report.begin(turn, draft.agency_id, draft.service_id)
 
 
@@ -324,12 +322,13 @@ def _to_row(draft: RatingDraft, citizen_id: int, channel: str, turn: Turn) -> Ra
     )
 
 
-_CHANGEABLE = ("agency", *(q.field for q in QUESTIONS), "comment")
+_CHANGEABLE = {"agency": AGENCY, **{q.field: q.state for q in QUESTIONS}, "comment": COMMENT}
+"""What the summary lets one change, and the state that asks it again."""
 
 
 async def ask_change(turn: Turn) -> Prompt:
     """Ask which answer to change."""
-    t, draft = turn.texts, load(turn)
+    t, draft = turn.texts, DRAFT.load(turn)
     fields = [f for f in _CHANGEABLE if f not in _BY_FIELD or _BY_FIELD[f].applies(draft)]
     choices = tuple(Choice(f, t(f"rating.short_{f}")) for f in fields)
     return Prompt(t("rating.q_change"), choices)
@@ -340,11 +339,11 @@ async def take_change(turn: Turn, answer: Answer) -> Outcome:
     flow then returns to the summary (asking whatever the new answer makes necessary)."""
     if answer.choice not in _CHANGEABLE:
         return Retry(turn.texts("common.pick_option"))
-    return Go(f"{FLOW}.{answer.choice}")
+    return Go(_CHANGEABLE[answer.choice])
 
 
 STEPS = (
-    *picker_steps(FLOW, "rating.q_agency", on_agency_picked),
+    *picker_steps(PICKER, "rating.q_agency", on_agency_picked, owns=("agency_id",)),
     Step(SERVICE, ask_service, take_service, owns=("service_id",)),
     *(question_step(q) for q in QUESTIONS),
     Step(COMMENT, ask_comment, take_comment, owns=("comment",)),

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from pydantic import BaseModel
+
 from handlers.agency_picker import chosen_index, numbered
-from handlers.case_views import timeline
-from handlers.casework import Action, NotAllowed, State, allowed, apply
-from handlers.escalation import notify_case, restart_deadlines
+from handlers.casework.escalation import notify_case, restart_deadlines
+from handlers.casework.states import Action, NotAllowed, State, allowed, apply
+from handlers.casework.views import timeline
+from handlers.citizen.receipts import normalise_receipt
 from handlers.flow import (
     MENU,
     Answer,
+    Drafts,
     Go,
     Outcome,
     Prompt,
@@ -26,7 +30,6 @@ from handlers.flow import (
     text_step,
 )
 from handlers.messages import Choice
-from handlers.receipts import normalise_receipt
 from storage import cases
 from storage.citizens import find_citizen
 from storage.models import Case, Report
@@ -34,6 +37,15 @@ from storage.models import Case, Report
 FLOW = "status"
 LIST, CARD, ADD, ANSWER = "status.list", "status.card", "status.add", "status.answer"
 _TEXT_LIMIT = 2000
+
+
+class StatusDraft(BaseModel):
+    """The report being followed; always one of the asker's own, checked at every step."""
+
+    report_id: int | None = None
+
+
+DRAFT = Drafts(FLOW, StatusDraft)
 
 
 async def _own(turn: Turn, report_id: int | None) -> tuple[Report, Case] | None:
@@ -56,7 +68,7 @@ async def show(turn: Turn, code: str) -> Outcome:
     if report is None or await _own(turn, report.id) is None:
         turn.say("status.not_found")
         return Go(MENU)
-    turn.draft(FLOW)["report_id"] = report.id
+    DRAFT.save(turn, StatusDraft(report_id=report.id))
     return Go(CARD)
 
 
@@ -69,7 +81,7 @@ async def by_case(turn: Turn, argument: str) -> tuple[Report, Case] | None:
     if owned is None:
         turn.say("status.not_found")
     else:
-        turn.draft(FLOW)["report_id"] = owned[0].id
+        DRAFT.save(turn, StatusDraft(report_id=owned[0].id))
     return owned
 
 
@@ -104,14 +116,14 @@ async def take_list(turn: Turn, answer: Answer) -> Outcome:
     index = chosen_index(answer, len(mine))
     if index is None:
         return Retry(turn.texts("common.pick_option"))
-    turn.draft(FLOW)["report_id"] = mine[index][0].id
+    DRAFT.save(turn, StatusDraft(report_id=mine[index][0].id))
     return Go(CARD)
 
 
 async def ask_card(turn: Turn) -> Prompt:
     """The timeline, the pending question, and what the citizen can do now."""
     t = turn.texts
-    owned = await _own(turn, turn.draft(FLOW).get("report_id"))
+    owned = await _own(turn, DRAFT.load(turn).report_id)
     if owned is None:
         return Prompt(t("status.not_found"), back=False)
     report, case = owned
@@ -139,7 +151,7 @@ async def take_card(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice == "add":
         return Go(ADD)
     if answer.choice in ("resolved", "unresolved"):
-        owned = await _own(turn, turn.draft(FLOW).get("report_id"))
+        owned = await _own(turn, DRAFT.load(turn).report_id)
         if owned is not None:
             await settle(turn, *owned, resolved=answer.choice == "resolved")
         return Go(CARD)
@@ -180,7 +192,7 @@ async def _event(turn: Turn, case: Case, action: Action, text: str | None = None
 
 async def ask_answer(turn: Turn) -> Prompt:
     """Ask for the answer to the officer's question."""
-    owned = await _own(turn, turn.draft(FLOW).get("report_id"))
+    owned = await _own(turn, DRAFT.load(turn).report_id)
     question = owned[1].pending_question if owned else ""
     return Prompt(
         turn.texts("status.q_answer", question=question or "", limit=_TEXT_LIMIT), free_text=True
@@ -192,7 +204,7 @@ async def take_answer(turn: Turn, answer: Answer) -> Outcome:
     text = read_text(answer, _TEXT_LIMIT)
     if text is None:
         return Retry(turn.texts("common.text_limit", limit=_TEXT_LIMIT))
-    owned = await _own(turn, turn.draft(FLOW).get("report_id"))
+    owned = await _own(turn, DRAFT.load(turn).report_id)
     if owned is None or owned[1].state != State.AWAITING_REPORTER:
         turn.say("status.nothing_to_answer")
         return Go(CARD)
@@ -206,7 +218,7 @@ async def take_answer(turn: Turn, answer: Answer) -> Outcome:
 
 async def add_information(turn: Turn, text: str) -> Outcome:
     """Add the citizen's information to the case and pass it to the agency."""
-    owned = await _own(turn, turn.draft(FLOW).get("report_id"))
+    owned = await _own(turn, DRAFT.load(turn).report_id)
     if owned is None:
         return Go(MENU)
     report, case = owned

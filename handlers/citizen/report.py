@@ -15,14 +15,24 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel
 
-from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps, post_of
+from handlers.agency_picker import (
+    PickerStates,
+    chosen_index,
+    name_of,
+    numbered,
+    picker_steps,
+    post_of,
+)
+from handlers.casework.escalation import open_case
+from handlers.citizen.privacy import consented_citizen, without_metadata
+from handlers.citizen.receipts import new_receipt
 from handlers.clock import LOCAL_ZONE
 from handlers.dates import day_text, parse_day
-from handlers.escalation import open_case
 from handlers.flow import (
     CONSENT,
     MENU,
     Answer,
+    Drafts,
     Go,
     Outcome,
     Prompt,
@@ -30,14 +40,10 @@ from handlers.flow import (
     Retry,
     Step,
     Turn,
-    load_draft,
-    save_draft,
     summary_step,
     text_step,
 )
 from handlers.messages import Attachment, AttachmentKind, Choice
-from handlers.privacy import consented_citizen, without_metadata
-from handlers.receipts import new_receipt
 from storage import agencies, cases, officers
 from storage.identity import keys_of
 from storage.models import Agency, Evidence, Official, Report
@@ -52,6 +58,7 @@ EVIDENCE, IDENTITY, NAME, PHONE = (
     "report.phone",
 )
 NOTICE, SUMMARY, CHANGE = "report.notice", "report.summary", "report.change"
+PICKER = PickerStates(AGENCY, "report.district", "report.pick")
 CATEGORIES = (
     "harassment",
     "obstruction",
@@ -72,7 +79,6 @@ class ReportDraft(BaseModel):
     category: str | None = None
     agency_id: int | None = None
     service_id: int | None = None
-    browse: list[int] = []
     official: str | None = None
     """"listed", "described" or "unknown"."""
     official_id: int | None = None
@@ -87,12 +93,7 @@ class ReportDraft(BaseModel):
     notice_seen: bool = False
 
 
-def load(turn: Turn) -> ReportDraft:
-    return load_draft(turn, FLOW, ReportDraft)
-
-
-def save(turn: Turn, draft: ReportDraft) -> None:
-    save_draft(turn, FLOW, draft)
+DRAFT = Drafts(FLOW, ReportDraft)
 
 
 def next_state(d: ReportDraft) -> str:
@@ -125,7 +126,7 @@ async def begin(turn: Turn, agency_id: int | None = None, service_id: int | None
     await discard(turn)
     draft = ReportDraft(agency_id=agency_id, service_id=service_id)
     turn.say("report.intro")
-    save(turn, draft)
+    DRAFT.save(turn, draft)
     return Go(next_state(draft))
 
 
@@ -139,8 +140,8 @@ def _choices(turn: Turn, prefix: str, values: tuple[str, ...]) -> tuple[Choice, 
 
 
 def _store(turn: Turn, **values: object) -> Outcome:
-    draft = load(turn).model_copy(update=values)
-    save(turn, draft)
+    draft = DRAFT.load(turn).model_copy(update=values)
+    DRAFT.save(turn, draft)
     return Go(next_state(draft))
 
 
@@ -161,7 +162,7 @@ async def on_agency_picked(turn: Turn, agency: Agency) -> Outcome:
 
 
 async def _officials(turn: Turn) -> list[Official]:
-    return await officers.officials_of(load(turn).agency_id or 0, session=turn.session)
+    return await officers.officials_of(DRAFT.load(turn).agency_id or 0, session=turn.session)
 
 
 async def ask_official(turn: Turn) -> Prompt:
@@ -392,12 +393,12 @@ async def summary_text(turn: Turn, d: ReportDraft) -> str:
 
 
 async def describe(turn: Turn) -> str:
-    return await summary_text(turn, load(turn))
+    return await summary_text(turn, DRAFT.load(turn))
 
 
 async def submit(turn: Turn) -> Outcome:
     """Store the report, open its case and give the receipt code."""
-    draft = load(turn)
+    draft = DRAFT.load(turn)
     if next_state(draft) != SUMMARY:
         return Go(next_state(draft))
     key = turn.incoming.key
@@ -465,7 +466,7 @@ async def take_change(turn: Turn, answer: Answer) -> Outcome:
 
 STEPS = (
     Step(CATEGORY, ask_category, take_category, owns=("category",)),
-    *picker_steps(FLOW, "report.q_agency", on_agency_picked),
+    *picker_steps(PICKER, "report.q_agency", on_agency_picked, owns=("agency_id",)),
     Step(OFFICIAL, ask_official, take_official, owns=("official", "official_id")),
     text_step(
         DESCRIBE, "report.q_describe", 300, describe_official, owns=("description_of_official",)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import access
 from handlers.agency_picker import name_of
-from handlers.casework import WITH_THE_AGENCY
+from handlers.casework.states import WITH_THE_AGENCY
 from handlers.clock import LOCAL_ZONE
 from handlers.flow import Turn
 from handlers.indicators import FACTORS, Indicators, Ranked, rank

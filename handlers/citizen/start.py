@@ -5,7 +5,7 @@ The diagram is in `start.mmd` beside this file.
 
 from __future__ import annotations
 
-from handlers import commend, rating, report, status
+from handlers.citizen import commend, rating, report, status
 from handlers.flow import CONSENT, MENU, Answer, Go, Outcome, Prompt, Rest, Retry, Step, Turn
 from handlers.messages import Choice
 from handlers.textmatch import fold

@@ -4,33 +4,53 @@ summaries, because the directive asks agencies to reward good performers. The di
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from handlers.actions import texts_for
-from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps, post_of
-from handlers.escalation import recipients
-from handlers.flow import MENU, Answer, Go, Outcome, Prompt, Retry, Step, Turn, text_step
+from handlers.agency_picker import (
+    PickerStates,
+    chosen_index,
+    name_of,
+    numbered,
+    picker_steps,
+    post_of,
+)
+from handlers.casework.escalation import recipients
+from handlers.flow import MENU, Answer, Drafts, Go, Outcome, Prompt, Retry, Step, Turn, text_step
 from handlers.messages import Choice, Reply
 from storage import agencies, officers
 from storage.citizens import find_citizen
 from storage.models import Agency, Commendation, Official
 
 FLOW = "commend"
+PICKER = PickerStates("commend.agency", "commend.district", "commend.pick")
 WHO, TEXT = "commend.who", "commend.text"
 _LIMIT = 1000
 
 
+class CommendDraft(BaseModel):
+    """Whom the citizen commends: an agency, and one of its officials or (None) all of it."""
+
+    agency_id: int | None = None
+    official_id: int | None = None
+
+
+DRAFT = Drafts(FLOW, CommendDraft)
+
+
 async def begin(turn: Turn) -> Go:
-    turn.draft(FLOW).clear()
+    DRAFT.save(turn, CommendDraft())
     turn.say("commend.intro")
-    return Go(f"{FLOW}.agency")
+    return Go(PICKER.level)
 
 
 async def on_agency_picked(turn: Turn, agency: Agency) -> Outcome:
-    turn.draft(FLOW)["agency_id"] = agency.id
+    DRAFT.save(turn, CommendDraft(agency_id=agency.id))
     return Go(WHO)
 
 
 async def _officials(turn: Turn) -> list[Official]:
-    agency_id = turn.draft(FLOW).get("agency_id", 0)
+    agency_id = DRAFT.load(turn).agency_id or 0
     return await officers.officials_of(agency_id, session=turn.session)
 
 
@@ -42,26 +62,28 @@ async def ask_who(turn: Turn) -> Prompt:
 
 
 async def take_who(turn: Turn, answer: Answer) -> Outcome:
+    draft = DRAFT.load(turn)
     if answer.choice == "all":
-        turn.draft(FLOW)["official_id"] = None
-        return Go(TEXT)
-    found = await _officials(turn)
-    index = chosen_index(answer, len(found))
-    if index is None:
-        return Retry(turn.texts("common.pick_option"))
-    turn.draft(FLOW)["official_id"] = found[index].id
+        draft.official_id = None
+    else:
+        found = await _officials(turn)
+        index = chosen_index(answer, len(found))
+        if index is None:
+            return Retry(turn.texts("common.pick_option"))
+        draft.official_id = found[index].id
+    DRAFT.save(turn, draft)
     return Go(TEXT)
 
 
 async def commend(turn: Turn, text: str) -> Outcome:
     """Store the commendation and pass it to the agency's leadership."""
-    draft = turn.draft(FLOW)
+    draft = DRAFT.load(turn)
     key = turn.incoming.key
     citizen = await find_citizen(key.channel, turn.incoming.user_id, session=turn.session)
-    agency = await agencies.agency_by_id(draft.get("agency_id", 0), session=turn.session)
+    agency = await agencies.agency_by_id(draft.agency_id or 0, session=turn.session)
     if citizen is None or agency is None or agency.id is None:
         return Go(MENU)
-    official_id = draft.get("official_id")
+    official_id = draft.official_id
     turn.session.add(
         Commendation(
             citizen_id=citizen.id,
@@ -84,7 +106,7 @@ async def commend(turn: Turn, text: str) -> Outcome:
 
 
 STEPS = (
-    *picker_steps(FLOW, "commend.q_agency", on_agency_picked),
-    Step(WHO, ask_who, take_who),
+    *picker_steps(PICKER, "commend.q_agency", on_agency_picked, owns=("agency_id",)),
+    Step(WHO, ask_who, take_who, owns=("official_id",)),
     text_step(TEXT, "commend.q_text", _LIMIT, commend),
 )

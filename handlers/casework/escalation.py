@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from handlers.actions import chat_of, send_with_actions, texts_for
-from handlers.casework import WITH_THE_AGENCY, Action, State, apply
+from handlers.admin.retention import Job
+from handlers.casework.states import WITH_THE_AGENCY, Action, State, apply
 from handlers.clock import local_date_text
 from handlers.flow import Rules, Turn
 from handlers.messages import ConversationKey, Reply
-from handlers.retention import Job
 from storage import agencies, cases, officers
 from storage.models import Agency, Case, CaseEvent, Official, Report, Review
 

@@ -8,7 +8,7 @@ import io
 from PIL import Image
 
 from handlers.agency_picker import name_of
-from handlers.casework import OPEN_STATES
+from handlers.casework.states import OPEN_STATES
 from handlers.clock import local_date_text
 from handlers.flow import CONSENT, MENU, Answer, Go, Outcome, Prompt, Retry, Step, Turn
 from handlers.messages import Choice

@@ -1,0 +1,2 @@
+"""What citizens do: consent and the menu, rating, reporting, following a report, commending,
+and their own data."""

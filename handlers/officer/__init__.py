@@ -1,0 +1,1 @@
+"""What officers do in chat, one module per job: join, cases, decide, review."""

@@ -1,0 +1,178 @@
+"""Deciding a case: the outcome, a reassignment's post, day and decision number, the
+explanation the reporter receives, and a confirmation before anything is recorded."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from handlers.casework.states import Action
+from handlers.clock import LOCAL_ZONE
+from handlers.dates import day_text, parse_day
+from handlers.flow import (
+    Answer,
+    Go,
+    Outcome,
+    Prompt,
+    Retry,
+    Step,
+    Turn,
+    text_step,
+)
+from handlers.messages import Choice
+from handlers.officer.desk import (
+    CONFIRM,
+    DRAFT,
+    EFFECTIVE,
+    EXPLAIN,
+    LIST,
+    NUMBER,
+    OUTCOME,
+    POST,
+    TEXT_LIMIT,
+    Held,
+    OfficerDraft,
+    tell_reporter,
+    transition,
+    while_active,
+    with_case,
+    write_assignment,
+)
+from handlers.officer.review import record_review
+
+OUTCOMES = ("reassign", "discipline", "warning", "unfounded", "referred")
+
+
+async def ask_outcome(turn: Turn) -> Prompt:
+    """Ask for the outcome."""
+    t = turn.texts
+    return Prompt(t("officer.q_outcome"), tuple(Choice(o, t(f"outcome.{o}")) for o in OUTCOMES))
+
+
+async def take_outcome(turn: Turn, answer: Answer) -> Outcome:
+    if answer.choice not in OUTCOMES:
+        return Retry(turn.texts("common.pick_option"))
+    draft = DRAFT.load(turn)
+    draft.outcome = answer.choice
+    DRAFT.save(turn, draft)
+    return Go(POST if answer.choice == "reassign" else EXPLAIN)
+
+
+async def store_post(turn: Turn, text: str) -> Outcome:
+    """Keep the new post of the reassigned official."""
+    draft = DRAFT.load(turn)
+    draft.new_post = text
+    DRAFT.save(turn, draft)
+    return Go(EFFECTIVE)
+
+
+async def ask_effective(turn: Turn) -> Prompt:
+    """Ask from which day the reassignment takes effect."""
+    return Prompt(turn.texts("officer.q_effective"), free_text=True)
+
+
+async def take_effective(turn: Turn, answer: Answer) -> Outcome:
+    day = parse_day(answer.text or "", turn.now.astimezone(LOCAL_ZONE).date())
+    if day is None:
+        return Retry(turn.texts("report.when_invalid"))
+    draft = DRAFT.load(turn)
+    draft.effective = day.isoformat()
+    DRAFT.save(turn, draft)
+    return Go(NUMBER)
+
+
+async def store_number(turn: Turn, text: str) -> Outcome:
+    """Keep the number of the reassignment decision."""
+    draft = DRAFT.load(turn)
+    draft.decision_no = text
+    DRAFT.save(turn, draft)
+    return Go(EXPLAIN if draft.review_id is None else CONFIRM)
+
+
+async def store_explanation(turn: Turn, text: str) -> Outcome:
+    """Keep the explanation for the confirmation."""
+    draft = DRAFT.load(turn)
+    draft.explanation = text
+    DRAFT.save(turn, draft)
+    return Go(CONFIRM)
+
+
+def _decision_lines(turn: Turn, draft: OfficerDraft) -> list[str]:
+    t = turn.texts
+    lines = [t("officer.confirm_outcome", outcome=t(f"outcome.{draft.outcome}"))]
+    if draft.outcome == "reassign":
+        effective = day_text(date.fromisoformat(draft.effective or ""))
+        lines.append(
+            t(
+                "officer.confirm_reassign",
+                post=draft.new_post,
+                day=effective,
+                number=draft.decision_no,
+            )
+        )
+    return lines
+
+
+async def ask_confirm(turn: Turn) -> Prompt:
+    """Show the decision before it is recorded and sent."""
+    t, draft = turn.texts, DRAFT.load(turn)
+    lines = _decision_lines(turn, draft)
+    if draft.explanation:
+        lines.append(t("officer.confirm_explanation", text=draft.explanation))
+    choices = (Choice("yes", t("officer.confirm_yes")), Choice("no", t("officer.confirm_no")))
+    return Prompt("\n".join(lines), choices)
+
+
+async def take_confirm(turn: Turn, answer: Answer) -> Outcome:
+    if answer.choice == "no":
+        turn.say("officer.decision_dropped")
+        return Go(LIST)
+    if answer.choice != "yes":
+        return Retry(turn.texts("common.pick_option"))
+    draft = DRAFT.load(turn)
+    if draft.review_id is not None:
+        return await record_review(turn, draft, "reassign", None)
+    return await _record_decision(turn, draft)
+
+
+@with_case("decide")
+async def _record_decision(turn: Turn, held: Held, draft: OfficerDraft) -> Outcome:
+    """Record the decision on the case, write a reassignment to the official's history, and
+    tell the reporter, who may then say whether it resolved the matter."""
+    case, report = held.case, held.report
+    explanation = draft.explanation or ""
+    detail: dict[str, object] = {"outcome": draft.outcome}
+    if draft.outcome == "reassign":
+        detail |= {
+            "new_post": draft.new_post,
+            "effective": draft.effective,
+            "decision_no": draft.decision_no,
+        }
+    if not await transition(turn, held, Action.DECIDE, text=explanation, detail=detail):
+        return Go(LIST)
+    case.outcome, case.outcome_note, case.pending_question = draft.outcome, explanation, None
+    if draft.outcome == "reassign" and report.official_id is not None:
+        await write_assignment(turn, draft, report.official_id, case_id=case.id)
+    await tell_reporter(
+        turn,
+        report,
+        "status.news_decided",
+        (("status.resolved_button", "resolved"), ("status.unresolved_button", "unresolved")),
+        translated={"outcome": f"outcome.{draft.outcome}"},
+        explanation=explanation,
+        days=turn.rules.reopen_days,
+    )
+    turn.say("officer.decided")
+    return Go(LIST)
+
+
+STEPS = tuple(
+    while_active(step)
+    for step in (
+        Step(OUTCOME, ask_outcome, take_outcome),
+        text_step(POST, "officer.q_post", 200, store_post),
+        Step(EFFECTIVE, ask_effective, take_effective),
+        text_step(NUMBER, "officer.q_number", 60, store_number),
+        text_step(EXPLAIN, "officer.q_explain", TEXT_LIMIT, store_explanation),
+        Step(CONFIRM, ask_confirm, take_confirm),
+    )
+)
