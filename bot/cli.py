@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 from dataclasses import asdict
@@ -17,6 +18,7 @@ from pydantic_settings import SettingsError
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -49,7 +51,7 @@ from storage.agencies import (
 )
 from storage.conversations import load_conversation
 from storage.copying import CountsDiffer, TargetNotEmpty, copy_database
-from storage.db import make_engine, make_sessionmaker
+from storage.db import is_sqlite, make_engine, make_sessionmaker
 from storage.directory import (
     DirectoryError,
     DirectoryInUse,
@@ -222,6 +224,8 @@ async def _copy(settings: Settings, source_url: str, target_url: str) -> None:
     try:
         for side, url in (("copy_source", source_url), ("copy_target", target_url)):
             try:
+                if side == "copy_source":
+                    _must_exist(url)
                 engine = make_engine(url, for_reading=side == "copy_source")
                 async with engine.connect():
                     pass
@@ -256,6 +260,13 @@ async def _copy(settings: Settings, source_url: str, target_url: str) -> None:
         table.add_row(count.table, str(count.source), str(count.target))
     Console().print(table)
     print(t("cli.copied", rows=sum(c.target for c in counts), tables=len(counts)))
+
+
+def _must_exist(url: str) -> None:
+    """An SQLite file to copy from must exist: opening a missing one would create it empty."""
+    name = make_url(url).database
+    if is_sqlite(url) and name and name != ":memory:" and not Path(name).exists():
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), name)
 
 
 def _first_line(error: BaseException) -> str:

@@ -107,5 +107,7 @@ def test_a_copy_into_a_database_with_data_is_refused_and_changes_nothing(
     refused = shell.invoke(app, ["db", "copy", "--from", source, "--to", target])
     assert refused.exit_code == 1 and "đã có dữ liệu" in refused.output
     assert asyncio.run(citizens_and_counts(target)) == before
-    missing = shell.invoke(app, ["db", "copy", "--from", "nonsense://", "--to", target])
-    assert missing.exit_code == 1 and "Không mở được cơ sở dữ liệu nguồn" in missing.output
+    for wrong in ("nonsense://", f"sqlite+aiosqlite:///{tmp_path / 'typo.sqlite3'}"):
+        missing = shell.invoke(app, ["db", "copy", "--from", wrong, "--to", target])
+        assert missing.exit_code == 1 and "Không mở được cơ sở dữ liệu nguồn" in missing.output
+    assert not (tmp_path / "typo.sqlite3").exists()
