@@ -84,6 +84,7 @@ class OutboxDispatcher:
         self._policy = policy or DeliveryPolicy()
         self._clock = clock
         self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
         self._paused_until: dict[str, float] = {}
         self._breakers = {
             name: CircuitBreaker(
@@ -109,7 +110,13 @@ class OutboxDispatcher:
 
     def wake(self) -> None:
         """Ask for a delivery pass now (called after a turn commits)."""
+        self._idle.clear()
         self._wake.set()
+
+    async def idle(self) -> None:
+        """Return once `run` has found nothing due and delivers no chat: whatever the turns
+        committed so far has been sent (tests wait on this instead of sleeping)."""
+        await self._idle.wait()
 
     async def run(self) -> None:
         """Deliver until cancelled, sleeping until the next message is due or a wake-up."""
@@ -117,9 +124,12 @@ class OutboxDispatcher:
             while True:
                 self._wake.clear()
                 try:
-                    await self._start_due()
+                    started = await self._start_due()
                 except Exception:  # a database hiccup must not stop delivery for good
                     log.exception("delivery pass failed; will try again")
+                else:
+                    if not started and not self._in_flight and not self._wake.is_set():
+                        self._idle.set()
                 # asyncio.timeout awaits the wait itself; wait_for would wrap it in a task that a
                 # cancellation can drop before it starts ("coroutine was never awaited").
                 with contextlib.suppress(TimeoutError):

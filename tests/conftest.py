@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import asyncpg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import make_url, select
 from sqlmodel import SQLModel
 
 from bot.channels.console import CHANNEL, ConsoleChannel, console_incoming
@@ -45,23 +45,36 @@ def _postgres_base(admin: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One database migrated and filled with the directory per test session; every test gets a
-    copy (a file copy on SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL), which is much
-    faster than running the migrations and the import again."""
-    admin = os.environ.get("TEST_POSTGRES_URL")
-    if not admin:
-        path = tmp_path_factory.mktemp("template") / "template.sqlite3"
-        asyncio.run(_prepare(f"sqlite+aiosqlite:///{path}"))
-        yield str(path)
-        return
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The SQLite template's URL, made once per session (per worker) where a test needs it."""
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('template') / 'template.sqlite3'}"
+    asyncio.run(_prepare(url))
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """The PostgreSQL template's URL, with TEST_POSTGRES_URL set."""
+    admin = os.environ["TEST_POSTGRES_URL"]
     name = f"feedbackbot_template_{uuid.uuid4().hex[:12]}"
     asyncio.run(_create_postgres(admin, f'CREATE DATABASE "{name}"'))
-    asyncio.run(_prepare(f"{_postgres_base(admin)}/{name}"))
+    url = f"{_postgres_base(admin)}/{name}"
+    asyncio.run(_prepare(url))
     try:
-        yield name
+        yield url
     finally:
         asyncio.run(_drop_postgres(admin, name))
+
+
+@pytest.fixture
+def template_database(request: pytest.FixtureRequest) -> str:
+    """One database migrated and filled with the directory per test session; every test gets a
+    copy, which is much faster than running the migrations and the import again. PostgreSQL's
+    with TEST_POSTGRES_URL set, except for a test marked `sqlite`: it is about SQLite itself,
+    so it runs on SQLite in both passes."""
+    if os.environ.get("TEST_POSTGRES_URL") and not request.node.get_closest_marker("sqlite"):
+        return str(request.getfixturevalue("postgres_template"))
+    return str(request.getfixturevalue("sqlite_template"))
 
 
 async def _create_postgres(admin: str, statement: str) -> None:
@@ -85,18 +98,19 @@ async def _drop_postgres(admin: str, name: str) -> None:
 
 @pytest.fixture
 async def database_url(tmp_path: Path, template_database: str) -> AsyncIterator[str]:
-    """A fresh copy of the template: an SQLite file, or with TEST_POSTGRES_URL set (an admin URL
-    such as postgresql://postgres@127.0.0.1:5432/postgres) a PostgreSQL database per test."""
-    admin = os.environ.get("TEST_POSTGRES_URL")
-    if not admin:
+    """A fresh copy of the template: a file copy on SQLite; with TEST_POSTGRES_URL set (an admin
+    URL such as postgresql://postgres@127.0.0.1:5432/postgres), CREATE DATABASE … TEMPLATE."""
+    template = make_url(template_database)
+    if template.get_backend_name() == "sqlite":
         path = tmp_path / "test.sqlite3"
-        shutil.copyfile(template_database, path)
-        yield f"sqlite+aiosqlite:///{path}"
+        shutil.copyfile(str(template.database), path)
+        yield template.set(database=str(path)).render_as_string()
         return
+    admin = os.environ["TEST_POSTGRES_URL"]
     name = f"feedbackbot_test_{uuid.uuid4().hex[:12]}"
-    await _create_postgres(admin, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+    await _create_postgres(admin, f'CREATE DATABASE "{name}" TEMPLATE "{template.database}"')
     try:
-        yield f"{_postgres_base(admin)}/{name}"
+        yield template.set(database=name).render_as_string(hide_password=False)
     finally:
         await _drop_postgres(admin, name)
 

@@ -98,13 +98,13 @@ async def test_rating_presses_and_the_submit_stay_within_their_budgets(consented
     assert len(await consented.rows(Rating)) == 1
 
 
+@pytest.mark.sqlite
 async def test_concurrent_writers_queue_in_the_process_not_in_sqlite(consented: Chat) -> None:
     """With SQLite's busy handler switched off, any two writers meeting inside SQLite would
     fail at once ("database is locked"): turns of many chats, delivery passes and a scheduler
     job all at the same time must still all succeed, one transaction open at a time."""
     runtime = consented.runtime
-    if runtime.db.dialect.name != "sqlite":
-        pytest.skip("the in-process write gate is SQLite's")
+    assert runtime.db.dialect.name == "sqlite", "the in-process write gate is SQLite's"
     async with runtime.db.connect() as connection:
         await connection.exec_driver_sql("PRAGMA busy_timeout = 0")
     ledger = Ledger(runtime.db)

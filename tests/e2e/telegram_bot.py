@@ -187,6 +187,13 @@ async def join_runtime(
         )
 
 
+async def settled(runtime: Runtime) -> None:
+    """Wait until the dispatcher has sent everything the turns so far queued: a test that then
+    finds no extra message knows none is still on its way, without sleeping."""
+    async with asyncio.timeout(10):
+        await runtime.dispatcher.idle()
+
+
 def same_picture(stored: bytes | None, sent: bytes | None) -> bool:
     """The kept evidence shows the same picture as the file sent (it is re-encoded without its
     metadata, so the bytes differ)."""

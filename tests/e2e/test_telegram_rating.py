@@ -13,7 +13,7 @@ from bot.runtime import open_runtime
 from handlers.messages import Reply, encode_reply
 from storage.models import Agency, OutboxMessage, Rating
 from storage.outbox import Outgoing, enqueue
-from tests.e2e.telegram_bot import Citizen, RunningBot, bot_on, start_bot
+from tests.e2e.telegram_bot import Citizen, RunningBot, bot_on, settled, start_bot
 from tests.fakes import FakeTelegramServer
 
 CHAT = 5001
@@ -123,7 +123,7 @@ async def test_the_same_update_delivered_twice_makes_one_rating(
     await tg.wait_until(lambda: any("ghi nhận" in m.text for m in tg.messages(CHAT)[before:]))
     tg.redeliver(update)
     await tg.wait_until(lambda: not tg.pending_updates)
-    await asyncio.sleep(0.3)
+    await settled(running.runtime)
     thanks = [m for m in tg.messages(CHAT)[before:] if "ghi nhận" in m.text]
     assert len(thanks) == 1
     async with running.runtime.sessions() as session:
@@ -181,7 +181,7 @@ async def test_old_foreign_and_forged_buttons_are_refused_and_change_nothing(
     for chat, message_id, data in attempts:
         tg.press(chat, message_id, data)
     await tg.wait_until(lambda: len(tg.callback_answers) >= 5 + len(attempts))
-    await asyncio.sleep(0.3)
+    await settled(running.runtime)
     refusals = [a for a in tg.callback_answers.values() if a.get("text")]
     assert len(refusals) == len(attempts)
     assert all("câu hỏi trước" in a["text"] for a in refusals)

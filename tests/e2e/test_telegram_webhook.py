@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
 from bot.web import create_app
 from storage.models import Conversation, Evidence, ProcessedUpdate, Rating, Report
+from tests.e2e.telegram_bot import settled
 from tests.fakes import FakeTelegramServer
 from tests.fakes.serving import serve
 
@@ -112,10 +113,17 @@ async def test_a_citizen_rates_through_the_webhook_and_a_triple_delivery_counts_
     submit = await web.tap("Gửi đánh giá", "Đánh giá của Ông/Bà đã được ghi nhận")
     assert await web.deliver(submit) == 200
     assert await web.deliver(submit) == 200
-    await asyncio.sleep(0.2)
+    await settled(web.runtime)
     assert await web.count(Rating) == 1
     thanks = [m for m in web.tg.messages(CHAT) if "Đánh giá của Ông/Bà" in (m.text or "")]
     assert len(thanks) == 1
+
+
+async def test_once_the_dispatcher_is_idle_the_replies_have_been_sent(web: Site) -> None:
+    """What the checks that nothing more came rely on, instead of a sleep."""
+    assert await web.deliver(web.tg.send_text(CHAT, "/start")) == 200
+    await settled(web.runtime)
+    assert any("dữ liệu cá nhân" in (m.text or "") for m in web.tg.messages(CHAT))
 
 
 @pytest.mark.parametrize("secret", [None, "", "wrong-secret-wrong-secret"])
@@ -168,8 +176,7 @@ async def test_a_crash_around_the_commit_neither_loses_nor_doubles(
     async with site(tg, settings) as restarted:
         restarted.tg.redeliver(update)
         assert await restarted.deliver(update) == 200
-        await restarted.tg.wait_until(lambda: len(restarted.tg.messages(CHAT)) >= 1)
-        await asyncio.sleep(0.2)
+        await settled(restarted.runtime)
         assert await restarted.count(ProcessedUpdate) == 1
         notices = [m for m in restarted.tg.messages(CHAT) if "dữ liệu cá nhân" in (m.text or "")]
         assert len(notices) == 1

@@ -22,7 +22,7 @@ from bot.web import create_app, file_publisher
 from handlers.messages import OutgoingFile, Reply
 from storage import files
 from storage.models import Evidence, ProcessedUpdate, Rating, Report
-from tests.e2e.telegram_bot import join_runtime, same_picture
+from tests.e2e.telegram_bot import join_runtime, same_picture, settled
 from tests.fakes import FakeZaloServer
 from tests.fakes.serving import serve
 from tests.fakes.zalo_api import FILES, TINY_PNG
@@ -192,8 +192,7 @@ async def test_webhook_secret_probe_and_redelivery(settings: Settings) -> None:
         assert await zalo.probe(f"{url}/zalo", secret=SECRET) == 200
         for wrapped in (True, False, True):
             assert await zalo.deliver(f"{url}/zalo", update, secret=SECRET, wrapped=wrapped) == 200
-        await zalo.wait_until(lambda: len(zalo.messages(CHAT)) >= 1)
-        await asyncio.sleep(0.3)
+        await settled(rt)
         assert await count(rt, ProcessedUpdate) == 1
         assert len([t for t in zalo.texts(CHAT) if "dữ liệu cá nhân" in t]) == 1
 
