@@ -1,5 +1,7 @@
-"""A Bot API outage pauses delivery instead of losing replies (the real python-telegram-bot
-client against the fake Bot API; the dispatcher's clock is moved by hand, no sleeps)."""
+"""Outages pause delivery instead of losing replies; a long reply's failed part is sent again
+alone; permanent errors are given up at once. The real python-telegram-bot client against the
+fake Bot API (and httpx against the fake Zalo API); the dispatcher's clock is moved by hand and
+each delivery pass is run by the test, so nothing sleeps."""
 
 from __future__ import annotations
 
