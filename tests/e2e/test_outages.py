@@ -222,3 +222,25 @@ async def test_a_zalo_outage_loses_nothing_and_keeps_each_chats_order(
             received = api.texts(chat)
             assert len(received) == 3 and received[-1] == f"Xin chào {chat}"
             assert "\n".join(received[:2]).split("\n") == long.split("\n")
+
+
+async def test_a_failed_part_on_zalo_is_resent_alone(settings: Settings, clock: Clock) -> None:
+    chat = "zalo-chat-3"
+    paragraphs = [f"Đoạn {n}: " + " ".join(["nội dung"] * 190) for n in (1, 2, 3)]
+    async with FakeZaloServer() as api:
+        channel = zalo.ZaloChannel(api.token, base_url=api.base_url, per_chat_limit=None)
+        runtime = await open_runtime(settings, {zalo.CHANNEL: channel}, clock=clock)
+        try:
+            api.add_chat(chat)
+            reply = encode_reply(Reply("\n\n".join(paragraphs)))
+            async with runtime.sessions() as session, session.begin():
+                await enqueue([Outgoing(zalo.CHANNEL, chat, reply)], clock(), session=session)
+            api.fail_next("sendMessage", 503, http_status=503, after=1)
+
+            await runtime.dispatcher.deliver_due()
+            await deliver_everything(runtime, clock)
+        finally:
+            await channel.close()
+            await runtime.close()
+        assert api.texts(chat) == paragraphs
+        assert len(api.calls_to("sendMessage")) == len(paragraphs) + 1
