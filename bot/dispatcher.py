@@ -145,20 +145,22 @@ class OutboxDispatcher:
         return sum(await asyncio.gather(*started))
 
     async def _start_due(self) -> list[asyncio.Task[int]]:
-        """Start a task for every chat whose next message is due and that no task delivers."""
+        """Start a task for every chat whose next message is due and that no task delivers;
+        nothing of a channel that is down, but one chat (the probe) once its pause is over."""
         async with self._pass:
+            now = self._clock()
+            sendable = [name for name, breaker in self._breakers.items() if breaker.may_probe(now)]
             async with self._sessions() as session:
                 await self._report_unserved(session)
                 rows = await outbox.pending(
-                    _BATCH, channels=self._channels, skip=self._in_flight.keys(), session=session
+                    _BATCH, channels=sendable, skip=self._in_flight.keys(), session=session
                 )
-            now = self._clock()
             queues = _by_chat(rows)
             heads = [queue[0] for queue in queues]
             probes = [
                 reopens
-                for name in {head.channel for head in heads}
-                if (reopens := self._breakers[name].reopens_at) is not None and reopens > now
+                for breaker in self._breakers.values()
+                if (reopens := breaker.reopens_at) is not None and reopens > now
             ]
             self._next_due = min(
                 [head.next_attempt_at for head in heads if head.next_attempt_at > now] + probes,
@@ -184,7 +186,7 @@ class OutboxDispatcher:
 
     def _admitted(self, queues: list[list[Delivery]], now: datetime) -> list[list[Delivery]]:
         """The queues the breakers let start: every one of a working channel, one (the probe)
-        of a channel that is down once its pause is over, none otherwise."""
+        of a channel that is down once its pause is over."""
         admitted: list[list[Delivery]] = []
         probing: set[str] = set()
         for queue in queues:
