@@ -18,6 +18,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
+from bot.channels.telegram import ALLOWED_UPDATES
+
 # The same scale and a question as long as the real bot's factor questions, so the fake server
 # parses and stores as much per call.
 SCALE = (
@@ -98,7 +100,7 @@ def main() -> None:
     arguments = parser.parse_args()
     build(arguments.token, arguments.base_url, arguments.concurrency).run_polling(
         timeout=timedelta(seconds=arguments.poll_timeout),
-        allowed_updates=["message", "callback_query"],
+        allowed_updates=ALLOWED_UPDATES,
         drop_pending_updates=True,
     )
 

@@ -22,12 +22,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import update
 
 from bot.channels.console import CHANNEL, ConsoleChannel, console_incoming
 from bot.config import Settings
-from bot.runtime import Runtime, open_runtime
+from bot.runtime import Runtime, freeze_startup_objects, open_runtime
 from bot.scheduler import paced
 from handlers.casework.escalation import DueWork, run_due
 from handlers.flow import Turn
@@ -69,7 +70,7 @@ class Replies:
         if chat in self.waiting:
             self.waiting[chat].set()
 
-    async def keep_asking(self, runtime: Runtime, chat: str, until: asyncio.Task[int]) -> None:
+    async def keep_asking(self, runtime: Runtime, chat: str, until: asyncio.Task[Any]) -> None:
         while not until.done():
             self.waiting[chat] = answered = asyncio.Event()
             started = time.perf_counter()
@@ -105,6 +106,7 @@ async def world(folder: Path, cases: int, replies: Replies, clock: Clock) -> Run
             .where(Case.id % 2 == 0)
             .values(state="acknowledged", acknowledged_at=Case.created_at)
         )
+    freeze_startup_objects()  # as `feedbackbot run` does
     return runtime
 
 
@@ -123,6 +125,7 @@ async def measure(
     figures = (
         f"{elapsed:6.2f} s, {queued} messages queued, {len(transactions.ended)} write"
         f" transactions, the round's longest {transactions.longest(running) * 1000:.1f} ms"
+        f" (most CPU {transactions.most_cpu(running) * 1000:.1f} ms)"
         f" (anyone's {transactions.longest() * 1000:.1f} ms)"
     )
     await asyncio.gather(*askers)

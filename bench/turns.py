@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from bot.channels.console import CHANNEL, ConsoleChannel, console_incoming
 from bot.config import Settings
 from bot.engine import TurnEngine
-from bot.runtime import Runtime, open_runtime
+from bot.runtime import Runtime, freeze_startup_objects, open_runtime
 from storage.models import Rating
 
 # consent, menu, agency by name, service, five factors (feedback skipped), late, apology yes,
@@ -81,6 +81,7 @@ async def measure(url: str, chats: int, turns: int) -> Figures:
     """A warm-up rating, then `chats` chats at once for about `turns` turns."""
     settings = Settings(database_url=url, _env_file=None)
     runtime = await open_runtime(settings, {CHANNEL: ConsoleChannel(write=lambda _c, _t: None)})
+    freeze_startup_objects()  # as `feedbackbot run` does
     run = uuid.uuid4().hex[:8]  # new chats every run, even on a database used before
     try:
         await citizen(runtime.engine, f"{run}-warm-up", 1, [])

@@ -21,6 +21,7 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.admin.summary import summary_message
 from handlers.agency_picker import name_of
 from handlers.indicators import FACTORS, Indicators
 from handlers.messages import OutgoingFile
@@ -136,5 +137,17 @@ def chart_maker(
             )
         png = await asyncio.to_thread(lambda: render_png(draw(data)))
         return OutgoingFile(f"tong-hop-{params['start']}-{params['end']}.png", "image/png", png)
+
+    return make
+
+
+def summary_maker(
+    sessions: async_sessionmaker[AsyncSession],
+) -> Callable[[dict[str, Any]], Awaitable[str]]:
+    """The runtime's maker of /summary's text, on the read connections it is given."""
+
+    async def make(params: dict[str, Any]) -> str:
+        async with sessions() as session:
+            return await summary_message(session, params)
 
     return make

@@ -3,74 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 import os
 from dataclasses import asdict
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-import uvicorn
-from pydantic import SecretStr, ValidationError
-from pydantic_settings import SettingsError
-from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot import demo
-from bot.channels.base import Channel
-from bot.channels.console import CHANNEL as CONSOLE
-from bot.channels.console import LOCAL_CHAT, ConsoleChannel, console_incoming, read_line
-from bot.channels.telegram import CHANNEL as TELEGRAM
-from bot.channels.telegram import TelegramChannel
-from bot.channels.zalo import CHANNEL as ZALO
-from bot.channels.zalo import ZaloChannel
-from bot.config import Settings, settings_problems
-from bot.exports import ExportRequest, count_rows, open_tables, write_export
-from bot.posters import Poster, telegram_link, write_poster
-from bot.runtime import DirectoryEmpty, Runtime, open_runtime, prepare_database
-from bot.scheduler import run_scheduler
-from bot.web import create_app, file_publisher
-from handlers.access import may_bind
-from handlers.admin.summary import Summary, build_summary, percent, summary_text
-from handlers.clock import LOCAL_ZONE, local_date_text, system_clock
-from handlers.indicators import FACTORS
-from handlers.periods import Period, parse_period
-from handlers.texts import LOCALES, Texts, pick_locale
-from storage.agencies import (
-    agency_by_code,
-    agency_by_id,
-    desks,
-    service_by_code,
-    services_for,
-)
-from storage.conversations import load_conversation
-from storage.copying import CountsDiffer, TargetNotEmpty, copy_database
-from storage.db import is_sqlite, make_engine, make_sessionmaker
-from storage.directory import (
-    DirectoryError,
-    DirectoryInUse,
-    import_directory,
-    read_directory,
-    remove_unlisted,
-)
-from storage.identity import UnreadableId, new_encryption_key
-from storage.models import Agency
-from storage.officers import (
-    RosterEntry,
-    create_invite,
-    officer_by_id,
-    official_by_code,
-    revoke,
-    roster,
-)
-from storage.resealing import reseal_all
-from storage.schema import UPGRADE_COMMAND, SchemaOutdated, ensure_schema, upgrade
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+    from bot.channels.base import Channel
+    from bot.channels.telegram import TelegramChannel
+    from bot.channels.zalo import ZaloChannel
+    from bot.config import Settings
+    from bot.runtime import Runtime
+    from handlers.admin.summary import Summary
+    from handlers.periods import Period
+    from handlers.texts import Texts
+    from storage.models import Agency
+    from storage.officers import RosterEntry
+
 
 log = logging.getLogger(__name__)
 app = typer.Typer(
@@ -90,23 +47,44 @@ keys_app = typer.Typer(help="The keys that protect stored messenger ids.")
 app.add_typer(keys_app, name="keys")
 
 
+OUR_LOGGERS = ("bot", "handlers", "storage")
+
+
 def _settings() -> Settings:
     """The settings, or one line per problem and exit code 1: the one place every command
     reads them, so no command prints a traceback that could echo a secret."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    from bot.config import Settings, settings_problems
+
     try:
         settings = Settings()
     except ValidationError as error:
         _refuse_settings(settings_problems(error))
     except SettingsError as error:
         _refuse_settings([str(error)])
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for name in OUR_LOGGERS:
+        logging.getLogger(name).setLevel(settings.log_level.upper())
     # The limiter logs every 429 as an error with a traceback; the dispatcher retries it and
     # logs a warning of its own, so that line would only alarm the operator.
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
     return settings
+
+
+@app.callback()
+def options(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Also show the libraries' informational log lines.")
+    ] = False,
+) -> None:
+    """Options for every command, given before its name (feedbackbot --verbose db upgrade).
+    The libraries' lines (Alembic, httpx, …) show only from WARNING on unless --verbose; our
+    own follow LOG_LEVEL."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 def _refuse_settings(problems: list[str]) -> NoReturn:
@@ -124,17 +102,26 @@ def _refuse_in_production(settings: Settings, key: str) -> None:
 
 
 def _say_in_every_language(key: str) -> None:
+    from handlers.texts import LOCALES, Texts
+
     for locale in LOCALES:
         print(Texts(locale)(key))
 
 
 def _texts() -> Texts:
     """The operator's language, from the locale of the shell (Vietnamese unless it is English)."""
+    from handlers.texts import Texts, pick_locale
+
     return Texts(pick_locale(os.environ.get("LANG", "").replace("_", "-")))
 
 
 def _run(main: object) -> None:
     """Run a coroutine; turn the known start-up failures into a message and exit code 1."""
+    from bot.runtime import DirectoryEmpty
+    from storage.directory import DirectoryError, DirectoryInUse
+    from storage.identity import UnreadableId
+    from storage.schema import UPGRADE_COMMAND, SchemaOutdated
+
     t = _texts()
     try:
         asyncio.run(main)  # type: ignore[arg-type]
@@ -171,17 +158,34 @@ def run() -> None:
     if settings.telegram_token is None and settings.zalo_token is None:
         _refuse_in_production(settings, "cli.production_no_terminal")
         _say_in_every_language("console.no_token")
-        _run(chat_in_terminal(settings))
+        _run(chat_in_terminal(settings, FILES))
     else:
         _run(serve_polling(settings))
 
 
+FILES = Path("feedbackbot-files")
+
+
 @app.command()
-def chat() -> None:
+def chat(
+    files: Annotated[
+        Path, typer.Option(help="Where charts and exports sent in the chat are saved.")
+    ] = FILES,
+) -> None:
     """Chat with the bot in this terminal (options are numbered; type the number)."""
     settings = _settings()
     _refuse_in_production(settings, "cli.production_no_terminal")
-    _run(chat_in_terminal(settings))
+    _run(chat_in_terminal(settings, files))
+
+
+@app.command()
+def diagrams() -> None:
+    """Draw each conversation's Mermaid diagram from its step table, beside its module."""
+    from handlers.diagrams import current
+
+    for path, text in current().items():
+        path.write_text(text, encoding="utf-8")
+        print(_texts()("cli.diagram_written", path=os.path.relpath(path)))
 
 
 @directory_app.command("import")
@@ -219,20 +223,27 @@ def db_copy(
 
 
 async def _copy(settings: Settings, source_url: str, target_url: str) -> None:
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from storage.copying import (
+        CannotOpen,
+        CountsDiffer,
+        TargetNotEmpty,
+        copy_database,
+        open_database,
+    )
+
     t = _texts()
     engines: list[AsyncEngine] = []
     try:
         for side, url in (("copy_source", source_url), ("copy_target", target_url)):
             try:
-                if side == "copy_source":
-                    _must_exist(url)
-                engine = make_engine(url, for_reading=side == "copy_source")
-                async with engine.connect():
-                    pass
-            except (ArgumentError, OSError, SQLAlchemyError) as error:
-                print(t("cli.copy_cannot_open", side=t(f"cli.{side}"), error=_first_line(error)))
+                engines.append(await open_database(url, source=side == "copy_source"))
+            except CannotOpen as error:
+                print(t("cli.copy_cannot_open", side=t(f"cli.{side}"), error=error))
                 raise typer.Exit(1) from error
-            engines.append(engine)
         source, target = engines
         with Progress(transient=True) as bar:
             task = bar.add_task("", total=None)
@@ -262,21 +273,11 @@ async def _copy(settings: Settings, source_url: str, target_url: str) -> None:
     print(t("cli.copied", rows=sum(c.target for c in counts), tables=len(counts)))
 
 
-def _must_exist(url: str) -> None:
-    """An SQLite file to copy from must exist: opening a missing one would create it empty."""
-    name = make_url(url).database
-    if is_sqlite(url) and name and name != ":memory:" and not Path(name).exists():
-        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), name)
-
-
-def _first_line(error: BaseException) -> str:
-    """An error's first line: enough to act on, without the statement or the parameters."""
-    return (str(error).splitlines() or [type(error).__name__])[0]
-
-
 @keys_app.command("new")
 def keys_new() -> None:
     """Print a fresh ENCRYPTION_KEY (for a new installation or a rotation)."""
+    from storage.identity import new_encryption_key
+
     print(new_encryption_key())
 
 
@@ -288,6 +289,9 @@ def keys_rotate() -> None:
 
 
 async def _rotate(settings: Settings) -> None:
+    from bot.runtime import prepare_database
+    from storage.resealing import reseal_all
+
     db, sessions = await prepare_database(settings)
     try:
         async with sessions() as session, session.begin():
@@ -328,6 +332,13 @@ def officers_invite(
 async def _invite(
     settings: Settings, agency_code: str, role: str, official_code: str | None
 ) -> None:
+    from bot.runtime import prepare_database
+    from handlers.access import may_bind
+    from handlers.clock import local_date_text, system_clock
+    from handlers.links import invite_link
+    from storage.agencies import agency_by_code
+    from storage.officers import create_invite, official_by_code
+
     db, sessions = await prepare_database(settings)
     try:
         async with sessions() as session, session.begin():
@@ -356,7 +367,6 @@ async def _invite(
                 valid_days=settings.invite_days,
                 session=session,
             )
-        username = settings.telegram_bot_username or "<bot>"
         print(
             _texts()(
                 "cli.invite",
@@ -364,7 +374,7 @@ async def _invite(
                 role=_texts()(f"role.{role}"),
                 agency=agency.name_vi,
                 until=local_date_text(invite.expires_at),
-                link=f"https://t.me/{username}?start=join_{invite.code}",
+                link=invite_link(settings.telegram_bot_username, invite.code),
             )
         )
     finally:
@@ -382,6 +392,8 @@ def officers_list(
 
 
 async def _officers_list(settings: Settings, agency_code: str | None) -> None:
+    from storage.officers import roster
+
     t = _texts()
     db, sessions = await _reading(settings)
     try:
@@ -402,6 +414,11 @@ def officers_revoke(
 
 
 async def _revoke(settings: Settings, officer_id: int) -> None:
+    from bot.runtime import prepare_database
+    from handlers.clock import system_clock
+    from storage.agencies import agency_by_id
+    from storage.officers import officer_by_id, revoke
+
     t = _texts()
     db, sessions = await prepare_database(settings)
     try:
@@ -410,12 +427,13 @@ async def _revoke(settings: Settings, officer_id: int) -> None:
             if officer is None:
                 print(t("cli.unknown_officer", id=officer_id))
                 raise typer.Exit(1)
-            if officer.active:
+            changed = officer.active
+            if changed:
                 await revoke(officer, by="cli", now=system_clock(), session=session)
             agency = await agency_by_id(officer.agency_id, session=session)
         print(
             t(
-                "cli.revoked",
+                "cli.revoked" if changed else "cli.already_revoked",
                 id=officer_id,
                 role=t(f"role.{officer.role}"),
                 agency=agency.name_vi if agency else "?",
@@ -428,11 +446,12 @@ async def _revoke(settings: Settings, officer_id: int) -> None:
 @app.command()
 def summary(
     period: Annotated[
-        str,
+        str | None,
         typer.Option(
-            help="month, quarter, year, 2026-11, 2026-Q3, 2026, or 2026-01-01..2026-03-31"
+            help="month, quarter, year, 2026-11, 2026-Q3, 2026, or 2026-01-01..2026-03-31; "
+            "this month if it has ratings, else the last full month."
         ),
-    ] = "month",
+    ] = None,
     agency: Annotated[
         str | None, typer.Option(help="An agency code; all agencies if left out.")
     ] = None,
@@ -441,8 +460,28 @@ def summary(
     _run(_summary(_settings(), period, agency))
 
 
+def _today() -> date:
+    from handlers.clock import local_day, system_clock
+
+    return local_day(system_clock())
+
+
+def _period_or_exit(text: str) -> Period:
+    """The period a command-line option names; anything else ends the command (exit code 1)."""
+    from handlers.periods import parse_period
+
+    period = parse_period(text, _today())
+    if period is None:
+        print(_texts()("cli.period_usage", text=text[:40]))
+        raise typer.Exit(1)
+    return period
+
+
 async def _reading(settings: Settings) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
     """Check the schema, then read through an engine that never holds up a running bot."""
+    from bot.runtime import prepare_database
+    from storage.db import make_engine, make_sessionmaker
+
     db, _ = await prepare_database(settings)
     await db.dispose()
     reader = make_engine(settings.database_url, for_reading=True)
@@ -451,6 +490,8 @@ async def _reading(settings: Settings) -> tuple[AsyncEngine, async_sessionmaker[
 
 async def _agency_or_exit(code: str | None, *, session: AsyncSession) -> Agency | None:
     """The agency of an optional code; an unknown code ends the command with exit code 1."""
+    from storage.agencies import agency_by_code
+
     if not code:
         return None
     agency = await agency_by_code(code, session=session)
@@ -460,25 +501,35 @@ async def _agency_or_exit(code: str | None, *, session: AsyncSession) -> Agency 
     return agency
 
 
-async def _summary(settings: Settings, period_text: str, agency_code: str | None) -> None:
+async def _summary(settings: Settings, period_text: str | None, agency_code: str | None) -> None:
+    from handlers.admin.summary import build_summary, summary_text
+    from handlers.clock import system_clock
+    from handlers.periods import last_full_month, month_of
+
     t = _texts()
-    period = parse_period(period_text, system_clock().astimezone(LOCAL_ZONE).date())
-    if period is None:
-        print(t("summary.usage"))
-        raise typer.Exit(1)
+    period = _period_or_exit(period_text) if period_text else month_of(_today())
     db, sessions = await _reading(settings)
     try:
         async with sessions() as session:
             agency = await _agency_or_exit(agency_code, session=session)
             ids = [agency.id or 0] if agency else None
-            result = await build_summary(
-                session,
-                period,
-                ids,
-                now=system_clock(),
-                min_sample=settings.min_sample,
-                locale=t.locale,
-            )
+
+            async def summarise(chosen: Period) -> Summary:
+                return await build_summary(
+                    session,
+                    chosen,
+                    ids,
+                    now=system_clock(),
+                    min_sample=settings.min_sample,
+                    locale=t.locale,
+                )
+
+            result = await summarise(period)
+            if period_text is None and result.overall.ratings == 0:
+                result = await summarise(last_full_month(_today()))
+                print(t("cli.period_last_month", period=result.period.label()))
+            elif period_text is None:
+                print(t("cli.period_this_month", period=period.label()))
         scope = agency.name_vi if agency else t("summary.province")
         print(summary_text(t, result, scope, settings.min_sample))
         print_agency_table(t, result, settings.min_sample)
@@ -488,34 +539,101 @@ async def _summary(settings: Settings, period_text: str, agency_code: str | None
 
 @app.command()
 def export(
-    output: Annotated[Path, typer.Option("-o", "--output", help="The file to write.")],
-    start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
-    end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="The file to write (default: export-FIRST-LAST). Its ending follows what is "
+            "written: .xlsx, .zip for the CSV tables, .csv for one --table.",
+        ),
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            help="As for summary (2026-11, 2026-Q3, …); the last full month if left out."
+        ),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First day, YYYY-MM-DD (with --to).")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
     file_format: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.xlsx,
+    table: Annotated[
+        str | None,
+        typer.Option(help="Only this table, as one plain CSV file (a wrong name lists them)."),
+    ] = None,
     free_text: Annotated[bool, typer.Option(help="Include comments and report texts.")] = False,
 ) -> None:
     """Write ratings, reports, cases, reassignments and the summary (streaming)."""
-    period = parse_period(f"{start}..{end}", system_clock().date())
-    if period is None:
-        print(_texts()("summary.usage"))
+    from bot.exports import TABLES
+
+    t = _texts()
+    if table is not None and table not in TABLES:
+        print(t("cli.unknown_table", table=table[:40], tables=", ".join(TABLES)))
         raise typer.Exit(1)
-    _run(_export(_settings(), output, period, file_format.value, free_text))
+    chosen = _export_period(period, start, end)
+    written = "csv" if table else file_format.value
+    suffix = ".csv" if table else EXPORT_SUFFIXES[written]
+    target = output or Path(f"export-{chosen.start}-{chosen.end}{suffix}")
+    if target.suffix.lower() != suffix:
+        target = target.with_suffix(suffix)
+        print(t("cli.renamed", path=target))
+    _run(_export(_settings(), target, chosen, written, table, free_text))
+
+
+EXPORT_SUFFIXES = {"xlsx": ".xlsx", "csv": ".zip"}
+"""What a whole export's file is named by its format: the CSV tables travel in a ZIP."""
+
+
+def _export_period(period: str | None, start: str | None, end: str | None) -> Period:
+    """--from and --to together, or --period, or else the last full month."""
+    from handlers.periods import last_full_month
+
+    if (start is None) != (end is None):
+        print(_texts()("cli.from_to"))
+        raise typer.Exit(1)
+    if start is not None:
+        return _period_or_exit(f"{start}..{end}")
+    return _period_or_exit(period) if period is not None else last_full_month(_today())
 
 
 async def _export(
-    settings: Settings, output: Path, period: Period, file_format: str, free_text: bool
+    settings: Settings,
+    output: Path,
+    period: Period,
+    file_format: str,
+    table: str | None,
+    free_text: bool,
 ) -> None:
+    from rich.progress import Progress
+
+    from bot.exports import TABLES, CsvTable, ExportRequest, count_rows, open_tables, write_export
+
+    t = _texts()
     db, sessions = await _reading(settings)
-    request = ExportRequest(period, None, free_text=free_text, locale=_texts().locale)
+    request = ExportRequest(period, None, free_text=free_text, locale=t.locale)
     try:
         async with sessions() as session:
             total = await count_rows(session, request)
-        tables = open_tables(output, file_format)
-        with Progress(transient=True) as bar:
-            task = bar.add_task(output.name, total=total)
-            await write_export(sessions, tables, request, lambda n: bar.advance(task, n))
-        tables.close()
-        print(_texts()("cli.exported", path=output, rows=total))
+        tables = (
+            CsvTable(output, t(f"export.sheet_{table}"))
+            if table
+            else open_tables(output, file_format)
+        )
+        try:
+            with Progress(transient=True) as bar:
+                task = bar.add_task(output.name, total=total)
+                await write_export(sessions, tables, request, lambda n: bar.advance(task, n))
+        finally:
+            tables.close()
+        if file_format == "csv" and not table:
+            names = ", ".join(t(f"export.sheet_{name}") for name in TABLES)
+            print(
+                t("cli.exported_zip", path=output, tables=names, rows=total, period=period.label())
+            )
+        else:
+            print(t("cli.exported", path=output, rows=total, period=period.label()))
     finally:
         await db.dispose()
 
@@ -533,6 +651,12 @@ def demo_seed(
 
 
 async def _demo_seed(settings: Settings, ratings: int, reports: int, seed_value: int) -> None:
+    from rich.progress import Progress
+
+    from bot import demo
+    from bot.runtime import prepare_database
+    from handlers.clock import system_clock
+
     db, sessions = await prepare_database(settings)
     try:
         with Progress(transient=True) as bar:
@@ -577,9 +701,16 @@ async def _posters(
     output: Path,
     file_format: str,
 ) -> None:
+    from bot.posters import Poster, file_name, telegram_link, write_poster
+    from bot.runtime import prepare_database
+    from storage.agencies import agency_by_code, desks, service_by_code, services_for
+
     t = _texts()
     username = settings.telegram_bot_username
-    if not username or (agency_code is None) == (not all_desks):
+    if not username:
+        print(t("cli.qr_needs_username"))
+        raise typer.Exit(1)
+    if (agency_code is None) == (not all_desks):
         print(t("cli.qr_usage"))
         raise typer.Exit(1)
     db, sessions = await prepare_database(settings)
@@ -599,9 +730,16 @@ async def _posters(
             if service_code and service is None:
                 print(t("cli.unknown_service", code=service_code))
                 raise typer.Exit(1)
+            offering = [
+                agency
+                for agency in chosen
+                if service is None
+                or any(s.id == service.id for s in await services_for(agency, session=session))
+            ]
         await asyncio.to_thread(output.mkdir, parents=True, exist_ok=True)
+        written = 0
         for agency in chosen:
-            if service is not None and not await _offers(settings, agency, service.id):
+            if service is not None and agency not in offering:
                 print(t("cli.not_offered", agency=agency.name_vi, service=service.name_vi))
                 continue
             poster = Poster(
@@ -610,30 +748,32 @@ async def _posters(
                 telegram_link(username, agency.code, service.code if service else None),
                 settings.zalo_link,
             )
-            path = output / f"{agency.code}{'-' + service.code if service else ''}.{file_format}"
-            await asyncio.to_thread(write_poster, poster, t, path)
-            print(path)
+            name = file_name(
+                agency.code, agency.name_vi, service.name_vi if service else None, file_format
+            )
+            await asyncio.to_thread(write_poster, poster, t, output / name)
+            print(output / name)
+            written += 1
+        if not written:
+            print(t("cli.no_posters"))
+            raise typer.Exit(1)
     finally:
         await db.dispose()
 
 
-async def _offers(settings: Settings, agency: Agency, service_id: int | None) -> bool:
-    reader = make_engine(settings.database_url, for_reading=True)
-    try:
-        async with make_sessionmaker(reader, settings.identity_keys())() as session:
-            offered = await services_for(agency, session=session)
-    finally:
-        await reader.dispose()
-    return any(s.id == service_id for s in offered)
+async def chat_in_terminal(settings: Settings, files: Path) -> None:
+    """Chat as the local user; a conversation left unfinished resumes at its question, and
+    files the bot sends are saved into `files`."""
+    from bot.channels.console import CHANNEL as CONSOLE
+    from bot.channels.console import LOCAL_CHAT, ConsoleChannel, console_incoming, read_line
+    from bot.runtime import open_runtime
+    from storage.conversations import load_conversation
 
-
-async def chat_in_terminal(settings: Settings) -> None:
-    """Chat as the local user; a conversation left unfinished resumes at its question."""
-    runtime = await open_runtime(settings, {CONSOLE: ConsoleChannel()})
+    runtime = await open_runtime(settings, {CONSOLE: ConsoleChannel(files=files)})
     try:
         _say_in_every_language("console.intro")
         async with runtime.sessions() as session:
-            known = await load_conversation(CONSOLE, LOCAL_CHAT, session=session, lock=False)
+            known = await load_conversation(CONSOLE, LOCAL_CHAT, session=session)
         line: str | None = "/resume" if known else "/start"
         while line is not None:
             if line.strip():
@@ -651,6 +791,13 @@ async def _open_messengers(
     settings: Settings,
 ) -> tuple[Runtime, TelegramChannel | None, ZaloChannel | None]:
     """The messengers that have a token, started, and the runtime that serves them."""
+    from bot.channels.telegram import CHANNEL as TELEGRAM
+    from bot.channels.telegram import TelegramChannel
+    from bot.channels.zalo import CHANNEL as ZALO
+    from bot.channels.zalo import ZaloChannel
+    from bot.runtime import freeze_startup_objects, open_runtime, prepare_database
+    from bot.web import file_publisher
+
     # The schema and the directory first, so a database that cannot serve stops the start
     # before any messenger is contacted or a webhook is set.
     db, _ = await prepare_database(settings)
@@ -688,6 +835,7 @@ async def _open_messengers(
         zalo.publish = file_publisher(
             runtime, settings.public_base_url, settings.served_file_hours
         )
+    freeze_startup_objects()
     return runtime, telegram, zalo
 
 
@@ -700,6 +848,8 @@ async def _close_messengers(telegram: TelegramChannel | None, zalo: ZaloChannel 
 
 async def serve_polling(settings: Settings) -> None:
     """`feedbackbot run` with tokens: poll each messenger, deliver, run the scheduler."""
+    from bot.scheduler import run_scheduler
+
     runtime, telegram, zalo = await _open_messengers(settings)
     try:
         async with asyncio.TaskGroup() as tasks:
@@ -736,6 +886,12 @@ def serve() -> None:
 
 
 async def serve_webhooks(settings: Settings) -> None:
+    import uvicorn
+
+    from bot.channels.telegram import ALLOWED_UPDATES
+    from bot.scheduler import run_scheduler
+    from bot.web import create_app
+
     base = (settings.public_base_url or "").rstrip("/")
     telegram_secret = _secret(settings.telegram_webhook_secret)
     zalo_secret = _secret(settings.zalo_webhook_secret)
@@ -745,7 +901,7 @@ async def serve_webhooks(settings: Settings) -> None:
             await telegram.bot.set_webhook(
                 f"{base}/telegram",
                 secret_token=telegram_secret,
-                allowed_updates=["message", "callback_query"],
+                allowed_updates=ALLOWED_UPDATES,
             )
         if zalo is not None:
             await zalo.call("setWebhook", url=f"{base}/zalo", secret_token=zalo_secret)
@@ -786,6 +942,10 @@ def _secret(value: SecretStr | None) -> str:
 
 
 async def _import(settings: Settings, file: Path, *, replace: bool) -> None:
+    from storage.db import make_engine, make_sessionmaker
+    from storage.directory import import_directory, read_directory, remove_unlisted
+    from storage.schema import ensure_schema
+
     directory = read_directory(file)
     db = make_engine(settings.database_url)
     try:
@@ -810,16 +970,27 @@ async def _import(settings: Settings, file: Path, *, replace: bool) -> None:
 
 
 async def _upgrade(settings: Settings) -> None:
+    from storage.db import make_engine
+    from storage.schema import upgrade
+
     db = make_engine(settings.database_url)
     try:
-        await upgrade(db, settings.identity_keys())
-        print(_texts()("cli.schema_ok"))
+        ran = await upgrade(db, settings.identity_keys())
+        t = _texts()
+        for revision, description in ran:
+            print(t("cli.migration_ran", revision=revision, description=description))
+        print(t("cli.schema_upgraded", count=len(ran)) if ran else t("cli.schema_ok"))
     finally:
         await db.dispose()
 
 
 def print_roster(t: Texts, entries: list[RosterEntry]) -> None:
     """Officers as a table: what an operator needs to pick one, and no messenger id."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from handlers.clock import local_date_text
+
     table = Table(title=t("cli.officers_title"))
     for key in ("id", "agency", "role", "official", "joined", "active"):
         table.add_column(t(f"cli.officers_{key}"))
@@ -837,6 +1008,12 @@ def print_roster(t: Texts, entries: list[RosterEntry]) -> None:
 
 def print_agency_table(t: Texts, result: Summary, min_sample: int) -> None:
     """The ranking as a table (every agency, not only the first ten)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from handlers.admin.summary import percent
+    from handlers.indicators import FACTORS
+
     table = Table(title=t("summary.ranking", minimum=min_sample))
     for header in (
         "#",

@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     send_give_up_hours: float = Field(default=24.0, gt=0)
     """A message still undelivered this long after it was written is given up; until then an
     outage of the messenger only pauses delivery."""
+    outbox_lease_seconds: float = Field(default=60.0, ge=3)
+    """A worker's claim on the messages it delivers; a crashed one's are taken over after."""
     per_chat_burst: int = Field(default=3, ge=1)
     per_chat_period_seconds: float = Field(default=3.0, gt=0)
     overall_messages_per_second: int = Field(default=30, ge=1)

@@ -1,8 +1,9 @@
 """Synthetic data over the sample directory, for trying the summaries and for the benchmarks.
 
-Seeded, so the same arguments give the same database. Agencies get a "quality" of their own, so
-rankings, strengths and weaknesses show real differences. Rows go in with bulk inserts, then the
-daily roll-ups are rebuilt in one SQL statement.
+Seeded, so the same arguments on the same day give the same data on SQLite and PostgreSQL
+alike (every row the generator draws from is read in a fixed order). Agencies get a "quality"
+of their own, so rankings, strengths and weaknesses show real differences. Rows go in with bulk
+inserts, then the daily roll-ups are rebuilt in one SQL statement.
 """
 
 from __future__ import annotations
@@ -12,18 +13,18 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.casework.escalation import FLAGGED_CATEGORIES
 from handlers.casework.states import State
 from handlers.citizen.receipts import ALPHABET
 from handlers.citizen.report import CATEGORIES
+from handlers.clock import local_day
 from handlers.officer.decide import OUTCOMES
 from handlers.workdays import WorkCalendar
-from storage import rollups
+from storage import cases, demo, rollups
 from storage.identity import keys_of
-from storage.models import Agency, Case, CaseEvent, Citizen, Official, Rating, Report, Service
+from storage.models import Agency, Case, CaseEvent, Report
 
 _CHUNK = 10_000
 _COMMENTS = [
@@ -104,13 +105,13 @@ async def seed(
     """Add `ratings` ratings and `reports` reports spread over the year before `now`."""
     rng = random.Random(seed_value)
     async with sessions() as session, session.begin():
-        agency_rows = await session.scalars(select(Agency).where(Agency.kind != "province"))
-        services = (await session.scalars(select(Service))).all()
+        agency_rows, services = await demo.directory(session=session)
         offered = {
             a.id: [s.id for s in services if a.kind in s.offered_by or a.code in s.offered_by]
-            for a in agency_rows.all()
+            for a in agency_rows
+            if a.kind != "province"
         }
-        places = {a.id: a for a in (await session.scalars(select(Agency))).all()}
+        places = {a.id: a for a in agency_rows}
         rateable = [places[a] for a, ids in offered.items() if ids]
         quality = {a.id: rng.uniform(2.6, 4.5) for a in rateable}
         citizen_ids = await _citizens(
@@ -132,12 +133,12 @@ async def seed(
                 )
             )
             if len(batch) == _CHUNK:
-                await session.execute(insert(Rating.__table__), batch)
+                await demo.add_ratings(batch, session=session)
                 if progress:
                     progress(len(batch))
                 batch = []
         if batch:
-            await session.execute(insert(Rating.__table__), batch)
+            await demo.add_ratings(batch, session=session)
             if progress:
                 progress(len(batch))
         await _reports(session, rng, reports, citizen_ids, start, now)
@@ -160,10 +161,7 @@ async def _citizens(
         }
         for n in range(count)
     ]
-    for first in range(0, len(rows), _CHUNK):
-        await session.execute(insert(Citizen), rows[first : first + _CHUNK])
-    found = await session.scalars(select(Citizen.id).where(Citizen.channel == "demo"))
-    return list(found.all())
+    return await demo.add_citizens(rows, "demo", session=session)
 
 
 async def _reports(
@@ -174,7 +172,7 @@ async def _reports(
     start: datetime,
     now: datetime,
 ) -> None:
-    officials = (await session.scalars(select(Official).where(Official.heads.is_(False)))).all()
+    officials = await demo.staff_officials(session=session)
     for _ in range(count):
         official = rng.choice(officials)
         at = _office_hours(rng, start)
@@ -189,14 +187,13 @@ async def _reports(
             category=category,
             agency_id=official.agency_id,
             official_id=official.id,
-            occurred_on=at.date(),
+            occurred_on=local_day(at),
             description="Dữ liệu mẫu.",
             anonymous=rng.random() < 0.8,
             channel="demo",
             created_at=at,
         )
-        session.add(report)
-        await session.flush()
+        await cases.add(report, session=session)
         state = rng.choice([State.NEW, State.ACKNOWLEDGED, State.DECIDED, State.CLOSED])
         done = at + timedelta(days=rng.uniform(0.2, 12))
         case = Case(
@@ -214,8 +211,7 @@ async def _reports(
             created_at=at,
             updated_at=min(done, now),
         )
-        session.add(case)
-        await session.flush()
+        await cases.add(case, session=session)
         steps = [("citizen", "open", None, State.NEW, at)]
         if case.acknowledged_at is not None:
             steps.append(

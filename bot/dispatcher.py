@@ -17,8 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,7 +44,8 @@ _MAX_CHAT_LIMITERS = 10_000
 _IDLE_WAIT_SECONDS = 30.0
 _JITTER_MARGIN = 1.05
 """Slots 5% wider than the rate, so network jitter cannot squeeze one extra send into a second."""
-FileMaker = Callable[[dict[str, Any]], Awaitable[OutgoingFile]]
+FileMaker = Callable[[dict[str, Any]], Awaitable[OutgoingFile | str]]
+"""Makes what a reply's `file_request` asks for: a file, or the reply's text."""
 AskAgain = Callable[[ConversationKey], Awaitable[None]]
 """Asks a chat its current question again (the engine's), after a reply to it was given up."""
 
@@ -58,13 +62,24 @@ class DeliveryPolicy:
     broadcast_per_second: float = 20.0
     """Announcements go out evenly spaced at this rate, below the platform's 30/s, so live
     conversations keep headroom."""
+    lease_seconds: float = 60.0
+    """How long a claim on a chat's messages lasts without renewal: after a worker's crash,
+    another takes its chats over this much later."""
+
+
+def worker_name() -> str:
+    """Who claims outbox rows: the host and process, and a random part for two dispatchers in
+    one process (the tests)."""
+    return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(3)}"
 
 
 class OutboxDispatcher:
     """Sends pending outbox rows through the channel adapters.
 
     Each chat is delivered by its own task, so a chat that waits (for its file, its pacing or
-    a retry) holds back only itself: a pass starts what is due and returns at once.
+    a retry) holds back only itself: a pass starts what is due and returns at once. Rows are
+    claimed before they are sent (`storage.outbox.claim`), so dispatchers of several worker
+    processes share one outbox; each pass renews this one's leases when a third has passed.
     """
 
     def __init__(
@@ -103,6 +118,9 @@ class OutboxDispatcher:
         self._next_due: datetime | None = None
         self._unserved: set[str] = set()
         self._unserved_checked_at: float | None = None
+        self.worker = worker_name()
+        self._lease = timedelta(seconds=self._policy.lease_seconds)
+        self._renewed_at = 0.0
 
     def channels_down(self) -> list[str]:
         """The channels paused by an outage right now (for the health check)."""
@@ -145,59 +163,87 @@ class OutboxDispatcher:
         return sum(await asyncio.gather(*started))
 
     async def _start_due(self) -> list[asyncio.Task[int]]:
-        """Start a task for every chat whose next message is due and that no task delivers;
-        nothing of a channel that is down, but one chat (the probe) once its pause is over."""
+        """Claim and start a task for every chat whose next message is due and that no task
+        delivers; announcements a slice at a time, while no slice is under way. Of a channel
+        that is down nothing is claimed but, once its pause is over, one chat: the probe."""
         async with self._pass:
+            news_free = self._news is None or self._news.done()
             now = self._clock()
-            sendable = [name for name, breaker in self._breakers.items() if breaker.may_probe(now)]
-            async with self._sessions() as session:
+            working = [name for name, breaker in self._breakers.items() if breaker.closed]
+            probing = [
+                name
+                for name, breaker in self._breakers.items()
+                if not breaker.closed and breaker.may_probe(now)
+            ]
+            async with self._sessions() as session, session.begin():
                 await self._report_unserved(session)
-                rows = await outbox.pending(
-                    _BATCH, channels=sendable, skip=self._in_flight.keys(), session=session
-                )
-            queues = _by_chat(rows)
-            heads = [queue[0] for queue in queues]
-            probes = [
-                reopens
-                for breaker in self._breakers.values()
-                if (reopens := breaker.reopens_at) is not None and reopens > now
-            ]
-            self._next_due = min(
-                [head.next_attempt_at for head in heads if head.next_attempt_at > now] + probes,
-                default=None,
-            )
-            ready = self._admitted(
-                [queue for queue in queues if queue[0].next_attempt_at <= now], now
-            )
-            started = [
-                self._start([queue], self._deliver_live(queue))
-                for queue in ready
-                if queue[0].batch is None
-            ]
-            news = [queue for queue in ready if queue[0].batch is not None]
-            if news and (self._news is None or self._news.done()):
+                await self._renew(now, session)
+                live = await self._claim(now, False, _BATCH, session, working)
                 # About two seconds of announcements at a time, so replies to people who are
                 # chatting never wait long behind a broadcast; the next part follows when
                 # this one is done.
-                news = news[: max(1, int(2 * self._policy.broadcast_per_second))]
+                slice_ = max(1, int(2 * self._policy.broadcast_per_second))
+                busy = [queue[0].chat_ref for queue in live]
+                news = (
+                    await self._claim(now, True, slice_, session, working, busy)
+                    if news_free
+                    else []
+                )
+                for name in probing:
+                    probe = await self._claim(now, False, 1, session, [name])
+                    if not probe and news_free:
+                        news += await self._claim(now, True, 1, session, [name], busy)
+                    live += probe
+                retry = await outbox.next_due(
+                    now, worker=self.worker, channels=[*working, *probing], session=session
+                )
+            self._next_due = min(
+                [
+                    at
+                    for at in (retry, *(breaker.reopens_at for breaker in self._breakers.values()))
+                    if at is not None and at > now
+                ],
+                default=None,
+            )
+            started = [self._start([queue], self._deliver_live(queue)) for queue in live]
+            if news:
                 self._news = self._start(news, self._deliver_news(news))
                 started.append(self._news)
             return started
 
-    def _admitted(self, queues: list[list[Delivery]], now: datetime) -> list[list[Delivery]]:
-        """The queues the breakers let start: every one of a working channel, one (the probe)
-        of a channel that is down once its pause is over."""
-        admitted: list[list[Delivery]] = []
-        probing: set[str] = set()
-        for queue in queues:
-            name = queue[0].channel
-            breaker = self._breakers[name]
-            if breaker.closed:
-                admitted.append(queue)
-            elif breaker.may_probe(now) and name not in probing:
-                probing.add(name)
-                admitted.append(queue)
-        return admitted
+    async def _claim(
+        self,
+        now: datetime,
+        news: bool,
+        limit: int,
+        session: AsyncSession,
+        channels: Collection[str],
+        busy: Collection[str] = (),
+    ) -> list[list[Delivery]]:
+        """Claim due chats of `channels` that no task here delivers, nor `busy` (just
+        claimed)."""
+        rows = await outbox.claim(
+            limit,
+            worker=self.worker,
+            news=news,
+            channels=channels,
+            skip=[*self._in_flight, *busy],
+            now=now,
+            lease=self._lease,
+            session=session,
+        )
+        return _by_chat(rows)
+
+    async def _renew(self, now: datetime, session: AsyncSession) -> None:
+        """The heartbeat: once a third of the lease passed, extend the claims of the chats
+        being delivered (others' lapse: a failed task's chats are taken over in time)."""
+        clock = asyncio.get_running_loop().time()
+        if not self._in_flight or clock - self._renewed_at < self._policy.lease_seconds / 3:
+            return
+        self._renewed_at = clock
+        await outbox.renew_leases(
+            self.worker, self._in_flight.keys(), now + self._lease, session=session
+        )
 
     def _start(
         self, queues: list[list[Delivery]], delivery: Coroutine[Any, Any, int]
@@ -217,10 +263,17 @@ class OutboxDispatcher:
         self.wake()
 
     async def _stop(self) -> None:
+        """Stop delivering and give the chats back, so another worker need not await the
+        lease."""
         tasks = set(self._in_flight.values())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            async with self._sessions() as session, session.begin():
+                await outbox.release_all(self.worker, session=session)
+        except Exception:  # stopping anyway: the lease frees them a little later
+            log.warning("could not give back the claimed messages", exc_info=True)
 
     async def _report_unserved(self, session: AsyncSession) -> None:
         """Warn once per channel that messages wait for a messenger this process does not
@@ -239,11 +292,15 @@ class OutboxDispatcher:
                 )
 
     def _seconds_to_next(self) -> float:
-        """Until the earliest retry of a chat that no task delivers (a task's end wakes us)."""
+        """Until the earliest retry of a chat that no task delivers (a task's end wakes us),
+        and while chats are being delivered, until their leases need renewing."""
+        longest = _IDLE_WAIT_SECONDS
+        if self._in_flight:
+            longest = min(longest, self._policy.lease_seconds / 3)
         if self._next_due is None:
-            return _IDLE_WAIT_SECONDS
+            return longest
         due = (self._next_due - self._clock()).total_seconds()
-        return max(0.05, min(_IDLE_WAIT_SECONDS, due))
+        return max(0.05, min(longest, due))
 
     async def _deliver_live(self, queue: list[Delivery]) -> int:
         async with self._slots:
@@ -335,12 +392,15 @@ class OutboxDispatcher:
                     await outbox.mark_parts_sent(row.id, number + 1, session=session)
 
     async def _with_file(self, reply: Reply) -> Reply:
-        """Make the file a reply asked for (a chart, an export) now, after the turn."""
+        """Make what a reply asked for (a chart, an export, a summary's text) now, after the
+        turn."""
         if reply.file_request is None:
             return reply
         maker = self._makers[reply.file_request.kind]
-        file = await maker(reply.file_request.params)
-        return replace(reply, file=file, file_request=None)
+        made = await maker(reply.file_request.params)
+        if isinstance(made, str):
+            return replace(reply, text=made, file_request=None)
+        return replace(reply, file=made, file_request=None)
 
     async def _retry(self, row: Delivery, error: str, delay: timedelta) -> None:
         log.warning("message %s to %s will be retried: %s", row.id, row.channel, error)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,17 +18,22 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.citizen.privacy import scrubbed
 from handlers.clock import Clock, system_clock
 from handlers.flow import DialogState, Rules, Turn
 from handlers.messages import ConversationKey, Incoming, Reply, TurnResult, encode_reply
 from handlers.router import repeat_question, respond
 from handlers.texts import DEFAULT_LOCALE, Texts, pick_locale
 from storage.conversations import claim_update, read_dialog, save_dialog
+from storage.db import is_transient_conflict
 from storage.outbox import Outgoing, enqueue, has_pending
 
 log = logging.getLogger(__name__)
 
 SYSTEM_KEY = ConversationKey("system", "scheduler")
+TURN_ATTEMPTS = 4
+RETRY_PAUSE_SECONDS = 0.02
+"""The first retry waits up to 40 ms, the last up to 160 ms."""
 
 
 class KeyedLocks:
@@ -72,13 +78,28 @@ class TurnEngine:
         """Process one update exactly once; never raises for anything the user sent."""
         async with self._locks.hold(incoming.key):
             try:
-                result = await self._run(incoming)
+                incoming = await scrubbed(incoming, self._rules.evidence_max_bytes)
+                result = await self._run_retried(incoming)
             except Exception:
                 log.exception("turn failed on channel %s", incoming.key.channel)
                 result = await self._apologise(incoming)
         if result.outbox_ids and self._on_outbox is not None:
             self._on_outbox()
         return result
+
+    async def _run_retried(self, incoming: Incoming) -> TurnResult:
+        """The turn, run again when the database broke a lock cycle or a serialization
+        conflict by rolling it back (nothing of it was kept): a few times, after a random
+        pause that grows, so the two turns that met do not meet again."""
+        for attempt in range(1, TURN_ATTEMPTS):
+            try:
+                return await self._run(incoming)
+            except Exception as error:
+                if not is_transient_conflict(error):
+                    raise
+                log.warning("turn met a conflict (attempt %d), retrying: %s", attempt, error)
+            await asyncio.sleep(random.uniform(0, RETRY_PAUSE_SECONDS * 2**attempt))
+        return await self._run(incoming)
 
     async def _run(self, incoming: Incoming) -> TurnResult:
         now = self._clock()

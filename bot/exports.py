@@ -1,12 +1,13 @@
 """Exports for Home Affairs: ratings, reports, cases with their events, reassignments and the
 summary, as XLSX (one sheet each) or CSV (a ZIP of one UTF-8-with-BOM file each).
 
-Rows stream from the database in chunks of plain tuples (columns, not ORM objects; names and
-labels looked up once per export, not per row) and are written as they come (XlsxWriter's
+The rows come from `storage.exports` in chunks of plain tuples; here they are labelled (names and
+labels looked up once per export, not per row) and written as they come (XlsxWriter's
 constant-memory mode; csv into the ZIP member), so memory stays flat however many rows there are.
 An anonymous reporter appears only as the report's own handle (two reports of one person share
-nothing) and ratings name nobody; free text only when asked for. Cells that a spreadsheet would
-run as a formula (= + - @ and tab or return first) are neutralised with a leading apostrophe.
+nothing) and ratings name nobody; free text only when asked for. In a CSV, text that a
+spreadsheet would run as a formula (= + - @ and tab or return first) gets a leading apostrophe;
+an XLSX cell written as text is never a formula, so it keeps the text as it is.
 """
 
 from __future__ import annotations
@@ -24,29 +25,18 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 import xlsxwriter
-from sqlalchemy import Select, func, null, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.citizen.rating import QUESTIONS
-from handlers.clock import LOCAL_ZONE
 from handlers.indicators import FACTORS, Indicators
 from handlers.messages import OutgoingFile
 from handlers.periods import Period
 from handlers.texts import Texts
-from storage import summaries
+from storage import exports, summaries
 from storage.db import make_engine
-from storage.models import (
-    Agency,
-    Assignment,
-    Case,
-    CaseEvent,
-    Official,
-    Rating,
-    Report,
-    Service,
-)
+from storage.exports import Scope
+from storage.models import Agency, Service
 
-_CHUNK = 5000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Progress = Callable[[int], None]
@@ -58,29 +48,28 @@ def neutralise(value: str) -> str:
     return f"'{value}" if value.startswith(_FORMULA_START) else value
 
 
-def local_time(value: datetime) -> datetime:
-    """A stored UTC instant as a Vietnamese wall-clock time, without a zone (spreadsheets have
-    none)."""
-    return value.astimezone(LOCAL_ZONE).replace(tzinfo=None)
-
-
-def _csv_time(value: datetime) -> str:
-    return value.astimezone(LOCAL_ZONE).isoformat(" ", "minutes")[:16]
-
-
-def _converted(row: Sequence[Any], converters: Sequence[tuple[int, Converter]]) -> list[Any]:
-    """The row with each converted column replaced (None stays None)."""
-    cells = list(row)
+def _converted(row: Sequence[Any], converters: Sequence[tuple[int, Converter]]) -> Sequence[Any]:
+    """The row with each converted column replaced (None stays None); copied only when a cell
+    changes, as most rows have nothing to convert."""
+    cells: list[Any] | None = None
     for column, convert in converters:
-        if cells[column] is not None:
-            cells[column] = convert(cells[column])
-    return cells
+        value = row[column]
+        if value is not None and (changed := convert(value)) is not value:
+            if cells is None:
+                cells = list(row)
+            cells[column] = changed
+    return row if cells is None else cells
 
 
 class Tables(Protocol):
     """Where an export's tables go. A column's kind says how its cells are written: "text"
-    is neutralised cell by cell; "label" came through `Labels` (or `_codes_and_names`), made
-    safe once per export; "datetime" (a UTC instant) is shown in Vietnam time."""
+    is made safe cell by cell; "label" came through `Labels` (or `_codes_and_names`), made
+    safe once per export; "datetime" is the province's wall-clock time as text
+    ("2026-11-30 09:05"); "date" a day."""
+
+    def safe(self, value: str) -> str:
+        """The text as a cell of this format shows it and never runs it."""
+        ...
 
     def sheet(self, name: str, headers: Sequence[str], kinds: Sequence[str]) -> None: ...
     def rows(self, rows: Iterable[Sequence[Any]]) -> None: ...
@@ -104,6 +93,10 @@ class XlsxTables:
         self._writers: list[Callable[[int, int, Any], Any]] = []
         self._row = 0
 
+    def safe(self, value: str) -> str:
+        """Unchanged: a string cell holds text, whatever its first character."""
+        return value
+
     def sheet(self, name: str, headers: Sequence[str], kinds: Sequence[str]) -> None:
         self._sheet = self._book.add_worksheet(name[:31])
         self._sheet.freeze_panes(1, 0)
@@ -116,15 +109,14 @@ class XlsxTables:
     def _writer(self, kind: str) -> Callable[[int, int, Any], Any]:
         """How a column's cells are written, chosen once per sheet rather than per cell."""
         sheet, style = self._sheet, self._formats.get(kind)
-        if kind in ("date", "datetime"):
-            convert = local_time if kind == "datetime" else (lambda day: day)
+        if kind == "datetime":
             return lambda row, column, value: sheet.write_datetime(
-                row, column, convert(value), style
+                row, column, datetime.fromisoformat(value), style
             )
-        if kind == "text":
-            return lambda row, column, value: sheet.write_string(row, column, neutralise(value))
-        if kind == "label":
-            return lambda row, column, value: sheet.write_string(row, column, value)
+        if kind == "date":
+            return lambda row, column, value: sheet.write_datetime(row, column, value, style)
+        if kind in ("text", "label"):
+            return sheet.write_string
         return lambda row, column, value: sheet.write_number(row, column, value, style)
 
     def rows(self, rows: Iterable[Sequence[Any]]) -> None:
@@ -139,11 +131,25 @@ class XlsxTables:
         self._book.close()
 
 
-_CSV_CONVERTERS: dict[str, Converter] = {
-    "text": neutralise,
-    "datetime": _csv_time,
-    "date": date.isoformat,
-}
+_CSV_CONVERTERS: dict[str, Converter] = {"text": neutralise, "date": date.isoformat}
+
+
+TABLES = ("ratings", "reports", "cases", "events", "reassignments", "summary", "summary_services")
+"""The tables of an export, by the key of their sheet name in the catalogs."""
+
+
+def _csv_converters(kinds: Sequence[str]) -> list[tuple[int, Converter]]:
+    return [
+        (column, _CSV_CONVERTERS[kind])
+        for column, kind in enumerate(kinds)
+        if kind in _CSV_CONVERTERS
+    ]
+
+
+def _csv_bytes(rows: Iterable[Sequence[Any]]) -> bytes:
+    text = io.StringIO()
+    csv.writer(text).writerows(rows)
+    return text.getvalue().encode()
 
 
 class CsvZipTables:
@@ -157,26 +163,23 @@ class CsvZipTables:
         self._member: IO[bytes] | None = None
         self._converters: list[tuple[int, Converter]] = []
 
+    def safe(self, value: str) -> str:
+        return neutralise(value)
+
     def sheet(self, name: str, headers: Sequence[str], kinds: Sequence[str]) -> None:
         self._end_sheet()
         self._member = self._zip.open(f"{name}.csv", "w")
         self._member.write(codecs.BOM_UTF8)
         self._write([headers])
-        self._converters = [
-            (column, _CSV_CONVERTERS[kind])
-            for column, kind in enumerate(kinds)
-            if kind in _CSV_CONVERTERS
-        ]
+        self._converters = _csv_converters(kinds)
 
     def rows(self, rows: Iterable[Sequence[Any]]) -> None:
         converters = self._converters
-        self._write(_converted(row, converters) for row in rows)
+        self._write((_converted(row, converters) for row in rows) if converters else rows)
 
     def _write(self, rows: Iterable[Sequence[Any]]) -> None:
         assert self._member is not None, "a sheet comes first"
-        text = io.StringIO()
-        csv.writer(text).writerows(rows)
-        self._member.write(text.getvalue().encode())
+        self._member.write(_csv_bytes(rows))
 
     def _end_sheet(self) -> None:
         if self._member is not None:
@@ -186,6 +189,33 @@ class CsvZipTables:
     def close(self) -> None:
         self._end_sheet()
         self._zip.close()
+
+
+class CsvTable:
+    """One table of the export as a plain CSV file (UTF-8 with BOM); the others are skipped,
+    for an operator who wants, say, only the ratings in a spreadsheet."""
+
+    def __init__(self, path: Path, sheet_name: str) -> None:
+        self._file = path.open("wb")
+        self._wanted = sheet_name
+        self._converters: list[tuple[int, Converter]] | None = None
+
+    def safe(self, value: str) -> str:
+        return neutralise(value)
+
+    def sheet(self, name: str, headers: Sequence[str], kinds: Sequence[str]) -> None:
+        self._converters = None
+        if name == self._wanted:
+            self._converters = _csv_converters(kinds)
+            self._file.write(codecs.BOM_UTF8 + _csv_bytes([headers]))
+
+    def rows(self, rows: Iterable[Sequence[Any]]) -> None:
+        converters = self._converters
+        if converters is not None:
+            self._file.write(_csv_bytes(_converted(row, converters) for row in rows))
+
+    def close(self) -> None:
+        self._file.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,11 +229,9 @@ class ExportRequest:
     hidden_official: int | None = None
     """An officer never receives what was reported about themselves."""
 
-    def about_others(self, official: Any) -> Any:
-        """A condition leaving out rows about the hidden official."""
-        if self.hidden_official is None:
-            return true()
-        return or_(official.is_(None), official != self.hidden_official)
+    def scope(self) -> Scope:
+        start, end = self.period.bounds()
+        return Scope(start, end, self.agency_ids, self.hidden_official)
 
 
 def _start_sheet(tables: Tables, t: Texts, name: str, columns: dict[str, str]) -> None:
@@ -212,50 +240,23 @@ def _start_sheet(tables: Tables, t: Texts, name: str, columns: dict[str, str]) -
     tables.sheet(t(f"export.sheet_{name}"), headers, list(columns.values()))
 
 
-async def _batches(session: AsyncSession, query: Select[Any]) -> AsyncIterator[Sequence[Any]]:
-    """The query's rows as plain tuples, a chunk at a time, however many there are.
-
-    Core rows on the session's connection (no ORM loading), and the next chunk is fetched
-    while the caller writes this one: the database works in its own thread meanwhile."""
-    connection = await session.connection()
-    result = await connection.stream(query.execution_options(yield_per=_CHUNK))
-    chunks = aiter(result.partitions(_CHUNK))
-    upcoming = asyncio.ensure_future(anext(chunks, None))
-    try:
-        while (chunk := await upcoming) is not None:
-            upcoming = asyncio.ensure_future(anext(chunks, None))
-            await asyncio.sleep(0)  # the fetch starts before the caller's writing holds the loop
-            yield chunk
-    finally:
-        upcoming.cancel()
-
-
 class Labels(dict[Any, str | None]):
-    """Labels of stored codes, each looked up (and made safe for a spreadsheet) once per
-    export rather than per row."""
+    """Labels of stored codes, each looked up (and made safe for the file) once per export
+    rather than per row."""
 
-    def __init__(self, label: Callable[[Any], str]) -> None:
+    def __init__(self, label: Callable[[Any], str], safe: Callable[[str], str]) -> None:
         super().__init__()
         self._label = label
+        self._safe = safe
 
     def __missing__(self, code: Any) -> str | None:
-        value = self[code] = None if code is None else neutralise(self._label(code))
+        value = self[code] = None if code is None else self._safe(self._label(code))
         return value
-
-
-def _in_scope(query: Select[Any], column: Any, agency_ids: list[int] | None) -> Select[Any]:
-    return query if agency_ids is None else query.where(column.in_(agency_ids))
 
 
 async def count_rows(session: AsyncSession, request: ExportRequest) -> int:
     """How many rating rows an export will write (for the progress bar)."""
-    start, end = request.period.bounds()
-    query = (
-        select(func.count())
-        .select_from(Rating)
-        .where(Rating.created_at >= start, Rating.created_at < end)
-    )
-    return (await session.scalar(_in_scope(query, Rating.agency_id, request.agency_ids))) or 0
+    return await exports.rating_count(request.scope(), session=session)
 
 
 async def write_export(
@@ -266,21 +267,35 @@ async def write_export(
 ) -> None:
     """Write every table of the export, streaming."""
     t = Texts(request.locale)
-    start, end = request.period.bounds()
     async with sessions() as session:
         await _ratings(session, tables, request, t, progress)
-        await _reports(session, tables, request, t, start, end)
-        await _cases(session, tables, request, t, start, end)
-        await _reassignments(session, tables, request, t, start, end)
+        await _reports(session, tables, request, t)
+        states = await _cases(session, tables, request, t)
+        await _events(session, tables, request, t, states)
+        await _reassignments(session, tables, request, t)
         await _summary(session, tables, request, t, by="agency")
         await _summary(session, tables, request, t, by="service")
 
 
-async def _codes_and_names(session: AsyncSession, table: Any) -> dict[int, tuple[str, str]]:
-    """Every agency's or service's code and name, as labels: a directory is small, a year of
-    ratings is not."""
-    rows = await session.execute(select(table.id, table.code, table.name_vi))
-    return {id_: (neutralise(code), neutralise(name)) for id_, code, name in rows}
+async def _codes_and_names(
+    session: AsyncSession, tables: Tables, table: type[Agency] | type[Service]
+) -> dict[int, tuple[str, str]]:
+    """Every agency's or service's code and name, as labels."""
+    found = await exports.codes_and_names(table, session=session)
+    return {id_: (tables.safe(code), tables.safe(name)) for id_, (code, name) in found.items()}
+
+
+async def _write(
+    tables: Tables,
+    batches: AsyncIterator[Sequence[Any]],
+    row: Callable[[Sequence[Any]], Sequence[Any]] | None = None,
+    progress: Progress | None = None,
+) -> None:
+    """Every batch into the current sheet, each row labelled by `row` if given."""
+    async for batch in batches:
+        tables.rows(batch if row is None else map(row, batch))
+        if progress is not None:
+            progress(len(batch))
 
 
 async def _ratings(
@@ -307,30 +322,13 @@ async def _ratings(
         "comment": "text",
     }
     _start_sheet(tables, t, "ratings", columns)
-    agencies = await _codes_and_names(session, Agency)
-    services = await _codes_and_names(session, Service)
+    agencies = await _codes_and_names(session, tables, Agency)
+    services = await _codes_and_names(session, tables, Service)
     # What the citizen saw for each option, not its stored code.
-    answers = {q.field: Labels(lambda code, q=q: t(q.label_key(code))) for q in QUESTIONS}
-    channels = Labels(str)
-    start, end = request.period.bounds()
-    query = (
-        select(
-            Rating.created_at,
-            Rating.agency_id,
-            Rating.service_id,
-            Rating.channel,
-            *(getattr(Rating, f"score_{factor}") for factor in FACTORS),
-            Rating.timeliness,
-            Rating.apology,
-            Rating.extra_papers,
-            Rating.trips,
-            Rating.submission,
-            Rating.unofficial_payment,
-            Rating.comment if request.free_text else null(),
-        )
-        .where(Rating.created_at >= start, Rating.created_at < end)
-        .order_by(Rating.id)
-    )
+    answers = {
+        q.field: Labels(lambda code, q=q: t(q.label_key(code)), tables.safe) for q in QUESTIONS
+    }
+    channels = Labels(str, tables.safe)
 
     def row(values: Sequence[Any]) -> tuple[Any, ...]:
         at, agency, service, channel, *scores, on_time, apology, papers, trips, how, paid, text = (
@@ -351,61 +349,31 @@ async def _ratings(
             text,
         )
 
-    async for batch in _batches(session, _in_scope(query, Rating.agency_id, request.agency_ids)):
-        tables.rows(map(row, batch))
-        if progress is not None:
-            progress(len(batch))
+    rows = exports.rating_rows(request.scope(), free_text=request.free_text, session=session)
+    await _write(tables, rows, row, progress)
 
 
 async def _reports(
-    session: AsyncSession,
-    tables: Tables,
-    request: ExportRequest,
-    t: Texts,
-    start: datetime,
-    end: datetime,
+    session: AsyncSession, tables: Tables, request: ExportRequest, t: Texts
 ) -> None:
     columns = {
         "report": "int",
         "date": "datetime",
-        "category": "text",
+        "category": "label",
         "agency_code": "text",
         "agency": "text",
         "official_code": "text",
         "official": "text",
         "occurred_on": "date",
-        "anonymous": "text",
+        "anonymous": "label",
         "citizen": "text",
         "channel": "text",
         "description": "text",
         "official_description": "text",
     }
     _start_sheet(tables, t, "reports", columns)
-    categories = Labels(lambda code: t(f"report.category_{code}"))
-    yes, no = t("export.yes"), t("export.no")
-    free = request.free_text
-    query = (
-        select(
-            Report.id,
-            Report.created_at,
-            Report.category,
-            Agency.code,
-            Agency.name_vi,
-            Official.code,
-            Official.name,
-            Report.occurred_on,
-            Report.anonymous,
-            Report.handle if request.pseudonyms else null(),
-            Report.channel,
-            Report.description if free else null(),
-            Report.official_description if free else null(),
-        )
-        .join(Agency, Agency.id == Report.agency_id)
-        .join(Official, Official.id == Report.official_id, isouter=True)
-        .where(Report.created_at >= start, Report.created_at < end)
-        .where(request.about_others(Report.official_id))
-        .order_by(Report.id)
-    )
+    categories = Labels(lambda code: t(f"report.category_{code}"), tables.safe)
+    yes, no = tables.safe(t("export.yes")), tables.safe(t("export.no"))
 
     def row(values: Sequence[Any]) -> tuple[Any, ...]:
         id_, at, category, *where, occurred, anonymous, handle, channel, text, about = values
@@ -413,120 +381,72 @@ async def _reports(
         return (id_, at, categories[category], *where, occurred, yes if anonymous else no,
                 shown, channel, text, about)  # fmt: skip
 
-    async for batch in _batches(session, _in_scope(query, Report.agency_id, request.agency_ids)):
-        tables.rows(map(row, batch))
+    rows = exports.report_rows(
+        request.scope(),
+        free_text=request.free_text,
+        pseudonyms=request.pseudonyms,
+        session=session,
+    )
+    await _write(tables, rows, row)
 
 
 async def _cases(
-    session: AsyncSession,
-    tables: Tables,
-    request: ExportRequest,
-    t: Texts,
-    start: datetime,
-    end: datetime,
-) -> None:
+    session: AsyncSession, tables: Tables, request: ExportRequest, t: Texts
+) -> Labels:
+    """The cases' sheet; returns the labels of states, which the events' sheet shares."""
     columns = {
         "case": "int",
         "report": "int",
         "agency_code": "text",
-        "state": "text",
-        "flag": "text",
+        "state": "label",
+        "flag": "label",
         "opened": "datetime",
         "ack_due": "datetime",
         "decide_due": "datetime",
         "acknowledged": "datetime",
         "decided": "datetime",
         "closed": "datetime",
-        "outcome": "text",
+        "outcome": "label",
     }
     _start_sheet(tables, t, "cases", columns)
-    states = Labels(lambda code: t(f"state.{code}"))
-    flags = Labels(lambda code: t(f"flag.{code}"))
-    outcomes = Labels(lambda code: t(f"outcome.{code}"))
-    query = (
-        select(
-            Case.id,
-            Case.report_id,
-            Agency.code,
-            Case.state,
-            Case.flag_reason,
-            Case.created_at,
-            Case.ack_due,
-            Case.decide_due,
-            Case.acknowledged_at,
-            Case.decided_at,
-            Case.closed_at,
-            Case.outcome,
-        )
-        .join(Agency, Agency.id == Case.agency_id)
-        .join(Report, Report.id == Case.report_id)
-        .where(Case.created_at >= start, Case.created_at < end)
-        .where(request.about_others(Report.official_id))
-        .order_by(Case.id)
-    )
+    states = Labels(lambda code: t(f"state.{code}"), tables.safe)
+    flags = Labels(lambda code: t(f"flag.{code}"), tables.safe)
+    outcomes = Labels(lambda code: t(f"outcome.{code}"), tables.safe)
 
     def row(values: Sequence[Any]) -> tuple[Any, ...]:
         case, report, agency, state, flag, *times, outcome = values
         return (case, report, agency, states[state], flags[flag], *times, outcomes[outcome])
 
-    async for batch in _batches(session, _in_scope(query, Case.agency_id, request.agency_ids)):
-        tables.rows(map(row, batch))
-    await _events(session, tables, request, t, start, end, states)
+    await _write(tables, exports.case_rows(request.scope(), session=session), row)
+    return states
 
 
 async def _events(
-    session: AsyncSession,
-    tables: Tables,
-    request: ExportRequest,
-    t: Texts,
-    start: datetime,
-    end: datetime,
-    states: Labels,
+    session: AsyncSession, tables: Tables, request: ExportRequest, t: Texts, states: Labels
 ) -> None:
     columns = {
         "case": "int",
         "at": "datetime",
-        "actor": "text",
-        "action": "text",
-        "from_state": "text",
-        "to_state": "text",
+        "actor": "label",
+        "action": "label",
+        "from_state": "label",
+        "to_state": "label",
         "text": "text",
     }
     _start_sheet(tables, t, "events", columns)
-    actors = Labels(lambda code: t(f"export.actor_{code}"))
-    actions = Labels(lambda code: t(f"officer.event_{code}"))
-    query = (
-        select(
-            CaseEvent.case_id,
-            CaseEvent.at,
-            CaseEvent.actor,
-            CaseEvent.action,
-            CaseEvent.from_state,
-            CaseEvent.to_state,
-            CaseEvent.text if request.free_text else null(),
-        )
-        .join(Case, Case.id == CaseEvent.case_id)
-        .join(Report, Report.id == Case.report_id)
-        .where(Case.created_at >= start, Case.created_at < end)
-        .where(request.about_others(Report.official_id))
-        .order_by(CaseEvent.id)
-    )
+    actors = Labels(lambda code: t(f"export.actor_{code}"), tables.safe)
+    actions = Labels(lambda code: t(f"officer.event_{code}"), tables.safe)
 
     def row(values: Sequence[Any]) -> tuple[Any, ...]:
         case, at, actor, action, before, after, text = values
         return (case, at, actors[actor], actions[action], states[before], states[after], text)
 
-    async for batch in _batches(session, _in_scope(query, Case.agency_id, request.agency_ids)):
-        tables.rows(map(row, batch))
+    rows = exports.event_rows(request.scope(), free_text=request.free_text, session=session)
+    await _write(tables, rows, row)
 
 
 async def _reassignments(
-    session: AsyncSession,
-    tables: Tables,
-    request: ExportRequest,
-    t: Texts,
-    start: datetime,
-    end: datetime,
+    session: AsyncSession, tables: Tables, request: ExportRequest, t: Texts
 ) -> None:
     columns = {
         "official_code": "text",
@@ -539,25 +459,7 @@ async def _reassignments(
         "recorded": "datetime",
     }
     _start_sheet(tables, t, "reassignments", columns)
-    query = (
-        select(
-            Official.code,
-            Official.name,
-            Agency.code,
-            Assignment.new_post,
-            Assignment.effective_on,
-            Assignment.decision_number,
-            Assignment.case_id,
-            Assignment.recorded_at,
-        )
-        .join(Official, Official.id == Assignment.official_id)
-        .join(Agency, Agency.id == Official.agency_id)
-        .where(Assignment.recorded_at >= start, Assignment.recorded_at < end)
-        .where(request.about_others(Assignment.official_id))
-        .order_by(Assignment.id)
-    )
-    async for batch in _batches(session, _in_scope(query, Official.agency_id, request.agency_ids)):
-        tables.rows(batch)
+    await _write(tables, exports.reassignment_rows(request.scope(), session=session))
 
 
 _RATES = [
@@ -576,14 +478,14 @@ async def _summary(
     session: AsyncSession, tables: Tables, request: ExportRequest, t: Texts, *, by: str
 ) -> None:
     """One row of indicators per agency (`by="agency"`) or per service (`by="service"`)."""
-    columns = {f"{by}_code": "text", by: "text", "ratings": "int"}
+    columns = {f"{by}_code": "label", by: "label", "ratings": "int"}
     columns |= dict.fromkeys(_RATES, "percent")
     _start_sheet(tables, t, "summary" if by == "agency" else "summary_services", columns)
     period = request.period
     sums = await summaries.rating_sums(
         period.start, period.end, by=by, agency_ids=request.agency_ids, session=session
     )
-    names = await _codes_and_names(session, Agency if by == "agency" else Service)
+    names = await _codes_and_names(session, tables, Agency if by == "agency" else Service)
     rows = []
     for key, values in sorted(sums.items(), key=lambda item: names.get(item[0], ("", ""))):
         i = Indicators.from_sums(values)

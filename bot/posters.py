@@ -4,6 +4,7 @@ one is configured. Drawn with matplotlib (DejaVu Sans has every Vietnamese diacr
 
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,8 @@ import numpy as np
 import qrcode
 from matplotlib.figure import Figure
 
+from handlers.links import start_link
+from handlers.textmatch import fold
 from handlers.texts import Texts
 
 A5_INCHES = (5.83, 8.27)
@@ -29,9 +32,20 @@ class Poster:
     zalo_link: str | None
 
 
+def file_name(agency_code: str, agency: str, service: str | None, suffix: str) -> str:
+    """A poster's file name: the desk's code, then its name and the service's, accents
+    dropped, so a folder of posters reads as a list of desks."""
+    parts = [agency_code, _slug(agency), *([_slug(service)] if service else [])]
+    return "_".join(parts) + f".{suffix}"
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")
+
+
 def telegram_link(username: str, agency_code: str, service_code: str | None) -> str:
     payload = f"r_{agency_code}" + (f"_{service_code}" if service_code else "")
-    return f"https://t.me/{username}?start={payload}"
+    return start_link(username, payload)
 
 
 def _matrix(link: str) -> np.ndarray:

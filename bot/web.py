@@ -3,7 +3,8 @@
 An update is answered 200 only after its turn has committed; a redelivery (the platform
 retrying after a lost answer) is then recognised by its id and changes nothing. A wrong or
 missing secret is refused with 401 before anything is read or stored. Secrets are compared in
-constant time.
+constant time. A body that is too large or not an update is answered 400 (413 for size)
+with one log line, never a traceback.
 """
 
 from __future__ import annotations
@@ -14,21 +15,17 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from telegram import Update
 
-from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram import TelegramChannel, UnreadableUpdate, read_update
 from bot.channels.zalo import ZaloChannel, unwrap
 from bot.runtime import Runtime
 from handlers.clock import Clock, system_clock
 from handlers.messages import OutgoingFile
-from storage import files
-from storage.models import OutboxMessage
-from storage.outbox import PENDING
+from storage import files, outbox
 
 log = logging.getLogger(__name__)
 TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -44,9 +41,44 @@ def _unauthorised() -> Response:
     return JSONResponse({"ok": False, "error": "unauthorised"}, status_code=401)
 
 
-async def _json(request: Request) -> Any:
-    body = await request.body()
-    return json.loads(body) if body.strip() else None
+BODY_LIMIT = 1024 * 1024
+"""Updates are a few kilobytes (files are fetched separately); a larger body is refused unread."""
+
+
+class BadBody(Exception):
+    """A webhook body refused before any turn: its status and why, for the log."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+async def _read_body(request: Request) -> bytes:
+    """The body, read up to BODY_LIMIT bytes and no further."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and (len(declared) > 12 or int(declared) > BODY_LIMIT):
+        raise BadBody(413, f"declared {declared[:12]} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > BODY_LIMIT:
+            raise BadBody(413, f"more than {BODY_LIMIT} bytes")
+    return bytes(body)
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError) as error:
+        raise BadBody(400, f"not JSON ({type(error).__name__})") from error
+    if not isinstance(parsed, dict):
+        raise BadBody(400, f"JSON {type(parsed).__name__}, not an object")
+    return parsed
+
+
+def _refused(channel: str, error: BadBody) -> Response:
+    log.warning("%s webhook body refused: %s", channel, error)
+    return JSONResponse({"ok": False, "error": str(error)}, status_code=error.status)
 
 
 def create_app(
@@ -64,10 +96,11 @@ def create_app(
         if telegram is None or not _secret_ok(request, TELEGRAM_SECRET_HEADER, telegram_secret):
             return _unauthorised()
         try:
-            update = Update.de_json(await _json(request), telegram.bot)
-        except (ValueError, TypeError, KeyError) as error:
-            log.warning("unreadable Telegram update: %s", error)
-            return Response(status_code=400)
+            update = read_update(_json_object(await _read_body(request)), telegram.bot)
+        except BadBody as error:
+            return _refused("Telegram", error)
+        except UnreadableUpdate as error:
+            return _refused("Telegram", BadBody(400, f"not an update ({error})"))
         stored = await telegram.process(update, runtime.engine)
         return Response(status_code=200 if stored else 503)
 
@@ -75,29 +108,29 @@ def create_app(
         if zalo is None or not _secret_ok(request, ZALO_SECRET_HEADER, zalo_secret):
             return _unauthorised()
         try:
-            body = await _json(request)
-        except ValueError:
-            return Response(status_code=400)
-        if body is not None and not await zalo.handle(unwrap(body), runtime.engine):
+            body = await _read_body(request)
+            if not body.strip():  # Zalo's health probe
+                return JSONResponse({"ok": True})
+            update = unwrap(_json_object(body))
+        except BadBody as error:
+            return _refused("Zalo", error)
+        if not isinstance(update, dict):
+            return _refused("Zalo", BadBody(400, "result is not an object"))
+        if not await zalo.handle(update, runtime.engine):
             return JSONResponse({"ok": False}, status_code=503)
         return JSONResponse({"ok": True})
 
     async def health(_: Request) -> Response:
         try:
             async with runtime.reads() as session:
-                await session.execute(text("SELECT 1"))
-                backlog = await session.scalar(
-                    select(func.count())
-                    .select_from(OutboxMessage)
-                    .where(OutboxMessage.status == PENDING)
-                )
+                backlog = await outbox.pending_count(session=session)
         except Exception as error:  # the database is what this endpoint checks
             log.warning("health check failed: %s", error)
             return JSONResponse({"database": "unreachable"}, status_code=503)
         return JSONResponse(
             {
                 "database": "ok",
-                "outbox_pending": backlog or 0,
+                "outbox_pending": backlog,
                 "channels_down": runtime.dispatcher.channels_down(),
             }
         )

@@ -17,6 +17,8 @@ from storage.models import Case, Officer, Official, Report
 
 ADMIN, LEADER, OFFICER = "admin", "leader", "officer"
 ROLES = (OFFICER, LEADER, ADMIN)
+LEADERS = (LEADER, ADMIN)
+"""Who leads: told of an agency's cases; registers its group chat, manages its officers."""
 REFUSAL_WINDOW = timedelta(hours=1)
 REFUSALS_AUDITED = 20
 """Refusals written per person and window: a flood of forged presses cannot fill the log."""
@@ -45,22 +47,31 @@ def actor(officer: Officer | None, turn: Turn) -> str:
     return f"{channel}-user:{keys_of(turn.session).audit_name(channel, turn.incoming.user_id)}"
 
 
+def is_admin(officer: Officer) -> bool:
+    """Home Affairs administrators: every agency's cases and figures, invites, announcements."""
+    return officer.role == ADMIN
+
+
+def leads(officer: Officer) -> bool:
+    return officer.role in LEADERS
+
+
 def may_handle(officer: Officer, case: Case, report: Report) -> bool:
     """The single rule for access to a case."""
     if report.official_id is not None and officer.official_id == report.official_id:
         return False
-    return officer.role == ADMIN or officer.agency_id == case.agency_id
+    return is_admin(officer) or officer.agency_id == case.agency_id
 
 
 def may_manage(officer: Officer, agency_id: int) -> bool:
     """Who may list and remove an agency's officers: its leaders, and admins for any agency."""
-    return officer.role == ADMIN or (officer.role == LEADER and officer.agency_id == agency_id)
+    return is_admin(officer) or (officer.role == LEADER and officer.agency_id == agency_id)
 
 
 def may_remove(officer: Officer, target: Officer) -> bool:
     """Removal is for active officers of an agency one manages, never oneself (a leader could
     lock the agency out) nor an admin (admins are revoked on the command line)."""
-    if target.id == officer.id or target.role == ADMIN or not target.active:
+    if target.id == officer.id or is_admin(target) or not target.active:
         return False
     return may_manage(officer, target.agency_id)
 
@@ -126,7 +137,7 @@ def may_review(officer: Officer, agency_id: int, official_id: int) -> bool:
     official under review."""
     if officer.official_id == official_id:
         return False
-    return officer.role == ADMIN or officer.agency_id == agency_id
+    return is_admin(officer) or officer.agency_id == agency_id
 
 
 async def audit_refused_press(turn: Turn, action: str = "stale_or_forged_button") -> None:

@@ -15,11 +15,14 @@ from pydantic import BaseModel
 
 from handlers.flow import Answer, Drafts, Go, Outcome, Prompt, Retry, Step, Turn
 from handlers.messages import Choice
-from handlers.textmatch import contains_phrase
+from handlers.textmatch import clip, search
 from storage import agencies
 from storage.models import Agency, Official, Service
 
-MAX_LISTED = 12
+MAX_FOUND = 8
+"""A search offers this many best matches; a longer list would bury the right one."""
+MAX_QUERY = 100
+"""Agency names are far shorter; a longer text is not a search."""
 OnPicked = Callable[[Turn, Agency], Awaitable[Outcome]]
 
 
@@ -72,18 +75,16 @@ def picker_steps(
         FOUND.save(turn, Found(agency_ids=[a.id for a in found if a.id is not None]))
         return Go(pick)
 
-    async def search(turn: Turn, query: str) -> Outcome:
+    async def find(turn: Turn, query: str) -> Outcome:
+        if len(query) > MAX_QUERY:
+            return Retry(turn.texts("agency.search_too_long", limit=MAX_QUERY))
         pool = await agencies.rateable_agencies(session=turn.session)
-        found = [
-            a
-            for a in pool
-            if contains_phrase(a.name_vi, query) or contains_phrase(a.name_en, query)
-        ]
+        found = search(query, pool, lambda a: (a.name_vi, a.name_en))
         if not found:
-            return Retry(turn.texts("agency.search_none", query=query))
-        if len(found) > MAX_LISTED:
-            return Retry(turn.texts("agency.search_many", count=len(found)))
-        return browse(turn, found)
+            return Retry(turn.texts("agency.search_none", query=clip(query)))
+        if len(found) > MAX_FOUND:
+            turn.say("agency.search_many", count=len(found), shown=MAX_FOUND)
+        return browse(turn, found[:MAX_FOUND])
 
     async def ask_level(turn: Turn) -> Prompt:
         """Ask for the level of the agency, or a part of its name."""
@@ -100,7 +101,7 @@ def picker_steps(
             return browse(turn, await agencies.provincial_agencies(session=turn.session))
         if answer.choice == "district":
             return Go(district)
-        return await search(turn, answer.text or "")
+        return await find(turn, answer.text or "")
 
     async def ask_district(turn: Turn) -> Prompt:
         """List the districts and the city."""
@@ -111,11 +112,11 @@ def picker_steps(
     async def take_district(turn: Turn, answer: Answer) -> Outcome:
         """List the chosen district's own units: itself, its one-stop desk, its communes."""
         if answer.text is not None:
-            return await search(turn, answer.text)
+            return await find(turn, answer.text)
         found = await agencies.districts(session=turn.session)
         index = chosen_index(answer, len(found))
         if index is None or found[index].id is None:
-            return Retry(turn.texts("common.pick_option"))
+            return Retry(turn.pick_hint())
         units = await agencies.children(found[index].id or 0, session=turn.session)
         return browse(turn, [found[index], *units])
 
@@ -131,11 +132,11 @@ def picker_steps(
     async def take_pick(turn: Turn, answer: Answer) -> Outcome:
         """Hand the agency to the flow (a typed name searches again)."""
         if answer.text is not None:
-            return await search(turn, answer.text)
+            return await find(turn, answer.text)
         found = await listed(turn)
         index = chosen_index(answer, len(found))
         if index is None:
-            return Retry(turn.texts("common.pick_option"))
+            return Retry(turn.pick_hint())
         return await on_picked(turn, found[index])
 
     return (

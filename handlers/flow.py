@@ -3,7 +3,9 @@
 A conversation is a table of `Step`s keyed by state name ("rating.access"). A step asks (builds a
 `Prompt`) and takes an answer (returns an `Outcome`); it never talks to a messenger. The router
 (`handlers/router.py`) turns prompts into replies, resolves buttons and typed numbers, and keeps
-the history that makes "back" work.
+the history that makes "back" work. State names are constants of their flow; each flow keeps its
+answers in one typed draft (`Drafts`). A flow that asks the first unanswered question computes
+it in a function named `next_state`, which the diagrams (`handlers/diagrams.py`) read as such.
 """
 
 from __future__ import annotations
@@ -137,10 +139,16 @@ class Turn:
     elsewhere: list[tuple[ConversationKey, Reply]] = field(default_factory=list)
     notice: str | None = None
     chosen_label: str | None = None
+    locales: dict[ConversationKey, str] = field(default_factory=dict)
+    """Languages of other chats, read once per turn for all who are told (`texts_for`)."""
 
     @property
     def texts(self) -> Texts:
         return Texts(self.dialog.locale)
+
+    def pick_hint(self) -> str:
+        """Why an answer was not taken, worded for how this channel shows options."""
+        return self.texts("common.pick_number" if self.incoming.numbered else "common.pick_option")
 
     def say(self, key: str, **values: object) -> None:
         """Queue a catalog message."""
@@ -199,6 +207,20 @@ class Drafts(Generic[Model]):
         stored.update(draft.model_dump(mode="json", exclude_defaults=True))
 
 
+MAX_ID = 2**31 - 1
+"""The largest key an INTEGER column holds on PostgreSQL; a larger number names no record."""
+
+
+def parse_id(text: str) -> int | None:
+    """A record number typed by a person ("/case 12"), or None when it cannot name one: not
+    digits, zero, or beyond any key, so a long number reads as "not found", never an error."""
+    text = text.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_ID)):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
 def read_text(answer: Answer, limit: int) -> str | None:
     """The typed text, trimmed, if it is not empty and within the limit."""
     text = (answer.text or "").strip()
@@ -227,23 +249,53 @@ def text_step(
     return Step(name, ask, take, owns)
 
 
+def confirm_step(
+    name: str,
+    labels: str,
+    question: Callable[[Turn], Awaitable[str]],
+    on_yes: Callable[[Turn], Awaitable[Outcome]],
+    on_no: Callable[[Turn], Awaitable[Outcome]],
+    *,
+    back: bool = True,
+) -> Step:
+    """A yes-or-no question, its options labelled `<labels>_yes` and `<labels>_no`; nothing
+    happens before the answer, and any other answer is asked again."""
+
+    async def ask(turn: Turn) -> Prompt:
+        t = turn.texts
+        choices = (Choice("yes", t(f"{labels}_yes")), Choice("no", t(f"{labels}_no")))
+        return Prompt(await question(turn), choices, back=back)
+
+    async def take(turn: Turn, answer: Answer) -> Outcome:
+        if answer.choice == "yes":
+            return await on_yes(turn)
+        if answer.choice == "no":
+            return await on_no(turn)
+        return Retry(turn.pick_hint())
+
+    return Step(name, ask, take)
+
+
 def summary_step(
     name: str,
     catalog: str,
-    describe: Callable[[Turn], Awaitable[str]],
-    submit: Callable[[Turn], Awaitable[Outcome]],
+    drafts: Drafts[Model],
+    next_state: Callable[[Model], str],
+    describe: Callable[[Turn, Model], Awaitable[str]],
+    submit: Callable[[Turn, Model], Awaitable[Outcome]],
     *,
     change: str,
     on_cancel: Callable[[Turn], Awaitable[None]] | None = None,
 ) -> Step:
     """The last step of a conversation: every answer shown, then send, change one, or cancel.
     Labels come from `<catalog>.submit`, `.change` and `.cancel`; nothing is stored before
-    `submit` runs."""
+    `submit` runs, and not while `next_state` finds a question still unanswered (a changed
+    answer can make another one necessary): that question is asked first."""
 
     async def ask(turn: Turn) -> Prompt:
         t = turn.texts
         choices = tuple(Choice(c, t(f"{catalog}.{c}")) for c in ("submit", "change", "cancel"))
-        return Prompt(await describe(turn), choices)
+        return Prompt(await describe(turn, drafts.load(turn)), choices)
 
     async def take(turn: Turn, answer: Answer) -> Outcome:
         if answer.choice == "change":
@@ -254,7 +306,9 @@ def summary_step(
             turn.say("common.cancelled")
             return Go(MENU)
         if answer.choice != "submit":
-            return Retry(turn.texts("common.pick_option"))
-        return await submit(turn)
+            return Retry(turn.pick_hint())
+        draft = drafts.load(turn)
+        unanswered = next_state(draft)
+        return Go(unanswered) if unanswered != name else await submit(turn, draft)
 
     return Step(name, ask, take)

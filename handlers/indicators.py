@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-FACTORS = ("access", "procedure", "conduct", "result", "feedback")
+from storage.models import FACTORS
 
 
 def _share(part: int, whole: int) -> float | None:

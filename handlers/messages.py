@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import count
 from typing import Any
 
 
@@ -48,6 +49,11 @@ class Attachment:
     content: bytes | None = None
     """The file itself, fetched by the adapter when it is small enough to keep."""
 
+    @property
+    def media_type(self) -> str:
+        """The file's MIME type; a photo that names none is a JPEG, as messengers send them."""
+        return self.mime_type or ("image/jpeg" if self.kind is AttachmentKind.PHOTO else "")
+
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
@@ -70,6 +76,9 @@ class Incoming:
     attachments: tuple[Attachment, ...] = ()
     language: str | None = None
     chat_kind: ChatKind = ChatKind.PRIVATE
+    numbered: bool = False
+    """The channel shows options as numbered lines, not buttons (terminal, Zalo): hints then
+    ask for the number rather than a press."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +87,17 @@ class Choice:
 
     id: str
     label: str
+
+
+BACK = "back"
+"""The id of the option that returns to the previous question."""
+
+
+def option_numbers(choices: tuple[Choice, ...] | list[Choice]) -> list[tuple[str, Choice]]:
+    """The number each option is shown and typed with: 1, 2, … in order, and 0 for "back", so
+    going back never shares a number with an answer (a "6" on a 1–5 scale is no option)."""
+    answers = count(1)
+    return [("0" if c.id == BACK else str(next(answers)), c) for c in choices]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +111,9 @@ class OutgoingFile:
 
 @dataclass(frozen=True, slots=True)
 class FileRequest:
-    """A file the runtime makes after the turn (a chart, an export): `kind` names the maker."""
+    """A part of a reply the runtime makes after the turn, on a read connection, so no write
+    transaction waits for it: a file (a chart, an export) or the reply's text itself (a
+    summary). `kind` names the maker."""
 
     kind: str
     params: dict[str, object]

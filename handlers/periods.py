@@ -56,6 +56,16 @@ def _month(year: int, month: int) -> Period:
     return Period(start, following - timedelta(days=1))
 
 
+def month_of(day: date) -> Period:
+    """The calendar month a day falls in."""
+    return _month(day.year, day.month)
+
+
+def last_full_month(today: date) -> Period:
+    """The month before today's: the latest whose figures are complete."""
+    return month_of(today.replace(day=1) - timedelta(days=1))
+
+
 def _quarter(year: int, quarter: int) -> Period:
     first = _month(year, 3 * quarter - 2)
     return Period(first.start, _month(year, 3 * quarter).end)

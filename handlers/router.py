@@ -8,20 +8,19 @@ that does not admit it (`handlers/rooms.py`). Steps stay simple.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 
-from handlers import access, rooms
+from handlers import access, links, rooms
 from handlers.actions import pressed_action
 from handlers.admin import news, roster, summary
 from handlers.citizen import commend, privacy, rating, report, start, status
 from handlers.flow import Answer, Go, Outcome, Rest, Retry, Step, Turn
-from handlers.messages import ChatKind, Choice
+from handlers.messages import BACK, ChatKind, Choice, option_numbers
 from handlers.officer import cases, decide, desk, join, review
-from handlers.textmatch import fold
+from handlers.textmatch import best, fold, words
 
 log = logging.getLogger(__name__)
 
-BACK = "back"
 _BACK_WORDS = frozenset({"back", "quay lai", "tro lai"})
 HISTORY = "history"
 
@@ -37,18 +36,9 @@ def build_registry(*tables: Iterable[Step]) -> dict[str, Step]:
     return registry
 
 
-STEPS = build_registry(
-    start.STEPS,
-    rating.STEPS,
-    report.STEPS,
-    status.STEPS,
-    commend.STEPS,
-    cases.STEPS,
-    decide.STEPS,
-    review.STEPS,
-    roster.STEPS,
-    privacy.STEPS,
-)
+FLOW_MODULES = (start, rating, report, status, commend, cases, decide, review, roster, privacy)
+"""The modules whose `STEPS` tables make up the conversations."""
+STEPS = build_registry(*(module.STEPS for module in FLOW_MODULES))
 
 
 class _Refused:
@@ -67,7 +57,7 @@ async def respond(turn: Turn) -> None:
     if turn.incoming.command is not None:
         await _run_command(turn)
         return
-    action = pressed_action(turn)
+    action = await pressed_action(turn)
     if action is not None:
         await _run_action(turn, *action)
         return
@@ -87,7 +77,7 @@ async def respond(turn: Turn) -> None:
         await _go_back(turn)
         return
     if isinstance(answer, str):
-        await present(turn, step, hint=turn.texts(answer))
+        await present(turn, step, hint=answer)
         return
     await apply(turn, step, await step.take(turn, answer))
 
@@ -169,12 +159,12 @@ async def _go_back(turn: Turn) -> None:
 
 
 def _read_answer(turn: Turn) -> Answer | _Refused | _Back | str:
-    """Resolve the input against the offered options; a string is the catalog key of a hint."""
+    """Resolve the input against the offered options; a string is a hint to show."""
     incoming, offered = turn.incoming, turn.dialog.offered
-    choices: list[list[str]] = offered.get("choices", [])
+    choices = [Choice(c[0], c[1]) for c in offered.get("choices", [])]
     if incoming.choice_token is not None:
         token, _, choice_id = incoming.choice_token.partition(":")
-        labels = dict((c[0], c[1]) for c in choices)
+        labels = {c.id: c.label for c in choices}
         if token != offered.get("token") or choice_id not in labels:
             return _Refused()
         turn.chosen_label = labels[choice_id]
@@ -182,33 +172,49 @@ def _read_answer(turn: Turn) -> Answer | _Refused | _Back | str:
     if incoming.attachments and offered.get("files"):
         return Answer(attachments=incoming.attachments)
     if incoming.text is None:
-        return "common.text_only"
+        return turn.texts("common.text_only")
     text = incoming.text.strip()
-    folded = fold(text)
-    if folded in _BACK_WORDS and turn.dialog.data.get(HISTORY):
+    free_text = bool(offered.get("free_text"))
+    if fold(text) in _BACK_WORDS and turn.dialog.data.get(HISTORY):
         return _Back()
-    chosen = _match_choice(text, folded, choices)
+    chosen = _match_choice(text, choices, free_text=free_text)
     if chosen is not None:
         return _Back() if chosen == BACK else Answer(choice=chosen)
-    if offered.get("free_text") and text:
+    if free_text and text:
         return Answer(text=text)
-    return "common.pick_option" if choices else "common.type_text"
+    if not choices:
+        return turn.texts("common.type_text")
+    if text.isdigit():
+        return f"{turn.texts('common.no_such_number', number=text[:12])} {turn.pick_hint()}"
+    return turn.pick_hint()
 
 
-def _match_choice(text: str, folded: str, choices: Sequence[Sequence[str]]) -> str | None:
-    """A typed option number ("2") or the option's label, accents ignored."""
-    if text.isdigit() and 1 <= int(text) <= len(choices):
-        return choices[int(text) - 1][0]
-    for choice_id, label in choices:
-        if fold(label) == folded:
-            return choice_id
-    return None
+def _match_choice(text: str, choices: list[Choice], *, free_text: bool) -> str | None:
+    """The option a typed number or label names, accents and case ignored ("hai long" is
+    "4 – Hài lòng"). Where text is welcome too, only a whole label counts, so a comment is
+    never mistaken for an option; elsewhere the one label that matches best."""
+    numbers = {number: choice.id for number, choice in option_numbers(choices)}
+    if text.isdigit():
+        return numbers.get(text.lstrip("0") or "0")
+    typed = words(text)
+    if not typed:
+        return None
+    if free_text:
+        return next((c.id for c in choices if typed in _label_forms(c.label)), None)
+    found = best(text, choices, lambda c: (c.label,))
+    return found.id if found is not None else None
+
+
+def _label_forms(label: str) -> tuple[tuple[str, ...], ...]:
+    """A label's words, and without its leading number ("4 – Hài lòng" is also "Hài lòng")."""
+    full = words(label)
+    return (full, full[1:]) if full and full[0].isdigit() else (full,)
 
 
 async def _command_start(turn: Turn) -> None:
     args = turn.incoming.command_args
-    if args.startswith("join_"):
-        await _command_join(turn, args.removeprefix("join_"))
+    if args.startswith(links.JOIN):
+        await _command_join(turn, args.removeprefix(links.JOIN))
         return
     link = rating.parse_deep_link(args)
     if await start.home_state(turn) == start.CONSENT:

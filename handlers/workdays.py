@@ -13,7 +13,7 @@ from functools import cache
 
 import holidays
 
-from handlers.clock import LOCAL_ZONE
+from handlers.clock import LOCAL_ZONE, local_day
 
 CLOSE_OF_BUSINESS = time(17, 0)
 
@@ -43,7 +43,7 @@ class WorkCalendar:
         A deadline falls at 17:00 Vietnam time, so an item that arrives on a Friday evening is
         due at the close of the days that follow, not at an odd hour.
         """
-        day = start.astimezone(LOCAL_ZONE).date()
+        day = local_day(start)
         counted = 0
         while counted < days:
             day += timedelta(days=1)
@@ -63,5 +63,5 @@ class WorkCalendar:
         """A bound for querying deadlines: any deadline whose reminder is due at `now` falls before
         it (by the next working day's end), so only the few rows under it need
         `working_day_before`."""
-        last_day = self.add_working_days(now, 1).astimezone(LOCAL_ZONE).date() + timedelta(days=1)
+        last_day = local_day(self.add_working_days(now, 1)) + timedelta(days=1)
         return datetime.combine(last_day, time(0, 0), LOCAL_ZONE)

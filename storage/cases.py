@@ -38,6 +38,17 @@ async def case_for_update(case_id: int, *, session: AsyncSession) -> Case | None
     return await session.get(Case, case_id, with_for_update=True)
 
 
+async def lock(case: Case, *, session: AsyncSession) -> None:
+    """Lock the case's row until the transaction ends and reload it, so a transition is judged
+    on a state no one else can change meanwhile (PostgreSQL: `SELECT … FOR UPDATE`, waiting for
+    a transaction that holds it). On SQLite the one writer runs transactions one at a time, so
+    the case as read in this one is already current."""
+    if session.bind.dialect.name == "sqlite":
+        return
+    await session.flush()  # a reload must not drop changes made before the transition
+    await session.refresh(case, with_for_update=True)
+
+
 async def report_by_id(report_id: int, *, session: AsyncSession) -> Report | None:
     return await session.get(Report, report_id)
 

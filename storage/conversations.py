@@ -3,16 +3,17 @@
 The turn engine reads and writes its own chat's conversation as plain values, one statement
 each (`read_dialog`, `save_dialog`): an ORM object would add identity-map and unit-of-work work
 to every turn for nothing. Their statements are built once per dialect and take only parameters.
-Handlers that touch another chat's conversation use the ORM helpers below them.
+Another chat's conversation is only ever read (its language, `locales_of`), never locked.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
 
@@ -90,19 +91,27 @@ async def save_dialog(
 
 
 async def load_conversation(
-    channel: str, chat_id: str, *, session: AsyncSession, lock: bool = True
+    channel: str, chat_id: str, *, session: AsyncSession
 ) -> Conversation | None:
-    """The chat's conversation as an ORM object, locked for this transaction when it will be
-    changed (see `read_dialog`)."""
+    """A chat's conversation as an ORM object, read without a lock (has it talked before?)."""
     ref = keys_of(session).ref(channel, chat_id)
-    return await session.get(Conversation, (channel, ref), with_for_update=lock)
+    return await session.get(Conversation, (channel, ref))
 
 
-def new_conversation(
-    channel: str, chat_id: str, now: datetime, *, session: AsyncSession
-) -> Conversation:
-    """An empty conversation for a chat seen for the first time, added to the session."""
-    ref = keys_of(session).ref(channel, chat_id)
-    row = Conversation(channel=channel, chat_ref=ref, state="", updated_at=now)
-    session.add(row)
-    return row
+async def locales_of(
+    chats: Sequence[tuple[str, str]], *, session: AsyncSession
+) -> dict[tuple[str, str], str]:
+    """The language each of these (channel, chat id) chats chose, in one query; a chat that
+    never talked to the bot is left out."""
+    keys = keys_of(session)
+    by_ref = {
+        (channel, keys.ref(channel, chat_id)): (channel, chat_id) for channel, chat_id in chats
+    }
+    if not by_ref:
+        return {}
+    rows = await session.execute(
+        select(_TABLE.c.channel, _TABLE.c.chat_ref, _TABLE.c.locale).where(
+            tuple_(_TABLE.c.channel, _TABLE.c.chat_ref).in_(list(by_ref))
+        )
+    )
+    return {by_ref[(channel, ref)]: locale for channel, ref, locale in rows}

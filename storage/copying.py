@@ -10,20 +10,30 @@ identifies nobody without them. On PostgreSQL the id sequences are moved past th
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from sqlalchemy import Integer, Table, func, insert, select, text, update
+from sqlalchemy import Integer, Table, func, insert, make_url, select, text, update
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import SQLModel
 
 from storage import models  # noqa: F401  (registers the tables)
+from storage.db import is_sqlite, make_engine
 from storage.identity import IdentityKeys
 from storage.schema import ensure_schema, require_current
 
 BATCH = 1000
 Progress = Callable[[int, int], None]
 """Told how many rows were just copied, and how many there are in all."""
+
+
+class CannotOpen(RuntimeError):
+    """A database of the copy cannot be opened (a bad URL, a missing file, no server); the
+    message is the error's first line, without statements or parameters."""
 
 
 class TargetNotEmpty(RuntimeError):
@@ -43,6 +53,34 @@ class TableCount:
     table: str
     source: int
     target: int
+
+
+async def open_database(url: str, *, source: bool) -> AsyncEngine:
+    """An engine on `url` that has answered once. A source on SQLite must exist: opening a
+    missing file would create it, empty."""
+    try:
+        if source:
+            _must_exist(url)
+        engine = make_engine(url, for_reading=source)
+    except (ArgumentError, OSError, SQLAlchemyError) as error:
+        raise CannotOpen(_first_line(error)) from error
+    try:
+        async with engine.connect():
+            pass
+    except (OSError, SQLAlchemyError) as error:
+        await engine.dispose()
+        raise CannotOpen(_first_line(error)) from error
+    return engine
+
+
+def _must_exist(url: str) -> None:
+    name = make_url(url).database
+    if is_sqlite(url) and name and name != ":memory:" and not Path(name).exists():
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), name)
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0]
 
 
 def tables() -> list[Table]:

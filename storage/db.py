@@ -19,11 +19,13 @@ PostgreSQL keeps its ordinary pool: row locks serialise what must be serialised.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -47,6 +49,7 @@ def make_engine(
     echo: bool = False,
     for_reading: bool = False,
     writer_wait_seconds: float = BUSY_TIMEOUT_MS / 1000,
+    checkpoints: bool = True,
 ) -> AsyncEngine:
     """Build the async engine; for SQLite also set the pragmas and how transactions begin.
 
@@ -55,6 +58,8 @@ def make_engine(
     transaction waits at most `writer_wait_seconds` for it. An engine
     `for_reading` (summaries, charts, exports) begins with a plain deferred BEGIN: it reads a
     consistent snapshot and, thanks to WAL, never holds up the writer however long it streams.
+    With `checkpoints=False` the writer leaves copying the WAL back into the database file to
+    `checkpoint_now_and_then` (see there).
     """
     if not is_sqlite(url):
         return create_async_engine(url, echo=echo)
@@ -62,10 +67,18 @@ def make_engine(
         engine = create_async_engine(url, echo=echo)
         _configure_sqlite(engine, "BEGIN")
         return engine
+    # Every transaction on it ends in COMMIT or ROLLBACK (a session or connection that closes
+    # with one open rolls it back), so the pool's own rollback on check-in, one more trip to
+    # the connection's thread per transaction, would only repeat that.
     engine = create_async_engine(
-        url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=writer_wait_seconds
+        url,
+        echo=echo,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=writer_wait_seconds,
+        pool_reset_on_return=None,
     )
-    _configure_sqlite(engine, "BEGIN IMMEDIATE")
+    _configure_sqlite(engine, "BEGIN IMMEDIATE", () if checkpoints else ("wal_autocheckpoint=0",))
     event.listen(engine.sync_engine, "do_connect", _connect_one_trip)
     return engine
 
@@ -76,7 +89,7 @@ def _connect_one_trip(_dialect: Any, _record: Any, _args: Any, options: dict[str
     options["async_creator_fn"] = sqlite_trips.connect
 
 
-def _configure_sqlite(engine: AsyncEngine, begin: str) -> None:
+def _configure_sqlite(engine: AsyncEngine, begin: str, pragmas: tuple[str, ...] = ()) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # pysqlite must not issue its own BEGIN: the "begin" hook below does it.
@@ -87,6 +100,7 @@ def _configure_sqlite(engine: AsyncEngine, begin: str) -> None:
             "synchronous=NORMAL",
             f"busy_timeout={BUSY_TIMEOUT_MS}",
             "foreign_keys=ON",
+            *pragmas,
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
@@ -94,6 +108,34 @@ def _configure_sqlite(engine: AsyncEngine, begin: str) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql(begin)
+
+
+async def checkpoint_now_and_then(reader: AsyncEngine, *, every_seconds: float = 1.0) -> None:
+    """Copy the write-ahead log back into the database file every `every_seconds`, on a
+    connection of the reading engine, until cancelled. SQLite's automatic checkpoint runs
+    inside the COMMIT that takes the log past 1,000 pages, so one turn in a few hundred (and
+    every writer queued behind it) waited for it; a PASSIVE checkpoint here waits for nobody
+    and the writer goes on appending meanwhile."""
+    while True:
+        await checkpoint(reader)
+        await asyncio.sleep(every_seconds)
+
+
+async def checkpoint(reader: AsyncEngine) -> None:
+    """Copy what the write-ahead log holds back into the database file, as far as no reader
+    still needs it; the next writer then starts the log over."""
+    async with reader.connect() as connection:
+        await connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+_CONFLICTS = frozenset({"40001", "40P01"})
+"""PostgreSQL's serialization_failure and deadlock_detected: the transaction was rolled back
+whole, and running it again is the documented remedy."""
+
+
+def is_transient_conflict(error: BaseException) -> bool:
+    """Whether the database rolled the transaction back to resolve a conflict with another."""
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in _CONFLICTS
 
 
 def upsert(dialect: str, table: Any) -> postgresql.Insert | sqlite.Insert:

@@ -106,6 +106,32 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = None
     batch: str | None = Field(default=None, max_length=40, index=True)
     """Groups the messages of one announcement, so its delivery can be counted."""
+    claimed_by: str | None = Field(default=None, max_length=80)
+    """The dispatcher (host/pid/instance) delivering it now; others leave it alone."""
+    claimed_until: datetime | None = None
+    """The claim's lease: past it, a crashed worker's message is taken over."""
+
+
+class NotifyToken(SQLModel, table=True):
+    """The buttons of a message sent to someone else's chat (a new case to an officer, a
+    question to a reporter). Kept apart from that chat's conversation row, so the sending turn
+    never locks another chat's conversation (two such turns would deadlock on PostgreSQL)."""
+
+    __table_args__ = (UniqueConstraint("channel", "chat_ref", "token"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    chat_ref: str = Field(max_length=64)
+    """The keyed hash of the recipient's chat id."""
+    token: str = Field(max_length=16)
+    targets: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    """Each choice's [action, argument, label]."""
+    created_at: datetime
+
+
+FACTORS = ("access", "procedure", "conduct", "result", "feedback")
+"""The five SIPAS factors, in the order they are asked and shown; a rating scores each in
+`score_<factor>` and the daily roll-ups sum each."""
 
 
 class Rating(SQLModel, table=True):

@@ -10,6 +10,7 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import upsert
 from storage.identity import keys_of
 from storage.models import Agency, AgencyChat, Alert, AuditEntry, Invite, Officer, Official
 
@@ -189,12 +190,11 @@ async def take_scheduler_lock(*, session: AsyncSession) -> bool:
 
 
 async def record_alert(subject: str, kind: str, now: datetime, *, session: AsyncSession) -> bool:
-    """Note that an alert went out; False if it had been sent before (never send twice)."""
-    if await session.get(Alert, (subject, kind)) is not None:
-        return False
-    session.add(Alert(subject=subject, kind=kind, sent_at=now))
-    await session.flush()
-    return True
+    """Note that an alert went out; False if it had been sent before (never send twice).
+    One statement: the row goes in unless it is there already."""
+    statement = upsert(session.bind.dialect.name, Alert.__table__).on_conflict_do_nothing()
+    added = await session.execute(statement, {"subject": subject, "kind": kind, "sent_at": now})
+    return bool(added.rowcount)  # type: ignore[attr-defined]
 
 
 async def create_invite(

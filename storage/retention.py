@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, or_, select, tuple_, update
+from sqlalchemy import Select, delete, exists, or_, select, true, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
@@ -25,6 +25,7 @@ from storage.models import (
     CaseEvent,
     Commendation,
     Evidence,
+    NotifyToken,
     OutboxMessage,
     ProcessedUpdate,
     Rating,
@@ -164,8 +165,18 @@ async def delete_abandoned_files(
     )
 
 
+async def delete_notification_buttons(
+    since: datetime | None, before: datetime, limit: int, *, session: AsyncSession
+) -> int:
+    """Delete the buttons of old notifications nobody pressed (each chat's newest are also
+    pruned when it presses one)."""
+    return await _delete_by_id(
+        NotifyToken, NotifyToken.created_at, true(), since, before, limit, session
+    )
+
+
 async def _delete_by_id(
-    model: type[OutboxMessage] | type[Evidence],
+    model: type[OutboxMessage] | type[Evidence] | type[NotifyToken],
     at: InstrumentedAttribute[datetime],
     condition: ColumnElement[bool],
     since: datetime | None,

@@ -29,10 +29,11 @@ from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.db import upsert
-from storage.models import Rating, RatingDaily
+from storage.models import FACTORS, Rating, RatingDaily
 
-FACTORS = ("access", "procedure", "conduct", "result", "feedback")
 KEYS = ("day", "agency_id", "service_id")
+ZONE = "Asia/Ho_Chi_Minh"
+"""Vietnam's time: UTC+7 all year, which SQLite spells "+7 hours"."""
 SUMMED = [c.name for c in RatingDaily.__table__.columns if c.name not in KEYS]
 
 
@@ -89,8 +90,16 @@ def _counting(dialect: str) -> Insert:
 
 def _local_day(dialect: str) -> ColumnElement[Any]:
     if dialect == "postgresql":
-        return cast(func.timezone("Asia/Ho_Chi_Minh", Rating.created_at), postgresql.DATE)
+        return cast(func.timezone(ZONE, Rating.created_at), postgresql.DATE)
     return func.date(Rating.created_at, "+7 hours")
+
+
+def local_minute(instant: Any, dialect: str) -> ColumnElement[str]:
+    """A stored UTC instant as the province's wall-clock time to the minute, as text
+    ("2026-11-30 09:05"), rendered by the database."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone(ZONE, instant), "YYYY-MM-DD HH24:MI")
+    return func.strftime("%Y-%m-%d %H:%M", instant, "+7 hours")
 
 
 async def rebuild(*, session: AsyncSession) -> None:

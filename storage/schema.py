@@ -37,14 +37,22 @@ def _config(connection: Connection, keys: IdentityKeys) -> Config:
     return config
 
 
-def _head() -> str | None:
+def _scripts() -> ScriptDirectory:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    return ScriptDirectory.from_config(config).get_current_head()
+    return ScriptDirectory.from_config(config)
 
 
-def _upgrade(connection: Connection, keys: IdentityKeys) -> None:
+def _head() -> str | None:
+    return _scripts().get_current_head()
+
+
+def _upgrade(connection: Connection, keys: IdentityKeys) -> list[tuple[str, str]]:
+    current = MigrationContext.configure(connection).get_current_revision()
+    pending = _scripts().iterate_revisions("head", current or "base")
+    ran = [(script.revision, script.doc) for script in reversed(list(pending))]
     command.upgrade(_config(connection, keys), "head")
+    return ran
 
 
 def _state(connection: Connection) -> tuple[bool, str | None]:
@@ -53,11 +61,12 @@ def _state(connection: Connection) -> tuple[bool, str | None]:
     return empty, MigrationContext.configure(connection).get_current_revision()
 
 
-async def upgrade(engine: AsyncEngine, keys: IdentityKeys) -> None:
+async def upgrade(engine: AsyncEngine, keys: IdentityKeys) -> list[tuple[str, str]]:
     """Bring the schema to the newest revision (the `db upgrade` command); the keys convert
-    stored messenger ids where a migration needs to."""
+    stored messenger ids where a migration needs to. Returns the migrations run, oldest first,
+    as (revision, description): none when the schema was up to date."""
     async with engine.begin() as connection:
-        await connection.run_sync(_upgrade, keys)
+        return await connection.run_sync(_upgrade, keys)
 
 
 async def ensure_schema(engine: AsyncEngine, keys: IdentityKeys) -> bool:

@@ -4,8 +4,10 @@ aiosqlite runs each call on the connection's own thread and wakes the event loop
 SQLAlchemy's adapter makes three or four such calls per statement (open a cursor, execute, fetch
 the rows, close the cursor), and on a loaded machine each wake-up costs tens to hundreds of
 microseconds: most of a turn. Here a statement's execute, fetch and close run as one call on the
-thread; the cursor SQLAlchemy sees just hands out what that call returned. Still nothing blocks
-the event loop. Large streamed reads keep aiosqlite's own cursor (the reading engine).
+thread; the cursor SQLAlchemy sees just hands out what that call returned. A transaction's
+BEGIN travels in the same call as its first statement (nothing reaches the database between the
+two anyway). Still nothing blocks the event loop. Large streamed reads keep aiosqlite's own
+cursor (the reading engine).
 """
 
 from __future__ import annotations
@@ -21,8 +23,13 @@ _Outcome = tuple[Any, list[Any], int, int | None]
 """description, rows, rowcount, lastrowid"""
 
 
-def _run(connection: sqlite3.Connection, sql: str, parameters: Any, many: bool) -> _Outcome:
-    """On the connection's thread: the whole statement, rows included."""
+def _run(
+    connection: sqlite3.Connection, begin: str | None, sql: str, parameters: Any, many: bool
+) -> _Outcome:
+    """On the connection's thread: the transaction's BEGIN if held back, then the whole
+    statement, rows included."""
+    if begin is not None:
+        connection.execute(begin)
     cursor = (
         connection.executemany(sql, parameters) if many else connection.execute(sql, parameters)
     )
@@ -55,7 +62,13 @@ class OneTripCursor:
         return await self._trip(sql, parameters, many=True)
 
     async def _trip(self, sql: str, parameters: Any, *, many: bool) -> OneTripCursor:
-        outcome = await self._connection.call(_run, sql, parameters, many)
+        connection = self._connection
+        if sql.startswith("BEGIN"):
+            connection.held_begin = sql
+            self.description, self._rows, self.rowcount, self.lastrowid = None, [], -1, None
+            return self
+        begin, connection.held_begin = connection.held_begin, None
+        outcome = await connection.call(_run, begin, sql, parameters, many)
         self.description, self._rows, self.rowcount, self.lastrowid = outcome
         return self
 
@@ -76,10 +89,30 @@ class OneTripCursor:
 
 
 class OneTripConnection(aiosqlite.Connection):
-    """An aiosqlite connection whose cursors make one trip per statement."""
+    """An aiosqlite connection whose cursors make one trip per statement. `trips` counts every
+    call made on its thread (statements, BEGIN, COMMIT, ROLLBACK): what a turn costs in
+    wake-ups, which a test keeps in check."""
+
+    trips = 0
+    held_begin: str | None = None
+    """A BEGIN waiting to go with the transaction's first statement."""
 
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)
+
+    async def commit(self) -> None:
+        if self.held_begin is None:
+            await super().commit()
+        self.held_begin = None  # else no statement ran: there is nothing to end
+
+    async def rollback(self) -> None:
+        if self.held_begin is None:
+            await super().rollback()
+        self.held_begin = None
+
+    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        self.trips += 1
+        return await super()._execute(fn, *args, **kwargs)
 
     async def call(self, function: Any, *arguments: Any) -> Any:
         """Run `function(sqlite3_connection, *arguments)` on the connection's thread."""

@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh SQLite file per test, the runtime, and a terminal `Chat` helper."""
+"""Shared fixtures: a fresh database per test, the runtime, and a terminal `Chat` helper."""
 
 from __future__ import annotations
 
@@ -11,16 +11,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-import asyncpg
 import pytest
-from sqlalchemy import make_url, select
+from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from bot.channels.console import CHANNEL, ConsoleChannel, console_incoming
 from bot.config import Settings
-from bot.runtime import Runtime, open_runtime, prepare_database
+from bot.runtime import Runtime, open_runtime
 from handlers.messages import Attachment, AttachmentKind, ConversationKey, Incoming
 from storage.identity import keys_of
+from tests.databases import PostgresCopies, create_database, drop_database, prepare
 
 Row = TypeVar("Row", bound=SQLModel)
 
@@ -34,85 +34,40 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
-async def _prepare(url: str) -> None:
-    """Migrations and the sample directory, as the bot's first start makes them."""
-    db, _ = await prepare_database(Settings(_env_file=None, database_url=url))  # type: ignore[call-arg]
-    await db.dispose()
-
-
-def _postgres_base(admin: str) -> str:
-    return admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The SQLite template, made once per session (per worker) where a test needs it."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    asyncio.run(prepare(f"sqlite+aiosqlite:///{path}"))
+    return path
 
 
 @pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The SQLite template's URL, made once per session (per worker) where a test needs it."""
-    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('template') / 'template.sqlite3'}"
-    asyncio.run(_prepare(url))
-    return url
-
-
-@pytest.fixture(scope="session")
-def postgres_template() -> Iterator[str]:
-    """The PostgreSQL template's URL, with TEST_POSTGRES_URL set."""
-    admin = os.environ["TEST_POSTGRES_URL"]
-    name = f"feedbackbot_template_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_create_postgres(admin, f'CREATE DATABASE "{name}"'))
-    url = f"{_postgres_base(admin)}/{name}"
-    asyncio.run(_prepare(url))
+def postgres_copies() -> Iterator[PostgresCopies]:
+    """The PostgreSQL template and its copies, with TEST_POSTGRES_URL set."""
+    copies = PostgresCopies(os.environ["TEST_POSTGRES_URL"])
     try:
-        yield url
+        yield copies
     finally:
-        asyncio.run(_drop_postgres(admin, name))
+        copies.close()
 
 
 @pytest.fixture
-def template_database(request: pytest.FixtureRequest) -> str:
-    """One database migrated and filled with the directory per test session; every test gets a
-    copy, which is much faster than running the migrations and the import again. PostgreSQL's
-    with TEST_POSTGRES_URL set, except for a test marked `sqlite`: it is about SQLite itself,
-    so it runs on SQLite in both passes."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh copy of the template (much faster than running the migrations and the import
+    again): PostgreSQL's with TEST_POSTGRES_URL set, else SQLite's. A test marked `sqlite` is
+    about SQLite itself, so it runs on SQLite in both passes."""
     if os.environ.get("TEST_POSTGRES_URL") and not request.node.get_closest_marker("sqlite"):
-        return str(request.getfixturevalue("postgres_template"))
-    return str(request.getfixturevalue("sqlite_template"))
-
-
-async def _create_postgres(admin: str, statement: str) -> None:
-    connection = await asyncpg.connect(admin)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-async def _drop_postgres(admin: str, name: str) -> None:
-    connection = await asyncpg.connect(admin)
-    try:
-        await connection.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
-        )
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    finally:
-        await connection.close()
-
-
-@pytest.fixture
-async def database_url(tmp_path: Path, template_database: str) -> AsyncIterator[str]:
-    """A fresh copy of the template: a file copy on SQLite; with TEST_POSTGRES_URL set (an admin
-    URL such as postgresql://postgres@127.0.0.1:5432/postgres), CREATE DATABASE … TEMPLATE."""
-    template = make_url(template_database)
-    if template.get_backend_name() == "sqlite":
-        path = tmp_path / "test.sqlite3"
-        shutil.copyfile(str(template.database), path)
-        yield template.set(database=str(path)).render_as_string()
+        copies: PostgresCopies = request.getfixturevalue("postgres_copies")
+        name = copies.take()
+        try:
+            yield copies.url(name)
+        finally:
+            copies.drop(name)
         return
-    admin = os.environ["TEST_POSTGRES_URL"]
-    name = f"feedbackbot_test_{uuid.uuid4().hex[:12]}"
-    await _create_postgres(admin, f'CREATE DATABASE "{name}" TEMPLATE "{template.database}"')
-    try:
-        yield template.set(database=name).render_as_string(hide_password=False)
-    finally:
-        await _drop_postgres(admin, name)
+    path = tmp_path / "test.sqlite3"
+    shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+    yield f"sqlite+aiosqlite:///{path}"
 
 
 @pytest.fixture
@@ -126,13 +81,12 @@ def empty_database(tmp_path: Path) -> Iterator[Callable[[str], str]]:
         if not admin:
             return f"sqlite+aiosqlite:///{tmp_path / f'{name}.sqlite3'}"
         database = f"feedbackbot_{name}_{uuid.uuid4().hex[:12]}"
-        asyncio.run(_create_postgres(admin, f'CREATE DATABASE "{database}"'))
         made.append(database)
-        return f"{_postgres_base(admin)}/{database}"
+        return create_database(admin, database)
 
     yield make
     for database in made:
-        asyncio.run(_drop_postgres(admin or "", database))
+        drop_database(admin or "", database)
 
 
 @pytest.fixture

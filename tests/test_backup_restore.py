@@ -3,7 +3,6 @@ dumped, restored into a fresh one, and gives the same figures (PostgreSQL pass o
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import subprocess
@@ -18,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from tests.conftest import _drop_postgres
+from tests.databases import drop_database
 
 ADMIN = os.environ.get("TEST_POSTGRES_URL")
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -69,7 +68,7 @@ def test_the_readme_restore_gives_the_same_figures(
             check=False,
         )
     finally:
-        asyncio.run(_drop_postgres(ADMIN, restored))
+        drop_database(ADMIN, restored)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "The restored database gives the same figures." in run.stdout
     figures = (tmp_path / "restored.txt").read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ import csv
 import io
 import time
 import zipfile
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -20,6 +20,7 @@ from bot.charts import chart_data, chart_maker, draw, render_png
 from bot.exports import ExportRequest, open_tables, write_export
 from bot.posters import Poster, draw_poster, telegram_link
 from bot.runtime import Runtime
+from handlers.clock import LOCAL_ZONE
 from handlers.periods import Period
 from handlers.texts import Texts
 from storage.models import Rating, Report, Service
@@ -123,8 +124,11 @@ async def test_the_xlsx_opens_with_sheets_headers_and_frozen_rows(
     assert headers[:3] == ["Thời điểm", "Mã cơ quan", "Cơ quan"] and "Góp ý" in headers
     assert ratings.freeze_panes == "A2"
     assert ratings.max_row == 2001
-    comments = [row[-1].value for row in ratings.iter_rows(min_row=2) if row[-1].value]
-    assert "'=Cần cải thiện thái độ phục vụ" in comments, "a formula-looking comment is text"
+    comments = [row[-1] for row in ratings.iter_rows(min_row=2) if row[-1].value]
+    [formula_like] = {c.value for c in comments if c.value.startswith("=")}
+    assert formula_like == "=Cần cải thiện thái độ phục vụ", "shown as typed, no apostrophe"
+    assert all(c.data_type == "s" for c in comments), "a formula-looking comment is text"
+    assert isinstance(ratings["A2"].value, datetime), "times are dates a spreadsheet can sort"
     summary = book["Tổng hợp"]
     assert summary["D2"].number_format == "0.0%"
     async with seeded.sessions() as session:
@@ -151,6 +155,10 @@ async def test_the_csv_round_trips_and_neutralises_formulas(
     assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 with BOM"
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert len(rows) == 2001 and rows[0][0] == "Thời điểm"
+    async with seeded.sessions() as session:
+        first = await session.scalar(select(Rating.created_at).order_by(Rating.id).limit(1))
+    assert first is not None
+    assert rows[1][0] == first.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M"), "Vietnam time"
     comments = {row[-1] for row in rows[1:]}
     assert "'=Cần cải thiện thái độ phục vụ" in comments
     assert not any(c.startswith(("=", "+", "-", "@")) for row in rows for c in row if c)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
+import pytest
 from sqlalchemy import text
 
 from bot.channels.console import CHANNEL, ConsoleChannel, console_incoming
 from bot.config import Settings
+from bot.engine import TURN_ATTEMPTS
 from bot.runtime import open_runtime
 from storage.models import Conversation, OutboxMessage, Rating
 from tests.conftest import Chat
@@ -84,3 +88,36 @@ async def test_a_failing_write_leaves_nothing_half_done(consented: Chat) -> None
     assert "đã được ghi nhận" in out
     assert len(await consented.rows(Rating)) == 1
     assert all(row.status == "sent" for row in await consented.rows(OutboxMessage))
+
+
+def conflicts_on_ratings(times: int) -> list[str]:
+    """The next `times` rating INSERTs fail as PostgreSQL fails the victim of a deadlock (a
+    sequence counts them: it is not rolled back with the failed turn)."""
+    return [
+        f"CREATE SEQUENCE conflicts MAXVALUE {times + 1000}",
+        "CREATE FUNCTION conflict() RETURNS trigger AS $$ BEGIN "
+        f"IF nextval('conflicts') <= {times} THEN "
+        "RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01'; END IF; "
+        "RETURN NEW; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER conflict BEFORE INSERT ON rating FOR EACH ROW EXECUTE FUNCTION conflict()",
+    ]
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TEST_POSTGRES_URL"),
+    reason="deadlocks are PostgreSQL's (one SQLite writer)",
+)
+@pytest.mark.parametrize(("conflicts", "stored"), [(TURN_ATTEMPTS - 1, 1), (TURN_ATTEMPTS, 0)])
+async def test_a_turn_that_meets_a_deadlock_is_run_again_a_bounded_number_of_times(
+    consented: Chat, conflicts: int, stored: int
+) -> None:
+    out = await reach_summary(consented)
+    async with consented.runtime.db.begin() as connection:
+        for statement in conflicts_on_ratings(conflicts):
+            await connection.execute(text(statement))
+    out = await consented.say(number_of(out, "Gửi đánh giá"))
+    assert len(await consented.rows(Rating)) == stored
+    if stored:
+        assert "đã được ghi nhận" in out and "sự cố" not in out, "no apology for a retried turn"
+    else:
+        assert "hệ thống đang gặp sự cố" in out, "past the bound, the citizen is told"

@@ -2,7 +2,8 @@
 
 Statements are counted on the writers' engine with SQLAlchemy's cursor events, per kind of turn:
 a budget here fails the moment a change makes a turn do more work than it did when measured.
-Round trips are the statements plus the transaction's BEGIN and COMMIT.
+On SQLite a turn's trips to the database's thread are its statements (BEGIN travels with the
+first) and the COMMIT, nothing else.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from sqlalchemy import event, exc, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.console import console_incoming
+from bot.runtime import Runtime
 from handlers.flow import Turn
 from handlers.messages import Incoming
-from storage.db import make_engine
+from storage.db import checkpoint, make_engine
 from storage.models import Citizen, Conversation, Rating
+from tests.casework import bulk_cases, officer
 from tests.conftest import Chat
 from tests.test_rating_dialogue import answer_rest, open_rating
 
@@ -49,10 +52,6 @@ class Ledger:
     def clear(self) -> None:
         self.statements, self.transactions = [], 0
 
-    @property
-    def round_trips(self) -> int:
-        return len(self.statements) + 2 * self.transactions
-
     def _statement(self, _connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE: counted as a begin
             self.statements.append(statement)
@@ -76,13 +75,25 @@ async def button(chat: Chat, label_part: str) -> Incoming:
     return chat.incoming(choice_token=f"{offered['token']}:{choice}")
 
 
+async def trips(engine: AsyncEngine) -> int:
+    """Calls made so far on the SQLite writer's one connection (`sqlite_trips`)."""
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        return int(raw.driver_connection.trips)  # type: ignore[union-attr]
+
+
 async def counted(ledger: Ledger, chat: Chat, label_part: str) -> list[str]:
-    """The statements of one press."""
+    """The statements of one press; on SQLite, every trip to the database is one of them
+    (the first carrying the BEGIN) or the COMMIT: no rollback when the connection goes back to
+    its pool."""
     pressed = await button(chat, label_part)
+    sqlite = chat.runtime.db.dialect.name == "sqlite"
+    before = await trips(chat.runtime.db) if sqlite else 0
     ledger.clear()
     await chat.runtime.engine.handle(pressed)
     assert ledger.transactions == 1, "one transaction per turn"
-    assert ledger.round_trips == len(ledger.statements) + 2
+    if sqlite:
+        assert await trips(chat.runtime.db) - before == len(ledger.statements) + 1
     return ledger.statements
 
 
@@ -176,3 +187,75 @@ async def test_the_writers_connection_answers_like_aiosqlite(tmp_path: Path) -> 
                 await connection.execute(text("INSERT INTO t (id, x) VALUES (1, 0)"))
     finally:
         await db.dispose()
+
+
+async def test_the_case_list_costs_the_same_statements_for_one_case_as_for_many(
+    runtime: tuple[Runtime, list[tuple[str, str]]],
+) -> None:
+    """The cases and their reports come in one query, not one more per case listed."""
+    rt, output = runtime
+    leader = await officer(rt, output, "leader-mc", "615-MC", "leader")
+    ledger = Ledger(rt.db)
+    now = rt.engine._clock()
+    await bulk_cases(rt, [now])
+    ledger.clear()
+    assert "#" in await leader.say("/cases")
+    one = list(ledger.statements)
+    await bulk_cases(rt, [now] * 6)
+    ledger.clear()
+    await leader.say("/cases")
+    assert len(ledger.statements) == len(one), ledger.statements
+
+
+async def test_a_summary_adds_up_its_figures_outside_the_write_transaction(
+    consented: Chat,
+) -> None:
+    """/summary's turn only checks who asks and records it; the roll-ups are read afterwards
+    on a read connection, so no writer waits while a year is added up."""
+    runtime = consented.runtime
+    admin = await officer(runtime, consented.output, "intake", "62-SNV", "admin")
+    ledger = Ledger(runtime.db)
+    out = await admin.say("/summary year")
+    assert "Toàn tỉnh" in out and "đánh giá" in out, out
+    assert ledger.statements and not any("ratingdaily" in s for s in ledger.statements)
+
+
+async def test_commits_leave_the_checkpoint_to_another_connection(tmp_path: Path) -> None:
+    """SQLite's automatic checkpoint runs inside the COMMIT that takes the log past 1,000
+    pages, holding the one writer; the bot's writer leaves it to a reading connection."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'w.sqlite3'}"
+    wal = tmp_path / "w.sqlite3-wal"
+    writer = make_engine(url, checkpoints=False)
+    reader = make_engine(url, for_reading=True)
+
+    async def burst() -> None:
+        for _ in range(12):
+            async with writer.begin() as connection:
+                rows = [{"x": "y" * 4000}] * 100
+                await connection.execute(text("INSERT INTO ballast (x) VALUES (:x)"), rows)
+
+    try:
+        async with writer.begin() as connection:
+            await connection.execute(text("CREATE TABLE ballast (x TEXT)"))
+        await burst()
+        grown = wal.stat().st_size
+        assert grown > 1000 * 4096, "past the automatic checkpoint's threshold"
+        await burst()
+        assert wal.stat().st_size > 1.8 * grown, "no commit checkpointed: the log only grew"
+        await checkpoint(reader)
+        await burst()
+        await burst()
+        assert wal.stat().st_size < 2.9 * grown, "after the checkpoint the log started over"
+    finally:
+        await reader.dispose()
+        await writer.dispose()
+
+
+async def test_the_runtime_keeps_the_log_checkpointed(consented: Chat) -> None:
+    runtime = consented.runtime
+    if runtime.db.dialect.name != "sqlite":
+        pytest.skip("a PostgreSQL server checkpoints by itself")
+    async with runtime.db.connect() as connection:
+        automatic = await connection.exec_driver_sql("PRAGMA wal_autocheckpoint")
+        assert automatic.scalar() == 0
+    assert runtime.checkpoints is not None and not runtime.checkpoints.done()

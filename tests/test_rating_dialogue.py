@@ -60,9 +60,9 @@ async def test_first_contact_asks_consent_and_stores_nothing_before(chat: Chat) 
     assert await chat.rows(Citizen) == []
     out = await chat.say("xin chào")
     assert "Thông báo về dữ liệu cá nhân" in out, "after a refusal the notice is shown again"
-    assert "Xin Ông/Bà chọn một trong các phương án" not in out
+    assert "Xin Ông/Bà gõ số thứ tự của một trong các phương án" not in out
     out = await chat.say("hmm")
-    assert "Xin Ông/Bà chọn một trong các phương án" in out
+    assert "Xin Ông/Bà gõ số thứ tự của một trong các phương án" in out
     out = await chat.say("1")
     assert "Sự đồng ý của Ông/Bà đã được ghi nhận" in out and "Mời Ông/Bà chọn chức năng" in out
     [citizen] = await chat.rows(Citizen)
@@ -108,9 +108,38 @@ async def test_agency_by_typed_name_ignores_accents(consented: Chat) -> None:
     out = await consented.say("dak ha")
     assert "Ủy ban nhân dân huyện Đắk Hà" in out and "Bộ phận Một cửa huyện Đắk Hà" in out
     out = await consented.say("khong co co quan nay")
-    assert "Không tìm thấy cơ quan nào có tên chứa “khong co co quan nay”" in out
+    assert "Không tìm thấy cơ quan nào có tên phù hợp với “khong co co quan nay”" in out
     out = await consented.say("xa")
-    assert "không thể hiển thị hết" in out
+    assert "dưới đây là 8 cơ quan phù hợp nhất" in out
+    assert len(options(out)) == 8 + 1, "the best eight and the back option"
+
+
+async def test_words_in_any_order_and_abbreviations_find_the_agency(consented: Chat) -> None:
+    await consented.say("1")
+    for typed, wanted in (
+        ("ubnd dak to", "Ủy ban nhân dân huyện Đắk Tô"),
+        ("mot cua dak to", "Bộ phận Một cửa huyện Đắk Tô"),
+        ("Đắk Hà một cửa", "Bộ phận Một cửa huyện Đắk Hà"),
+    ):
+        out = await consented.say(typed)
+        assert number_of(out, wanted) == "1", f"{typed!r} offers {wanted} first"
+
+
+async def test_a_service_is_chosen_by_words_of_its_name(consented: Chat) -> None:
+    await consented.say("1")
+    out = await consented.say(number_of(await consented.say("ha mon xa"), "xã Hà Mòn"))
+    assert "Đăng ký khai sinh" in out
+    out = await consented.say("dang ky")
+    assert "Xin Ông/Bà gõ số thứ tự" in out, "several services start so: the question again"
+    out = await consented.say("KHAI SINH")
+    assert "Yếu tố 1/5" in out
+
+
+async def test_a_pasted_essay_is_refused_briefly(consented: Chat) -> None:
+    await consented.say("1")
+    out = await consented.say("Đắk Hà " * 15_000)
+    assert "dài quá 100 ký tự" in out
+    assert len(out) < 2_000, "the text is not echoed back"
 
 
 async def test_agency_by_level_district_then_commune(consented: Chat) -> None:
@@ -215,12 +244,45 @@ async def test_cancel_at_any_point_stores_nothing(consented: Chat) -> None:
 
 async def test_text_where_a_choice_is_expected_repeats_with_a_hint(consented: Chat) -> None:
     await open_rating(consented)
-    for bad in ("tốt lắm", "9", "0"):
+    for bad in ("tốt lắm", "9", "6", "9" * 5000):
         out = await consented.say(bad)
-        assert "Xin Ông/Bà chọn một trong các phương án" in out
+        assert "Xin Ông/Bà gõ số thứ tự của một trong các phương án" in out
+        assert "bấm" not in out, "the terminal has no buttons"
         assert "Yếu tố 1/5" in out
+    assert "Không có phương án số 6." in await consented.say("6")
     out = await consented.say("4 – hài lòng")
     assert "Yếu tố 2/5" in out
+
+
+async def test_labels_are_typed_with_or_without_accents(consented: Chat) -> None:
+    out = await open_rating(consented)
+    assert "  0. ◀ Quay lại" in out and "  6." not in out, "back never shares a scale's number"
+    for typed, expect in (
+        ("Hài lòng", "Yếu tố 2/5"),
+        ("rat hai long", "Yếu tố 3/5"),
+        ("KHONG HAI LONG", "Yếu tố 4/5"),
+        ("binh thuong", "Yếu tố 5/5"),
+        ("bo qua", "So với ngày hẹn"),
+        ("dung hen", "giấy tờ"),
+    ):
+        out = await consented.say(typed)
+        assert expect in out, typed
+    out = await consented.say("0")
+    assert "So với ngày hẹn" in out, "0 goes back one question"
+    await consented.say("tre hen")
+    await consented.say("khong nho ro")
+    await consented.say("khong")
+    await consented.say("3 lan tro len")
+    out = await consented.say("truc tuyen")
+    assert "hình thức nào" in out, "two options say trực tuyến: the question is asked again"
+    for typed in ("truc tuyen mot phan", "khong"):
+        await consented.say(typed)
+    await consented.say(number_of(await consented.say("khong co gop y"), "Gửi đánh giá"))
+    rating, _, _ = await stored_rating(consented)
+    assert (rating.score_access, rating.score_procedure, rating.score_conduct) == (4, 5, 2)
+    assert (rating.score_result, rating.score_feedback) == (3, None)
+    assert (rating.timeliness, rating.apology, rating.extra_papers) == ("late", "unsure", "no")
+    assert (rating.trips, rating.submission) == (3, "online_part")
 
 
 async def test_a_photo_where_text_is_expected_gets_a_polite_line(consented: Chat) -> None:

@@ -17,6 +17,7 @@ from storage.models import (
     CaseEvent,
     Commendation,
     Evidence,
+    NotifyToken,
     OutboxMessage,
     ProcessedUpdate,
     Rating,
@@ -179,3 +180,17 @@ async def test_files_of_a_report_never_sent_go_after_a_day(runtime: World, clock
     [kept] = await reporter.rows(Evidence)
     assert kept.report_id is not None, "the sent report keeps its file"
     assert (await purges(reporter))["purge_abandoned_files"] == [1]
+
+
+async def test_buttons_of_old_notifications_go_after_a_month(runtime: World, clock: Clock) -> None:
+    rt, output = runtime
+    leader = await officer(rt, output, "leader-1", "615-MC", "leader")
+    await file_report(await citizen(rt, output, "citizen-1"))
+    [sent] = [t.token for t in await leader.rows(NotifyToken) if t.chat_ref == leader.ref()]
+    clock.advance(days=29)
+    await run_round(rt.engine, Sweeper())
+    assert sent in {t.token for t in await leader.rows(NotifyToken)}, "a month to press them"
+    clock.advance(days=2)
+    await run_round(rt.engine, Sweeper())
+    assert sent not in {t.token for t in await leader.rows(NotifyToken)}
+    assert (await purges(leader))["purge_notification_buttons"][0] >= 1

@@ -55,7 +55,7 @@ async def test_two_leaders_deciding_one_case_record_one_decision(runtime: World)
         confirmations[leader.chat_id] = await leader.say("Đã bố trí công tác khác.")
     await second.say(number_of(confirmations["leader-b"], "Xác nhận"))
     out = await first.say(number_of(confirmations["leader-a"], "Xác nhận"))
-    assert "không thực hiện được ở tình trạng hiện tại" in out
+    assert "không thực hiện được" in out and "“Đã có kết quả xử lý”" in out
     assert len(await reporter.rows(Assignment)) == 1
     decided = [m for m in reporter.received() if "đã có kết quả xử lý" in m]
     assert len(decided) == 1
@@ -251,3 +251,21 @@ def test_photos_lose_their_metadata() -> None:
         assert image.size == (8, 8)
     assert without_metadata(b"%PDF-1.4 ...", "application/pdf") == b"%PDF-1.4 ..."
     assert without_metadata(b"not an image", "image/png") == b"not an image"
+
+
+async def test_a_number_no_record_can_have_reads_as_not_found(runtime: World) -> None:
+    rt, output = runtime
+    leader = await officer(rt, output, "leader", "615-MC")
+    for number in ("99999999999999999999999", "2147483648", "0", "٣", "9" * 5000):
+        out = await leader.say(f"/case {number}")
+        assert "Hồ sơ không tồn tại" in out, number
+        out = await leader.say(f"/review {number}")
+        assert "không có quyền thực hiện thao tác này" in out, number
+    assert "lỗi" not in "".join(text for _, text in output)
+
+
+async def test_an_unknown_code_is_quoted_back_briefly(runtime: World) -> None:
+    rt, output = runtime
+    leader = await officer(rt, output, "leader", "615-MC")
+    out = await leader.say("/officers " + "X" * 100_000)
+    assert "Không có cơ quan mã XXXX" in out and len(out) < 2_000

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from typer.testing import CliRunner
 
@@ -64,7 +69,13 @@ def test_the_bot_refuses_an_old_schema_until_db_upgrade_is_run(
     assert refused.exit_code == 1
     assert "0001" in refused.output and "feedbackbot db upgrade" in refused.output
     upgraded = runner.invoke(app, ["db", "upgrade"])
-    assert upgraded.exit_code == 0 and "up to date" in upgraded.output
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "Ran migration 0002: reports, cases, officers" in upgraded.output
+    assert "Ran migration 0001" not in upgraded.output
+    steps = len(list(ScriptDirectory.from_config(config).walk_revisions())) - 1
+    assert f"now the newest ({steps} steps run)" in upgraded.output
+    again = runner.invoke(app, ["db", "upgrade"])
+    assert again.exit_code == 0 and "already the newest; nothing to upgrade" in again.output
     chatted = runner.invoke(app, ["chat"], input="")
     assert chatted.exit_code == 0 and "About your personal data" not in chatted.output
     assert "Goodbye." in chatted.output
@@ -78,6 +89,28 @@ def test_a_missing_directory_file_is_refused_with_its_name(
     result = CliRunner().invoke(app, ["directory", "import", str(tmp_path / "missing.yaml")])
     assert result.exit_code == 1
     assert "Tệp danh mục không hợp lệ" in result.output and "missing.yaml" in result.output
+
+
+def test_commands_keep_library_log_lines_quiet_unless_verbose(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'logs.sqlite3'}",
+        "LANG": "en_US.UTF-8",
+    }
+
+    def upgrade_output(*options: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", *options, "db", "upgrade"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout + done.stderr
+
+    quiet = upgrade_output()
+    assert "steps run" in quiet and "alembic" not in quiet and "INFO" not in quiet
+    assert "INFO alembic" in upgrade_output("--verbose")
 
 
 async def test_upgrade_is_idempotent(tmp_path: Path) -> None:
@@ -136,3 +169,29 @@ async def test_an_upgrade_hashes_and_seals_the_ids_an_older_database_kept_in_pla
         assert "Đồng ý xử lý dữ liệu" in out, "the person is found by the hash of their id"
     finally:
         await rt.close()
+
+
+def test_buttons_waiting_in_conversations_move_to_their_own_table(tmp_path: Path) -> None:
+    """Migration 0007: notification buttons sent before it keep working (their tokens move out
+    of the recipient's conversation, which other chats' turns no longer touch)."""
+    path = tmp_path / "test.sqlite3"
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", f"sqlite:///{path}")
+    command.upgrade(config, "0006")
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "INSERT INTO conversation (channel, chat_ref, state, locale, data, offered, "
+            "updated_at) VALUES ('telegram', 'ref-1', 'menu', 'vi', ?, '{}', '2026-12-01')",
+            ('{"actions": {"Xy12": {"a0": ["case", "5", "Mở hồ sơ"]}}, "drafts": {}}',),
+        )
+    command.upgrade(config, "head")
+    with sqlite3.connect(path) as connection:
+        tokens = connection.execute(
+            "SELECT channel, chat_ref, token, targets FROM notifytoken"
+        ).fetchall()
+        [data] = connection.execute("SELECT data FROM conversation").fetchone()
+    assert [(*row[:3], json.loads(row[3])) for row in tokens] == [
+        ("telegram", "ref-1", "Xy12", {"a0": ["case", "5", "Mở hồ sơ"]})
+    ]
+    assert json.loads(data) == {"drafts": {}}

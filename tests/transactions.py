@@ -19,6 +19,9 @@ class Ended:
     seconds: float
     """From its begin (on SQLite, once BEGIN IMMEDIATE has the write lock) to its end."""
     statements: int
+    cpu_seconds: float = 0.0
+    """The process's CPU time meanwhile: on a loaded machine, the part of `seconds` that was
+    work rather than waiting for a core."""
 
 
 class Transactions:
@@ -28,7 +31,7 @@ class Transactions:
     def __init__(self, engine: AsyncEngine) -> None:
         self.ended: list[Ended] = []
         self.under_way = asyncio.Event()
-        self._open: dict[int, tuple[float, int]] = {}
+        self._open: dict[int, tuple[float, int, float]] = {}
         sync = engine.sync_engine
         event.listen(sync, "begin", self._begin)
         event.listen(sync, "before_cursor_execute", self._statement)
@@ -38,6 +41,10 @@ class Transactions:
     def longest(self, task: asyncio.Task[Any] | None = None) -> float:
         """The longest transaction (of `task` when given), in seconds."""
         return max((e.seconds for e in self._of(task)), default=0.0)
+
+    def most_cpu(self, task: asyncio.Task[Any] | None = None) -> float:
+        """The most CPU seconds any transaction (of `task` when given) took."""
+        return max((e.cpu_seconds for e in self._of(task)), default=0.0)
 
     def most_statements(self, task: asyncio.Task[Any] | None = None) -> int:
         return max((e.statements for e in self._of(task)), default=0)
@@ -51,15 +58,15 @@ class Transactions:
         self.ended.clear()
 
     def _begin(self, connection: Connection) -> None:
-        self._open[id(connection)] = (time.perf_counter(), 0)
+        self._open[id(connection)] = (time.perf_counter(), 0, time.process_time())
         self.under_way.set()
 
     def _statement(self, connection: Connection, *_: object) -> None:
         if id(connection) in self._open:
-            started, count = self._open[id(connection)]
-            self._open[id(connection)] = (started, count + 1)
+            started, count, cpu = self._open[id(connection)]
+            self._open[id(connection)] = (started, count + 1, cpu)
 
     def _end(self, connection: Connection) -> None:
-        started, count = self._open.pop(id(connection), (time.perf_counter(), 0))
-        seconds = time.perf_counter() - started
-        self.ended.append(Ended(asyncio.current_task(), seconds, count))
+        now, cpu_now = time.perf_counter(), time.process_time()
+        started, count, cpu = self._open.pop(id(connection), (now, 0, cpu_now))
+        self.ended.append(Ended(asyncio.current_task(), now - started, count, cpu_now - cpu))

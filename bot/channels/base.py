@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from handlers.messages import Reply
+from handlers.messages import Reply, option_numbers
 
 
 class DeliveryError(Exception):
@@ -55,7 +55,7 @@ def numbered_text(reply: Reply) -> str:
     if reply.file is not None:
         lines.append(f"[{reply.file.name} · {reply.file.mime_type} · {len(reply.file.content)} B]")
     if not reply.buttons_only:
-        lines += [f"  {n}. {choice.label}" for n, choice in enumerate(reply.choices, 1)]
+        lines += [f"  {n}. {choice.label}" for n, choice in option_numbers(reply.choices)]
     return "\n".join(lines)
 
 

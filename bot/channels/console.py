@@ -6,9 +6,11 @@ import asyncio
 import sys
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 
 from bot.channels.base import numbered_text
-from handlers.messages import ConversationKey, Incoming, Reply, split_command
+from handlers.messages import ConversationKey, Incoming, OutgoingFile, Reply, split_command
 
 CHANNEL = "console"
 LOCAL_CHAT = "local"
@@ -19,19 +21,43 @@ def _print(_chat_id: str, text: str) -> None:
 
 
 class ConsoleChannel:
-    """Writes replies to the terminal, or to any `write(chat_id, text)` (the dialogue tests)."""
+    """Writes replies to the terminal, or to any `write(chat_id, text)` (the dialogue tests).
+
+    A file sent with a reply (a chart, an export) is saved into `files`, when given, and its
+    line shows where, so the terminal can keep what a messenger would have delivered."""
 
     name = CHANNEL
     per_chat_limit: tuple[int, float] | None = None
 
-    def __init__(self, write: Callable[[str, str], None] = _print) -> None:
+    def __init__(
+        self, write: Callable[[str, str], None] = _print, files: Path | None = None
+    ) -> None:
         self._write = write
+        self._files = files
 
     def parts(self, reply: Reply) -> list[Reply]:
         return [reply]
 
     async def send_part(self, chat_id: str, part: Reply) -> None:
+        if part.file is not None and self._files is not None:
+            saved = await asyncio.to_thread(save_file, self._files, part.file)
+            part = replace(part, file=replace(part.file, name=str(saved)))
         self._write(chat_id, numbered_text(part) + "\n")
+
+
+def save_file(folder: Path, file: OutgoingFile) -> Path:
+    """Write a file into `folder` under its own name (never outside it), numbering the name
+    rather than replacing an earlier file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    base = Path(file.name).name
+    name = Path(base if base not in ("", ".", "..") else "file")
+    path = folder / name
+    number = 1
+    while path.exists():
+        path = folder / f"{name.stem}-{number}{name.suffix}"
+        number += 1
+    path.write_bytes(file.content)
+    return path.resolve()
 
 
 def console_incoming(
@@ -48,6 +74,7 @@ def console_incoming(
         command=command[0] if command else None,
         command_args=command[1] if command else "",
         language=language,
+        numbered=True,
     )
 
 

@@ -18,8 +18,10 @@ from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from html import escape
+from typing import Any
 
 from telegram import (
+    Bot,
     BotCommand,
     CallbackQuery,
     Chat,
@@ -71,7 +73,8 @@ MENU_COMMANDS = (
     "help",
     "cancel",
 )
-_ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "callback_query"]
+"""The updates the bot asks Telegram for, by polling and by webhook alike."""
 ANSWER_SECONDS = 2.5
 """How long answering a button press may take: Telegram stops the spinner by itself soon after,
 so a later answer is worth nothing and would only hold a connection."""
@@ -191,7 +194,7 @@ class TelegramChannel:
         while True:
             try:
                 return await self.bot.get_updates(
-                    offset=offset, timeout=poll_seconds, allowed_updates=_ALLOWED_UPDATES
+                    offset=offset, timeout=poll_seconds, allowed_updates=ALLOWED_UPDATES
                 )
             except TelegramError as error:
                 failures += 1
@@ -298,6 +301,23 @@ def delivery_error(error: TelegramError) -> DeliveryError:
 def _seconds(error: RetryAfter) -> float:
     value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class UnreadableUpdate(ValueError):
+    """A webhook body that is not a Telegram update this adapter can read."""
+
+
+def read_update(body: dict[str, Any], bot: Bot) -> Update:
+    """A webhook body as an update; python-telegram-bot takes odd shapes on trust, so the body
+    is also translated once here, and a shape that breaks either is refused before any turn."""
+    if not isinstance(body.get("update_id"), int):
+        raise UnreadableUpdate("no numeric update_id")
+    try:
+        update = Update.de_json(body, bot)
+        to_incoming(update)
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise UnreadableUpdate(type(error).__name__) from error
+    return update
 
 
 def to_incoming(update: Update) -> Incoming | None:

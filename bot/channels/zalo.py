@@ -87,6 +87,7 @@ def _to_incoming(update: Any) -> Incoming | None:
             command=command[0] if command else None,
             command_args=command[1] if command else "",
             chat_kind=kind,
+            numbered=True,
         )
     if event not in ("message.image.received", "message.sticker.received"):
         log.info("Zalo event %s answered as unsupported", event or "(none)")
@@ -96,6 +97,7 @@ def _to_incoming(update: Any) -> Incoming | None:
         user_id=user_id,
         attachments=(_attachment(event, message),),
         chat_kind=kind,
+        numbered=True,
     )
 
 

@@ -27,7 +27,7 @@ async def subscribe(turn: Turn, wanted: bool) -> None:
 async def announce(turn: Turn) -> None:
     """/announce TEXT (administrators): queue the text for everyone who opted in."""
     officer = await access.current_officer(turn)
-    if officer is None or officer.role != access.ADMIN:
+    if officer is None or not access.is_admin(officer):
         await access.refuse(turn, officer, "announce", None)
         return
     text = turn.incoming.command_args.strip()
@@ -45,7 +45,7 @@ async def announce(turn: Turn) -> None:
 async def report_deliveries(turn: Turn) -> None:
     """/announcements (administrators): delivered, pending and failed, per announcement."""
     officer = await access.current_officer(turn)
-    if officer is None or officer.role != access.ADMIN:
+    if officer is None or not access.is_admin(officer):
         await access.refuse(turn, officer, "announcements", None)
         return
     found = await deliveries(5, session=turn.session)

@@ -6,8 +6,8 @@
 - Reports of cases closed more than `closed_case_retention_days` ago: description, the words
   describing the official, name and phone, files, the case's free text (notes, questions,
   answers) and the link to the citizen go; the case, its outcome and its steps stay.
-- Sent messages after a week; processed update ids after 30 days; files of a report never sent
-  after a day.
+- Sent messages after a week; processed update ids and the buttons of notifications after 30
+  days; files of a report never sent after a day.
 - Citizens are kept while their consent stands, even with nothing else left: the row holds only
   the account, the language, the consent and the news opt-in, and /forget deletes it.
 
@@ -33,6 +33,9 @@ BATCH = 500
 OUTBOX_KEPT_DAYS = 7
 """Sent messages are kept a week (to look into a delivery complaint), then deleted."""
 PROCESSED_KEPT_DAYS = 30
+NOTIFICATION_BUTTONS_KEPT_DAYS = 30
+"""A notification's buttons (open the case, answer the question) work a month; the commands
+(/case N, /status) always do."""
 ABANDONED_FILES_KEPT_DAYS = 1
 """Files attached to a report that was never sent: a day to finish it, then they go."""
 
@@ -79,6 +82,12 @@ POLICY = (
         "purge_processed_updates",
         lambda _: PROCESSED_KEPT_DAYS,
         retention.delete_processed_updates,
+        keeps_rows=False,
+    ),
+    Purge(
+        "purge_notification_buttons",
+        lambda _: NOTIFICATION_BUTTONS_KEPT_DAYS,
+        retention.delete_notification_buttons,
         keeps_rows=False,
     ),
 )

@@ -11,9 +11,10 @@ from __future__ import annotations
 from handlers import access
 from handlers.agency_picker import chosen_index, name_of, numbered
 from handlers.clock import local_date_text
-from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
+from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, confirm_step
 from handlers.messages import Choice
-from handlers.officer.desk import DRAFT, LIST, OfficerDraft, while_active
+from handlers.officer.desk import DRAFT, LIST, OfficerDraft, officer_steps
+from handlers.textmatch import clip
 from storage import agencies, officers
 from storage.officers import RosterEntry
 
@@ -23,7 +24,7 @@ ROSTER, REMOVE = "officer.roster", "officer.remove"
 async def start(turn: Turn, argument: str) -> Outcome | None:
     """/officers [AGENCY]: the agency's officers (a leader's own agency; any, for an admin)."""
     officer = await access.current_officer(turn)
-    if officer is None or officer.role not in (access.LEADER, access.ADMIN):
+    if officer is None or not access.leads(officer):
         await access.refuse(turn, officer, "officers", None)
         return None
     if not access.in_private_chat(turn, officer):
@@ -34,7 +35,7 @@ async def start(turn: Turn, argument: str) -> Outcome | None:
     if code:
         agency = await agencies.agency_by_code(code, session=turn.session)
         if agency is None or agency.id is None:
-            turn.say("summary.unknown_agency", code=code)
+            turn.say("summary.unknown_agency", code=clip(code, 40))
             return None
         agency_id = agency.id
     if not access.may_manage(officer, agency_id):
@@ -85,7 +86,7 @@ async def take_roster(turn: Turn, answer: Answer) -> Outcome:
     draft = DRAFT.load(turn)
     index = chosen_index(answer, len(draft.roster))
     if index is None:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     officer = await access.current_officer(turn)
     target = await officers.officer_by_id(draft.roster[index], session=turn.session)
     if officer is None or target is None or not access.may_remove(officer, target):
@@ -95,21 +96,20 @@ async def take_roster(turn: Turn, answer: Answer) -> Outcome:
     return Go(REMOVE)
 
 
-async def ask_remove(turn: Turn) -> Prompt:
+async def removal_question(turn: Turn) -> str:
     """Ask for a confirmation, saying what removal means."""
-    t, wanted = turn.texts, DRAFT.load(turn).remove_id
+    wanted = DRAFT.load(turn).remove_id
     entry = next((e for e in await _active(turn) if e.officer.id == wanted), None)
     described = _describe(turn, entry) if entry else "?"
-    choices = (Choice("yes", t("officer.remove_yes")), Choice("no", t("officer.remove_no")))
-    return Prompt(t("officer.remove_confirm", officer=described), choices, back=False)
+    return turn.texts("officer.remove_confirm", officer=described)
 
 
-async def take_remove(turn: Turn, answer: Answer) -> Outcome:
+async def back_to_roster(_: Turn) -> Outcome:
+    return Go(ROSTER)
+
+
+async def remove(turn: Turn) -> Outcome:
     """Revoke at once, after checking again who asks and whom."""
-    if answer.choice == "no":
-        return Go(ROSTER)
-    if answer.choice != "yes":
-        return Retry(turn.texts("common.pick_option"))
     officer = await access.current_officer(turn)
     target = await officers.officer_by_id(DRAFT.load(turn).remove_id or 0, session=turn.session)
     if officer is None or target is None or not access.may_remove(officer, target):
@@ -122,7 +122,7 @@ async def take_remove(turn: Turn, answer: Answer) -> Outcome:
     return Go(ROSTER)
 
 
-STEPS = tuple(
-    while_active(step)
-    for step in (Step(ROSTER, ask_roster, take_roster), Step(REMOVE, ask_remove, take_remove))
+STEPS = officer_steps(
+    Step(ROSTER, ask_roster, take_roster),
+    confirm_step(REMOVE, "officer.remove", removal_question, remove, back_to_roster, back=False),
 )

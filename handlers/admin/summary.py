@@ -7,20 +7,22 @@ turn holds the database while a chart renders. Admins see every agency; an offic
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import access
 from handlers.agency_picker import name_of
 from handlers.casework.states import WITH_THE_AGENCY
-from handlers.clock import LOCAL_ZONE
+from handlers.clock import local_day
 from handlers.flow import Turn
 from handlers.indicators import FACTORS, Indicators, Ranked, rank
 from handlers.messages import FileRequest, Reply
 from handlers.periods import Period, parse_period
+from handlers.textmatch import clip
 from handlers.texts import Texts
 from storage import agencies, summaries
 from storage.models import Agency
@@ -88,6 +90,20 @@ async def build_summary(
         commendations=sum(praised.values()),
         cases=cases.get(summaries.POOLED, CaseFigures()),
     )
+
+
+async def summary_message(session: AsyncSession, params: Mapping[str, Any]) -> str:
+    """The text of /summary, made from the turn's request (see `show_summary`)."""
+    period = Period(date.fromisoformat(params["start"]), date.fromisoformat(params["end"]))
+    summary = await build_summary(
+        session,
+        period,
+        params["agency_ids"],
+        now=datetime.fromisoformat(params["now"]),
+        min_sample=params["min_sample"],
+        locale=params["locale"],
+    )
+    return summary_text(Texts(params["locale"]), summary, params["scope"], params["min_sample"])
 
 
 def percent(value: float | None) -> str:
@@ -169,9 +185,9 @@ async def _scope(turn: Turn, code: str) -> tuple[list[int] | None, Agency | None
         return None
     wanted = await agencies.agency_by_code(code, session=turn.session) if code else None
     if code and wanted is None:
-        turn.say("summary.unknown_agency", code=code)
+        turn.say("summary.unknown_agency", code=clip(code, 40))
         return None
-    if officer.role == access.ADMIN:
+    if access.is_admin(officer):
         return ([wanted.id or 0], wanted) if wanted else (None, None)
     if wanted is not None and wanted.id != officer.agency_id:
         await access.refuse(turn, officer, "summary", None)
@@ -183,7 +199,7 @@ async def _scope(turn: Turn, code: str) -> tuple[list[int] | None, Agency | None
 def _arguments(turn: Turn) -> tuple[Period | None, list[str]]:
     """A period may come first; what remains is the agency code or the format."""
     words = turn.incoming.command_args.split()
-    today = turn.now.astimezone(LOCAL_ZONE).date()
+    today = local_day(turn.now)
     if words and (period := parse_period(words[0], today)) is not None:
         return period, words[1:]
     return parse_period("", today), words
@@ -199,17 +215,20 @@ async def show_summary(turn: Turn) -> None:
     if scope is None:
         return
     agency_ids, agency = scope
-    summary = await build_summary(
-        turn.session,
-        period,
-        agency_ids,
-        now=turn.now,
-        min_sample=turn.rules.min_sample,
-        locale=turn.dialog.locale,
-    )
     t = turn.texts
     label = name_of(agency, turn.dialog.locale) if agency else t("summary.province")
-    turn.say_text(summary_text(t, summary, label, turn.rules.min_sample))
+    # Both made after the turn, on a read connection: a year's figures take a while to add up
+    # and no write should wait for them.
+    text = _request(
+        "summary",
+        period,
+        agency_ids,
+        turn,
+        scope=label,
+        min_sample=turn.rules.min_sample,
+        now=turn.now.isoformat(),
+    )
+    turn.replies.append(Reply("", file_request=text))
     turn.replies.append(
         Reply(
             t("summary.chart_caption", scope=label, period=period.label()),
@@ -250,7 +269,7 @@ async def send_export(turn: Turn) -> None:
     officer = await access.current_officer(turn)
     if officer is None:
         return
-    admin = officer.role == access.ADMIN
+    admin = access.is_admin(officer)
     request = _request(
         "export",
         period,

@@ -16,17 +16,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
-from handlers.actions import chat_of, send_with_actions, texts_for
+from handlers import access
+from handlers.actions import chat_of, learn_locales, send_with_actions, texts_for
 from handlers.admin.retention import Job
-from handlers.casework.states import WITH_THE_AGENCY, Action, State, apply
+from handlers.casework.states import WITH_THE_AGENCY, Action, State, transition
 from handlers.clock import local_date_text
 from handlers.flow import Rules, Turn
 from handlers.messages import ConversationKey, Reply
+from handlers.workdays import WorkCalendar
 from storage import agencies, cases, officers
 from storage.models import Agency, Case, CaseEvent, Official, Report, Review
 
 FLAGGED_CATEGORIES = frozenset({"bribe"})
-LEADERS = ("leader", "admin")
 
 
 def flag_reason(category: str, threatened: bool) -> str | None:
@@ -77,7 +78,7 @@ class Recipients:
 
 
 async def recipients(
-    turn: Turn, agency_id: int, official_id: int | None, *, roles: tuple[str, ...] = LEADERS
+    turn: Turn, agency_id: int, official_id: int | None, *, roles: tuple[str, ...] = access.LEADERS
 ) -> Recipients:
     """Who hears about a case: the agency's leaders and group chats, and intake's leaders;
     never an officer who is the official the report is about."""
@@ -92,7 +93,9 @@ async def recipients(
     groups = [chat_of(c, turn) for c in chats]
     intake = await intake_agency(turn)
     intake_keys = [] if intake is None or intake.id is None else await people(intake.id)
-    return Recipients(await people(agency_id) + groups, intake_keys, frozenset(groups))
+    found = Recipients(await people(agency_id) + groups, intake_keys, frozenset(groups))
+    await learn_locales(turn, found.all())
+    return found
 
 
 async def notify_group(turn: Turn, target: ConversationKey, key: str, **values: object) -> None:
@@ -240,24 +243,41 @@ class DueWork:
     overlaps another's between two transactions still sends nothing twice: the case is read
     again under the lock, and `record_alert` refuses an alert already recorded."""
 
-    cases: list[int] = field(default_factory=list)
-    reviews: list[int] = field(default_factory=list)
     gave_way: bool = False
+    _case_alerts: list[tuple[int, datetime]] = field(default_factory=list)
+    _expired: list[int] = field(default_factory=list)
+    _review_alerts: list[tuple[int, datetime]] = field(default_factory=list)
+    _now: datetime | None = None
+    _calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
     async def select(self, turn: Turn) -> None:
         """Cases and reviews with an alert due and not sent, and decisions past the reopen
-        window; the SQL bound is coarse, the working-day calendar settles the reminders."""
+        window. Only SQL runs in this transaction: its bound is coarse, and the working-day
+        calendar settles which reminders are due after the commit (`cases`, `reviews`), so the
+        write lock is not held while thousands of deadlines are checked."""
         if not await self._locked(turn):
             return
-        horizon = turn.rules.calendar.reminders_horizon(turn.now)
+        self._now, self._calendar = turn.now, turn.rules.calendar
+        horizon = self._calendar.reminders_horizon(turn.now)
         now, session = turn.now, turn.session
         states = [s.value for s in WITH_THE_AGENCY]
-        alerts = await cases.case_alerts_due(states, now, horizon, session=session)
+        self._case_alerts = await cases.case_alerts_due(states, now, horizon, session=session)
         window_start = now - timedelta(days=turn.rules.reopen_days)
-        expired = await cases.decided_before(State.DECIDED, window_start, session=session)
-        self.cases = sorted({i for i, due in alerts if _alert_due(turn, due)} | set(expired))
-        reviews = await cases.review_alerts_due(now, horizon, session=session)
-        self.reviews = [i for i, due in reviews if _alert_due(turn, due)]
+        self._expired = await cases.decided_before(State.DECIDED, window_start, session=session)
+        self._review_alerts = await cases.review_alerts_due(now, horizon, session=session)
+
+    @property
+    def cases(self) -> list[int]:
+        """The cases to handle: an alert due by the calendar, or a decision to close."""
+        due = {i for i, deadline in self._case_alerts if self._alert_due(deadline)}
+        return sorted(due | set(self._expired))
+
+    @property
+    def reviews(self) -> list[int]:
+        return [i for i, deadline in self._review_alerts if self._alert_due(deadline)]
+
+    def _alert_due(self, deadline: datetime) -> bool:
+        return self._now is not None and _alert_due(self._now, self._calendar, deadline)
 
     def jobs(self) -> Iterator[Job]:
         yield from (partial(self._case, case_id) for case_id in self.cases)
@@ -283,9 +303,9 @@ class DueWork:
             await _review_deadline(turn, review)
 
 
-def _alert_due(turn: Turn, due: datetime) -> bool:
+def _alert_due(now: datetime, calendar: WorkCalendar, due: datetime) -> bool:
     """A reminder is due one working day before the deadline, an escalation after it."""
-    return turn.now >= turn.rules.calendar.working_day_before(due)
+    return now >= calendar.working_day_before(due)
 
 
 async def _case_deadlines(turn: Turn, case: Case) -> None:
@@ -308,7 +328,7 @@ async def _case_deadlines(turn: Turn, case: Case) -> None:
                 due=local_date_text(due),
             )
         return
-    if _alert_due(turn, due) and await officers.record_alert(
+    if _alert_due(turn.now, turn.rules.calendar, due) and await officers.record_alert(
         subject, f"{kind}_remind", now, session=turn.session
     ):
         await notify_case(turn, case, report, f"officer.remind_{kind}", due=local_date_text(due))
@@ -346,7 +366,7 @@ async def _review_deadline(turn: Turn, review: Review) -> None:
                 review=review.id,
                 due=due,
             )
-    elif _alert_due(turn, review.due_at) and await officers.record_alert(
+    elif _alert_due(turn.now, turn.rules.calendar, review.due_at) and await officers.record_alert(
         subject, "remind", turn.now, session=turn.session
     ):
         for target in (await recipients(turn, review.agency_id, review.official_id)).agency:
@@ -360,4 +380,4 @@ async def _close_if_unanswered(turn: Turn, case: Case) -> None:
         return
     if turn.now < case.decided_at + timedelta(days=turn.rules.reopen_days):
         return
-    await cases.add(apply(case, Action.EXPIRE, actor="system", now=turn.now), session=turn.session)
+    await transition(case, Action.EXPIRE, session=turn.session, actor="system", now=turn.now)

@@ -1,9 +1,11 @@
 """Case states and the one table of allowed transitions.
 
 States are data: `TRANSITIONS` says which action may move a case from which states to which
-state. `apply` is the only way a case changes state, and it always returns the event that records
-who did it and when. Message-like actions (a citizen adding information) keep the state but are
-events too, so the timeline is complete.
+state. `apply` is the table's rule, and it always returns the event that records who did it and
+when; `transition` is the only way a stored case changes state: it locks the case's row first,
+so two people acting on one case at once (two leaders, an officer and the reporter) take turns
+and the second is judged against the first one's result. Message-like actions (a citizen adding
+information) keep the state but are events too, so the timeline is complete.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import cases
 from storage.models import Case, CaseEvent
 
 
@@ -122,3 +127,24 @@ def apply(
         text=text,
         detail=detail or {},
     )
+
+
+async def transition(
+    case: Case,
+    action: Action,
+    *,
+    session: AsyncSession,
+    actor: str,
+    now: datetime,
+    officer_id: int | None = None,
+    text: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """Lock the stored case, move it by the table (or refuse: `NotAllowed`, with the case
+    showing the state that refused) and store the event."""
+    await cases.lock(case, session=session)
+    event = apply(
+        case, action, actor=actor, now=now, officer_id=officer_id, text=text, detail=detail
+    )
+    await cases.add(event, session=session)
+    return event

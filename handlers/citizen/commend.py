@@ -69,7 +69,7 @@ async def take_who(turn: Turn, answer: Answer) -> Outcome:
         found = await _officials(turn)
         index = chosen_index(answer, len(found))
         if index is None:
-            return Retry(turn.texts("common.pick_option"))
+            return Retry(turn.pick_hint())
         draft.official_id = found[index].id
     DRAFT.save(turn, draft)
     return Go(TEXT)

@@ -3,17 +3,26 @@ report's files that could identify them."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+from dataclasses import replace
 
 from PIL import Image
 
 from handlers.agency_picker import name_of
 from handlers.casework.states import OPEN_STATES
 from handlers.clock import local_date_text
-from handlers.flow import CONSENT, MENU, Answer, Go, Outcome, Prompt, Retry, Step, Turn
-from handlers.messages import Choice
+from handlers.flow import (
+    CONSENT,
+    MENU,
+    Go,
+    Outcome,
+    Turn,
+    confirm_step,
+)
+from handlers.messages import Attachment, Incoming
 from handlers.texts import Texts
-from storage import agencies, cases, officers
+from storage import agencies, cases, notify_tokens, officers
 from storage.citizens import find_citizen, forget_citizen
 from storage.commendations import commendations_of
 from storage.models import Citizen, Officer
@@ -40,6 +49,32 @@ def without_metadata(content: bytes, mime_type: str) -> bytes:
         return out.getvalue()
     except (OSError, ValueError, Image.DecompressionBombError):
         return content
+
+
+async def scrubbed(incoming: Incoming, max_bytes: int) -> Incoming:
+    """The update with every image it carries (up to `max_bytes`, larger ones are refused
+    anyway) re-encoded without metadata, in a worker thread. The engine calls this before the
+    turn's transaction opens, so no writer waits while an image is decoded and encoded."""
+    if not any(_to_clean(item, max_bytes) for item in incoming.attachments):
+        return incoming
+
+    def clean_all() -> tuple[Attachment, ...]:
+        return tuple(
+            replace(item, content=without_metadata(item.content or b"", item.media_type))
+            if _to_clean(item, max_bytes)
+            else item
+            for item in incoming.attachments
+        )
+
+    return replace(incoming, attachments=await asyncio.to_thread(clean_all))
+
+
+def _to_clean(item: Attachment, max_bytes: int) -> bool:
+    return (
+        item.content is not None
+        and len(item.content) <= max_bytes
+        and item.media_type in _IMAGE_FORMATS
+    )
 
 
 async def consented_citizen(turn: Turn) -> Citizen | None:
@@ -169,22 +204,18 @@ async def _officer_line(turn: Turn, officer: Officer) -> str:
     return turn.texts(key, role=turn.texts(f"role.{officer.role}"), agency=agency)
 
 
-async def ask_forget(turn: Turn) -> Prompt:
+async def forget_question(turn: Turn) -> str:
     """Explain what deleting removes and what an open case keeps; ask to confirm."""
-    t = turn.texts
-    return Prompt(
-        t("privacy.q_forget"),
-        (Choice("yes", t("privacy.forget_yes")), Choice("no", t("privacy.forget_no"))),
-        back=False,
-    )
+    return turn.texts("privacy.q_forget")
 
 
-async def take_forget(turn: Turn, answer: Answer) -> Outcome:
-    if answer.choice == "no":
-        turn.say("common.cancelled")
-        return Go(MENU)
-    if answer.choice != "yes":
-        return Retry(turn.texts("common.pick_option"))
+async def keep(turn: Turn) -> Outcome:
+    turn.say("common.cancelled")
+    return Go(MENU)
+
+
+async def forget(turn: Turn) -> Outcome:
+    """Delete what is kept about the asker, but what an open case still needs."""
     key = turn.incoming.key
     citizen = await find_citizen(key.channel, turn.incoming.user_id, session=turn.session)
     if citizen is None:
@@ -192,6 +223,7 @@ async def take_forget(turn: Turn, answer: Answer) -> Outcome:
         return Go(CONSENT)
     kept = await forget_citizen(citizen, [s.value for s in OPEN_STATES], session=turn.session)
     await forget_chat(key.channel, key.chat_id, session=turn.session)
+    await notify_tokens.forget(key.channel, key.chat_id, session=turn.session)
     if kept:
         turn.say("privacy.forgotten_open", count=kept)
         return Go(MENU)
@@ -199,4 +231,4 @@ async def take_forget(turn: Turn, answer: Answer) -> Outcome:
     return Go(CONSENT)
 
 
-STEPS = (Step(FORGET, ask_forget, take_forget),)
+STEPS = (confirm_step(FORGET, "privacy.forget", forget_question, forget, keep, back=False),)

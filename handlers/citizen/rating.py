@@ -27,6 +27,7 @@ from handlers.flow import (
     Retry,
     Step,
     Turn,
+    confirm_step,
     summary_step,
 )
 from handlers.messages import Choice
@@ -87,7 +88,6 @@ class Question:
 
 
 _SCALE = ("1", "2", "3", "4", "5")
-FACTORS = ("access", "procedure", "conduct", "result", "feedback")
 QUESTIONS = (
     Question("rating.access", "access", _SCALE, scale=True),
     Question("rating.procedure", "procedure", _SCALE, scale=True),
@@ -184,7 +184,7 @@ async def take_service(turn: Turn, answer: Answer) -> Outcome:
     found = await _services(turn)
     index = chosen_index(answer, len(found))
     if index is None:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     draft = DRAFT.load(turn)
     draft.service_id = found[index].id
     DRAFT.save(turn, draft)
@@ -204,7 +204,7 @@ def question_step(question: Question) -> Step:
     async def take(turn: Turn, answer: Answer) -> Outcome:
         allowed = (*question.values, SKIP) if question.skippable else question.values
         if answer.choice not in allowed:
-            return Retry(turn.texts("common.pick_option"))
+            return Retry(turn.pick_hint())
         draft = DRAFT.load(turn)
         setattr(draft, question.field, answer.choice)
         DRAFT.save(turn, draft)
@@ -257,15 +257,8 @@ async def summary_text(turn: Turn, draft: RatingDraft) -> str:
     return "\n".join(lines)
 
 
-async def describe(turn: Turn) -> str:
-    return await summary_text(turn, DRAFT.load(turn))
-
-
-async def submit(turn: Turn) -> Outcome:
+async def submit(turn: Turn, draft: RatingDraft) -> Outcome:
     """Store the rating; nothing was stored before."""
-    draft = DRAFT.load(turn)
-    if next_state(draft) != SUMMARY:
-        return Go(next_state(draft))
     citizen = await consented_citizen(turn)
     if citizen is None or citizen.id is None:
         return Go(CONSENT)
@@ -280,18 +273,16 @@ def warrants_report(draft: RatingDraft) -> bool:
     return draft.conduct in ("1", "2") or draft.extra_papers == "yes" or draft.payment == "yes"
 
 
-async def ask_offer(turn: Turn) -> Prompt:
+async def report_offer(turn: Turn) -> str:
     """Offer to report the official, with the agency and service carried over."""
-    t = turn.texts
-    choices = (Choice("yes", t("rating.offer_yes")), Choice("no", t("rating.offer_no")))
-    return Prompt(t("rating.q_offer"), choices, back=False)
+    return turn.texts("rating.q_offer")
 
 
-async def take_offer(turn: Turn, answer: Answer) -> Outcome:
-    if answer.choice == "no":
-        return Go(MENU)
-    if answer.choice != "yes":
-        return Retry(turn.texts("common.pick_option"))
+async def to_menu(_: Turn) -> Outcome:
+    return Go(MENU)
+
+
+async def report_it(turn: Turn) -> Outcome:
     draft = DRAFT.load(turn)
     return await report.begin(turn, draft.agency_id, draft.service_id)
 
@@ -338,7 +329,7 @@ async def take_change(turn: Turn, answer: Answer) -> Outcome:
     """Ask the chosen question again; the old answer stands until a new one is given, and the
     flow then returns to the summary (asking whatever the new answer makes necessary)."""
     if answer.choice not in _CHANGEABLE:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     return Go(_CHANGEABLE[answer.choice])
 
 
@@ -347,7 +338,7 @@ STEPS = (
     Step(SERVICE, ask_service, take_service, owns=("service_id",)),
     *(question_step(q) for q in QUESTIONS),
     Step(COMMENT, ask_comment, take_comment, owns=("comment",)),
-    summary_step(SUMMARY, "rating", describe, submit, change=CHANGE),
+    summary_step(SUMMARY, "rating", DRAFT, next_state, summary_text, submit, change=CHANGE),
     Step(CHANGE, ask_change, take_change),
-    Step(OFFER, ask_offer, take_offer),
+    confirm_step(OFFER, "rating.offer", report_offer, report_it, to_menu, back=False),
 )

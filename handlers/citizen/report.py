@@ -8,7 +8,6 @@ if the report is abandoned. The diagram is in `report.mmd` beside this file.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 from datetime import date, timedelta
@@ -24,9 +23,9 @@ from handlers.agency_picker import (
     post_of,
 )
 from handlers.casework.escalation import open_case
-from handlers.citizen.privacy import consented_citizen, without_metadata
+from handlers.citizen.privacy import consented_citizen
 from handlers.citizen.receipts import new_receipt
-from handlers.clock import LOCAL_ZONE
+from handlers.clock import local_day
 from handlers.dates import day_text, parse_day
 from handlers.flow import (
     CONSENT,
@@ -152,7 +151,7 @@ async def ask_category(turn: Turn) -> Prompt:
 
 async def take_category(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice not in CATEGORIES:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     return _store(turn, category=answer.choice)
 
 
@@ -183,7 +182,7 @@ async def take_official(turn: Turn, answer: Answer) -> Outcome:
     found = await _officials(turn)
     index = chosen_index(answer, len(found))
     if index is None:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     return _store(turn, official="listed", official_id=found[index].id)
 
 
@@ -203,7 +202,7 @@ async def ask_when(turn: Turn) -> Prompt:
 
 
 async def take_when(turn: Turn, answer: Answer) -> Outcome:
-    today = turn.now.astimezone(LOCAL_ZONE).date()
+    today = local_day(turn.now)
     if answer.choice == "today":
         return _store(turn, day=today)
     if answer.choice == "yesterday":
@@ -238,7 +237,7 @@ async def ask_threat(turn: Turn) -> Prompt:
 
 async def take_threat(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice not in ("no", "yes"):
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     return _store(turn, threatened=answer.choice)
 
 
@@ -267,8 +266,7 @@ def _refusal(turn: Turn, item: Attachment, staged: int) -> str | None:
         item.content is not None and len(item.content) > rules.evidence_max_bytes
     ):
         return t("report.evidence_too_large", megabytes=megabytes)
-    mime = item.mime_type or ("image/jpeg" if item.kind is AttachmentKind.PHOTO else "")
-    if mime not in rules.evidence_types:
+    if item.media_type not in rules.evidence_types:
         return t("report.evidence_type")
     if item.content is None:
         return t("report.evidence_unreadable")
@@ -288,15 +286,15 @@ async def take_evidence(turn: Turn, answer: Answer) -> Outcome:
         if refusal is not None:
             turn.say_text(refusal)
             continue
-        mime = item.mime_type or "image/jpeg"
-        # Re-encoding a photo takes tens of milliseconds: in a worker thread, not on the loop.
-        content = await asyncio.to_thread(without_metadata, item.content or b"", mime)
+        # Images arrive without their metadata: the engine re-encoded them before the turn
+        # (`privacy.scrubbed`), so no transaction waits on an image codec.
+        content = item.content or b""
         turn.session.add(
             Evidence(
                 staged_by=owner,
                 kind=item.kind,
                 file_name=None,  # a citizen's own file name can give them away
-                mime_type=mime,
+                mime_type=item.media_type,
                 size=len(content),
                 sha256=hashlib.sha256(content).hexdigest(),
                 content=content,
@@ -318,7 +316,7 @@ async def ask_identity(turn: Turn) -> Prompt:
 
 async def take_identity(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice not in ("anonymous", "named"):
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     if answer.choice == "anonymous":
         return _store(turn, identity="anonymous", name=None, phone=None)
     return _store(turn, identity="named", name=None, phone=None)
@@ -355,11 +353,12 @@ async def ask_notice(turn: Turn) -> Prompt:
 
 async def take_notice(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice != "ok":
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     return _store(turn, notice_seen=True)
 
 
 async def summary_text(turn: Turn, d: ReportDraft) -> str:
+    """Every answer in one message, for the citizen to check before sending."""
     t, locale = turn.texts, turn.dialog.locale
     agency = await agencies.agency_by_id(d.agency_id or 0, session=turn.session)
     official = (
@@ -392,15 +391,8 @@ async def summary_text(turn: Turn, d: ReportDraft) -> str:
     )
 
 
-async def describe(turn: Turn) -> str:
-    return await summary_text(turn, DRAFT.load(turn))
-
-
-async def submit(turn: Turn) -> Outcome:
+async def submit(turn: Turn, draft: ReportDraft) -> Outcome:
     """Store the report, open its case and give the receipt code."""
-    draft = DRAFT.load(turn)
-    if next_state(draft) != SUMMARY:
-        return Go(next_state(draft))
     key = turn.incoming.key
     citizen = await consented_citizen(turn)
     if citizen is None:
@@ -415,7 +407,7 @@ async def submit(turn: Turn) -> Outcome:
         service_id=draft.service_id,
         official_id=draft.official_id,
         official_description=draft.description_of_official,
-        occurred_on=draft.day or turn.now.date(),
+        occurred_on=draft.day or local_day(turn.now),
         description=draft.what,
         anonymous=draft.identity != "named",
         contact_name=draft.name,
@@ -460,7 +452,7 @@ async def ask_change(turn: Turn) -> Prompt:
 
 async def take_change(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice not in _CHANGEABLE:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     return Go(_STATE_OF[answer.choice])
 
 
@@ -479,6 +471,15 @@ STEPS = (
     Step(NAME, ask_name, take_name, owns=("name",)),
     Step(PHONE, ask_phone, take_phone, owns=("phone",)),
     Step(NOTICE, ask_notice, take_notice, owns=("notice_seen",)),
-    summary_step(SUMMARY, "report", describe, submit, change=CHANGE, on_cancel=discard),
+    summary_step(
+        SUMMARY,
+        "report",
+        DRAFT,
+        next_state,
+        summary_text,
+        submit,
+        change=CHANGE,
+        on_cancel=discard,
+    ),
     Step(CHANGE, ask_change, take_change),
 )

@@ -65,7 +65,7 @@ async def take_consent(turn: Turn, answer: Answer) -> Outcome:
         turn.dialog.offered = {}
         return Rest()
     if answer.choice != "agree":
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     key = turn.incoming.key
     await register_citizen(
         key.channel,
@@ -116,7 +116,7 @@ async def take_menu(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice == "help":
         turn.say("common.help")
         return Go(MENU)
-    return Retry(turn.texts("common.pick_option"))
+    return Retry(turn.pick_hint())
 
 
 _LANGUAGE_WORDS = {

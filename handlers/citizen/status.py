@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from handlers.agency_picker import chosen_index, numbered
 from handlers.casework.escalation import notify_case, restart_deadlines
-from handlers.casework.states import Action, NotAllowed, State, allowed, apply
+from handlers.casework.states import Action, NotAllowed, State, allowed, transition
 from handlers.casework.views import timeline
 from handlers.citizen.receipts import normalise_receipt
 from handlers.flow import (
@@ -26,6 +26,7 @@ from handlers.flow import (
     Retry,
     Step,
     Turn,
+    parse_id,
     read_text,
     text_step,
 )
@@ -74,9 +75,8 @@ async def show(turn: Turn, code: str) -> Outcome:
 
 async def by_case(turn: Turn, argument: str) -> tuple[Report, Case] | None:
     """A notification button names a case; it must be one of the asker's own."""
-    case = (
-        await cases.case_by_id(int(argument), session=turn.session) if argument.isdigit() else None
-    )
+    case_id = parse_id(argument)
+    case = await cases.case_by_id(case_id, session=turn.session) if case_id else None
     owned = await _own(turn, case.report_id) if case else None
     if owned is None:
         turn.say("status.not_found")
@@ -115,7 +115,7 @@ async def take_list(turn: Turn, answer: Answer) -> Outcome:
     mine = await _mine(turn)
     index = chosen_index(answer, len(mine))
     if index is None:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     DRAFT.save(turn, StatusDraft(report_id=mine[index][0].id))
     return Go(CARD)
 
@@ -155,7 +155,7 @@ async def take_card(turn: Turn, answer: Answer) -> Outcome:
         if owned is not None:
             await settle(turn, *owned, resolved=answer.choice == "resolved")
         return Go(CARD)
-    return Retry(turn.texts("common.pick_option"))
+    return Retry(turn.pick_hint())
 
 
 async def settle(turn: Turn, report: Report, case: Case, *, resolved: bool) -> None:
@@ -181,12 +181,17 @@ async def settle(turn: Turn, report: Report, case: Case, *, resolved: bool) -> N
 
 
 async def _event(turn: Turn, case: Case, action: Action, text: str | None = None) -> bool:
+    """The citizen's action on the case; False (and a polite line) when its state, perhaps
+    changed by the agency a moment ago, no longer allows it."""
     try:
-        event = apply(case, action, actor="citizen", now=turn.now, text=text)
+        await transition(
+            case, action, session=turn.session, actor="citizen", now=turn.now, text=text
+        )
     except NotAllowed:
-        turn.say("status.nothing_to_settle")
+        turn.say(
+            "status.nothing_to_answer" if action is Action.ANSWER else "status.nothing_to_settle"
+        )
         return False
-    await cases.add(event, session=turn.session)
     return True
 
 

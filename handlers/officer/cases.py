@@ -17,6 +17,7 @@ from handlers.flow import (
     Retry,
     Step,
     Turn,
+    parse_id,
     text_step,
 )
 from handlers.messages import Choice, OutgoingFile, Reply
@@ -32,9 +33,10 @@ from handlers.officer.desk import (
     Held,
     OfficerDraft,
     hold_case,
+    not_now_values,
+    officer_steps,
     tell_reporter,
     transition,
-    while_active,
     with_case,
 )
 from storage import cases
@@ -54,7 +56,7 @@ async def start_cases(turn: Turn) -> Outcome | None:
 
 async def open_case_card(turn: Turn, argument: str) -> Outcome | None:
     """/case N, or the button on a new-case message: the one audited view of the card."""
-    case_id = int(argument) if argument.strip().isdigit() else None
+    case_id = parse_id(argument)
     if await hold_case(turn, "view", case_id) is None:
         return None
     DRAFT.save(turn, _fresh(turn, case_id))
@@ -71,7 +73,7 @@ async def _listed(turn: Turn) -> list[Case]:
     officer = await access.current_officer(turn)
     if officer is None:
         return []
-    scope = None if officer.role == access.ADMIN else [officer.agency_id]
+    scope = None if access.is_admin(officer) else [officer.agency_id]
     found = await cases.open_cases(scope, [s.value for s in OPEN_STATES], session=turn.session)
     return [case for case, report in found if access.may_handle(officer, case, report)]
 
@@ -109,7 +111,7 @@ async def take_list(turn: Turn, answer: Answer) -> Outcome:
     listed = DRAFT.load(turn).listed
     index = chosen_index(answer, len(listed))
     if index is None:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     return await open_case_card(turn, str(listed[index])) or Go(LIST)
 
 
@@ -149,12 +151,12 @@ async def take_card(turn: Turn, answer: Answer) -> Outcome:
         return await acknowledge(turn)
     action = next((a for a in _ASKS_FIRST if a.value == answer.choice), None)
     if action is None:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     held = await hold_case(turn, action.value, DRAFT.load(turn).case_id, audit=False)
     if held is None:
         return Go(LIST)
     if not allowed(held.case, action):
-        return Retry(turn.texts("officer.not_now"))
+        return Retry(turn.texts("officer.not_now", **not_now_values(turn, held.case)))
     DRAFT.save(turn, _fresh(turn, held.case.id))
     return Go(_ASKS_FIRST[action])
 
@@ -232,13 +234,10 @@ async def close_case(turn: Turn, held: Held, text: str) -> Outcome:
     return Go(LIST)
 
 
-STEPS = tuple(
-    while_active(step)
-    for step in (
-        Step(LIST, ask_list, take_list),
-        Step(CARD, ask_card, take_card),
-        text_step(ASK, "officer.q_question", TEXT_LIMIT, relay_question),
-        *picker_steps(TRANSFER, "officer.q_transfer", on_transfer_picked),
-        text_step(CLOSE, "officer.q_close", TEXT_LIMIT, close_case),
-    )
+STEPS = officer_steps(
+    Step(LIST, ask_list, take_list),
+    Step(CARD, ask_card, take_card),
+    text_step(ASK, "officer.q_question", TEXT_LIMIT, relay_question),
+    *picker_steps(TRANSFER, "officer.q_transfer", on_transfer_picked),
+    text_step(CLOSE, "officer.q_close", TEXT_LIMIT, close_case),
 )

@@ -6,18 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 from handlers.casework.states import Action
-from handlers.clock import LOCAL_ZONE
+from handlers.clock import local_day
 from handlers.dates import day_text, parse_day
-from handlers.flow import (
-    Answer,
-    Go,
-    Outcome,
-    Prompt,
-    Retry,
-    Step,
-    Turn,
-    text_step,
-)
+from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, confirm_step, text_step
 from handlers.messages import Choice
 from handlers.officer.desk import (
     CONFIRM,
@@ -31,9 +22,9 @@ from handlers.officer.desk import (
     TEXT_LIMIT,
     Held,
     OfficerDraft,
+    officer_steps,
     tell_reporter,
     transition,
-    while_active,
     with_case,
     write_assignment,
 )
@@ -50,7 +41,7 @@ async def ask_outcome(turn: Turn) -> Prompt:
 
 async def take_outcome(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice not in OUTCOMES:
-        return Retry(turn.texts("common.pick_option"))
+        return Retry(turn.pick_hint())
     draft = DRAFT.load(turn)
     draft.outcome = answer.choice
     DRAFT.save(turn, draft)
@@ -71,7 +62,7 @@ async def ask_effective(turn: Turn) -> Prompt:
 
 
 async def take_effective(turn: Turn, answer: Answer) -> Outcome:
-    day = parse_day(answer.text or "", turn.now.astimezone(LOCAL_ZONE).date())
+    day = parse_day(answer.text or "", local_day(turn.now))
     if day is None:
         return Retry(turn.texts("report.when_invalid"))
     draft = DRAFT.load(turn)
@@ -112,22 +103,22 @@ def _decision_lines(turn: Turn, draft: OfficerDraft) -> list[str]:
     return lines
 
 
-async def ask_confirm(turn: Turn) -> Prompt:
+async def decision_summary(turn: Turn) -> str:
     """Show the decision before it is recorded and sent."""
     t, draft = turn.texts, DRAFT.load(turn)
     lines = _decision_lines(turn, draft)
     if draft.explanation:
         lines.append(t("officer.confirm_explanation", text=draft.explanation))
-    choices = (Choice("yes", t("officer.confirm_yes")), Choice("no", t("officer.confirm_no")))
-    return Prompt("\n".join(lines), choices)
+    return "\n".join(lines)
 
 
-async def take_confirm(turn: Turn, answer: Answer) -> Outcome:
-    if answer.choice == "no":
-        turn.say("officer.decision_dropped")
-        return Go(LIST)
-    if answer.choice != "yes":
-        return Retry(turn.texts("common.pick_option"))
+async def drop_decision(turn: Turn) -> Outcome:
+    turn.say("officer.decision_dropped")
+    return Go(LIST)
+
+
+async def record_confirmed(turn: Turn) -> Outcome:
+    """Record the decision, or the review's reassignment."""
     draft = DRAFT.load(turn)
     if draft.review_id is not None:
         return await record_review(turn, draft, "reassign", None)
@@ -165,14 +156,11 @@ async def _record_decision(turn: Turn, held: Held, draft: OfficerDraft) -> Outco
     return Go(LIST)
 
 
-STEPS = tuple(
-    while_active(step)
-    for step in (
-        Step(OUTCOME, ask_outcome, take_outcome),
-        text_step(POST, "officer.q_post", 200, store_post),
-        Step(EFFECTIVE, ask_effective, take_effective),
-        text_step(NUMBER, "officer.q_number", 60, store_number),
-        text_step(EXPLAIN, "officer.q_explain", TEXT_LIMIT, store_explanation),
-        Step(CONFIRM, ask_confirm, take_confirm),
-    )
+STEPS = officer_steps(
+    Step(OUTCOME, ask_outcome, take_outcome, owns=("outcome",)),
+    text_step(POST, "officer.q_post", 200, store_post, owns=("new_post",)),
+    Step(EFFECTIVE, ask_effective, take_effective, owns=("effective",)),
+    text_step(NUMBER, "officer.q_number", 60, store_number, owns=("decision_no",)),
+    text_step(EXPLAIN, "officer.q_explain", TEXT_LIMIT, store_explanation, owns=("explanation",)),
+    confirm_step(CONFIRM, "officer.confirm", decision_summary, record_confirmed, drop_decision),
 )

@@ -19,17 +19,11 @@ from pydantic import BaseModel
 from handlers import access
 from handlers.actions import chat_of, send_with_actions, texts_for
 from handlers.agency_picker import PickerStates
-from handlers.casework.states import Action, NotAllowed, apply
+from handlers.casework import states
+from handlers.casework.states import Action, NotAllowed
 from handlers.citizen.start import home_state
-from handlers.flow import (
-    Answer,
-    Drafts,
-    Go,
-    Outcome,
-    Prompt,
-    Step,
-    Turn,
-)
+from handlers.clock import local_day
+from handlers.flow import Answer, Drafts, Go, Outcome, Prompt, Step, Turn
 from handlers.messages import Reply
 from storage import cases
 from storage.citizens import citizen_by_id
@@ -40,11 +34,14 @@ LIST, CARD, ASK, OUTCOME = "officer.list", "officer.card", "officer.ask", "offic
 POST, EFFECTIVE, NUMBER = "officer.post", "officer.effective", "officer.number"
 EXPLAIN, CONFIRM, CLOSE = "officer.explain", "officer.confirm", "officer.close"
 REVIEW, REVIEW_REASON = "officer.review", "officer.review_reason"
-TRANSFER = PickerStates("transfer.agency", "transfer.district", "transfer.pick")
+TRANSFER = PickerStates("officer.transfer", "officer.transfer_district", "officer.transfer_pick")
 TEXT_LIMIT = 1000
 
 
 class OfficerDraft(BaseModel):
+    """The officer's work in progress: the case or review at hand, a decision being composed,
+    the list last shown, and the roster being managed."""
+
     case_id: int | None = None
     review_id: int | None = None
     outcome: str | None = None
@@ -119,16 +116,19 @@ def with_case(
     return guard
 
 
-def while_active(step: Step) -> Step:
+def _while_active(step: Step) -> Step:
     """The step, for active officers only: access ends at once, in the middle of a case too.
     An answer from an officer revoked since the question was asked is refused (audited) and
-    leads home; asking again shows only that access has ended."""
+    leads home; asking again shows only that access has ended. The wrappers name the step's own
+    functions (`__wrapped__`), so the diagrams follow the step rather than the guard."""
 
+    @wraps(step.ask)
     async def ask(turn: Turn) -> Prompt:
         if await access.current_officer(turn) is None:
             return Prompt(turn.texts("officer.access_ended"), back=False)
         return await step.ask(turn)
 
+    @wraps(step.take)
     async def take(turn: Turn, answer: Answer) -> Outcome:
         if await access.current_officer(turn) is None:
             await access.refuse(turn, None, step.name, DRAFT.load(turn).case_id)
@@ -136,6 +136,11 @@ def while_active(step: Step) -> Step:
         return await step.take(turn, answer)
 
     return replace(step, ask=ask, take=take)
+
+
+def officer_steps(*steps: Step) -> tuple[Step, ...]:
+    """A table of officer steps, each for active officers only."""
+    return tuple(_while_active(step) for step in steps)
 
 
 async def transition(
@@ -148,9 +153,10 @@ async def transition(
     """Apply the action by the table and record it; False (and a polite line) when the case's
     state does not allow it, so the caller stops there."""
     try:
-        event = apply(
+        await states.transition(
             held.case,
             action,
+            session=turn.session,
             actor="officer",
             now=turn.now,
             officer_id=held.officer.id,
@@ -158,10 +164,15 @@ async def transition(
             detail=detail,
         )
     except NotAllowed:
-        turn.say("officer.not_now")
+        turn.say("officer.not_now", **not_now_values(turn, held.case))
         return False
-    await cases.add(event, session=turn.session)
     return True
+
+
+def not_now_values(turn: Turn, case: Case) -> dict[str, object]:
+    """What `officer.not_now` tells: the case and the state it is in now (another officer may
+    have moved it a moment ago)."""
+    return {"case": case.id, "state": turn.texts(f"state.{case.state}")}
 
 
 async def tell_reporter(
@@ -207,7 +218,9 @@ async def write_assignment(
         Assignment(
             official_id=official_id,
             new_post=draft.new_post or "",
-            effective_on=date.fromisoformat(draft.effective or turn.now.date().isoformat()),
+            effective_on=date.fromisoformat(draft.effective)
+            if draft.effective
+            else local_day(turn.now),
             decision_number=draft.decision_no or "",
             case_id=case_id,
             review_id=review_id,

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from handlers import access
 from handlers.agency_picker import name_of
-from handlers.casework.escalation import LEADERS
-from handlers.flow import (
-    Go,
-    Outcome,
-    Turn,
-)
-from handlers.officer.desk import (
-    LIST,
-)
+from handlers.flow import Go, Outcome, Turn
+from handlers.links import invite_link
+from handlers.officer.desk import LIST
+from handlers.textmatch import clip
 from storage import agencies, officers
 from storage.models import Agency, Official
 
@@ -64,7 +59,7 @@ async def register_group(turn: Turn) -> Outcome | None:
     """A leader sends /register in a group chat (the only room `handlers/rooms.py` lets it run
     in): the group then receives one-line notices of the agency's cases."""
     officer = await access.current_officer(turn)
-    if officer is None or officer.role not in LEADERS:
+    if officer is None or not access.leads(officer):
         await access.refuse(turn, officer, "register_group", None)
         return None
     key = turn.incoming.key
@@ -78,7 +73,7 @@ async def register_group(turn: Turn) -> Outcome | None:
 async def invite_in_chat(turn: Turn, arguments: str) -> Outcome | None:
     """/invite AGENCY [officer|leader|admin] [OFFICIAL]: admins create invites in chat too."""
     officer = await access.current_officer(turn)
-    if officer is None or officer.role != access.ADMIN:
+    if officer is None or not access.is_admin(officer):
         await access.refuse(turn, officer, "invite", None)
         return None
     parts = arguments.split()
@@ -101,7 +96,7 @@ async def invite_in_chat(turn: Turn, arguments: str) -> Outcome | None:
     turn.say(
         "officer.invite_created",
         code=invite.code,
-        link=invite_link(turn, invite.code),
+        link=invite_link(turn.rules.bot_username, invite.code),
         agency=name_of(agency, turn.dialog.locale),
         days=turn.rules.invite_days,
     )
@@ -112,14 +107,9 @@ async def _invited_official(turn: Turn, code: str, agency: Agency) -> Official |
     """The official an invite binds, if known and of the invite's agency; else say why."""
     official = await officers.official_by_code(code, session=turn.session)
     if official is None:
-        turn.say("cli.unknown_official", code=code)
+        turn.say("cli.unknown_official", code=clip(code, 40))
     elif not access.may_bind(official, agency.id or 0):
         agency_name = name_of(agency, turn.dialog.locale)
         turn.say("officer.official_elsewhere", code=official.code, agency=agency_name)
         return None
     return official
-
-
-def invite_link(turn: Turn, code: str) -> str:
-    name = turn.rules.bot_username or "<bot>"
-    return f"https://t.me/{name}?start=join_{code}"

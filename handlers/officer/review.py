@@ -15,6 +15,7 @@ from handlers.flow import (
     Retry,
     Step,
     Turn,
+    parse_id,
     text_step,
 )
 from handlers.messages import Choice, Reply
@@ -26,7 +27,7 @@ from handlers.officer.desk import (
     REVIEW_REASON,
     TEXT_LIMIT,
     OfficerDraft,
-    while_active,
+    officer_steps,
     write_assignment,
 )
 from storage import cases, officers
@@ -34,11 +35,8 @@ from storage import cases, officers
 
 async def open_review(turn: Turn, argument: str) -> Outcome | None:
     officer = await access.current_officer(turn)
-    review = (
-        await cases.review_by_id(int(argument), session=turn.session)
-        if argument.strip().isdigit()
-        else None
-    )
+    review_id = parse_id(argument)
+    review = await cases.review_by_id(review_id, session=turn.session) if review_id else None
     if (
         officer is None
         or review is None
@@ -82,7 +80,7 @@ async def take_review(turn: Turn, answer: Answer) -> Outcome:
         return Go(POST)
     if answer.choice == "keep":
         return Go(REVIEW_REASON)
-    return Retry(turn.texts("common.pick_option"))
+    return Retry(turn.pick_hint())
 
 
 async def keep_in_post(turn: Turn, text: str) -> Outcome:
@@ -124,10 +122,7 @@ async def record_review(
     return Go(LIST)
 
 
-STEPS = tuple(
-    while_active(step)
-    for step in (
-        Step(REVIEW, ask_review, take_review),
-        text_step(REVIEW_REASON, "officer.q_review_reason", TEXT_LIMIT, keep_in_post),
-    )
+STEPS = officer_steps(
+    Step(REVIEW, ask_review, take_review),
+    text_step(REVIEW_REASON, "officer.q_review_reason", TEXT_LIMIT, keep_in_post),
 )

@@ -204,6 +204,20 @@ async def test_a_photo_or_sticker_where_a_choice_is_expected_gets_a_polite_line(
     await citizen.tap("4 – Hài lòng", "Yếu tố 2/5")
 
 
+async def test_typed_labels_are_understood_and_other_words_asked_to_press(
+    running: RunningBot, tg: FakeTelegramServer
+) -> None:
+    citizen = Citizen(tg, CHAT)
+    await consent_and_open_rating(citizen)
+    await citizen.type("tốt lắm", "Xin Ông/Bà bấm một trong các nút dưới đây")
+    await citizen.type("Hài lòng", "Yếu tố 2/5")
+    await citizen.type("rat hai long", "Yếu tố 3/5")
+    await citizen.tap("2 – Không hài lòng", "Yếu tố 4/5")
+    await citizen.type("/cancel", "Đã hủy")
+    async with running.runtime.sessions() as session:
+        assert (await session.scalars(select(Rating))).all() == []
+
+
 async def test_english_speaking_user_gets_english(
     running: RunningBot, tg: FakeTelegramServer
 ) -> None:
@@ -228,6 +242,7 @@ async def test_one_chat_gets_a_short_burst_then_about_one_message_a_second(
                 Outgoing(CHANNEL, str(CHAT), encode_reply(Reply(f"Tin {n}"))) for n in range(6)
             ]
             await enqueue(burst, datetime.now(UTC), session=session)
+        runtime.dispatcher.wake()  # as a turn does once it commits replies
         await tg.wait_for_messages(CHAT, 6, timeout=15)
     finally:
         delivery.cancel()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 from bot.channels.telegram import CHANNEL, TelegramChannel
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
-from bot.web import create_app
+from bot.web import BODY_LIMIT, TELEGRAM_SECRET_HEADER, create_app
 from storage.models import Conversation, Evidence, ProcessedUpdate, Rating, Report
 from tests.e2e.telegram_bot import settled
 from tests.fakes import FakeTelegramServer
@@ -135,6 +136,58 @@ async def test_a_wrong_or_missing_secret_is_refused_and_stores_nothing(
     assert await web.count(ProcessedUpdate) == 0
     assert await web.count(Conversation) == 0
     assert web.tg.messages(CHAT) == []
+
+
+MALFORMED = [
+    b"",
+    b"null",
+    b"[]",
+    b"{}",
+    b"\xff\xfe{",
+    b'{"update_id": "7"}',
+    b'{"update_id": 7, "message": 5}',
+    b'{"update_id": 7, "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": '
+    b'"private"}, "from": {"id": 1, "is_bot": false, "first_name": "A"}, "text": {"a": 1}}}',
+    b"[" * 100_000 + b"]" * 100_000,
+]
+
+
+async def post_raw(url: str, body: Any, header: str, secret: str) -> int:
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        answer = await client.post(url, content=body, headers={header: secret})
+    return answer.status_code
+
+
+def refusal_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """What the server logged: only its one line per refused body, and no traceback."""
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    return [r for r in caplog.records if r.name == "bot.web"]
+
+
+@pytest.mark.parametrize("body", MALFORMED, ids=range(len(MALFORMED)))
+async def test_a_malformed_body_is_answered_400_with_one_log_line(
+    web: Site, body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    status = await post_raw(f"{web.url}/telegram", body, TELEGRAM_SECRET_HEADER, SECRET)
+    assert status == 400
+    assert len(refusal_lines(caplog)) == 1
+    assert await web.count(ProcessedUpdate) == 0
+    await web.say("/start", "Thông báo về dữ liệu cá nhân")
+
+
+async def test_an_oversized_body_is_refused_without_reading_it_all(
+    web: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    padded = b'{"update_id": 9, "pad": "' + b"x" * (BODY_LIMIT + 1) + b'"}'
+
+    async def streamed() -> AsyncIterator[bytes]:
+        for _ in range(3):
+            yield b"x" * BODY_LIMIT
+
+    for body in (padded, streamed()):
+        assert await post_raw(f"{web.url}/telegram", body, TELEGRAM_SECRET_HEADER, SECRET) == 413
+    assert len(refusal_lines(caplog)) == 2
+    assert await web.count(ProcessedUpdate) == 0
 
 
 async def test_health_reports_the_database_and_the_backlog(web: Site) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from bot.channels.zalo import CHANNEL, TEXT_LIMIT, ZaloChannel
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
-from bot.web import create_app, file_publisher
+from bot.web import BODY_LIMIT, ZALO_SECRET_HEADER, create_app, file_publisher
 from handlers.messages import OutgoingFile, Reply
 from storage import files
 from storage.models import Evidence, ProcessedUpdate, Rating, Report
@@ -97,6 +97,10 @@ async def rate_and_report(
     await citizen.type("dak ha", "Xin chọn cơ quan")
     await citizen.choose("Bộ phận Một cửa huyện Đắk Hà", "thủ tục hoặc sử dụng dịch vụ")
     await citizen.choose("Chứng thực", "Yếu tố 1/5")
+    out = await citizen.type("6", "Không có phương án số 6")
+    assert "gõ số thứ tự" in out and "bấm" not in out, "Zalo has no buttons to press"
+    await citizen.type("hai long", "Yếu tố 2/5")
+    await citizen.type("0", "Yếu tố 1/5")
     for mark, expect in (
         ("4", "Yếu tố 2/5"),
         ("5", "Yếu tố 3/5"),
@@ -209,6 +213,22 @@ async def test_unknown_events_and_unsupported_messages_get_a_polite_line(
             assert await zalo.deliver(f"{url}/zalo", update, secret=SECRET) == 200
         await zalo.wait_for_messages(CHAT, 3)
         assert all("dữ liệu cá nhân" in t for t in zalo.texts(CHAT))
+
+
+@pytest.mark.parametrize("body", [b"null", b"[]", b'{"ok": true, "result": 5}', b"{" * 50_000])
+async def test_a_malformed_or_oversized_body_is_refused_with_one_log_line(
+    settings: Settings, body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with FakeZaloServer() as zalo, zalo_bot(settings, zalo, webhook=True) as (rt, _, url):
+        for sent, status in ((body, 400), (b"[" * (BODY_LIMIT + 1), 413)):
+            async with httpx.AsyncClient(timeout=10.0) as client:
+                answer = await client.post(
+                    f"{url}/zalo", content=sent, headers={ZALO_SECRET_HEADER: SECRET}
+                )
+            assert answer.status_code == status
+        assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+        assert len([r for r in caplog.records if r.name == "bot.web"]) == 2
+        assert await count(rt, ProcessedUpdate) == 0
 
 
 async def test_a_long_reply_arrives_in_order_in_parts(settings: Settings) -> None:
