@@ -1,4 +1,5 @@
-"""Charts for /summary: satisfaction by factor per agency (a heat map) and the monthly trend.
+"""Charts for /summary: satisfaction by factor per agency (a heat map of the agencies the text
+lists, in its order) and the monthly trend.
 
 matplotlib runs in a worker thread (`asyncio.to_thread`) with the Agg backend, so the event loop
 keeps answering other chats while a chart renders. DejaVu Sans, bundled with matplotlib, has
@@ -21,14 +22,16 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.admin.summary import summary_message
-from handlers.agency_picker import name_of
+from handlers.admin.summary import ranked_for, summary_message
+from handlers.flow import Rules
 from handlers.indicators import FACTORS, Indicators
 from handlers.messages import OutgoingFile
+from handlers.numbers import number_text
+from handlers.periods import Period
 from handlers.texts import Texts
-from storage import agencies, summaries
+from storage import summaries
 
-MAX_AGENCIES = 25
+DEFAULT_MIN_SAMPLE = Rules().min_sample
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,7 @@ class ChartData:
     trend: list[float | None]
     trend_title: str
     empty: str
+    locale: str = "vi"
 
 
 def draw(data: ChartData) -> Figure:
@@ -58,7 +62,7 @@ def draw(data: ChartData) -> Figure:
         heat.set_yticks(range(len(data.agency_names)), data.agency_names, fontsize=8)
         for y, row in enumerate(data.cells):
             for x, value in enumerate(row):
-                text = "–" if value is None else f"{value * 100:.0f}"
+                text = "–" if value is None else number_text(value * 100, data.locale, 0)
                 heat.text(x, y, text, ha="center", va="center", fontsize=7)
         figure.colorbar(image, ax=heat, label="%", shrink=0.6)
     else:
@@ -83,22 +87,17 @@ def render_png(figure: Figure) -> bytes:
 
 
 async def chart_data(
-    session: AsyncSession, start: date, end: date, agency_ids: list[int] | None, locale: str
+    session: AsyncSession,
+    start: date,
+    end: date,
+    agency_ids: list[int] | None,
+    locale: str,
+    min_sample: int,
 ) -> ChartData:
-    """Read the figures for the chart (the best and weakest agencies if there are many)."""
+    """Read the figures for the chart: the agencies the summary's text lists, in its order."""
     t = Texts(locale)
-    per_agency = await summaries.rating_sums(
-        start, end, by="agency", agency_ids=agency_ids, session=session
-    )
-    indicators = {k: Indicators.from_sums(v) for k, v in per_agency.items() if k is not None}
-    order = sorted(indicators, key=lambda k: -(indicators[k].overall or 0.0))
-    total = len(order)
-    if total > MAX_AGENCIES:
-        half = MAX_AGENCIES // 2
-        order = order[:half] + order[-half:]
-    names = {
-        a.id: name_of(a, locale) for a in await agencies.agencies_by_ids(order, session=session)
-    }
+    ranking = await ranked_for(session, Period(start, end), agency_ids, min_sample, locale)
+    shown = [row for _, row in ranking.listed()]
     short = (end - start).days + 1 < 365
     trend_start = (
         (date(end.year - 1, end.month, 1) + timedelta(days=31)).replace(day=1) if short else start
@@ -106,18 +105,16 @@ async def chart_data(
     months = await summaries.monthly_sums(trend_start, end, agency_ids=agency_ids, session=session)
     return ChartData(
         title=t("chart.title", period=f"{start:%d/%m/%Y}–{end:%d/%m/%Y}")
-        + (
-            ""
-            if total <= MAX_AGENCIES
-            else "\n" + t("chart.some", shown=len(order) // 2, total=total)
-        ),
+        + "\n"
+        + t("chart.caveat"),
         factor_labels=[t(f"rating.short_{f}") for f in FACTORS],
-        agency_names=[names.get(k, "?") for k in order],
-        cells=[[indicators[k].satisfaction[f] for f in FACTORS] for k in order],
+        agency_names=[ranking.names.get(row.key, "?") for row in shown],
+        cells=[[row.indicators.satisfaction[f] for f in FACTORS] for row in shown],
         months=list(months),
         trend=[Indicators.from_sums(v).overall for v in months.values()],
         trend_title=t("chart.trend"),
         empty=t("chart.empty"),
+        locale=locale,
     )
 
 
@@ -134,6 +131,7 @@ def chart_maker(
                 date.fromisoformat(params["end"]),
                 params.get("agency_ids"),
                 params.get("locale", "vi"),
+                params.get("min_sample", DEFAULT_MIN_SAMPLE),
             )
         png = await asyncio.to_thread(lambda: render_png(draw(data)))
         return OutgoingFile(f"tong-hop-{params['start']}-{params['end']}.png", "image/png", png)

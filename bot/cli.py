@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.runtime import Runtime
     from handlers.admin.summary import Summary
+    from handlers.indicators import Ranked
     from handlers.periods import Period
     from handlers.texts import Texts
     from storage.models import Agency
@@ -448,16 +449,24 @@ def summary(
     period: Annotated[
         str | None,
         typer.Option(
-            help="month, quarter, year, 2026-11, 2026-Q3, 2026, or 2026-01-01..2026-03-31; "
-            "this month if it has ratings, else the last full month."
+            help="month, quarter, half, year, 2026-11, 2026-Q3, 2026-H1, 2026, or "
+            "2026-01-01..2026-03-31; this month if it has ratings, else the month before."
         ),
     ] = None,
     agency: Annotated[
         str | None, typer.Option(help="An agency code; all agencies if left out.")
     ] = None,
+    calendar: Annotated[
+        bool,
+        typer.Option(
+            "--calendar",
+            help="Calendar months, quarters and years instead of the reporting periods of "
+            "Decree 09/2019 (REPORTING_CUTOFF_DAY).",
+        ),
+    ] = False,
 ) -> None:
     """Print the indicators of a period, as /summary does in chat."""
-    _run(_summary(_settings(), period, agency))
+    _run(_summary(_settings(), period, agency, calendar))
 
 
 def _today() -> date:
@@ -466,11 +475,12 @@ def _today() -> date:
     return local_day(system_clock())
 
 
-def _period_or_exit(text: str) -> Period:
-    """The period a command-line option names; anything else ends the command (exit code 1)."""
+def _period_or_exit(text: str, cutoff: int | None = None) -> Period:
+    """The period a command-line option names (calendar periods unless `cutoff` is a reporting
+    cut-off day); anything else ends the command (exit code 1)."""
     from handlers.periods import parse_period
 
-    period = parse_period(text, _today())
+    period = parse_period(text, _today(), cutoff)
     if period is None:
         print(_texts()("cli.period_usage", text=text[:40]))
         raise typer.Exit(1)
@@ -501,13 +511,18 @@ async def _agency_or_exit(code: str | None, *, session: AsyncSession) -> Agency 
     return agency
 
 
-async def _summary(settings: Settings, period_text: str | None, agency_code: str | None) -> None:
+async def _summary(
+    settings: Settings, period_text: str | None, agency_code: str | None, calendar: bool
+) -> None:
     from handlers.admin.summary import build_summary, summary_text
     from handlers.clock import system_clock
-    from handlers.periods import last_full_month, month_of
+    from handlers.periods import parse_period
 
     t = _texts()
-    period = _period_or_exit(period_text) if period_text else month_of(_today())
+    cutoff = None if calendar else settings.reporting_cutoff_day
+    this_month = parse_period("month", _today(), cutoff)
+    assert this_month is not None, "today is a day of some month"
+    period = _period_or_exit(period_text, cutoff) if period_text else this_month
     db, sessions = await _reading(settings)
     try:
         async with sessions() as session:
@@ -526,7 +541,7 @@ async def _summary(settings: Settings, period_text: str | None, agency_code: str
 
             result = await summarise(period)
             if period_text is None and result.overall.ratings == 0:
-                result = await summarise(last_full_month(_today()))
+                result = await summarise(period.previous())
                 print(t("cli.period_last_month", period=result.period.label()))
             elif period_text is None:
                 print(t("cli.period_this_month", period=period.label()))
@@ -1007,14 +1022,25 @@ def print_roster(t: Texts, entries: list[RosterEntry]) -> None:
 
 
 def print_agency_table(t: Texts, result: Summary, min_sample: int) -> None:
-    """The ranking as a table (every agency, not only the first ten)."""
+    """The ranking as one table per group (every agency, not only those the text lists)."""
+    from handlers.agency_groups import GROUPS
+
+    for group in GROUPS:
+        rows = result.ranking.groups.get(group, [])
+        if rows:
+            _print_group(t, result, rows, t(f"summary.group_{group}"), min_sample)
+
+
+def _print_group(
+    t: Texts, result: Summary, rows: list[Ranked], group: str, min_sample: int
+) -> None:
     from rich.console import Console
     from rich.table import Table
 
     from handlers.admin.summary import percent
     from handlers.indicators import FACTORS
 
-    table = Table(title=t("summary.ranking", minimum=min_sample))
+    table = Table(title=t("summary.ranking", group=group, minimum=min_sample))
     for header in (
         "#",
         t("export.col_agency"),
@@ -1023,14 +1049,14 @@ def print_agency_table(t: Texts, result: Summary, min_sample: int) -> None:
         *(t(f"rating.short_{f}") for f in FACTORS),
     ):
         table.add_column(header)
-    for row in result.agencies:
+    for row in rows:
         i = row.indicators
         table.add_row(
             str(row.rank or t("summary.small_sample")),
             result.names.get(row.key, "?"),
             str(i.ratings),
-            percent(i.overall),
-            *(percent(i.satisfaction[f]) for f in FACTORS),
+            percent(i.overall, t.locale),
+            *(percent(i.satisfaction[f], t.locale) for f in FACTORS),
         )
     Console().print(table)
 

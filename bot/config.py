@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.channels.lanes import DEFAULT_LIMIT
 from handlers.flow import Rules
+from handlers.periods import DECREE_09_CUTOFF
 from handlers.workdays import WorkCalendar
 from storage.identity import IdentityKeys, is_encryption_key
 
@@ -73,6 +74,10 @@ class Settings(BaseSettings):
     evidence_max_megabytes: int = Field(default=10, ge=1, le=20)
 
     intake_agency_code: str = "62-SNV"
+    inspectorate_agency_code: str = "62-TTR"
+    """The provincial Inspectorate, copied on every bribe and threat case."""
+    extension_working_days: int = Field(default=10, ge=1)
+    """The most an agency may extend a case's deadline to answer, once, with a reason."""
     ack_working_days: int = Field(default=2, ge=1)
     decide_working_days: int = Field(default=10, ge=1)
     decide_working_days_by_category: dict[str, int] = Field(default_factory=dict)
@@ -81,10 +86,15 @@ class Settings(BaseSettings):
     makeup_working_days: list[date] = Field(default_factory=list)
     opinion_threshold: int = Field(default=3, ge=2)
     opinion_window_days: int = Field(default=90, ge=1)
+    opinion_rating_weight: float = Field(default=0.5, ge=0, le=1)
+    """What a rating with a conduct mark of 1-2 that names the official counts (a report: 1)."""
     reopen_days: int = Field(default=14, ge=1)
     invite_days: int = Field(default=7, ge=1)
     scheduler_interval_seconds: float = Field(default=60.0, gt=0)
     min_sample: int = Field(default=30, ge=1)
+    reporting_cutoff_day: int = Field(default=DECREE_09_CUTOFF, ge=2, le=28)
+    """Summaries' months, quarters, half-years and years run from this day of the month before
+    to the day before it in their last month (Decree 09/2019/NĐ-CP: 15)."""
 
     send_give_up_hours: float = Field(default=24.0, gt=0)
     """A message still undelivered this long after it was written is given up; until then an
@@ -184,11 +194,15 @@ class Settings(BaseSettings):
             review_days=self.review_working_days,
             opinion_threshold=self.opinion_threshold,
             opinion_window_days=self.opinion_window_days,
+            opinion_rating_weight=self.opinion_rating_weight,
             reopen_days=self.reopen_days,
             invite_days=self.invite_days,
             intake_agency_code=self.intake_agency_code,
+            inspectorate_agency_code=self.inspectorate_agency_code,
+            extension_days=self.extension_working_days,
             bot_username=bot_username or self.telegram_bot_username,
             min_sample=self.min_sample,
+            reporting_cutoff=self.reporting_cutoff_day,
             calendar=WorkCalendar(
                 frozenset(self.extra_days_off), frozenset(self.makeup_working_days)
             ),

@@ -452,6 +452,7 @@ async def _reassignments(
         "official_code": "text",
         "official": "text",
         "agency_code": "text",
+        "measure": "text",
         "new_post": "text",
         "effective_on": "date",
         "decision_number": "text",
@@ -459,7 +460,13 @@ async def _reassignments(
         "recorded": "datetime",
     }
     _start_sheet(tables, t, "reassignments", columns)
-    await _write(tables, exports.reassignment_rows(request.scope(), session=session))
+    measures = Labels(lambda code: t(f"measure.{code}"), tables.safe)
+
+    def row(values: Sequence[Any]) -> tuple[Any, ...]:
+        code, name, agency, measure, *rest = values
+        return (code, name, agency, measures[measure], *rest)
+
+    await _write(tables, exports.reassignment_rows(request.scope(), session=session), row)
 
 
 _RATES = [

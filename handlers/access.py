@@ -63,6 +63,19 @@ def may_handle(officer: Officer, case: Case, report: Report) -> bool:
     return is_admin(officer) or officer.agency_id == case.agency_id
 
 
+VIEWING = frozenset({"view", "view_evidence"})
+"""What an agency sent a copy of a case may do with it: read the card and the evidence."""
+
+
+def may_view(officer: Officer, case: Case, report: Report) -> bool:
+    """The rule for reading a case: who may handle it, and the agency it was copied to (never
+    the official it is about)."""
+    if may_handle(officer, case, report):
+        return True
+    about_them = report.official_id is not None and officer.official_id == report.official_id
+    return not about_them and case.copied_to is not None and officer.agency_id == case.copied_to
+
+
 def may_manage(officer: Officer, agency_id: int) -> bool:
     """Who may list and remove an agency's officers: its leaders, and admins for any agency."""
     return is_admin(officer) or (officer.role == LEADER and officer.agency_id == agency_id)

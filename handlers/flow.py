@@ -48,11 +48,16 @@ class Rules:
     review_days: int = 5
     opinion_threshold: int = 3
     opinion_window_days: int = 90
+    opinion_rating_weight: float = 0.5
     reopen_days: int = 14
     invite_days: int = 7
     intake_agency_code: str = "62-SNV"
+    inspectorate_agency_code: str = "62-TTR"
+    extension_days: int = 10
     bot_username: str | None = None
     min_sample: int = 30
+    reporting_cutoff: int | None = 15
+    """Reporting periods end the day before this day of their last month (Decree 09/2019)."""
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
 

@@ -1,7 +1,9 @@
 """The indicators, from the sums of the daily roll-ups.
 
 A factor's satisfaction index is the share of 4 and 5 marks among those who answered it (SIPAS
-style); the overall index is the mean of the factor indices, weighted equally. These are
+style), shown with its sample; the overall index is the share of 4 and 5 among every factor
+answer, so each factor weighs by how many answered it (the feedback factor may be skipped, and a
+plain mean of the five would give its smaller sample the weight of the others). These are
 reference figures, not the official SIPAS index.
 """
 
@@ -20,6 +22,8 @@ def _share(part: int, whole: int) -> float | None:
 @dataclass(frozen=True, slots=True)
 class Indicators:
     ratings: int
+    samples: dict[str, int]
+    """How many answered each factor."""
     satisfaction: dict[str, float | None]
     mean: dict[str, float | None]
     overall: float | None
@@ -35,18 +39,17 @@ class Indicators:
     @classmethod
     def from_sums(cls, sums: Mapping[str, int]) -> Indicators:
         n = sums.get("ratings", 0)
-        satisfaction = {
-            f: _share(sums.get(f"{f}_high", 0), sums.get(f"{f}_n", 0)) for f in FACTORS
-        }
-        mean = {f: _share(sums.get(f"{f}_sum", 0), sums.get(f"{f}_n", 0)) for f in FACTORS}
-        known = [v for v in satisfaction.values() if v is not None]
-        means = [v for v in mean.values() if v is not None]
+        samples = {f: sums.get(f"{f}_n", 0) for f in FACTORS}
+        high = {f: sums.get(f"{f}_high", 0) for f in FACTORS}
+        marks = {f: sums.get(f"{f}_sum", 0) for f in FACTORS}
+        answers = sum(samples.values())
         return cls(
             ratings=n,
-            satisfaction=satisfaction,
-            mean=mean,
-            overall=sum(known) / len(known) if known else None,
-            overall_mean=sum(means) / len(means) if means else None,
+            samples=samples,
+            satisfaction={f: _share(high[f], samples[f]) for f in FACTORS},
+            mean={f: _share(marks[f], samples[f]) for f in FACTORS},
+            overall=_share(sum(high.values()), answers),
+            overall_mean=_share(sum(marks.values()), answers),
             on_time=_share(sums.get("on_time_or_early", 0), sums.get("timely_n", 0)),
             early=_share(sums.get("early", 0), sums.get("timely_n", 0)),
             apology_when_late=_share(sums.get("late_with_apology", 0), sums.get("late", 0)),
@@ -69,6 +72,11 @@ class Ranked:
     indicators: Indicators
     rank: int | None
     """None when the group has fewer ratings than the minimum sample: shown, marked, not ranked."""
+
+
+def listed(ranked: list[Ranked], limit: int) -> list[Ranked]:
+    """The rows a summary shows, in the text and the chart alike: the first `limit` ranked."""
+    return [row for row in ranked if row.rank is not None][:limit]
 
 
 def rank(groups: Mapping[int, Indicators], min_sample: int) -> list[Ranked]:

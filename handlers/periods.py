@@ -1,44 +1,92 @@
-"""Reading a reporting period: "month", "quarter", "year", "2026-11", "2026-Q3", "2026",
-"2026-01-01..2026-03-31" (Vietnamese words too: "thang", "quy", "nam")."""
+"""Reading a reporting period: "month", "quarter", "half", "year", "2026-11", "2026-Q3",
+"2026-H1", "2026", "2026-01-01..2026-03-31" (Vietnamese words too: "thang", "quy", "nua nam",
+"nam").
+
+Months, quarters, half-years and years are reporting periods: with a cut-off day (Decree
+09/2019/NĐ-CP on the reporting regime of state administrative bodies: 15) a period runs from that
+day of the month before its first month to the day before it in its last month, so 2026-Q3 is
+15 June–14 September and the year 2026 is 15 December 2025–14 December 2026; without one
+(`cutoff=None`) they are calendar periods.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from handlers.clock import LOCAL_ZONE
 from handlers.textmatch import fold
 
+DECREE_09_CUTOFF = 15
+"""The reporting cut-off day of Decree 09/2019/NĐ-CP, the default of `REPORTING_CUTOFF_DAY`."""
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _QUARTER = re.compile(r"^(\d{4})-?q([1-4])$|^q([1-4])-?(\d{4})$")
+_HALF = re.compile(r"^(\d{4})-?h([12])$")
 _YEAR = re.compile(r"^(\d{4})$")
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*(?:\.\.|to|den)\s*(\d{4}-\d{2}-\d{2})$")
-_WORDS = {
-    "month": "month",
-    "thang": "month",
-    "quarter": "quarter",
-    "quy": "quarter",
-    "year": "year",
-    "nam": "year",
+_UNITS = {
+    "month": 1,
+    "thang": 1,
+    "quarter": 3,
+    "quy": 3,
+    "half": 6,
+    "nuanam": 6,
+    "year": 12,
+    "nam": 12,
 }
 
 
 @dataclass(frozen=True, slots=True)
+class Span:
+    """A run of whole reporting months: the first month, how many, and the cut-off day (None
+    for calendar months)."""
+
+    year: int
+    month: int
+    months: int
+    cutoff: int | None
+
+    def shifted(self, months: int) -> Span:
+        index = self.year * 12 + self.month - 1 + months
+        return Span(index // 12, index % 12 + 1, self.months, self.cutoff)
+
+    def period(self) -> Period:
+        last = self.shifted(self.months - 1)
+        if self.cutoff is None:
+            after = last.shifted(1)
+            end = date(after.year, after.month, 1) - timedelta(days=1)
+            return Period(date(self.year, self.month, 1), end, self)
+        before = self.shifted(-1)
+        start = date(before.year, before.month, self.cutoff)
+        return Period(start, date(last.year, last.month, self.cutoff) - timedelta(days=1), self)
+
+
+@dataclass(frozen=True, slots=True)
 class Period:
-    """Whole local days, both ends included."""
+    """Whole local days, both ends included; `span` when it is a month, quarter, half-year or
+    year, so the periods before it are the same kind."""
 
     start: date
     end: date
+    span: Span | None = field(default=None, compare=False)
 
     @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
     def previous(self) -> Period:
-        """The period of the same length just before this one."""
+        """The period just before: the previous month, quarter… or the same length of days."""
+        if self.span is not None:
+            return self.span.shifted(-self.span.months).period()
         end = self.start - timedelta(days=1)
         return Period(end - timedelta(days=self.days - 1), end)
+
+    def year_before(self) -> Period:
+        """The same period a year earlier."""
+        if self.span is not None:
+            return self.span.shifted(-12).period()
+        return Period(_a_year_before(self.start), _a_year_before(self.end))
 
     def bounds(self) -> tuple[datetime, datetime]:
         """The period as UTC instants [from, to), for rows stamped with a time."""
@@ -50,54 +98,71 @@ class Period:
         return f"{self.start:%d/%m/%Y}–{self.end:%d/%m/%Y}"
 
 
-def _month(year: int, month: int) -> Period:
-    start = date(year, month, 1)
-    following = date(year + month // 12, month % 12 + 1, 1)
-    return Period(start, following - timedelta(days=1))
+def _a_year_before(day: date) -> date:
+    return day.replace(year=day.year - 1, day=28 if (day.month, day.day) == (2, 29) else day.day)
+
+
+def _current(today: date, months: int, cutoff: int | None) -> Span:
+    """The reporting period of `months` months that today falls in."""
+    month = Span(today.year, today.month, 1, cutoff)
+    if cutoff is not None and today.day >= cutoff:
+        month = month.shifted(1)
+    first = (month.month - 1) // months * months + 1
+    return Span(month.year, first, months, cutoff)
+
+
+def period_from(start: date, end: date, cutoff: int | None) -> Period:
+    """A period read back from its days (a file request carries only those): the reporting or
+    calendar month, quarter, half-year or year it is, so the periods before it are the same
+    kind; else the days themselves."""
+    days = Period(start, end)
+    for months in (1, 3, 6, 12):
+        for kind in dict.fromkeys((cutoff, None)):
+            candidate = _current(end, months, kind).period()
+            if candidate == days:
+                return candidate
+    return days
 
 
 def month_of(day: date) -> Period:
     """The calendar month a day falls in."""
-    return _month(day.year, day.month)
+    return Span(day.year, day.month, 1, None).period()
 
 
 def last_full_month(today: date) -> Period:
-    """The month before today's: the latest whose figures are complete."""
+    """The calendar month before today's: the latest whose figures are complete."""
     return month_of(today.replace(day=1) - timedelta(days=1))
 
 
-def _quarter(year: int, quarter: int) -> Period:
-    first = _month(year, 3 * quarter - 2)
-    return Period(first.start, _month(year, 3 * quarter).end)
-
-
-def parse_period(text: str, today: date) -> Period | None:
+def parse_period(text: str, today: date, cutoff: int | None = None) -> Period | None:
     """The period a text names, or None if it names none (years 2000 to 2100 only)."""
-    period = _parse(text, today)
+    period = _parse(text, today, cutoff)
     if period is None or not (period.start.year >= 2000 and period.end.year <= 2100):
         return None
     return period
 
 
-def _parse(text: str, today: date) -> Period | None:
+def _parse(text: str, today: date, cutoff: int | None) -> Period | None:
     word = fold(text).replace(" ", "")
-    if not word or _WORDS.get(word) == "month":
-        return _month(today.year, today.month)
-    if _WORDS.get(word) == "quarter":
-        return _quarter(today.year, (today.month - 1) // 3 + 1)
-    if _WORDS.get(word) == "year":
-        return Period(date(today.year, 1, 1), date(today.year, 12, 31))
+    if not word:
+        return _current(today, 1, cutoff).period()
+    if word in _UNITS:
+        return _current(today, _UNITS[word], cutoff).period()
     try:
         if match := _MONTH.match(word):
-            return _month(int(match[1]), int(match[2]))
+            if not 1 <= int(match[2]) <= 12:
+                return None
+            return Span(int(match[1]), int(match[2]), 1, cutoff).period()
         if match := _QUARTER.match(word):
             year, quarter = (match[1], match[2]) if match[1] else (match[4], match[3])
-            return _quarter(int(year), int(quarter))
+            return Span(int(year), 3 * int(quarter) - 2, 3, cutoff).period()
+        if match := _HALF.match(word):
+            return Span(int(match[1]), 6 * int(match[2]) - 5, 6, cutoff).period()
         if match := _YEAR.match(word):
-            return Period(date(int(match[1]), 1, 1), date(int(match[1]), 12, 31))
+            return Span(int(match[1]), 1, 12, cutoff).period()
         if match := _RANGE.match(fold(text)):
             start, end = date.fromisoformat(match[1]), date.fromisoformat(match[2])
             return Period(start, end) if start <= end else None
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     return None

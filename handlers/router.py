@@ -16,7 +16,7 @@ from handlers.admin import news, roster, summary
 from handlers.citizen import commend, privacy, rating, report, start, status
 from handlers.flow import Answer, Go, Outcome, Rest, Retry, Step, Turn
 from handlers.messages import BACK, ChatKind, Choice, option_numbers
-from handlers.officer import cases, decide, desk, join, review
+from handlers.officer import cases, decide, desk, join, review, tracks
 from handlers.textmatch import best, fold, words
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,19 @@ def build_registry(*tables: Iterable[Step]) -> dict[str, Step]:
     return registry
 
 
-FLOW_MODULES = (start, rating, report, status, commend, cases, decide, review, roster, privacy)
+FLOW_MODULES = (
+    start,
+    rating,
+    report,
+    status,
+    commend,
+    cases,
+    decide,
+    review,
+    tracks,
+    roster,
+    privacy,
+)
 """The modules whose `STEPS` tables make up the conversations."""
 STEPS = build_registry(*(module.STEPS for module in FLOW_MODULES))
 

@@ -66,15 +66,15 @@ async def reports_of(citizen_id: int, *, session: AsyncSession) -> list[tuple[Re
 async def open_cases(
     agency_ids: Sequence[int] | None, open_states: Sequence[str], *, session: AsyncSession
 ) -> list[tuple[Case, Report]]:
-    """Open cases of the agencies (all agencies when None) with their reports, in one query:
-    flagged first, then the nearest deadline."""
+    """Open cases of the agencies, or copied to them (all agencies when None), with their
+    reports, in one query: flagged first, then the nearest deadline."""
     query = (
         select(Case, Report)
         .join(Report, Report.id == Case.report_id)
         .where(Case.state.in_(open_states))
     )
     if agency_ids is not None:
-        query = query.where(Case.agency_id.in_(agency_ids))
+        query = query.where(Case.agency_id.in_(agency_ids) | Case.copied_to.in_(agency_ids))
     next_due = case((Case.acknowledged_at.is_(None), Case.ack_due), else_=Case.decide_due)
     query = query.order_by(Case.flagged.desc(), next_due, Case.id)
     return [(found, report) for found, report in (await session.execute(query)).all()]
@@ -87,15 +87,23 @@ async def events_of(case_id: int, *, session: AsyncSession) -> list[CaseEvent]:
     return list(rows.all())
 
 
-async def distinct_reporters(official_id: int, since: datetime, *, session: AsyncSession) -> int:
-    """How many different citizens reported this official since a moment."""
-    return (
-        await session.scalar(
-            select(func.count(func.distinct(Report.citizen_id))).where(
-                Report.official_id == official_id, Report.created_at >= since
-            )
+async def opinion_reports(
+    official_id: int, since: datetime, until: datetime, *, session: AsyncSession
+) -> list[tuple[Report, Case]]:
+    """Reports about the official made between two moments, with their cases, oldest first;
+    a report its agency found unfounded is left out."""
+    rows = await session.execute(
+        select(Report, Case)
+        .join(Case, Case.report_id == Report.id)
+        .where(
+            Report.official_id == official_id,
+            Report.created_at >= since,
+            Report.created_at <= until,
+            Case.outcome.is_distinct_from("unfounded"),
         )
-    ) or 0
+        .order_by(Report.created_at, Report.id)
+    )
+    return [(report, found) for report, found in rows.all()]
 
 
 async def open_review(official_id: int, *, session: AsyncSession) -> Review | None:

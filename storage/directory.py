@@ -38,6 +38,8 @@ class OfficialEntry(_Entry):
     post_vi: str = Field(min_length=1)
     post_en: str = Field(min_length=1)
     heads: bool = False
+    home: str | None = None
+    """The code of the agency that employs the official, when it is not the one they serve at."""
 
 
 class AgencyEntry(_Entry):
@@ -72,6 +74,9 @@ class DirectoryFile(_Entry):
         for agency in self.agencies:
             if agency.parent is not None and agency.parent not in known:
                 raise ValueError(f"agency {agency.code}: unknown parent {agency.parent}")
+            for official in agency.officials:
+                if official.home is not None and official.home not in known:
+                    raise ValueError(f"official {official.code}: unknown home {official.home}")
         for service in self.services:
             for provider in service.offered_by:
                 if provider not in AGENCY_KINDS and provider not in known:
@@ -156,6 +161,7 @@ async def import_directory(directory: DirectoryFile, *, session: AsyncSession) -
                 post_vi=official.post_vi,
                 post_en=official.post_en,
                 heads=official.heads,
+                home_agency_id=agencies[official.home].id if official.home else None,
             )
 
     services = {s.code: s for s in (await session.scalars(select(Service))).all()}

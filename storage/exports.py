@@ -216,13 +216,14 @@ def event_rows(
 
 
 def reassignment_rows(scope: Scope, *, session: AsyncSession) -> AsyncIterator[Sequence[Any]]:
-    """Official's code and name, agency code, new post, effective day, decision number, case id,
-    time recorded."""
+    """Official's code and name, agency code, personnel measure, new post, effective day,
+    decision number, case id, time recorded."""
     query = (
         select(
             Official.code,
             Official.name,
             Agency.code,
+            Assignment.measure,
             Assignment.new_post,
             Assignment.effective_on,
             Assignment.decision_number,

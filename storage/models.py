@@ -41,6 +41,9 @@ class Official(SQLModel, table=True):
     post_vi: str
     post_en: str
     heads: bool = False
+    home_agency_id: int | None = Field(default=None, foreign_key="agency.id")
+    """The agency that employs the official and can move them to other work, when they serve at
+    another's desk (a department's officer at the service centre); None: `agency_id` itself."""
 
 
 class Citizen(SQLModel, table=True):
@@ -155,6 +158,9 @@ class Rating(SQLModel, table=True):
     submission: str = Field(max_length=12)
     unofficial_payment: str = Field(max_length=12)
     comment: str | None = None
+    official_id: int | None = Field(default=None, foreign_key="official.id", index=True)
+    """The official who served, named only after a conduct mark of 1-2 (a public-opinion
+    signal of lesser weight than a report)."""
     created_at: datetime = Field(index=True)
 
 
@@ -193,6 +199,11 @@ class Case(SQLModel, table=True):
     flag_reason: str | None = Field(default=None, max_length=40)
     ack_due: datetime
     decide_due: datetime
+    extended_days: int | None = None
+    """Working days the deadline to answer was extended by (once, the reporter told why)."""
+    copied_to: int | None = Field(default=None, foreign_key="agency.id")
+    """The agency a flagged case is copied to (the Inspectorate): it sees the card as an agency
+    the case was transferred to would, and acts on nothing."""
     acknowledged_at: datetime | None = None
     decided_at: datetime | None = None
     closed_at: datetime | None = None
@@ -278,10 +289,13 @@ class AgencyChat(SQLModel, table=True):
 
 
 class Assignment(SQLModel, table=True):
-    """An official's assignment history: reassignments to other work and their decisions."""
+    """An official's personnel track: measures taken (moved off citizen-facing work while the
+    report is verified, reassigned, proposed for discipline), each with its own date and
+    decision, apart from the answer the reporter receives."""
 
     id: int | None = Field(default=None, primary_key=True)
     official_id: int = Field(foreign_key="official.id", index=True)
+    measure: str = Field(default="reassign", max_length=12)
     new_post: str
     effective_on: date
     decision_number: str = Field(max_length=60)
@@ -299,6 +313,9 @@ class Review(SQLModel, table=True):
     opened_at: datetime
     due_at: datetime
     reporters: int
+    """Distinct citizens behind the signals that opened the review."""
+    counted_from: datetime | None = None
+    """The start of the window whose signals opened the review (its card lists them)."""
     decision: str | None = Field(default=None, max_length=12)
     reason: str | None = None
     decided_at: datetime | None = None

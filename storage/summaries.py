@@ -147,7 +147,7 @@ async def _medians(
         func.row_number().over(partition_by=spans.c.key, order_by=spans.c.days).label("n"),
         func.count().over(partition_by=spans.c.key).label("total"),
     ).subquery()
-    middle = or_(ranked.c.n == (ranked.c.total + 1) / 2, ranked.c.n == (ranked.c.total + 2) / 2)
+    middle = or_(ranked.c.n == (ranked.c.total + 1) // 2, ranked.c.n == (ranked.c.total + 2) // 2)
     query = select(ranked.c.key, func.avg(ranked.c.days)).where(middle).group_by(ranked.c.key)
     return {a: float(d) for a, d in (await session.execute(query)).all()}
 
@@ -207,3 +207,40 @@ async def case_figures(
         )
         for a in agencies
     }
+
+
+@dataclass(frozen=True, slots=True)
+class OnTime:
+    """Of the cases opened in a period whose deadline has come (or that were done before it):
+    how many, and how many were acknowledged, or answered, by their deadline."""
+
+    ack_due: int = 0
+    ack_on_time: int = 0
+    answer_due: int = 0
+    answer_on_time: int = 0
+
+
+async def on_time_counts(
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    *,
+    agency_ids: Sequence[int] | None,
+    session: AsyncSession,
+) -> OnTime:
+    """Acknowledgements and answers (a decision, or closing with an explanation) on time, for
+    cases opened in the period; an extended deadline counts as the deadline."""
+    answered_at = func.coalesce(Case.decided_at, Case.closed_at)
+
+    def counted(done: ColumnElement[Any], due: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+        judged = or_(done.is_not(None), due <= now)
+        in_time = and_(done.is_not(None), done <= due)
+        return [func.sum(cast(judged, Integer)), func.sum(cast(in_time, Integer))]
+
+    query = select(
+        *counted(Case.acknowledged_at, Case.ack_due), *counted(answered_at, Case.decide_due)
+    ).where(Case.created_at >= start, Case.created_at < end)
+    if agency_ids is not None:
+        query = query.where(Case.agency_id.in_(agency_ids))
+    row = (await session.execute(query)).one()
+    return OnTime(*(value or 0 for value in row))

@@ -130,13 +130,25 @@ async def file_report(
         out = await chat.say(named[1])
     else:
         out = await chat.say(number_of(out, "Ẩn danh"))
-    assert "không phải là đơn tố cáo" in out
+    assert "không phải đơn tố cáo" in out
     out = await chat.say(number_of(out, "Tôi đã hiểu"))
     assert "kiểm tra lại nội dung phản ánh" in out
     out = await chat.say(number_of(out, "Gửi phản ánh"))
     match = RECEIPT.search(out)
     assert match, out
     return match.group(1)
+
+
+async def decide(leader: Chat, case_id: int, outcome: str) -> None:
+    """The leader acknowledges the case if needed and records `outcome` with an answer."""
+    out = await leader.say(f"/case {case_id}")
+    if "Tiếp nhận" in out and "Ra kết quả" not in out:
+        out = await leader.say(number_of(out, "Tiếp nhận"))
+    out = await leader.say(number_of(out, "Ra kết quả xử lý"))
+    out = await leader.say(number_of(out, outcome))
+    out = await leader.say("Đã xác minh, không phát hiện vi phạm.")
+    out = await leader.say(number_of(out, "Xác nhận"))
+    assert "Đã ghi nhận kết quả" in out
 
 
 class Group(Chat):

@@ -12,6 +12,7 @@ from handlers.periods import parse_period
 from storage.models import Case, Report
 from tests.casework import (
     citizen,
+    decide,
     file_report,
     officer,
     registered_group,
@@ -20,7 +21,7 @@ from tests.casework import (
 from tests.conftest import Clock
 from tests.dialogue import number_of
 from tests.test_charts_exports import _all_text
-from tests.test_reports import World, decide
+from tests.test_reports import World
 
 REPORTER = "734561289"
 HANDLE = re.compile(r"p-[0-9a-f]{16}")
@@ -33,10 +34,11 @@ async def test_nothing_officers_or_exports_receive_identifies_or_links_the_repor
     desk = await officer(rt, output, "leader-mc", "615-MC", "leader")
     justice = await officer(rt, output, "leader-tp", "62-STP", "leader")
     intake = await officer(rt, output, "intake", "62-SNV", "admin")
+    inspector = await officer(rt, output, "inspector", "62-TTR", "leader")
     group = await registered_group(rt, output, "group-mc", desk)
     reporter = await citizen(rt, output, REPORTER)
     first = await file_report(reporter)
-    second = await file_report(reporter, category="Gây khó khăn")
+    second = await file_report(reporter, category="Đòi, gợi ý đưa tiền")  # copied to 62-TTR
     named = await file_report(reporter, named=("Lê Thị Mai", "0905123456"))
     for n in range(2):  # two more people about the same official: a reassignment review opens
         await file_report(await citizen(rt, output, f"other-{n}"))
@@ -68,7 +70,7 @@ async def test_nothing_officers_or_exports_receive_identifies_or_links_the_repor
     out = await justice.say(f"/case {case_two}")
     await justice.say(number_of(out, "Tiếp nhận"))
 
-    for person in (desk, justice, intake):
+    for person in (desk, justice, intake, inspector):
         for case_id in cases.values():
             await person.say(f"/case {case_id}")
         await person.say("/summary month")
@@ -79,7 +81,14 @@ async def test_nothing_officers_or_exports_receive_identifies_or_links_the_repor
     await write_export(rt.sessions, tables, ExportRequest(month, None, True, "vi"))
     tables.close()
 
-    messages = [*desk.received(), *justice.received(), *intake.received(), *group.received()]
+    messages = [
+        *desk.received(),
+        *justice.received(),
+        *intake.received(),
+        *inspector.received(),
+        *group.received(),
+    ]
+    assert reports[second].handle in "\n".join(inspector.received()), "the copy was read"
     seen_by_staff = "\n".join([*messages, _all_text(export, "csv")])
     assert "Quầy số 3, khoảng 9 giờ." in seen_by_staff, "the flows did reach the staff"
     assert len(group.received()) > 5, "the group was told of the cases"
@@ -101,6 +110,12 @@ async def test_the_reporter_is_told_who_would_see_their_name(runtime: World) -> 
     reporter = await citizen(*runtime, REPORTER)
     await report_until_evidence(reporter)
     out = await reporter.say("tiếp tục")
-    for who in ("lãnh đạo cơ quan xử lý", "Sở Nội vụ", "được chuyển", "người bị phản ánh"):
+    for who in (
+        "lãnh đạo cơ quan xử lý",
+        "Sở Nội vụ",
+        "được chuyển",
+        "Thanh tra tỉnh",
+        "người bị phản ánh",
+    ):
         assert who in out, who
     assert "chỉ thấy một mã riêng của phản ánh này" in out

@@ -47,7 +47,8 @@ class CaseLifecycle(RuleBasedStateMachine):
             return
         assert before in TRANSITIONS[action].allowed_from
         if before is State.CLOSED:
-            assert action is Action.REOPEN
+            # a closed case reopens, or its personnel track goes on (the case stays closed)
+            assert action in (Action.REOPEN, Action.MEASURE)
         expected = TRANSITIONS[action].to or before
         assert self.case.state == expected
         assert (event.from_state, event.to_state, event.action) == (before, expected, action)
@@ -82,4 +83,5 @@ def test_every_state_can_be_left_except_by_the_table() -> None:
     reachable = {rule.to for rule in TRANSITIONS.values() if rule.to} | {State.NEW}
     assert reachable == set(State)
     closed_exits = [a for a, r in TRANSITIONS.items() if State.CLOSED in r.allowed_from]
-    assert closed_exits == [Action.REOPEN]
+    assert closed_exits == [Action.REOPEN, Action.MEASURE]
+    assert TRANSITIONS[Action.MEASURE].to is None, "a measure never changes the case's state"

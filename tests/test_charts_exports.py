@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 import time
 import zipfile
 from datetime import date, datetime
@@ -20,6 +21,7 @@ from bot.charts import chart_data, chart_maker, draw, render_png
 from bot.exports import ExportRequest, open_tables, write_export
 from bot.posters import Poster, draw_poster, telegram_link
 from bot.runtime import Runtime
+from handlers.admin.summary import build_summary, summary_text
 from handlers.clock import LOCAL_ZONE
 from handlers.periods import Period
 from handlers.texts import Texts
@@ -40,13 +42,38 @@ async def seeded(runtime: World, clock: Clock) -> Runtime:
 
 async def test_the_chart_names_agencies_with_diacritics(seeded: Runtime) -> None:
     async with seeded.sessions() as session:
-        data = await chart_data(session, YEAR.start, YEAR.end, None, "vi")
+        data = await chart_data(session, YEAR.start, YEAR.end, None, "vi", 5)
     figure = draw(data)
     labels = [label.get_text() for axes in figure.axes for label in axes.get_yticklabels()]
     assert any("Ủy ban nhân dân" in label for label in labels)
     assert any(c in "".join(labels) for c in "ĐắơưạỹỦ")
     assert "Tỷ lệ hài lòng" in figure.get_suptitle()
     assert render_png(figure).startswith(b"\x89PNG\r\n\x1a\n")
+
+
+async def test_the_chart_draws_the_agencies_the_text_ranks_in_its_order(
+    seeded: Runtime, clock: Clock
+) -> None:
+    minimum = 20
+    async with seeded.sessions() as session:
+        summary = await build_summary(
+            session, YEAR, None, now=clock.now, min_sample=minimum, locale="vi"
+        )
+        data = await chart_data(session, YEAR.start, YEAR.end, None, "vi", minimum)
+    text = summary_text(Texts("vi"), summary, "Toàn tỉnh", minimum)
+    ranked_in_text = re.findall(r"^(\d+)\. (.+?): ", text, re.MULTILINE)
+    assert len(ranked_in_text) > 3 and data.agency_names == [n for _, n in ranked_in_text]
+    small = {summary.names[r.key] for r in summary.agencies if r.rank is None}
+    assert small, "some agencies have fewer ratings than the minimum"
+    assert not small & set(data.agency_names), "no unranked agency in the chart"
+    assert "không phải Chỉ số hài lòng (SIPAS) chính thức" in data.title
+    assert "không phải Chỉ số hài lòng (SIPAS) chính thức" in text
+    assert re.search(r"Chỉ số hài lòng chung\*[^:]*: \d{1,3},\d%", text), "a decimal comma"
+    english = summary_text(Texts("en"), summary, "Province", minimum)
+    assert re.search(r"Overall satisfaction index\*[^:]*: \d{1,3}\.\d%", english)
+    figure = draw(data)
+    cells = [t.get_text() for t in figure.axes[0].texts]
+    assert len(cells) == len(data.agency_names) * 5
 
 
 async def test_other_chats_are_answered_while_a_chart_renders(
@@ -107,7 +134,7 @@ SHEETS = [
     "Phản ánh",
     "Hồ sơ",
     "Diễn biến hồ sơ",
-    "Bố trí công tác khác",
+    "Biện pháp đối với công chức",
     "Tổng hợp",
     "Tổng hợp theo dịch vụ",
 ]
@@ -161,7 +188,21 @@ async def test_the_csv_round_trips_and_neutralises_formulas(
     assert rows[1][0] == first.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M"), "Vietnam time"
     comments = {row[-1] for row in rows[1:]}
     assert "'=Cần cải thiện thái độ phục vụ" in comments
+    assert "Dịch vụ công trực tuyến toàn trình" in {cell for row in rows for cell in row}
     assert not any(c.startswith(("=", "+", "-", "@")) for row in rows for c in row if c)
+
+
+async def test_a_rating_stored_before_online_was_split_still_exports(
+    seeded: Runtime, tmp_path: Path
+) -> None:
+    async with seeded.sessions() as session, session.begin():
+        rating = await session.scalar(select(Rating).order_by(Rating.id).limit(1))
+        assert rating is not None
+        rating.submission = "online"
+    path = await export(seeded, tmp_path, "csv", free_text=False)
+    with zipfile.ZipFile(path) as archive:
+        raw = archive.read("Đánh giá.csv").decode("utf-8-sig")
+    assert "Dịch vụ công trực tuyến (ghi nhận trước khi phân biệt toàn trình, một phần)" in raw
 
 
 async def test_no_export_carries_an_identity(runtime: World, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from handlers.periods import last_full_month
+from handlers.periods import DECREE_09_CUTOFF, last_full_month, parse_period
 
 
 @pytest.fixture
@@ -34,11 +34,18 @@ def shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 def test_summary_prints_the_province_and_one_agency(shell: CliRunner) -> None:
     province = shell.invoke(app, ["summary", "--period", "2025-11-29..2026-11-30"])
     assert province.exit_code == 0 and "Toàn tỉnh" in province.output
-    assert "Xếp hạng cơ quan" in province.output
+    assert "Xếp hạng – Ủy ban nhân dân cấp xã" in province.output
     desk = shell.invoke(
         app, ["summary", "--period", "2025-11-29..2026-11-30", "--agency", "615-mc"]
     )
     assert desk.exit_code == 0 and "Bộ phận Một cửa huyện Đắk Hà" in desk.output
+
+
+def test_summary_periods_follow_decree_09_unless_calendar_is_asked(shell: CliRunner) -> None:
+    reporting = shell.invoke(app, ["summary", "--period", "2026-Q3"])
+    assert reporting.exit_code == 0 and "15/06/2026–14/09/2026" in reporting.output
+    calendar = shell.invoke(app, ["summary", "--period", "2026-Q3", "--calendar"])
+    assert calendar.exit_code == 0 and "01/07/2026–30/09/2026" in calendar.output
 
 
 def test_export_writes_xlsx_and_csv(shell: CliRunner, tmp_path: Path) -> None:
@@ -109,14 +116,16 @@ def test_bad_command_line_input_is_refused_in_command_line_words(
 def test_summary_says_which_month_it_shows(shell: CliRunner, tmp_path: Path) -> None:
     today = date.today()
     seeded = shell.invoke(app, ["summary"])
-    expected = "tháng trước" if today.day == 1 else "Kỳ báo cáo: tháng này"
+    first_day = DECREE_09_CUTOFF  # a reporting month begins on the cut-off day
+    expected = "tháng trước" if today.day == first_day else "Kỳ báo cáo: tháng này"
     assert seeded.exit_code == 0 and expected in seeded.output
     empty = CliRunner().invoke(
         app, ["summary"], env={"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'new.db'}"}
     )
     assert empty.exit_code == 0, empty.output
     assert "Tháng này chưa có lượt đánh giá nào" in empty.output
-    assert last_full_month(today).label() in empty.output
+    this_month = parse_period("month", today, DECREE_09_CUTOFF)
+    assert this_month is not None and this_month.previous().label() in empty.output
 
 
 def test_posters_for_a_desk_and_every_desk(shell: CliRunner, tmp_path: Path) -> None:

@@ -130,7 +130,7 @@ async def test_decided_cases_close_themselves_after_the_reopen_window(
     out = await desk.say(f"/case {case.id}")
     out = await desk.say(number_of(out, "Tiếp nhận"))
     out = await desk.say(number_of(out, "Ra kết quả xử lý"))
-    out = await desk.say(number_of(out, "Nhắc nhở"))
+    out = await desk.say(number_of(out, "Phản ánh có cơ sở"))
     out = await desk.say("Đã nhắc nhở công chức.")
     await desk.say(number_of(out, "Xác nhận"))
     clock.advance(days=13)

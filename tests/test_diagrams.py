@@ -23,7 +23,8 @@ def test_the_drawing_follows_the_steps_through_guards_and_helpers() -> None:
     assert "[*] --> card: /case" in officer
     assert "card --> transfer\n" in officer, "a step reached through a table of actions"
     assert "confirm --> list" in officer, "a step reached through a guarded helper"
-    assert "number --> explain" in officer and "number --> confirm" in officer
+    assert "number --> confirm" in officer and "number --> explain" not in officer
+    assert "measure --> effective" in officer, "a discipline proposal names no new post"
     rating = next(text for path, text in current().items() if path.name == "rating.mmd")
     assert "timeliness --> apology" in rating, "the next unanswered question, in table order"
     assert "offer --> [*]: report.category" in rating, "leaving for another flow"

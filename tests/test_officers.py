@@ -199,7 +199,7 @@ async def test_a_revoked_officer_mid_decision_and_on_a_notification_is_refused(
     card = await leader.say(number_of(card, "Tiếp nhận"))
     outcome = await leader.say(number_of(card, "Ra kết quả xử lý"))
     revoked = await revoke_chat(leader)
-    assert "không có quyền" in await leader.say(number_of(outcome, "Nhắc nhở"))
+    assert "không có quyền" in await leader.say(number_of(outcome, "Phản ánh có cơ sở"))
     assert "không có quyền" in await leader.press(f"{token}:a0")
     assert (await only(reporter, Case)).outcome is None
     assert len(await refusals(leader, revoked)) == 2

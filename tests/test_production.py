@@ -155,5 +155,9 @@ def test_a_replace_that_would_lose_history_changes_nothing(
     (tmp_path / "real.yaml").write_text(SMALL_DIRECTORY, encoding="utf-8")
     refused = shell.invoke(app, ["directory", "import", "real.yaml", "--replace"])
     assert refused.exit_code == 1
-    assert "--replace" in refused.output and "615-MC" in refused.output
+    with sqlite3.connect(tmp_path / "prod.sqlite3") as db:
+        (rated,) = db.execute(
+            "SELECT agency.code FROM rating JOIN agency ON agency.id = rating.agency_id"
+        ).fetchone()
+    assert "--replace" in refused.output and rated in refused.output
     assert agency_codes(tmp_path) == before, "all or nothing: not even the new entry"

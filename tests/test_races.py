@@ -53,11 +53,8 @@ async def at_decision(leader: Chat, case_id: int) -> str:
     """The leader at the last step of a decision: the next message confirms it."""
     card = await leader.say(f"/case {case_id}")
     out = await leader.say(number_of(card, "Ra kết quả xử lý"))
-    out = await leader.say(number_of(out, "Bố trí công tác khác"))
-    out = await leader.say("Văn thư")
-    out = await leader.say("1/12/2026")
-    out = await leader.say("12/QĐ")
-    return await leader.say("Đã bố trí công tác khác.")
+    out = await leader.say(number_of(out, "Phản ánh có cơ sở, đã chấn chỉnh"))
+    return await leader.say("Đã chấn chỉnh việc tiếp nhận hồ sơ.")
 
 
 async def test_two_leaders_closing_and_deciding_at_once_one_wins_the_other_is_told(

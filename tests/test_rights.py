@@ -45,8 +45,8 @@ async def test_the_notice_names_the_controller_who_sees_what_and_for_how_long(
         assert part in notice, part
     details = await chat.say(number_of(notice, "Xem chi tiết"))
     for part in (
-        "lãnh đạo cơ quan xử lý, Sở Nội vụ (bộ phận tiếp nhận) và cơ quan được chuyển hoặc "
-        "được gửi đồng thời hồ sơ",
+        "lãnh đạo cơ quan xử lý, Sở Nội vụ (bộ phận tiếp nhận), cơ quan được chuyển hồ sơ; "
+        "phản ánh đòi, gợi ý đưa tiền, quà hoặc có đe dọa được gửi đồng thời Thanh tra tỉnh",
         "họ tên và số điện thoại Ông/Bà cung cấp được hiển thị cho các cơ quan nêu trên",
         "được xóa sau 400 ngày",
         "được xóa sau 200 ngày kể từ ngày hồ sơ kết thúc xử lý",
@@ -66,8 +66,8 @@ async def test_the_english_notice_says_the_same(runtime: World) -> None:
     assert "Data controller: Sở Nội vụ tỉnh Thử Nghiệm; contact: 0260 3 000 000" in notice
     details = await chat.say(number_of(notice, "Details"))
     for part in (
-        "the Department of Home Affairs (intake), and any agency the case is transferred or "
-        "copied to",
+        "Home Affairs (intake), any agency the case is transferred to and, for demanded money "
+        "or gifts or threats, the provincial Inspectorate",
         "only a code of that one report",
         "deleted 400 days after",
         "deleted 200 days after the case is closed",

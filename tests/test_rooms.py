@@ -104,9 +104,11 @@ async def test_groups_get_one_line_notices_and_never_what_was_written(
     rt, output = runtime
     leader = await officer(rt, output, "leader-mc", "615-MC", "leader")
     other = await officer(rt, output, "leader-tp", "62-STP", "leader")
+    district = await officer(rt, output, "leader-615", "615", "leader")
     groups = [
         await registered_group(rt, output, "group-mc", leader),
         await registered_group(rt, output, "group-tp", other),
+        await registered_group(rt, output, "group-615", district),
     ]
     reporter = await citizen(rt, output, "citizen-1")
     what = "Cán bộ đòi 500 nghìn đồng mới nhận hồ sơ tại quầy số 4."
@@ -151,7 +153,7 @@ async def test_groups_get_one_line_notices_and_never_what_was_written(
     notice = Texts("vi")("rooms.case_notice", case=case.id)
     assert heard.count(notice) >= 6, heard  # new, reminder, answer, added, reopened, transfer
     assert notice in [m.strip() for m in groups[1].received()]
-    assert any("hồ sơ xem xét bố trí công tác khác" in m for m in heard)
+    assert any("hồ sơ xem xét bố trí công tác khác" in m for m in groups[2].received())
     private = "\n".join(leader.received())
     assert answer in private and added in private and "Phạm Văn Thắng" in private
 

@@ -16,7 +16,7 @@ from bot.scheduler import run_round
 from handlers.admin.retention import Sweeper
 from handlers.messages import ConversationKey, Incoming
 from handlers.periods import Period
-from storage.models import Assignment, Case, Officer, OutboxMessage, Review
+from storage.models import Case, CaseEvent, Officer, OutboxMessage, Review
 from tests.casework import citizen, file_report, officer
 from tests.conftest import Chat, Clock
 from tests.dialogue import number_of
@@ -48,15 +48,12 @@ async def test_two_leaders_deciding_one_case_record_one_decision(runtime: World)
     confirmations = {}
     for leader, card in ((first, card_a), (second, card_b)):
         out = await leader.say(number_of(card, "Ra kết quả xử lý"))
-        out = await leader.say(number_of(out, "Bố trí công tác khác"))
-        out = await leader.say("Văn thư")
-        out = await leader.say("1/12/2026")
-        out = await leader.say("12/QĐ")
-        confirmations[leader.chat_id] = await leader.say("Đã bố trí công tác khác.")
+        out = await leader.say(number_of(out, "Phản ánh có cơ sở, đã chấn chỉnh"))
+        confirmations[leader.chat_id] = await leader.say("Đã chấn chỉnh.")
     await second.say(number_of(confirmations["leader-b"], "Xác nhận"))
     out = await first.say(number_of(confirmations["leader-a"], "Xác nhận"))
     assert "không thực hiện được" in out and "“Đã có kết quả xử lý”" in out
-    assert len(await reporter.rows(Assignment)) == 1
+    assert [e.action for e in await reporter.rows(CaseEvent)].count("decide") == 1
     decided = [m for m in reporter.received() if "đã có kết quả xử lý" in m]
     assert len(decided) == 1
 
@@ -85,7 +82,7 @@ async def test_a_decided_review_is_not_reopened_by_the_same_reports(
     runtime: World, clock: Clock
 ) -> None:
     rt, output = runtime
-    leader = await officer(rt, output, "leader-mc", "615-MC", "leader")
+    leader = await officer(rt, output, "leader-615", "615", "leader")
     people = [await citizen(rt, output, f"c-{n}") for n in range(4)]
     for person in people[:3]:
         await file_report(person)
@@ -212,7 +209,7 @@ async def test_a_decided_case_cannot_be_closed_before_the_reporter_answers(
     out = await leader.say(f"/case {case.id}")
     out = await leader.say(number_of(out, "Tiếp nhận"))
     out = await leader.say(number_of(out, "Ra kết quả xử lý"))
-    out = await leader.say(number_of(out, "Nhắc nhở"))
+    out = await leader.say(number_of(out, "Phản ánh có cơ sở một phần"))
     out = await leader.say("Đã nhắc nhở.")
     await leader.say(number_of(out, "Xác nhận"))
     card = await leader.say(f"/case {case.id}")

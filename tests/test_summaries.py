@@ -14,10 +14,11 @@ from sqlalchemy import select
 
 from bot import demo
 from bot.runtime import Runtime, prepare_database
-from handlers.admin.summary import build_summary
+from handlers.admin.summary import build_summary, summary_text
 from handlers.indicators import FACTORS
-from handlers.periods import Period, parse_period
-from storage.models import Case, Rating, Report
+from handlers.periods import Period, parse_period, period_from
+from handlers.texts import Texts
+from storage.models import Agency, Case, Rating, Report
 from tests.conftest import Chat, Clock, make_settings
 from tests.dialogue import number_of
 
@@ -43,12 +44,14 @@ def expected(ratings: list[Rating]) -> dict[str, float | None]:
         return part / whole if whole else None
 
     figures: dict[str, float | None] = {}
+    every_answer: list[int] = []
     for factor in FACTORS:
         marks = [getattr(r, f"score_{factor}") for r in ratings]
         marks = [m for m in marks if m is not None]
         figures[factor] = share(sum(m >= 4 for m in marks), len(marks))
-    known = [v for v in figures.values() if v is not None]
-    figures["overall"] = sum(known) / len(known) if known else None
+        figures[f"{factor}_n"] = len(marks)
+        every_answer += marks
+    figures["overall"] = share(sum(m >= 4 for m in every_answer), len(every_answer))
     timely = [r for r in ratings if r.timeliness != "not_yet"]
     figures["on_time"] = share(
         sum(r.timeliness in ("early", "on_time") for r in timely), len(timely)
@@ -66,7 +69,17 @@ def close(a: float | None, b: float | None) -> bool:
     return (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-9)
 
 
+GROUP_KINDS = {
+    "provincial": {"province", "department", "board", "police"},
+    "one_stop": {"centre", "desk"},
+    "district": {"district"},
+    "commune": {"commune"},
+}
+"""The agency levels each ranking group may hold, written out apart from the code."""
+
 PERIODS = [
+    parse_period("2026-Q3", date(2026, 11, 30), 15),
+    parse_period("2026", date(2026, 11, 30), 15),
     Period(date(2026, 1, 1), date(2026, 12, 31)),
     Period(date(2026, 3, 1), date(2026, 3, 31)),
     Period(date(2026, 7, 1), date(2026, 9, 30)),
@@ -75,16 +88,17 @@ PERIODS = [
 ]
 
 
-@pytest.mark.parametrize("period", PERIODS, ids=lambda p: p.label())
+@pytest.mark.parametrize("period", PERIODS, ids=lambda p: p.label() if p else "?")
 async def test_indicators_match_a_computation_in_python(
     seeded: Runtime, clock: Clock, period: Period
 ) -> None:
     async with seeded.sessions() as session:
-        rows = (await session.scalars(select(Rating))).all()
+        rows_all = (await session.scalars(select(Rating))).all()
+        agencies = (await session.scalars(select(Agency))).all()
         summary = await build_summary(
             session, period, None, now=clock.now, min_sample=60, locale="vi"
         )
-    inside = [r for r in rows if period.start <= local_day(r.created_at) <= period.end]
+    inside = [r for r in rows_all if period.start <= local_day(r.created_at) <= period.end]
     overall = expected(inside)
     o = summary.overall
     assert o.ratings == len(inside)
@@ -101,23 +115,30 @@ async def test_indicators_match_a_computation_in_python(
     ]:
         assert close(value, overall[name]), name
 
+    for factor in FACTORS:
+        assert o.samples[factor] == overall[f"{factor}_n"], factor
+
+    kinds = {a.id: a.kind for a in agencies}
     by_agency: dict[int, list[Rating]] = defaultdict(list)
     for rating in inside:
         by_agency[rating.agency_id].append(rating)
     assert {r.key for r in summary.agencies} == set(by_agency)
-    for row in summary.agencies:
-        mine = expected(by_agency[row.key])
-        assert close(row.indicators.overall, mine["overall"])
-        assert row.indicators.ratings == len(by_agency[row.key])
-        assert (row.rank is None) == (len(by_agency[row.key]) < 60), "small samples unranked"
-    ranked = [r for r in summary.agencies if r.rank is not None]
-    assert [r.rank for r in ranked] == list(range(1, len(ranked) + 1))
-    scores = [r.indicators.overall or 0 for r in ranked]
-    assert scores == sorted(scores, reverse=True)
+    for group, rows in summary.ranking.groups.items():
+        assert {kinds[r.key] for r in rows} <= GROUP_KINDS[group], group
+        for row in rows:
+            mine = expected(by_agency[row.key])
+            assert close(row.indicators.overall, mine["overall"])
+            assert row.indicators.ratings == len(by_agency[row.key])
+            assert (row.rank is None) == (len(by_agency[row.key]) < 60), "small samples unranked"
+        ranked = [r for r in rows if r.rank is not None]
+        assert [r.rank for r in ranked] == list(range(1, len(ranked) + 1)), "ranked per group"
+        scores = [r.indicators.overall or 0 for r in ranked]
+        assert scores == sorted(scores, reverse=True)
 
-    before = period.previous()
-    earlier = [r for r in rows if before.start <= local_day(r.created_at) <= before.end]
-    assert close(summary.previous.overall, expected(earlier)["overall"])
+    for name, other in (("previous", period.previous()), ("year", period.year_before())):
+        earlier = [r for r in rows_all if other.start <= local_day(r.created_at) <= other.end]
+        figure = summary.previous if name == "previous" else summary.year_before
+        assert close(figure.overall, expected(earlier)["overall"]), name
 
 
 async def test_an_empty_period_has_no_figures(seeded: Runtime, clock: Clock) -> None:
@@ -132,7 +153,7 @@ async def test_an_empty_period_has_no_figures(seeded: Runtime, clock: Clock) -> 
 async def test_reports_and_cases_match_a_computation_in_python(
     seeded: Runtime, clock: Clock
 ) -> None:
-    period = PERIODS[3]
+    period = PERIODS[5]
     start, end = period.bounds()
     async with seeded.sessions() as session:
         reports = (await session.scalars(select(Report))).all()
@@ -169,28 +190,77 @@ async def test_reports_and_cases_match_a_computation_in_python(
     assert late, "the seeded data has overdue cases, so the comparison means something"
     assert summary.cases.overdue == len(late)
 
+    ack_due = [c for c in opened if c.acknowledged_at is not None or c.ack_due <= clock.now]
+    acked = [c for c in ack_due if c.acknowledged_at and c.acknowledged_at <= c.ack_due]
+    answered = {c.id: c.decided_at or c.closed_at for c in opened}
+    answer_due = [c for c in opened if answered[c.id] is not None or c.decide_due <= clock.now]
+    in_time = [c for c in answer_due if answered[c.id] and answered[c.id] <= c.decide_due]
+    figures = summary.on_time
+    assert (figures.ack_due, figures.ack_on_time) == (len(ack_due), len(acked))
+    assert (figures.answer_due, figures.answer_on_time) == (len(answer_due), len(in_time))
+    assert 0 < len(acked) < len(ack_due) and 0 < len(in_time) < len(answer_due), "both kinds"
+    text = summary_text(Texts("vi"), summary, "Toàn tỉnh", 30)
+    rate = 100 * len(in_time) / len(answer_due)
+    assert f"trả lời đúng hạn: {f'{rate:.1f}'.replace('.', ',')}%" in text
+
 
 async def test_a_single_agency_sees_only_its_own_figures(seeded: Runtime, clock: Clock) -> None:
     async with seeded.sessions() as session:
         rows = (await session.scalars(select(Rating))).all()
         agency_id = rows[0].agency_id
         summary = await build_summary(
-            session, PERIODS[3], [agency_id], now=clock.now, min_sample=30, locale="vi"
+            session, PERIODS[5], [agency_id], now=clock.now, min_sample=30, locale="vi"
         )
     assert [r.key for r in summary.agencies] == [agency_id]
     assert summary.overall.ratings == sum(
-        r.agency_id == agency_id and PERIODS[3].start <= local_day(r.created_at) <= PERIODS[3].end
+        r.agency_id == agency_id and PERIODS[5].start <= local_day(r.created_at) <= PERIODS[5].end
         for r in rows
     )
 
 
-@given(st.text(max_size=40))
-def test_period_parser_never_raises(text: str) -> None:
-    period = parse_period(text, date(2026, 11, 30))
+@given(st.text(max_size=40), st.sampled_from([None, 15, 20]))
+def test_period_parser_never_raises(text: str, cutoff: int | None) -> None:
+    period = parse_period(text, date(2026, 11, 30), cutoff)
     if period is not None:
         assert period.start <= period.end
         before = period.previous()
-        assert before.days == period.days and before.end == period.start - timedelta(days=1)
+        assert before.end == period.start - timedelta(days=1), "periods follow one another"
+        if period.span is None:
+            assert before.days == period.days
+        ago = period.year_before()
+        assert ago.start.year == period.start.year - 1 and ago.end.year == period.end.year - 1
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("2026-Q3", date(2026, 6, 15), date(2026, 9, 14)),
+        ("2026-Q1", date(2025, 12, 15), date(2026, 3, 14)),
+        ("2026-11", date(2026, 10, 15), date(2026, 11, 14)),
+        ("2026-H1", date(2025, 12, 15), date(2026, 6, 14)),
+        ("2026-H2", date(2026, 6, 15), date(2026, 12, 14)),
+        ("2026", date(2025, 12, 15), date(2026, 12, 14)),
+        ("", date(2026, 11, 15), date(2026, 12, 14)),
+        ("quý", date(2026, 9, 15), date(2026, 12, 14)),
+        ("năm", date(2025, 12, 15), date(2026, 12, 14)),
+        ("2025-12-15..2026-01-14", date(2025, 12, 15), date(2026, 1, 14)),
+    ],
+)
+def test_decree_09_reporting_periods(text: str, start: date, end: date) -> None:
+    """Decree 09/2019/NĐ-CP: from the 15th of the month before to the 14th of the last month;
+    on 30 November the current reporting month is December's."""
+    assert parse_period(text, date(2026, 11, 30), 15) == Period(start, end)
+
+
+def test_a_reporting_period_compares_with_its_predecessor_and_the_year_before() -> None:
+    quarter = parse_period("2026-Q3", date(2026, 11, 30), 15)
+    assert quarter is not None
+    assert quarter.previous() == Period(date(2026, 3, 15), date(2026, 6, 14))
+    assert quarter.year_before() == Period(date(2025, 6, 15), date(2025, 9, 14))
+    calendar = parse_period("2026-Q3", date(2026, 11, 30))
+    assert calendar is not None
+    assert calendar.previous() == Period(date(2026, 4, 1), date(2026, 6, 30))
+    assert calendar.year_before() == Period(date(2025, 7, 1), date(2025, 9, 30))
 
 
 @pytest.mark.parametrize(
@@ -223,7 +293,7 @@ async def test_demo_data_is_repeatable(tmp_path: Path, clock: Clock) -> None:
             await demo.seed(sessions, ratings=500, reports=10, seed_value=11, now=clock.now)
             async with sessions() as session:
                 summary = await build_summary(
-                    session, PERIODS[3], None, now=clock.now, min_sample=5, locale="vi"
+                    session, PERIODS[5], None, now=clock.now, min_sample=5, locale="vi"
                 )
                 receipts = sorted((await session.scalars(select(Report.receipt))).all())
         finally:
@@ -256,3 +326,17 @@ async def test_live_roll_ups_equal_a_rebuild(consented: Chat, clock: Clock) -> N
         await rollups.rebuild(session=session)
     assert snapshot(await consented.rows(RatingDaily)) == live
     assert [row[3] for row in live] == [2, 1]  # ratings per day
+
+
+@pytest.mark.parametrize("text", ["2026-11", "2026-Q3", "2026-H1", "2026", "month"])
+@pytest.mark.parametrize("cutoff", [15, None])
+def test_a_period_read_back_from_its_days_compares_with_the_same_periods(
+    text: str, cutoff: int | None
+) -> None:
+    """/summary's text is made after the turn from the period's days alone."""
+    period = parse_period(text, date(2026, 11, 30), cutoff)
+    assert period is not None
+    again = period_from(period.start, period.end, 15)
+    assert again == period
+    assert again.previous() == period.previous()
+    assert again.year_before() == period.year_before()

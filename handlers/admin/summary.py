@@ -15,18 +15,74 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import access
+from handlers.agency_groups import GROUPS, group_of
 from handlers.agency_picker import name_of
 from handlers.casework.states import WITH_THE_AGENCY
 from handlers.clock import local_day
 from handlers.flow import Turn
-from handlers.indicators import FACTORS, Indicators, Ranked, rank
+from handlers.indicators import FACTORS, Indicators, Ranked, listed, rank
 from handlers.messages import FileRequest, Reply
-from handlers.periods import Period, parse_period
+from handlers.numbers import fixed_text, signed_text
+from handlers.periods import Period, parse_period, period_from
 from handlers.textmatch import clip
 from handlers.texts import Texts
 from storage import agencies, summaries
 from storage.models import Agency
-from storage.summaries import CaseFigures
+from storage.summaries import CaseFigures, OnTime
+
+PER_GROUP = 8
+"""Agencies a summary lists per group, in the text and the chart alike."""
+
+
+@dataclass(slots=True)
+class Ranking:
+    """Agencies ranked within their groups, and their names."""
+
+    groups: dict[str, list[Ranked]]
+    names: dict[int, str]
+
+    def rows(self) -> list[Ranked]:
+        return [row for group in GROUPS for row in self.groups.get(group, [])]
+
+    def listed(self) -> list[tuple[str, Ranked]]:
+        """What the text lists and the chart draws: each group's first `PER_GROUP` ranked."""
+        groups = self.groups
+        return [(g, row) for g in GROUPS for row in listed(groups.get(g, []), PER_GROUP)]
+
+
+async def ranking(
+    session: AsyncSession,
+    per_agency: dict[int | None, dict[str, int]],
+    min_sample: int,
+    locale: str,
+) -> Ranking:
+    """Rank the agencies with ratings within their groups."""
+    found = await agencies.agencies_by_ids(
+        [k for k in per_agency if k is not None], session=session
+    )
+    members: dict[str, dict[int, Indicators]] = {}
+    for agency in found:
+        if agency.id is not None:
+            indicators = Indicators.from_sums(per_agency[agency.id])
+            members.setdefault(group_of(agency), {})[agency.id] = indicators
+    return Ranking(
+        {group: rank(rows, min_sample) for group, rows in members.items()},
+        {a.id or 0: name_of(a, locale) for a in found},
+    )
+
+
+async def ranked_for(
+    session: AsyncSession,
+    period: Period,
+    agency_ids: Sequence[int] | None,
+    min_sample: int,
+    locale: str,
+) -> Ranking:
+    """The ranking of a period, as the chart reads it."""
+    per_agency = await summaries.rating_sums(
+        period.start, period.end, by="agency", agency_ids=agency_ids, session=session
+    )
+    return await ranking(session, per_agency, min_sample, locale)
 
 
 @dataclass(slots=True)
@@ -34,11 +90,29 @@ class Summary:
     period: Period
     overall: Indicators
     previous: Indicators
-    agencies: list[Ranked]
-    names: dict[int, str]
+    year_before: Indicators
+    ranking: Ranking
     reports: dict[str, int] = field(default_factory=dict)
     commendations: int = 0
     cases: CaseFigures = field(default_factory=CaseFigures)
+    on_time: OnTime = field(default_factory=OnTime)
+
+    @property
+    def agencies(self) -> list[Ranked]:
+        return self.ranking.rows()
+
+    @property
+    def names(self) -> dict[int, str]:
+        return self.ranking.names
+
+
+async def _overall(
+    session: AsyncSession, period: Period, agency_ids: Sequence[int] | None
+) -> Indicators:
+    sums = await summaries.rating_sums(
+        period.start, period.end, by=None, agency_ids=agency_ids, session=session
+    )
+    return Indicators.from_sums(sums.get(None, {}))
 
 
 async def build_summary(
@@ -54,15 +128,6 @@ async def build_summary(
     per_agency = await summaries.rating_sums(
         period.start, period.end, by="agency", agency_ids=agency_ids, session=session
     )
-    before = period.previous()
-    previous = await summaries.rating_sums(
-        before.start, before.end, by=None, agency_ids=agency_ids, session=session
-    )
-    ranked = rank(
-        {k: Indicators.from_sums(v) for k, v in per_agency.items() if k is not None},
-        min_sample,
-    )
-    found = await agencies.agencies_by_ids([r.key for r in ranked], session=session)
     start, end = period.bounds()
     reports = await summaries.report_counts(start, end, agency_ids=agency_ids, session=session)
     by_category: dict[str, int] = {}
@@ -83,18 +148,25 @@ async def build_summary(
     return Summary(
         period=period,
         overall=Indicators.from_sums(summaries.total(per_agency.values())),
-        previous=Indicators.from_sums(previous.get(None, {})),
-        agencies=ranked,
-        names={a.id or 0: name_of(a, locale) for a in found},
+        previous=await _overall(session, period.previous(), agency_ids),
+        year_before=await _overall(session, period.year_before(), agency_ids),
+        ranking=await ranking(session, per_agency, min_sample, locale),
         reports=by_category,
         commendations=sum(praised.values()),
         cases=cases.get(summaries.POOLED, CaseFigures()),
+        on_time=await summaries.on_time_counts(
+            start, end, now, agency_ids=agency_ids, session=session
+        ),
     )
 
 
 async def summary_message(session: AsyncSession, params: Mapping[str, Any]) -> str:
     """The text of /summary, made from the turn's request (see `show_summary`)."""
-    period = Period(date.fromisoformat(params["start"]), date.fromisoformat(params["end"]))
+    period = period_from(
+        date.fromisoformat(params["start"]),
+        date.fromisoformat(params["end"]),
+        params.get("cutoff"),
+    )
     summary = await build_summary(
         session,
         period,
@@ -106,75 +178,100 @@ async def summary_message(session: AsyncSession, params: Mapping[str, Any]) -> s
     return summary_text(Texts(params["locale"]), summary, params["scope"], params["min_sample"])
 
 
-def percent(value: float | None) -> str:
-    return "–" if value is None else f"{value * 100:.1f}%"
+def percent(value: float | None, locale: str) -> str:
+    return "–" if value is None else fixed_text(value * 100, locale) + "%"
 
 
-def _change(now: float | None, before: float | None, t: Texts) -> str:
+def _share(part: int, whole: int, locale: str) -> str:
+    return percent(part / whole if whole else None, locale)
+
+
+def _change(now: float | None, before: float | None, t: Texts, key: str) -> str:
     if now is None or before is None:
-        return t("summary.no_change_figure")
-    return t("summary.change", points=f"{(now - before) * 100:+.1f}")
+        return t(f"{key}_none")
+    return t(key, points=signed_text((now - before) * 100, t.locale))
 
 
 def summary_text(t: Texts, summary: Summary, scope: str, min_sample: int) -> str:
     """The short text that goes with the chart."""
-    o = summary.overall
+    o, locale = summary.overall, t.locale
     lines = [
         t("summary.title", scope=scope, period=summary.period.label()),
         t("summary.ratings", count=o.ratings),
         t(
             "summary.overall",
-            index=percent(o.overall),
-            change=_change(o.overall, summary.previous.overall, t),
+            index=percent(o.overall, locale),
+            change=_change(o.overall, summary.previous.overall, t, "summary.change"),
+            year=_change(o.overall, summary.year_before.overall, t, "summary.change_year"),
         ),
-        *(f"  • {t(f'rating.short_{f}')}: {percent(o.satisfaction[f])}" for f in FACTORS),
+        *(
+            t(
+                "summary.factor_line",
+                factor=t(f"rating.short_{f}"),
+                index=percent(o.satisfaction[f], locale),
+                sample=o.samples[f],
+            )
+            for f in FACTORS
+        ),
+        t("summary.caveat"),
         t(
             "summary.facts",
-            on_time=percent(o.on_time),
-            apology=percent(o.apology_when_late),
-            papers=percent(o.extra_papers),
-            trips=percent(o.three_trips),
-            remote=percent(o.remote),
-            payment=percent(o.unofficial_payment),
+            on_time=percent(o.on_time, locale),
+            apology=percent(o.apology_when_late, locale),
+            papers=percent(o.extra_papers, locale),
+            trips=percent(o.three_trips, locale),
+            remote=percent(o.remote, locale),
+            payment=percent(o.unofficial_payment, locale),
         ),
     ]
-    if summary.agencies:
-        lines.append(t("summary.ranking", minimum=min_sample))
-        for row in summary.agencies[:10]:
-            strong, weak = row.indicators.strongest_and_weakest()
-            place = f"{row.rank}." if row.rank else t("summary.small_sample")
-            lines.append(
-                t(
-                    "summary.agency_line",
-                    place=place,
-                    name=summary.names.get(row.key, "?"),
-                    index=percent(row.indicators.overall),
-                    count=row.indicators.ratings,
-                    strong=t(f"rating.short_{strong}") if strong else "–",
-                    weak=t(f"rating.short_{weak}") if weak else "–",
-                )
-            )
+    lines += _ranking_lines(t, summary.ranking, min_sample)
     reports = (
         ", ".join(f"{t(f'report.category_{c}')}: {n}" for c, n in sorted(summary.reports.items()))
         or "0"
     )
     lines.append(t("summary.reports", reports=reports, commendations=summary.commendations))
-    c = summary.cases
+    c, on_time = summary.cases, summary.on_time
     lines.append(
         t(
             "summary.cases",
             open=c.open,
             overdue=c.overdue,
             reassignments=c.reassignments,
-            ack=_days(c.median_days_to_acknowledge),
-            decide=_days(c.median_days_to_decide),
+            ack=_share(on_time.ack_on_time, on_time.ack_due, locale),
+            ack_due=on_time.ack_due,
+            answer=_share(on_time.answer_on_time, on_time.answer_due, locale),
+            answer_due=on_time.answer_due,
         )
     )
     return "\n".join(lines)
 
 
-def _days(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f}"
+def _ranking_lines(t: Texts, ranking: Ranking, min_sample: int) -> list[str]:
+    """Each group's ranking: the rows `Ranking.listed` gives the chart too."""
+    lines: list[str] = []
+    shown = ranking.listed()
+    for group in GROUPS:
+        rows = ranking.groups.get(group, [])
+        if not rows:
+            continue
+        lines.append(t("summary.ranking", group=t(f"summary.group_{group}"), minimum=min_sample))
+        for _, row in (item for item in shown if item[0] == group):
+            strong, weak = row.indicators.strongest_and_weakest()
+            lines.append(
+                t(
+                    "summary.agency_line",
+                    place=f"{row.rank}.",
+                    name=ranking.names.get(row.key, "?"),
+                    index=percent(row.indicators.overall, t.locale),
+                    count=row.indicators.ratings,
+                    strong=t(f"rating.short_{strong}") if strong else "–",
+                    weak=t(f"rating.short_{weak}") if weak else "–",
+                )
+            )
+        small = sum(row.rank is None for row in rows)
+        if small:
+            lines.append(t("summary.small_samples", count=small, minimum=min_sample))
+    return lines
 
 
 async def _scope(turn: Turn, code: str) -> tuple[list[int] | None, Agency | None] | None:
@@ -197,12 +294,14 @@ async def _scope(turn: Turn, code: str) -> tuple[list[int] | None, Agency | None
 
 
 def _arguments(turn: Turn) -> tuple[Period | None, list[str]]:
-    """A period may come first; what remains is the agency code or the format."""
+    """A period may come first (a reporting period, Decree 09/2019's cut-off day); what remains
+    is the agency code or the format."""
     words = turn.incoming.command_args.split()
     today = local_day(turn.now)
-    if words and (period := parse_period(words[0], today)) is not None:
+    cutoff = turn.rules.reporting_cutoff
+    if words and (period := parse_period(words[0], today, cutoff)) is not None:
         return period, words[1:]
-    return parse_period("", today), words
+    return parse_period("", today, cutoff), words
 
 
 async def show_summary(turn: Turn) -> None:
@@ -226,13 +325,16 @@ async def show_summary(turn: Turn) -> None:
         turn,
         scope=label,
         min_sample=turn.rules.min_sample,
+        cutoff=turn.rules.reporting_cutoff,
         now=turn.now.isoformat(),
     )
     turn.replies.append(Reply("", file_request=text))
     turn.replies.append(
         Reply(
             t("summary.chart_caption", scope=label, period=period.label()),
-            file_request=_request("chart", period, agency_ids, turn),
+            file_request=_request(
+                "chart", period, agency_ids, turn, min_sample=turn.rules.min_sample
+            ),
         )
     )
     officer = await access.current_officer(turn)

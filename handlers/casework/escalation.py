@@ -1,12 +1,11 @@
 """The directive's rules in one place: flags, routing, deadlines, the reassignment review.
 
-- Flag at once: bribe or personal gain, threats.
+- Flag at once: bribe or personal gain, threats; a copy goes to the provincial Inspectorate.
 - Routing: a report goes to the leadership of the official's agency, never to the official named
   and never to a unit that official heads (then one level up); intake (Home Affairs) is copied.
 - Deadlines: acknowledge within `ack_days`, decide within `decide_days` working days (per
   category if configured); a reminder one working day before, escalation once past it.
-- "Bad public opinion": reports about one official from `opinion_threshold` distinct citizens
-  within `opinion_window_days` open a review the agency must answer within `review_days`.
+- "Bad public opinion" and its review are in `opinion.py`; the review's deadline is watched here.
 """
 
 from __future__ import annotations
@@ -111,11 +110,13 @@ async def notify_case(
     key: str,
     *,
     copy_intake: bool = False,
+    agency_id: int | None = None,
     **values: object,
 ) -> None:
-    """Tell the agency handling the case (and intake, for new and transferred cases), each in
-    their language, with a button to open it; the agency's groups get one line instead."""
-    targets = await recipients(turn, case.agency_id, report.official_id)
+    """Tell the agency handling the case, or `agency_id` (one sent a copy), and intake for new
+    and transferred cases, each in their language, with a button to open it; the agency's groups
+    get one line instead."""
+    targets = await recipients(turn, agency_id or case.agency_id, report.official_id)
     for target in targets.all() if copy_intake else targets.agency:
         if target in targets.groups:
             await notify_group(turn, target, "rooms.case_notice", case=case.id)
@@ -139,7 +140,8 @@ def opened_event(case: Case, now: datetime) -> CaseEvent:
 
 
 async def open_case(turn: Turn, report: Report, *, threatened: bool) -> Case:
-    """Open the case of a new report, route it, flag it, and check the review rule."""
+    """Open the case of a new report, route it and flag it (the caller weighs public opinion
+    next, `opinion.check_public_opinion`)."""
     agency = await agencies.agency_by_id(report.agency_id, session=turn.session)
     official = (
         await officers.official_by_id(report.official_id, session=turn.session)
@@ -165,51 +167,20 @@ async def open_case(turn: Turn, report: Report, *, threatened: bool) -> Case:
     await cases.add(opened_event(case, turn.now), session=turn.session)
     flag = "officer.new_case_flagged" if case.flagged else "officer.new_case"
     await notify_case(turn, case, report, flag, copy_intake=True)
-    if official is not None:
-        await check_public_opinion(turn, official)
+    if case.flagged:
+        await copy_to_inspectorate(turn, case, report)
     return case
 
 
-async def check_public_opinion(turn: Turn, official: Official) -> Review | None:
-    """Open a reassignment review when enough different citizens reported the official."""
-    if official.id is None or await cases.open_review(official.id, session=turn.session):
-        return None
-    since = turn.now - timedelta(days=turn.rules.opinion_window_days)
-    decided = await cases.last_review_decided(official.id, session=turn.session)
-    if decided is not None:  # reports already weighed by a review count no more
-        since = max(since, decided + timedelta(microseconds=1))
-    count = await cases.distinct_reporters(official.id, since, session=turn.session)
-    if count < turn.rules.opinion_threshold:
-        return None
-    agency = await agencies.agency_by_id(official.agency_id, session=turn.session)
-    assert agency is not None
-    handler = await handling_agency(agency, official, turn)
-    review = Review(
-        official_id=official.id,
-        agency_id=handler.id or 0,
-        opened_at=turn.now,
-        due_at=turn.rules.calendar.add_working_days(turn.now, turn.rules.review_days),
-        reporters=count,
-    )
-    await cases.add(review, session=turn.session)
-    targets = await recipients(turn, review.agency_id, official.id)
-    for target in targets.all():
-        if target in targets.groups:
-            await notify_group(turn, target, "rooms.review_notice", review=review.id)
-            continue
-        t = await texts_for(turn, target)
-        text = t(
-            "officer.review_opened",
-            review=review.id,
-            official=official.name,
-            count=count,
-            due=local_date_text(review.due_at),
-        )
-        text += "\n" + t("officer.review_hint", review=review.id)
-        await send_with_actions(
-            turn, target, text, [(t("officer.open"), "review", str(review.id))]
-        )
-    return review
+async def copy_to_inspectorate(turn: Turn, case: Case, report: Report) -> None:
+    """A bribe or threat case goes to the provincial Inspectorate too, which may see its card
+    (as an agency the case was transferred to would) and acts on nothing."""
+    code = turn.rules.inspectorate_agency_code
+    inspectorate = await agencies.agency_by_code(code, session=turn.session)
+    if inspectorate is None or inspectorate.id in (None, case.agency_id):
+        return
+    case.copied_to = inspectorate.id
+    await notify_case(turn, case, report, "officer.copied_case", agency_id=inspectorate.id)
 
 
 # ------------------------------------------------------------------ the scheduler's rounds

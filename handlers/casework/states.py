@@ -43,6 +43,9 @@ class Action(StrEnum):
     REOPEN = "reopen"
     CLOSE = "close"
     EXPIRE = "expire"
+    LINK = "link"
+    EXTEND = "extend"
+    MEASURE = "measure"
 
 
 _OPEN_FOR_WORK = frozenset({State.ACKNOWLEDGED, State.INVESTIGATING, State.REOPENED})
@@ -73,6 +76,12 @@ TRANSITIONS: dict[Action, Rule] = {
     # reporter's answer or the end of the reopen window closes it, so the right to reopen stands.
     Action.CLOSE: Rule(_OPEN_FOR_WORK, State.CLOSED),
     Action.EXPIRE: Rule(frozenset({State.DECIDED}), State.CLOSED),
+    # An officer names the listed official a described report is about: public opinion counts it.
+    Action.LINK: Rule(_NOT_FINISHED | {State.DECIDED}, None),
+    # The deadline to answer, extended once while the agency still works on the case.
+    Action.EXTEND: Rule(_OPEN_FOR_WORK | {State.AWAITING_REPORTER}, None),
+    # The personnel track follows its own procedure and clock, after the answer too.
+    Action.MEASURE: Rule(frozenset(State), None),
 }
 
 OPEN_STATES = frozenset(State) - {State.CLOSED}

@@ -4,6 +4,7 @@ and for the reporter (a timeline without officers' names)."""
 from __future__ import annotations
 
 from handlers.agency_picker import name_of, post_of
+from handlers.casework.states import State
 from handlers.clock import local_date_text
 from handlers.dates import day_text
 from handlers.flow import Turn
@@ -62,18 +63,36 @@ async def officer_card(turn: Turn, case: Case, report: Report) -> str:
     return "\n".join(line for line in lines if line)
 
 
+INTERNAL_EVENTS = frozenset({"measure"})
+"""Steps of the personnel track, which follows its own procedure apart from the reporter's."""
+
+
+async def handling_line(turn: Turn, t: Texts, case: Case) -> str:
+    """Which agency handles the case and, while the reporter waits for it, its deadline to
+    answer (extended, if it was)."""
+    agency = await agencies.agency_by_id(case.agency_id, session=turn.session)
+    name = name_of(agency, t.locale) if agency else "?"
+    if case.state in (State.DECIDED, State.CLOSED):
+        return t("status.handled_by", agency=name)
+    key = "status.handling_extended" if case.extended_days else "status.handling"
+    return t(key, agency=name, due=local_date_text(case.decide_due))
+
+
 async def timeline(t: Texts, case: Case, report: Report, turn: Turn) -> str:
     """The reporter's view: state and dated steps, never who at the agency did them."""
     lines = [
         t("status.title", receipt=report.receipt),
         t("status.state", state=t(f"state.{case.state}")),
+        await handling_line(turn, t, case),
     ]
     for event in await cases.events_of(case.id or 0, session=turn.session):
+        if event.action in INTERNAL_EVENTS:
+            continue
         line = f"• {local_date_text(event.at)}: {t(f'event.{event.action}')}"
         outcome = event.detail.get("outcome")
         if event.action == "decide" and outcome:
             line += f" ({t(f'outcome.{outcome}')})"
-        if event.action in ("ask", "decide", "close") and event.text:
+        if event.action in ("ask", "decide", "close", "extend") and event.text:
             line += f" — {event.text}"
         lines.append(line)
     return "\n".join(lines)

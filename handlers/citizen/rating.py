@@ -13,7 +13,15 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from handlers.agency_picker import PickerStates, chosen_index, name_of, numbered, picker_steps
+from handlers.agency_picker import (
+    PickerStates,
+    chosen_index,
+    name_of,
+    numbered,
+    picker_steps,
+    post_of,
+)
+from handlers.casework.opinion import check_public_opinion
 from handlers.citizen import report
 from handlers.citizen.privacy import consented_citizen
 from handlers.flow import (
@@ -31,8 +39,8 @@ from handlers.flow import (
     summary_step,
 )
 from handlers.messages import Choice
-from storage import agencies
-from storage.models import Agency, Rating, Service
+from storage import agencies, officers
+from storage.models import Agency, Official, Rating, Service
 from storage.ratings import add_rating
 
 FLOW = "rating"
@@ -43,6 +51,7 @@ AGENCY, DISTRICT, PICK, SERVICE = (
     "rating.service",
 )
 COMMENT, SUMMARY, CHANGE = "rating.comment", "rating.summary", "rating.change"
+SERVED = "rating.served"
 OFFER = "rating.offer"
 PICKER = PickerStates(AGENCY, DISTRICT, PICK)
 SKIP = "skip"
@@ -57,6 +66,8 @@ class RatingDraft(BaseModel):
     access: str | None = None
     procedure: str | None = None
     conduct: str | None = None
+    served_by: int | None = None
+    """After a conduct mark of 1-2: the official who served (0: not said)."""
     result: str | None = None
     feedback: str | None = None
     timeliness: str | None = None
@@ -123,7 +134,14 @@ def next_state(draft: RatingDraft) -> str:
     for question in QUESTIONS:
         if question.applies(draft) and getattr(draft, question.field) is None:
             return question.state
+        if question.field == "conduct" and low_conduct(draft) and draft.served_by is None:
+            return SERVED
     return COMMENT if draft.comment is None else SUMMARY
+
+
+def low_conduct(draft: RatingDraft) -> bool:
+    """A conduct mark of 1-2: the citizen may say which official served (public opinion)."""
+    return draft.conduct in ("1", "2")
 
 
 def parse_deep_link(payload: str) -> tuple[str, str | None] | None:
@@ -163,7 +181,7 @@ async def on_agency_picked(turn: Turn, agency: Agency) -> Outcome:
     if not await agencies.services_for(agency, session=turn.session):
         return Retry(turn.texts("rating.no_services"))
     draft = DRAFT.load(turn)
-    draft.agency_id, draft.service_id = agency.id, None
+    draft.agency_id, draft.service_id, draft.served_by = agency.id, None, None
     DRAFT.save(turn, draft)
     return Go(next_state(draft))
 
@@ -213,6 +231,30 @@ def question_step(question: Question) -> Step:
     return Step(question.state, ask, take, owns=(question.field,))
 
 
+async def _officials(turn: Turn) -> list[Official]:
+    return await officers.officials_of(DRAFT.load(turn).agency_id or 0, session=turn.session)
+
+
+async def ask_served(turn: Turn) -> Prompt:
+    """Ask, optionally, which official served: a low mark for a named official counts towards
+    public opinion about them."""
+    t, locale = turn.texts, turn.dialog.locale
+    listed = numbered([f"{o.name} – {post_of(o, locale)}" for o in await _officials(turn)])
+    return Prompt(t("rating.q_served"), (*listed, Choice(SKIP, t("rating.served_skip"))))
+
+
+async def take_served(turn: Turn, answer: Answer) -> Outcome:
+    """Store the official picked from the list, or 0 when the citizen would rather not say."""
+    found = await _officials(turn)
+    index = None if answer.choice == SKIP else chosen_index(answer, len(found))
+    if index is None and answer.choice != SKIP:
+        return Retry(turn.pick_hint())
+    draft = DRAFT.load(turn)
+    draft.served_by = 0 if index is None else found[index].id
+    DRAFT.save(turn, draft)
+    return Go(next_state(draft))
+
+
 async def ask_comment(turn: Turn) -> Prompt:
     """Invite an optional comment."""
     t = turn.texts
@@ -252,6 +294,9 @@ async def summary_text(turn: Turn, draft: RatingDraft) -> str:
             continue
         shown = t("rating.skipped") if value == SKIP else t(question.label_key(value))
         lines.append(f"• {t(f'rating.short_{question.field}')}: {shown}")
+        if question.field == "conduct" and low_conduct(draft) and draft.served_by:
+            official = await officers.official_by_id(draft.served_by, session=turn.session)
+            lines.append(f"• {t('rating.short_served')}: {official.name if official else '?'}")
     comment = draft.comment or t("rating.summary_no_comment")
     lines.append(f"• {t('rating.short_comment')}: {comment}")
     return "\n".join(lines)
@@ -264,6 +309,7 @@ async def submit(turn: Turn, draft: RatingDraft) -> Outcome:
         return Go(CONSENT)
     row = _to_row(draft, citizen.id, turn.incoming.key.channel, turn)
     await add_rating(row, session=turn.session)
+    await check_public_opinion(turn, row.official_id)
     turn.say("rating.thanks")
     return Go(OFFER) if warrants_report(draft) else Go(MENU)
 
@@ -309,6 +355,7 @@ def _to_row(draft: RatingDraft, citizen_id: int, channel: str, turn: Turn) -> Ra
         submission=draft.submission,
         unofficial_payment=draft.payment,
         comment=draft.comment or None,
+        official_id=(draft.served_by or None) if low_conduct(draft) else None,
         created_at=turn.now,
     )
 
@@ -337,6 +384,7 @@ STEPS = (
     *picker_steps(PICKER, "rating.q_agency", on_agency_picked, owns=("agency_id",)),
     Step(SERVICE, ask_service, take_service, owns=("service_id",)),
     *(question_step(q) for q in QUESTIONS),
+    Step(SERVED, ask_served, take_served, owns=("served_by",)),
     Step(COMMENT, ask_comment, take_comment, owns=("comment",)),
     summary_step(SUMMARY, "rating", DRAFT, next_state, summary_text, submit, change=CHANGE),
     Step(CHANGE, ask_change, take_change),

@@ -23,6 +23,9 @@ from handlers.agency_picker import (
     post_of,
 )
 from handlers.casework.escalation import open_case
+from handlers.casework.managing import managing_body
+from handlers.casework.opinion import check_public_opinion
+from handlers.casework.views import handling_line
 from handlers.citizen.privacy import consented_citizen
 from handlers.citizen.receipts import new_receipt
 from handlers.clock import local_day
@@ -347,8 +350,18 @@ async def take_phone(turn: Turn, answer: Answer) -> Outcome:
 
 
 async def ask_notice(turn: Turn) -> Prompt:
-    """Explain that this is feedback, not a formal denunciation, and the formal route."""
-    return Prompt(turn.texts("report.notice"), (Choice("ok", turn.texts("report.notice_ok")),))
+    """Explain that this is feedback, not a formal denunciation or complaint, and name whom
+    either goes to: the head of the body that manages the official."""
+    t, draft = turn.texts, DRAFT.load(turn)
+    agency = await agencies.agency_by_id(draft.agency_id or 0, session=turn.session)
+    official = (
+        await officers.official_by_id(draft.official_id, session=turn.session)
+        if draft.official_id
+        else None
+    )
+    body = await managing_body(turn, agency, official) if agency else None
+    head = t("report.notice_head", body=name_of(body, turn.dialog.locale) if body else "?")
+    return Prompt(t("report.notice", head=head), (Choice("ok", t("report.notice_ok")),))
 
 
 async def take_notice(turn: Turn, answer: Answer) -> Outcome:
@@ -417,8 +430,13 @@ async def submit(turn: Turn, draft: ReportDraft) -> Outcome:
     )
     await cases.add(report, session=turn.session)
     await cases.attach_staged_evidence(staging_owner(turn), report.id or 0, session=turn.session)
-    await open_case(turn, report, threatened=draft.threatened == "yes")
-    turn.say("report.received", receipt=report.receipt)
+    case = await open_case(turn, report, threatened=draft.threatened == "yes")
+    await check_public_opinion(turn, report.official_id)
+    turn.say_text(
+        turn.texts("report.received", receipt=report.receipt)
+        + "\n"
+        + await handling_line(turn, turn.texts, case)
+    )
     return Go(MENU)
 
 

@@ -1,11 +1,13 @@
 """An officer's cases: the agency's list, the case card and its actions (acknowledge, see the
-evidence, ask the reporter, transfer, close); deciding is in `decide.py`."""
+evidence, ask the reporter, name the listed official a described report is about, transfer,
+close); deciding is in `decide.py`, extending and personnel measures in `tracks.py`."""
 
 from __future__ import annotations
 
 from handlers import access
-from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps
-from handlers.casework.escalation import notify_case, restart_deadlines
+from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps, post_of
+from handlers.casework.escalation import handling_agency, notify_case, restart_deadlines
+from handlers.casework.opinion import check_public_opinion
 from handlers.casework.states import OPEN_STATES, Action, allowed
 from handlers.casework.views import officer_card
 from handlers.clock import local_date_text
@@ -26,7 +28,10 @@ from handlers.officer.desk import (
     CARD,
     CLOSE,
     DRAFT,
+    EXTEND,
+    LINK,
     LIST,
+    MEASURE,
     OUTCOME,
     TEXT_LIMIT,
     TRANSFER,
@@ -39,10 +44,20 @@ from handlers.officer.desk import (
     transition,
     with_case,
 )
-from storage import cases
-from storage.models import Agency, Case
+from handlers.officer.tracks import may_extend
+from storage import agencies, cases, officers
+from storage.models import Agency, Case, Official
 
-CARD_ACTIONS = (Action.ACKNOWLEDGE, Action.ASK, Action.TRANSFER, Action.DECIDE, Action.CLOSE)
+CARD_ACTIONS = (
+    Action.ACKNOWLEDGE,
+    Action.ASK,
+    Action.EXTEND,
+    Action.TRANSFER,
+    Action.DECIDE,
+    Action.CLOSE,
+    Action.LINK,
+    Action.MEASURE,
+)
 LISTED = 20
 
 
@@ -75,7 +90,7 @@ async def _listed(turn: Turn) -> list[Case]:
         return []
     scope = None if access.is_admin(officer) else [officer.agency_id]
     found = await cases.open_cases(scope, [s.value for s in OPEN_STATES], session=turn.session)
-    return [case for case, report in found if access.may_handle(officer, case, report)]
+    return [case for case, report in found if access.may_view(officer, case, report)]
 
 
 async def ask_list(turn: Turn) -> Prompt:
@@ -122,9 +137,7 @@ async def ask_card(turn: Turn) -> Prompt:
     if held is None:
         return Prompt(t("officer.to_list_hint"), back=False)
     choices = [
-        Choice(a.value, t(f"officer.action_{a.value}"))
-        for a in CARD_ACTIONS
-        if allowed(held.case, a)
+        Choice(a.value, t(f"officer.action_{a.value}")) for a in await card_actions(turn, held)
     ]
     if await cases.evidence_of(held.report.id or 0, session=turn.session):
         choices.append(Choice("evidence", t("officer.action_evidence")))
@@ -132,11 +145,29 @@ async def ask_card(turn: Turn) -> Prompt:
     return Prompt(await officer_card(turn, held.case, held.report), tuple(choices), back=False)
 
 
+async def card_actions(turn: Turn, held: Held) -> list[Action]:
+    """The actions the card offers: those the case's state allows, for officers who handle the
+    case (an agency sent a copy only reads it); naming the official only while none is named,
+    a measure only once one is, an extension only while `may_extend`."""
+    if not access.may_handle(held.officer, held.case, held.report):
+        return []
+    named = held.report.official_id is not None
+    wanted = {
+        Action.LINK: not named,
+        Action.MEASURE: named,
+        Action.EXTEND: may_extend(turn, held.case),
+    }
+    return [a for a in CARD_ACTIONS if allowed(held.case, a) and wanted.get(a, True)]
+
+
 _ASKS_FIRST = {
     Action.ASK: ASK,
     Action.TRANSFER: TRANSFER.level,
     Action.DECIDE: OUTCOME,
     Action.CLOSE: CLOSE,
+    Action.LINK: LINK,
+    Action.EXTEND: EXTEND,
+    Action.MEASURE: MEASURE,
 }
 """Card actions that ask something before they act; each is audited when it acts."""
 
@@ -155,7 +186,7 @@ async def take_card(turn: Turn, answer: Answer) -> Outcome:
     held = await hold_case(turn, action.value, DRAFT.load(turn).case_id, audit=False)
     if held is None:
         return Go(LIST)
-    if not allowed(held.case, action):
+    if action not in await card_actions(turn, held):
         return Retry(turn.texts("officer.not_now", **not_now_values(turn, held.case)))
     DRAFT.save(turn, _fresh(turn, held.case.id))
     return Go(_ASKS_FIRST[action])
@@ -224,6 +255,66 @@ async def on_transfer_picked(turn: Turn, held: Held, agency: Agency) -> Outcome:
     return Go(LIST)
 
 
+async def _linkable(turn: Turn) -> list[Official]:
+    """The listed officials of the agency the report names."""
+    case = await cases.case_by_id(DRAFT.load(turn).case_id or 0, session=turn.session)
+    report = await cases.report_by_id(case.report_id, session=turn.session) if case else None
+    if report is None:
+        return []
+    return await officers.officials_of(report.agency_id, session=turn.session)
+
+
+async def ask_link(turn: Turn) -> Prompt:
+    """Ask which listed official the described person is, once verified."""
+    locale = turn.dialog.locale
+    listed = [f"{o.name} – {post_of(o, locale)}" for o in await _linkable(turn)]
+    return Prompt(turn.texts("officer.q_link"), numbered(listed))
+
+
+async def take_link(turn: Turn, answer: Answer) -> Outcome:
+    found = await _linkable(turn)
+    index = chosen_index(answer, len(found))
+    if index is None:
+        return Retry(turn.pick_hint())
+    return await link_official(turn, found[index])
+
+
+@with_case("link")
+async def link_official(turn: Turn, held: Held, official: Official) -> Outcome:
+    """Name the listed official a described report is about: from now on it counts towards
+    public opinion about them, and they can no longer see the case."""
+    if held.report.official_id is not None:
+        return Go(CARD)
+    if not await transition(turn, held, Action.LINK, detail={"official": official.id}):
+        return Go(CARD)
+    held.report.official_id = official.id
+    await check_public_opinion(turn, official.id)
+    turn.say("officer.linked", official=official.name)
+    return await _away_from_its_head(turn, held, official)
+
+
+async def _away_from_its_head(turn: Turn, held: Held, official: Official) -> Outcome:
+    """A case about the head of the agency handling it goes one level up, as a new report
+    about them would."""
+    case, report = held.case, held.report
+    agency = await agencies.agency_by_id(case.agency_id, session=turn.session)
+    handler = await handling_agency(agency, official, turn) if agency else None
+    if (
+        handler is None
+        or handler.id in (None, case.agency_id)
+        or not allowed(case, Action.TRANSFER)
+    ):
+        return Go(CARD)
+    detail = {"from": case.agency_id, "to": handler.id}
+    if not await transition(turn, held, Action.TRANSFER, detail=detail):
+        return Go(CARD)
+    case.agency_id = handler.id or case.agency_id
+    restart_deadlines(turn, case, report)
+    await notify_case(turn, case, report, "officer.transferred_in", copy_intake=True)
+    turn.say("officer.transferred", agency=name_of(handler, turn.dialog.locale))
+    return Go(LIST)
+
+
 @with_case("close")
 async def close_case(turn: Turn, held: Held, text: str) -> Outcome:
     """Close the case with the explanation the reporter receives."""
@@ -240,4 +331,5 @@ STEPS = officer_steps(
     text_step(ASK, "officer.q_question", TEXT_LIMIT, relay_question),
     *picker_steps(TRANSFER, "officer.q_transfer", on_transfer_picked),
     text_step(CLOSE, "officer.q_close", TEXT_LIMIT, close_case),
+    Step(LINK, ask_link, take_link),
 )

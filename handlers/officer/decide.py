@@ -1,5 +1,6 @@
-"""Deciding a case: the outcome, a reassignment's post, day and decision number, the
-explanation the reporter receives, and a confirmation before anything is recorded."""
+"""Answering a case: the conclusion and the answer the reporter receives, within the deadline;
+and the confirmation before anything is recorded, which a review's reassignment and a personnel
+measure (`tracks.py`) share, with their post, day and decision number."""
 
 from __future__ import annotations
 
@@ -26,11 +27,12 @@ from handlers.officer.desk import (
     tell_reporter,
     transition,
     with_case,
-    write_assignment,
 )
 from handlers.officer.review import record_review
+from handlers.officer.tracks import measure_lines, record_measure
 
-OUTCOMES = ("reassign", "discipline", "warning", "unfounded", "referred")
+OUTCOMES = ("founded", "partly", "unfounded", "referred")
+"""What the agency concluded about the report; measures about the official are a track apart."""
 
 
 async def ask_outcome(turn: Turn) -> Prompt:
@@ -45,11 +47,11 @@ async def take_outcome(turn: Turn, answer: Answer) -> Outcome:
     draft = DRAFT.load(turn)
     draft.outcome = answer.choice
     DRAFT.save(turn, draft)
-    return Go(POST if answer.choice == "reassign" else EXPLAIN)
+    return Go(EXPLAIN)
 
 
 async def store_post(turn: Turn, text: str) -> Outcome:
-    """Keep the new post of the reassigned official."""
+    """Keep the work the official is moved to."""
     draft = DRAFT.load(turn)
     draft.new_post = text
     DRAFT.save(turn, draft)
@@ -57,7 +59,7 @@ async def store_post(turn: Turn, text: str) -> Outcome:
 
 
 async def ask_effective(turn: Turn) -> Prompt:
-    """Ask from which day the reassignment takes effect."""
+    """Ask from which day the reassignment or measure takes effect."""
     return Prompt(turn.texts("officer.q_effective"), free_text=True)
 
 
@@ -72,11 +74,11 @@ async def take_effective(turn: Turn, answer: Answer) -> Outcome:
 
 
 async def store_number(turn: Turn, text: str) -> Outcome:
-    """Keep the number of the reassignment decision."""
+    """Keep the number of the decision."""
     draft = DRAFT.load(turn)
     draft.decision_no = text
     DRAFT.save(turn, draft)
-    return Go(EXPLAIN if draft.review_id is None else CONFIRM)
+    return Go(CONFIRM)
 
 
 async def store_explanation(turn: Turn, text: str) -> Outcome:
@@ -89,6 +91,8 @@ async def store_explanation(turn: Turn, text: str) -> Outcome:
 
 def _decision_lines(turn: Turn, draft: OfficerDraft) -> list[str]:
     t = turn.texts
+    if draft.measure:
+        return measure_lines(turn, draft)
     lines = [t("officer.confirm_outcome", outcome=t(f"outcome.{draft.outcome}"))]
     if draft.outcome == "reassign":
         effective = day_text(date.fromisoformat(draft.effective or ""))
@@ -122,27 +126,21 @@ async def record_confirmed(turn: Turn) -> Outcome:
     draft = DRAFT.load(turn)
     if draft.review_id is not None:
         return await record_review(turn, draft, "reassign", None)
+    if draft.measure is not None:
+        return await record_measure(turn, draft)
     return await _record_decision(turn, draft)
 
 
 @with_case("decide")
 async def _record_decision(turn: Turn, held: Held, draft: OfficerDraft) -> Outcome:
-    """Record the decision on the case, write a reassignment to the official's history, and
-    tell the reporter, who may then say whether it resolved the matter."""
+    """Record the answer on the case and tell the reporter, who may then say whether it
+    resolved the matter."""
     case, report = held.case, held.report
     explanation = draft.explanation or ""
     detail: dict[str, object] = {"outcome": draft.outcome}
-    if draft.outcome == "reassign":
-        detail |= {
-            "new_post": draft.new_post,
-            "effective": draft.effective,
-            "decision_no": draft.decision_no,
-        }
     if not await transition(turn, held, Action.DECIDE, text=explanation, detail=detail):
         return Go(LIST)
     case.outcome, case.outcome_note, case.pending_question = draft.outcome, explanation, None
-    if draft.outcome == "reassign" and report.official_id is not None:
-        await write_assignment(turn, draft, report.official_id, case_id=case.id)
     await tell_reporter(
         turn,
         report,

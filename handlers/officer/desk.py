@@ -34,6 +34,9 @@ LIST, CARD, ASK, OUTCOME = "officer.list", "officer.card", "officer.ask", "offic
 POST, EFFECTIVE, NUMBER = "officer.post", "officer.effective", "officer.number"
 EXPLAIN, CONFIRM, CLOSE = "officer.explain", "officer.confirm", "officer.close"
 REVIEW, REVIEW_REASON = "officer.review", "officer.review_reason"
+LINK = "officer.link"
+EXTEND, EXTEND_REASON = "officer.extend", "officer.extend_reason"
+MEASURE = "officer.measure"
 TRANSFER = PickerStates("officer.transfer", "officer.transfer_district", "officer.transfer_pick")
 TEXT_LIMIT = 1000
 
@@ -55,6 +58,8 @@ class OfficerDraft(BaseModel):
     """/officers: the agency whose officers are listed, who was listed, who is to go."""
     roster: list[int] = []
     remove_id: int | None = None
+    extend_days: int | None = None
+    measure: str | None = None
 
 
 DRAFT = Drafts(FLOW, OfficerDraft)
@@ -80,12 +85,8 @@ async def hold_case(
     if officer is not None and not access.in_private_chat(turn, officer):
         await access.refuse(turn, officer, action, case_id, reason="officer.private_only")
         return None
-    if (
-        officer is None
-        or case is None
-        or report is None
-        or not access.may_handle(officer, case, report)
-    ):
+    rule = access.may_view if action in access.VIEWING else access.may_handle
+    if officer is None or case is None or report is None or not rule(officer, case, report):
         await access.refuse(turn, officer, action, case_id, reason="officer.case_unavailable")
         return None
     if audit:
@@ -217,6 +218,7 @@ async def write_assignment(
     turn.session.add(
         Assignment(
             official_id=official_id,
+            measure=draft.measure or "reassign",
             new_post=draft.new_post or "",
             effective_on=date.fromisoformat(draft.effective)
             if draft.effective

@@ -6,7 +6,7 @@ from __future__ import annotations
 from handlers import access
 from handlers.actions import texts_for
 from handlers.casework.escalation import recipients
-from handlers.clock import local_date_text
+from handlers.casework.opinion import review_card
 from handlers.flow import (
     Answer,
     Go,
@@ -30,7 +30,7 @@ from handlers.officer.desk import (
     officer_steps,
     write_assignment,
 )
-from storage import cases, officers
+from storage import cases
 
 
 async def open_review(turn: Turn, argument: str) -> Outcome | None:
@@ -56,15 +56,7 @@ async def ask_review(turn: Turn) -> Prompt:
     """Ask the agency's answer to a review: reassign the official, or keep them, and why."""
     t = turn.texts
     review = await cases.review_by_id(DRAFT.load(turn).review_id or 0, session=turn.session)
-    official = (
-        await officers.official_by_id(review.official_id, session=turn.session) if review else None
-    )
-    text = t(
-        "officer.review_card",
-        official=official.name if official else "?",
-        count=review.reporters if review else 0,
-        due=local_date_text(review.due_at) if review else "?",
-    )
+    text = await review_card(turn, review) if review else t("officer.to_list_hint")
     choices = (
         Choice("reassign", t("officer.review_reassign")),
         Choice("keep", t("officer.review_keep")),

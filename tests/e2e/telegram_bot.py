@@ -146,7 +146,7 @@ async def report_official(reporter: Citizen, *, photo: bool = False) -> str:
             lambda: any("Đã nhận tệp thứ 1" in (m.text or "") for m in tg.messages(chat)[before:])
         )
     await reporter.type("tiếp tục", "ẩn danh hay cung cấp")
-    await reporter.tap("Ẩn danh", "không phải là đơn tố cáo")
+    await reporter.tap("Ẩn danh", "không phải đơn tố cáo")
     await reporter.tap("Tôi đã hiểu", "kiểm tra lại nội dung phản ánh")
     received = await reporter.tap("Gửi phản ánh", "Mã tra cứu")
     receipt = re.search(r"Mã tra cứu: (\S+)", received)

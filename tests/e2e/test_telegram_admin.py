@@ -40,7 +40,7 @@ async def test_summary_and_export_for_admins_officers_and_citizens(
     desk = await join(running, tg, DESK, "615-MC", "leader")
 
     text = await admin.type("/summary year", "Biểu đồ mức độ hài lòng")
-    assert "Toàn tỉnh" in text and "Xếp hạng cơ quan" in text
+    assert "Toàn tỉnh" in text and "Xếp hạng – " in text
     chart = next(m for m in tg.messages(ADMIN) if m.kind == "photo")
     assert chart.content is not None and chart.content.startswith(b"\x89PNG")
 

@@ -50,12 +50,17 @@ async def test_an_anonymous_report_is_handled_to_a_reassignment(
     await tg.wait_until(lambda: any("Quầy số 2." in (m.text or "") for m in tg.messages(LEADER)))
 
     await leader.type(f"/case {case.id}", f"Hồ sơ #{case.id}")
-    await leader.tap("Ra kết quả xử lý", "Kết quả xử lý là gì")
-    await leader.tap("Bố trí công tác khác", "Vị trí công tác mới")
+    await leader.tap("Biện pháp đối với công chức", "Biện pháp nào đã được áp dụng")
+    await leader.tap("Bố trí công tác khác", "bố trí làm công việc gì")
     await leader.type("Chuyên viên Phòng Nội vụ huyện", "hiệu lực từ ngày nào")
     await leader.type("1/12/2026", "Số quyết định")
-    await leader.type("125/QĐ-UBND", "nội dung trả lời")
-    await leader.type("Đã kiểm điểm, bố trí công chức sang vị trí không tiếp dân.", "Vị trí mới")
+    await leader.type("125/QĐ-UBND", "Công việc được bố trí")
+    await leader.tap("Xác nhận", "Đã ghi nhận biện pháp")
+    await leader.tap("Ra kết quả xử lý", "Kết quả xử lý là gì")
+    await leader.tap("Phản ánh có cơ sở, đã chấn chỉnh", "nội dung trả lời")
+    await leader.type(
+        "Đã kiểm điểm, bố trí công chức sang vị trí không tiếp dân.", "Nội dung trả lời"
+    )
     await leader.tap("Xác nhận", "Đã ghi nhận kết quả")
 
     await tg.wait_until(
@@ -67,6 +72,7 @@ async def test_an_anonymous_report_is_handled_to_a_reassignment(
         [case] = (await session.scalars(select(Case))).all()
         [assignment] = (await session.scalars(select(Assignment))).all()
     assert case.state == "closed"
+    assert assignment.measure == "reassign"
     assert (assignment.new_post, assignment.decision_number) == (
         "Chuyên viên Phòng Nội vụ huyện",
         "125/QĐ-UBND",

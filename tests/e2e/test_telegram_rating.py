@@ -30,7 +30,8 @@ async def consent_and_open_rating(citizen: Citizen) -> None:
 
 async def finish_rating(citizen: Citizen) -> None:
     await citizen.tap("5 – Rất hài lòng", "Yếu tố 3/5")
-    await citizen.tap("2 – Không hài lòng", "Yếu tố 4/5")
+    await citizen.tap("2 – Không hài lòng", "công chức nào đã trực tiếp giải quyết")
+    await citizen.tap("Hoàng Xuân Nam", "Yếu tố 4/5")
     await citizen.tap("3 – Bình thường", "Yếu tố 5/5")
     await citizen.tap("Bỏ qua", "ngày hẹn")
     await citizen.tap("Trễ hẹn", "Phiếu xin lỗi")
@@ -71,8 +72,9 @@ async def test_a_citizen_rates_with_buttons_and_every_answer_is_stored(
     )
     assert rating.comment == "Nên bố trí thêm ghế chờ."
     assert rating.channel == "telegram"
+    assert rating.official_id is not None, "the official who served, named after a low mark"
 
-    presses = 17
+    presses = 18
     await tg.wait_until(lambda: len([m for m in tg.messages(CHAT) if "✔" in m.text]) == presses)
     assert len(tg.calls_to("answerCallbackQuery")) == len(tg.callback_answers) == presses
     answered = [m for m in tg.messages(CHAT) if "✔" in m.text]
@@ -212,7 +214,7 @@ async def test_typed_labels_are_understood_and_other_words_asked_to_press(
     await citizen.type("tốt lắm", "Xin Ông/Bà bấm một trong các nút dưới đây")
     await citizen.type("Hài lòng", "Yếu tố 2/5")
     await citizen.type("rat hai long", "Yếu tố 3/5")
-    await citizen.tap("2 – Không hài lòng", "Yếu tố 4/5")
+    await citizen.tap("2 – Không hài lòng", "công chức nào đã trực tiếp giải quyết")
     await citizen.type("/cancel", "Đã hủy")
     async with running.runtime.sessions() as session:
         assert (await session.scalars(select(Rating))).all() == []
