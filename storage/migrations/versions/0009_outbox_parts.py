@@ -1,7 +1,7 @@
 """outbox messages remember how many of their parts went out
 
-Revision ID: 0008_outbox_parts
-Revises: 0007_outbox_claims_notify_tokens
+Revision ID: 0009_outbox_parts
+Revises: 0008_casework_tracks
 Create Date: 2026-12-05 15:30:00
 
 A reply too long for one platform message goes out as several; a retry resumes at the first
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_outbox_parts"
-down_revision: str | None = "0007_outbox_claims_notify_tokens"
+revision: str = "0009_outbox_parts"
+down_revision: str | None = "0008_casework_tracks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
