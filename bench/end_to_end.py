@@ -75,7 +75,7 @@ REAL = Script(
     presses=(
         ("4 – Hài lòng", "Yếu tố 2/5"),
         ("5 – Rất hài lòng", "Yếu tố 3/5"),
-        ("2 – Không hài lòng", "Yếu tố 4/5"),
+        ("3 – Bình thường", "Yếu tố 4/5"),
         ("3 – Bình thường", "Yếu tố 5/5"),
         ("Bỏ qua", "ngày hẹn"),
         ("Trễ hẹn", "Phiếu xin lỗi"),

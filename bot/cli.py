@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from dataclasses import asdict
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -262,6 +263,71 @@ def directory_successors(
 def db_upgrade() -> None:
     """Bring the database schema to the newest version (back up the database first)."""
     _run(_upgrade(_settings()))
+
+
+@db_app.command("copy")
+def db_copy(
+    source: Annotated[
+        str, typer.Option("--from", help="The database to copy, a URL like DATABASE_URL.")
+    ],
+    target: Annotated[
+        str, typer.Option("--to", help="An empty database (its schema is created), a URL.")
+    ],
+) -> None:
+    """Copy a whole database into an empty one, e.g. SQLite to PostgreSQL (stop the bot first);
+    checks the rows of every table. Ids stay sealed: the copy needs the same keys."""
+    _run(_copy(_settings(), source, target))
+
+
+async def _copy(settings: Settings, source_url: str, target_url: str) -> None:
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from storage.copying import (
+        CannotOpen,
+        CountsDiffer,
+        TargetNotEmpty,
+        copy_database,
+        open_database,
+    )
+
+    t = _texts()
+    engines: list[AsyncEngine] = []
+    try:
+        for side, url in (("copy_source", source_url), ("copy_target", target_url)):
+            try:
+                engines.append(await open_database(url, source=side == "copy_source"))
+            except CannotOpen as error:
+                print(t("cli.copy_cannot_open", side=t(f"cli.{side}"), error=error))
+                raise typer.Exit(1) from error
+        source, target = engines
+        with Progress(transient=True) as bar:
+            task = bar.add_task("", total=None)
+            counts = await copy_database(
+                source,
+                target,
+                settings.identity_keys(),
+                progress=lambda rows, total: bar.update(task, advance=rows, total=total),
+            )
+    except TargetNotEmpty as error:
+        print(t("cli.copy_not_empty"))
+        raise typer.Exit(1) from error
+    except CountsDiffer as error:
+        for count in error.counts:
+            if count.source != count.target:
+                print(t("cli.copy_counts_differ", **asdict(count)))
+        raise typer.Exit(1) from error
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    table = Table()
+    for key in ("copy_table", "copy_source", "copy_target"):
+        table.add_column(t(f"cli.{key}"), justify="left" if key == "copy_table" else "right")
+    for count in counts:
+        table.add_row(count.table, str(count.source), str(count.target))
+    Console().print(table)
+    print(t("cli.copied", rows=sum(c.target for c in counts), tables=len(counts)))
 
 
 @keys_app.command("new")

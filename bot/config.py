@@ -103,7 +103,9 @@ class Settings(BaseSettings):
     """Summaries' months, quarters, half-years and years run from this day of the month before
     to the day before it in their last month (Decree 09/2019/NĐ-CP: 15)."""
 
-    send_max_attempts: int = Field(default=8, ge=1)
+    send_give_up_hours: float = Field(default=24.0, gt=0)
+    """A message still undelivered this long after it was written is given up; until then an
+    outage of the messenger only pauses delivery."""
     outbox_lease_seconds: float = Field(default=60.0, ge=3)
     """A worker's claim on the messages it delivers; a crashed one's are taken over after."""
     per_chat_burst: int = Field(default=3, ge=1)

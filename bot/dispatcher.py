@@ -2,9 +2,14 @@
 
 Each chat's messages go out in the order they were written; a message waiting for a retry holds
 back the later ones of its chat only. A 429 pauses the whole channel for retry_after (Telegram
-refuses every call of the token meanwhile); network errors and 5xx back off exponentially; a
-blocked user is marked unreachable and never retried. Per-chat pacing uses aiolimiter's leaky
-bucket; the platform-wide limit is the adapter's (python-telegram-bot's AIORateLimiter).
+refuses every call of the token meanwhile). Network errors, timeouts and 5xx say the platform is
+down: they open the channel's circuit breaker (`bot/breaker.py`), which holds every message back
+and probes with one now and then, so an outage spends no message's chances; when a probe goes
+through, whatever waited is due at once. A message is given up only on a permanent error (a
+blocked user is also marked unreachable) or once it is older than the policy's horizon; a
+conversation whose reply was given up that way gets its current question again. Per-chat
+pacing uses aiolimiter's leaky bucket; the platform-wide limit is the adapter's
+(python-telegram-bot's AIORateLimiter).
 """
 
 from __future__ import annotations
@@ -24,9 +29,10 @@ from typing import Any
 from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.breaker import CircuitBreaker
 from bot.channels.base import Channel, Rejected, RetryLater, Transient, Unreachable
 from handlers.clock import Clock, system_clock
-from handlers.messages import OutgoingFile, Reply, decode_reply
+from handlers.messages import ConversationKey, OutgoingFile, Reply, decode_reply
 from storage import outbox
 from storage.announcements import mark_unreachable
 from storage.outbox import Delivery
@@ -40,11 +46,18 @@ _JITTER_MARGIN = 1.05
 """Slots 5% wider than the rate, so network jitter cannot squeeze one extra send into a second."""
 FileMaker = Callable[[dict[str, Any]], Awaitable[OutgoingFile | str]]
 """Makes what a reply's `file_request` asks for: a file, or the reply's text."""
+AskAgain = Callable[[ConversationKey], Awaitable[None]]
+"""Asks a chat its current question again (the engine's), after a reply to it was given up."""
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveryPolicy:
-    max_attempts: int = 8
+    give_up_after: timedelta = timedelta(hours=24)
+    """A message older than this is given up instead of sent."""
+    first_pause: timedelta = timedelta(seconds=1)
+    max_pause: timedelta = timedelta(minutes=1)
+    """An open breaker probes after `first_pause`, twice as long after each failed probe, at
+    most `max_pause`: a platform back after an outage is found within a minute."""
     concurrency: int = 32
     broadcast_per_second: float = 20.0
     """Announcements go out evenly spaced at this rate, below the platform's 30/s, so live
@@ -77,8 +90,10 @@ class OutboxDispatcher:
         policy: DeliveryPolicy | None = None,
         clock: Clock = system_clock,
         makers: Mapping[str, FileMaker] | None = None,
+        ask_again: AskAgain | None = None,
     ) -> None:
         self._sessions = sessions
+        self._ask_again = ask_again
         self._makers = dict(makers or {})
         self._channels = dict(channels)
         self._policy = policy or DeliveryPolicy()
@@ -86,6 +101,12 @@ class OutboxDispatcher:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._paused_until: dict[str, float] = {}
+        self._breakers = {
+            name: CircuitBreaker(
+                first_pause=self._policy.first_pause, max_pause=self._policy.max_pause
+            )
+            for name in self._channels
+        }
         self._limiters: OrderedDict[tuple[str, str], AsyncLimiter] = OrderedDict()
         self._slots = asyncio.Semaphore(self._policy.concurrency)
         self._broadcast_lock = asyncio.Lock()
@@ -100,6 +121,10 @@ class OutboxDispatcher:
         self.worker = worker_name()
         self._lease = timedelta(seconds=self._policy.lease_seconds)
         self._renewed_at = 0.0
+
+    def channels_down(self) -> list[str]:
+        """The channels paused by an outage right now (for the health check)."""
+        return sorted(name for name, breaker in self._breakers.items() if not breaker.closed)
 
     def wake(self) -> None:
         """Ask for a delivery pass now (called after a turn commits)."""
@@ -139,23 +164,47 @@ class OutboxDispatcher:
 
     async def _start_due(self) -> list[asyncio.Task[int]]:
         """Claim and start a task for every chat whose next message is due and that no task
-        delivers; announcements a slice at a time, while no slice is under way."""
+        delivers; announcements a slice at a time, while no slice is under way. Of a channel
+        that is down nothing is claimed but, once its pause is over, one chat: the probe."""
         async with self._pass:
             news_free = self._news is None or self._news.done()
             now = self._clock()
+            working = [name for name, breaker in self._breakers.items() if breaker.closed]
+            probing = [
+                name
+                for name, breaker in self._breakers.items()
+                if not breaker.closed and breaker.may_probe(now)
+            ]
             async with self._sessions() as session, session.begin():
                 await self._report_unserved(session)
                 await self._renew(now, session)
-                live = await self._claim(now, False, _BATCH, session)
+                live = await self._claim(now, False, _BATCH, session, working)
                 # About two seconds of announcements at a time, so replies to people who are
                 # chatting never wait long behind a broadcast; the next part follows when
                 # this one is done.
                 slice_ = max(1, int(2 * self._policy.broadcast_per_second))
                 busy = [queue[0].chat_ref for queue in live]
-                news = await self._claim(now, True, slice_, session, busy) if news_free else []
-                self._next_due = await outbox.next_due(
-                    now, worker=self.worker, channels=self._channels, session=session
+                news = (
+                    await self._claim(now, True, slice_, session, working, busy)
+                    if news_free
+                    else []
                 )
+                for name in probing:
+                    probe = await self._claim(now, False, 1, session, [name])
+                    if not probe and news_free:
+                        news += await self._claim(now, True, 1, session, [name], busy)
+                    live += probe
+                retry = await outbox.next_due(
+                    now, worker=self.worker, channels=[*working, *probing], session=session
+                )
+            self._next_due = min(
+                [
+                    at
+                    for at in (retry, *(breaker.reopens_at for breaker in self._breakers.values()))
+                    if at is not None and at > now
+                ],
+                default=None,
+            )
             started = [self._start([queue], self._deliver_live(queue)) for queue in live]
             if news:
                 self._news = self._start(news, self._deliver_news(news))
@@ -168,14 +217,16 @@ class OutboxDispatcher:
         news: bool,
         limit: int,
         session: AsyncSession,
+        channels: Collection[str],
         busy: Collection[str] = (),
     ) -> list[list[Delivery]]:
-        """Claim due chats that no task here delivers, nor `busy` (just claimed)."""
+        """Claim due chats of `channels` that no task here delivers, nor `busy` (just
+        claimed)."""
         rows = await outbox.claim(
             limit,
             worker=self.worker,
             news=news,
-            channels=self._channels,
+            channels=channels,
             skip=[*self._in_flight, *busy],
             now=now,
             lease=self._lease,
@@ -269,13 +320,20 @@ class OutboxDispatcher:
         return sent
 
     async def _deliver(self, row: Delivery) -> bool:
+        """Send one message; False when it must wait, and its chat's later ones with it."""
         channel = self._channels[row.channel]
+        breaker = self._breakers[row.channel]
         await self._respect_pause(row.channel)
+        if self._clock() - row.created_at >= self._policy.give_up_after:
+            await self._expire(row)
+            return True
+        if not breaker.admit(self._clock()):
+            return False
         await self._pace(channel, row.chat_id)
         if row.batch is not None:
             await self._broadcast_slot()
         try:
-            await channel.send(row.chat_id, await self._with_file(decode_reply(row.payload)))
+            await self._send_parts(channel, row)
         except RetryLater as error:
             self._pause(row.channel, error.seconds)
             await self._retry(row, str(error), timedelta(seconds=error.seconds))
@@ -286,7 +344,14 @@ class OutboxDispatcher:
                 await mark_unreachable(row.channel, row.chat_id, session=session)
             return True
         except Transient as error:
-            await self._retry(row, str(error), outbox.backoff(row.attempts))
+            if breaker.failed(self._clock()):
+                log.warning(
+                    "channel %s is down (%s); delivery paused, probing", row.channel, error
+                )
+            # No longer than the breaker's longest pause: a chat with one message waiting is
+            # the probe, and must find the platform back as soon as the breaker would.
+            cap = self._policy.max_pause.total_seconds()
+            await self._retry(row, str(error), outbox.backoff(row.attempts, cap=cap))
             return False
         except Rejected as error:
             await self._give_up(row, outbox.FAILED, str(error))
@@ -297,7 +362,34 @@ class OutboxDispatcher:
             return True
         async with self._sessions() as session, session.begin():
             await outbox.mark_sent(row.id, self._clock(), session=session)
+        if breaker.succeeded():
+            await self._channel_back(row.channel)
         return True
+
+    async def _channel_back(self, channel: str) -> None:
+        """A probe went through after an outage: what waited for a retry is due now."""
+        log.warning("channel %s delivers again", channel)
+        async with self._sessions() as session, session.begin():
+            await outbox.due_now(channel, self._clock(), session=session)
+        self.wake()
+
+    async def _expire(self, row: Delivery) -> None:
+        """Give up a message older than the horizon; a chat in the middle of a conversation
+        then gets its current question again (delivered once the channel works)."""
+        horizon = self._policy.give_up_after
+        await self._give_up(row, outbox.FAILED, f"not delivered within {horizon}")
+        if row.batch is None and self._ask_again is not None:
+            await self._ask_again(ConversationKey(row.channel, row.chat_id))
+
+    async def _send_parts(self, channel: Channel, row: Delivery) -> None:
+        """Send the parts of a reply not delivered yet, recording each but the last as it goes
+        out, so a retry resends only what failed (a crash in between, at most one part)."""
+        parts = channel.parts(await self._with_file(decode_reply(row.payload)))
+        for number in range(row.parts_sent, len(parts)):
+            await channel.send_part(row.chat_id, parts[number])
+            if number + 1 < len(parts):
+                async with self._sessions() as session, session.begin():
+                    await outbox.mark_parts_sent(row.id, number + 1, session=session)
 
     async def _with_file(self, reply: Reply) -> Reply:
         """Make what a reply asked for (a chart, an export, a summary's text) now, after the
@@ -311,9 +403,6 @@ class OutboxDispatcher:
         return replace(reply, file=made, file_request=None)
 
     async def _retry(self, row: Delivery, error: str, delay: timedelta) -> None:
-        if row.attempts + 1 >= self._policy.max_attempts:
-            await self._give_up(row, outbox.FAILED, error)
-            return
         log.warning("message %s to %s will be retried: %s", row.id, row.channel, error)
         async with self._sessions() as session, session.begin():
             await outbox.mark_retry(row.id, error, self._clock() + delay, session=session)

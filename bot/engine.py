@@ -22,11 +22,11 @@ from handlers.citizen.privacy import scrubbed
 from handlers.clock import Clock, system_clock
 from handlers.flow import DialogState, Rules, Turn
 from handlers.messages import ConversationKey, Incoming, Reply, TurnResult, encode_reply
-from handlers.router import respond
+from handlers.router import repeat_question, respond
 from handlers.texts import DEFAULT_LOCALE, Texts, pick_locale
 from storage.conversations import claim_update, read_dialog, save_dialog
 from storage.db import is_transient_conflict
-from storage.outbox import Outgoing, enqueue
+from storage.outbox import Outgoing, enqueue, has_pending
 
 log = logging.getLogger(__name__)
 
@@ -111,19 +111,28 @@ class TurnEngine:
             dialog = _dialog_of(stored, incoming)
             turn = Turn(incoming, dialog, session, self._rules, now)
             await respond(turn)
-            await save_dialog(
-                key.channel,
-                key.chat_id,
-                now,
-                state=dialog.state,
-                locale=dialog.locale,
-                data=dialog.data,
-                offered=dialog.offered,
-                session=session,
-            )
-            mine = [(key, reply) for reply in turn.replies]
-            ids = await enqueue(_outgoing(mine + turn.elsewhere), now, session=session)
+            ids = await _store(turn)
             return TurnResult(notice=turn.notice, chosen_label=turn.chosen_label, outbox_ids=ids)
+
+    async def ask_again(self, key: ConversationKey) -> None:
+        """Ask a chat its current question again after a reply to it was given up; not while
+        newer messages to it still wait (the last of them decides)."""
+        async with self._locks.hold(key):
+            now = self._clock()
+            async with self._sessions() as session, session.begin():
+                if await has_pending(key.channel, key.chat_id, session=session):
+                    return
+                stored = await read_dialog(key.channel, key.chat_id, session=session)
+                if stored is None:
+                    return
+                incoming = Incoming(key=key, update_id="", user_id=key.chat_id)
+                turn = Turn(incoming, _dialog_of(stored, incoming), session, self._rules, now)
+                await repeat_question(turn)
+                if not turn.replies:
+                    return
+                ids = await _store(turn)
+        if ids and self._on_outbox is not None:
+            self._on_outbox()
 
     async def run_job(self, job: Callable[[Turn], Awaitable[None]]) -> int:
         """Run a background job (the scheduler's round) in one transaction, as a turn of the
@@ -156,6 +165,23 @@ class TurnEngine:
         except Exception:
             log.exception("could not record the failed turn on channel %s", key.channel)
             return TurnResult(failed=True)
+
+
+async def _store(turn: Turn) -> list[int]:
+    """Save the chat's new state and queue the turn's replies; the outbox ids."""
+    key, dialog = turn.incoming.key, turn.dialog
+    await save_dialog(
+        key.channel,
+        key.chat_id,
+        turn.now,
+        state=dialog.state,
+        locale=dialog.locale,
+        data=dialog.data,
+        offered=dialog.offered,
+        session=turn.session,
+    )
+    mine = [(key, reply) for reply in turn.replies]
+    return await enqueue(_outgoing(mine + turn.elsewhere), turn.now, session=turn.session)
 
 
 def _dialog_of(stored: Row[Any] | None, incoming: Incoming) -> DialogState:

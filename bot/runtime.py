@@ -8,6 +8,7 @@ import gc
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -97,11 +98,15 @@ async def open_runtime(
     db, sessions = await prepare_database(settings, checkpoints=False)
     reader = make_engine(settings.database_url, for_reading=True)
     reads = make_sessionmaker(reader, settings.identity_keys())
+    rules = settings.rules(bot_username=bot_username)
+    # The engine wakes the dispatcher, which asks the engine to repeat a lost question: the
+    # lambda reads `dispatcher` when called, after both exist.
+    engine = TurnEngine(sessions, rules, clock=clock, on_outbox=lambda: dispatcher.wake())
     dispatcher = OutboxDispatcher(
         sessions,
         channels,
         policy=DeliveryPolicy(
-            max_attempts=settings.send_max_attempts,
+            give_up_after=timedelta(hours=settings.send_give_up_hours),
             broadcast_per_second=settings.broadcast_per_second,
             lease_seconds=settings.outbox_lease_seconds,
         ),
@@ -111,9 +116,8 @@ async def open_runtime(
             "chart": chart_maker(reads),
             "export": export_maker(settings.database_url),
         },
+        ask_again=engine.ask_again,
     )
-    rules = settings.rules(bot_username=bot_username)
-    engine = TurnEngine(sessions, rules, clock=clock, on_outbox=dispatcher.wake)
     checkpoints = (
         asyncio.create_task(checkpoint_now_and_then(reader))
         if is_sqlite(settings.database_url)

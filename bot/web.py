@@ -127,7 +127,13 @@ def create_app(
         except Exception as error:  # the database is what this endpoint checks
             log.warning("health check failed: %s", error)
             return JSONResponse({"database": "unreachable"}, status_code=503)
-        return JSONResponse({"database": "ok", "outbox_pending": backlog})
+        return JSONResponse(
+            {
+                "database": "ok",
+                "outbox_pending": backlog,
+                "channels_down": runtime.dispatcher.channels_down(),
+            }
+        )
 
     async def served_file(request: Request) -> Response:
         async with runtime.reads() as session:

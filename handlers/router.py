@@ -278,6 +278,15 @@ async def _ask_again(turn: Turn) -> None:
         await present(turn, step)
 
 
+async def repeat_question(turn: Turn) -> None:
+    """A reply to this chat was given up (the messenger was down too long): in the middle of a
+    conversation, apologise and ask its current question again; at rest, say nothing."""
+    step = STEPS.get(turn.dialog.state)
+    if step is None or step.name in start.HOME_STATES:
+        return
+    await present(turn, step, hint=turn.texts("common.question_repeated"))
+
+
 async def _citizen_only(turn: Turn) -> bool:
     """Citizen commands need consent first; without it the notice is shown again."""
     if await start.home_state(turn) == start.CONSENT:

@@ -140,6 +140,8 @@ class OutboxMessage(SQLModel, table=True):
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     status: str = Field(default="pending", max_length=12, index=True)
     attempts: int = 0
+    parts_sent: int = 0
+    """Parts of a long reply already delivered: a retry resumes after them."""
     next_attempt_at: datetime
     last_error: str | None = None
     created_at: datetime

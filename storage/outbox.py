@@ -72,7 +72,11 @@ class Delivery:
     chat_id: str
     payload: dict[str, Any]
     attempts: int
+    parts_sent: int
+    """Parts of a long reply already delivered."""
     next_attempt_at: datetime
+    created_at: datetime
+    """How old the message is decides when it is given up."""
     batch: str | None = None
 
 
@@ -151,15 +155,19 @@ async def claim(
             _TABLE.c.address,
             _TABLE.c.payload,
             _TABLE.c.attempts,
+            _TABLE.c.parts_sent,
             _TABLE.c.next_attempt_at,
+            _TABLE.c.created_at,
             _TABLE.c.batch,
         )
     )
     keys = keys_of(session)
     return sorted(
         (
-            Delivery(id_, channel, ref, keys.unseal(address), payload, attempts, due, batch)
-            for id_, channel, ref, address, payload, attempts, due, batch in rows.all()
+            Delivery(
+                id_, channel, ref, keys.unseal(address), payload, attempts, parts, due, made, batch
+            )
+            for id_, channel, ref, address, payload, attempts, parts, due, made, batch in rows
         ),
         key=lambda delivery: delivery.id,
     )
@@ -212,6 +220,22 @@ async def pending_count(*, session: AsyncSession) -> int:
     return await session.scalar(query) or 0
 
 
+async def has_pending(channel: str, chat_id: str, *, session: AsyncSession) -> bool:
+    """Whether replies to this chat (not announcements) still wait to be delivered."""
+    ref = keys_of(session).ref(channel, chat_id)
+    found = await session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.chat_ref == ref,
+            OutboxMessage.status == PENDING,
+            OutboxMessage.batch.is_(None),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 async def unserved_channels(channels: Collection[str], *, session: AsyncSession) -> list[str]:
     """Channels with pending messages that none of `channels` can send."""
     rows = await session.scalars(
@@ -227,6 +251,13 @@ async def mark_sent(message_id: int, now: datetime, *, session: AsyncSession) ->
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
         .values(status=SENT, sent_at=now, attempts=OutboxMessage.attempts + 1, last_error=None)
+    )
+
+
+async def mark_parts_sent(message_id: int, parts: int, *, session: AsyncSession) -> None:
+    """Record that the first `parts` parts of a message went out."""
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id).values(parts_sent=parts)
     )
 
 
@@ -249,6 +280,20 @@ async def mark_given_up(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
         .values(status=status, attempts=OutboxMessage.attempts + 1, last_error=error[:500])
+    )
+
+
+async def due_now(channel: str, now: datetime, *, session: AsyncSession) -> None:
+    """Make every pending message of `channel` that waits for a retry due now: the channel
+    works again after an outage, and what waited for it should not wait for its backoff."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.status == PENDING,
+            OutboxMessage.next_attempt_at > now,
+        )
+        .values(next_attempt_at=now)
     )
 
 

@@ -79,3 +79,11 @@ async def ensure_schema(engine: AsyncEngine, keys: IdentityKeys) -> bool:
     if current != _head():
         raise SchemaOutdated(current, _head())
     return False
+
+
+async def require_current(engine: AsyncEngine) -> None:
+    """Refuse a database whose schema is not at the newest revision (an empty one included)."""
+    async with engine.connect() as connection:
+        _, current = await connection.run_sync(_state)
+    if current != _head():
+        raise SchemaOutdated(current, _head())

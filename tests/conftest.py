@@ -6,7 +6,7 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +22,7 @@ from bot.config import SAMPLE_DIRECTORY, Settings
 from bot.runtime import Runtime, open_runtime
 from handlers.messages import Attachment, AttachmentKind, ConversationKey, Incoming
 from storage.identity import keys_of
-from tests.databases import PostgresCopies, prepare
+from tests.databases import PostgresCopies, create_database, drop_database, prepare
 
 Row = TypeVar("Row", bound=SQLModel)
 
@@ -101,6 +101,25 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     path = tmp_path / "test.sqlite3"
     shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
     yield f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def empty_database(tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """Makes empty databases by name (no schema): SQLite files, or with TEST_POSTGRES_URL set
+    PostgreSQL databases, dropped after the test. Returns their SQLAlchemy URLs."""
+    admin = os.environ.get("TEST_POSTGRES_URL")
+    made: list[str] = []
+
+    def make(name: str) -> str:
+        if not admin:
+            return f"sqlite+aiosqlite:///{tmp_path / f'{name}.sqlite3'}"
+        database = f"feedbackbot_{name}_{uuid.uuid4().hex[:12]}"
+        made.append(database)
+        return create_database(admin, database)
+
+    yield make
+    for database in made:
+        drop_database(admin or "", database)
 
 
 @pytest.fixture

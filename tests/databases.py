@@ -32,6 +32,17 @@ async def _drop(admin: str, name: str) -> None:
     await _execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def create_database(admin: str, name: str) -> str:
+    """An empty database (no schema) on the server of `admin`; its SQLAlchemy URL."""
+    asyncio.run(_execute(admin, f'CREATE DATABASE "{name}"'))
+    base = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    return f"{base}/{name}"
+
+
+def drop_database(admin: str, name: str) -> None:
+    asyncio.run(_drop(admin, name))
+
+
 class PostgresCopies:
     """Copies of a PostgreSQL template, made and dropped by background threads: the next
     test's copy is made while this test runs, and DROP DATABASE (which waits for a checkpoint)

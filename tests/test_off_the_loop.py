@@ -9,6 +9,7 @@ import contextlib
 import gc
 import io
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -112,9 +113,14 @@ def _camera_photo(side: int) -> bytes:
     return out.getvalue()
 
 
-async def test_another_chat_is_answered_while_a_photo_is_cleaned(runtime: World) -> None:
+async def test_another_chat_is_answered_while_a_photo_is_cleaned(
+    runtime: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A photo is re-encoded (its metadata dropped) before its turn takes the one writer, so a
-    turn of another chat that starts meanwhile commits first; what is stored has no metadata."""
+    turn of another chat that starts meanwhile commits first; what is stored has no metadata.
+
+    Pillow's encoder is held until the other turn has committed (or 10 s have passed), so the
+    order does not depend on how fast this machine encodes."""
     rt, output = runtime
     reporter = await citizen(rt, output, "citizen-photo")
     await report_until_evidence(reporter)
@@ -122,15 +128,25 @@ async def test_another_chat_is_answered_while_a_photo_is_cleaned(runtime: World)
     content = _camera_photo(2500)
     photo = Attachment(AttachmentKind.PHOTO, "f", None, "image/jpeg", len(content), content)
     committed: list[str] = []
+    encoding, other_done = threading.Event(), threading.Event()
+    encode = Image.Image.save
+
+    def held_encode(image: Image.Image, *args: Any, **kwargs: Any) -> None:
+        encoding.set()
+        other_done.wait(timeout=10)
+        encode(image, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "save", held_encode)
 
     async def send_photo() -> None:
         await rt.engine.handle(reporter.incoming(attachments=(photo,)))
         committed.append("photo")
 
     async def meanwhile() -> None:
-        await asyncio.sleep(0.1)  # the photo's turn is re-encoding by now
+        assert await asyncio.to_thread(encoding.wait, 10), "the photo is being re-encoded"
         await rt.engine.handle(console_incoming("/help", chat_id=other.chat_id))
         committed.append("other")
+        other_done.set()
 
     await asyncio.gather(send_photo(), meanwhile())
     assert committed == ["other", "photo"]

@@ -131,7 +131,7 @@ INSERT INTO conversation (channel, chat_id, state, locale, data, offered, update
     VALUES ('console', '734561289', 'start.menu', 'vi', '{}', '{}', '2026-11-01');
 INSERT INTO outboxmessage (channel, chat_id, payload, status, attempts, next_attempt_at,
     created_at) VALUES ('console', '734561289', '{"text": "Xin chào"}', 'pending', 0,
-    '2026-11-01', '2026-11-01');
+    '2026-11-30', '2026-11-30');
 """
 
 

@@ -20,7 +20,8 @@ class RetryLater(DeliveryError):
 
 
 class Transient(DeliveryError):
-    """A network error, timeout or 5xx: try again later with backoff."""
+    """A network error, timeout or 5xx: the platform is down; the channel pauses (its circuit
+    breaker opens) and the message waits."""
 
 
 class Unreachable(DeliveryError):
@@ -38,7 +39,14 @@ class Channel(Protocol):
     per_chat_limit: tuple[int, float] | None
     """At most `burst` messages per `period` seconds to one chat; None for no pacing."""
 
-    async def send(self, chat_id: str, reply: Reply) -> None: ...
+    def parts(self, reply: Reply) -> list[Reply]:
+        """The reply as the platform messages it takes (a long text in several), in order.
+        The same reply always gives the same parts, so a retry resumes after those sent."""
+        ...
+
+    async def send_part(self, chat_id: str, part: Reply) -> None:
+        """Send one part; a failure raises a `DeliveryError`."""
+        ...
 
 
 def numbered_text(reply: Reply) -> str:

@@ -35,11 +35,14 @@ class ConsoleChannel:
         self._write = write
         self._files = files
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
-        if reply.file is not None and self._files is not None:
-            saved = await asyncio.to_thread(save_file, self._files, reply.file)
-            reply = replace(reply, file=replace(reply.file, name=str(saved)))
-        self._write(chat_id, numbered_text(reply) + "\n")
+    def parts(self, reply: Reply) -> list[Reply]:
+        return [reply]
+
+    async def send_part(self, chat_id: str, part: Reply) -> None:
+        if part.file is not None and self._files is not None:
+            saved = await asyncio.to_thread(save_file, self._files, part.file)
+            part = replace(part, file=replace(part.file, name=str(saved)))
+        self._write(chat_id, numbered_text(part) + "\n")
 
 
 def save_file(folder: Path, file: OutgoingFile) -> Path:

@@ -31,10 +31,17 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 
-from bot.channels.base import Rejected, RetryLater, Transient, Unreachable, split_text
+from bot.channels.base import (
+    DeliveryError,
+    Rejected,
+    RetryLater,
+    Transient,
+    Unreachable,
+    split_text,
+)
 from bot.channels.lanes import DEFAULT_LIMIT, Lanes, cancel_all
 from bot.engine import TurnEngine
 from handlers.messages import (
@@ -119,39 +126,32 @@ class TelegramChannel:
         await cancel_all(self._answers)
         await self.bot.shutdown()
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
+    def parts(self, reply: Reply) -> list[Reply]:
+        """A file takes the text as its caption (and the buttons) when it fits; otherwise the
+        text follows in messages of at most 4,096 characters, the buttons on the last."""
+        if reply.file is not None and len(reply.text) <= CAPTION_LIMIT:
+            return [reply]
+        head = [Reply("", file=reply.file)] if reply.file is not None else []
+        *texts, last = split_text(reply.text, TEXT_LIMIT)
+        return head + [Reply(text) for text in texts] + [replace(reply, text=last, file=None)]
+
+    async def send_part(self, chat_id: str, part: Reply) -> None:
         markup = None
-        if reply.choices:
+        if part.choices:
             markup = InlineKeyboardMarkup(
                 [
-                    [InlineKeyboardButton(c.label, callback_data=f"{reply.token}:{c.id}")]
-                    for c in reply.choices
+                    [InlineKeyboardButton(c.label, callback_data=f"{part.token}:{c.id}")]
+                    for c in part.choices
                 ]
             )
         chat = int(chat_id)
         try:
-            if reply.file is not None:
-                caption = reply.text if len(reply.text) <= CAPTION_LIMIT else None
-                await self._send_file(
-                    chat, reply.file, caption, markup if caption is not None else None
-                )
-                if caption is not None:
-                    return
-            parts = split_text(reply.text, TEXT_LIMIT)
-            for number, part in enumerate(parts, start=1):
-                await self.bot.send_message(
-                    chat_id=chat,
-                    text=part,
-                    reply_markup=markup if number == len(parts) else None,
-                )
-        except RetryAfter as error:
-            raise RetryLater(_seconds(error), str(error)) from error
-        except Forbidden as error:
-            raise Unreachable(str(error)) from error
-        except BadRequest as error:
-            raise Rejected(str(error)) from error
-        except NetworkError as error:
-            raise Transient(str(error)) from error
+            if part.file is not None:
+                await self._send_file(chat, part.file, part.text or None, markup)
+            else:
+                await self.bot.send_message(chat_id=chat, text=part.text, reply_markup=markup)
+        except TelegramError as error:
+            raise delivery_error(error) from error
 
     async def _send_file(
         self,
@@ -279,6 +279,23 @@ def _offset_after(
 def _commands(locale: str) -> list[BotCommand]:
     texts = Texts(locale)
     return [BotCommand(name, texts(f"commands.{name}")) for name in MENU_COMMANDS]
+
+
+def delivery_error(error: TelegramError) -> DeliveryError:
+    """What a failed send means for delivery, decided here only. Permanent: a user who blocked
+    the bot, a chat that no longer exists or became another (unreachable), a message Telegram
+    refuses (bad request). Everything else (timeouts, no connection, 5xx, a token Telegram
+    does not accept right now) says Telegram is not serving us: the channel pauses and nothing
+    is lost."""
+    if isinstance(error, RetryAfter):
+        return RetryLater(_seconds(error), str(error))
+    if isinstance(error, Forbidden | ChatMigrated):
+        return Unreachable(str(error))
+    if isinstance(error, BadRequest):
+        if "chat not found" in error.message.lower():
+            return Unreachable(str(error))
+        return Rejected(str(error))
+    return Transient(str(error))
 
 
 def _seconds(error: RetryAfter) -> float:

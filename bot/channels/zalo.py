@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from bot.channels.base import Rejected, Transient, numbered_text, split_text
+from bot.channels.base import DeliveryError, Rejected, Transient, numbered_text, split_text
 from bot.channels.lanes import DEFAULT_LIMIT, Lanes
 from bot.engine import TurnEngine
 from handlers.messages import (
@@ -130,6 +130,15 @@ class ZaloApiError(Exception):
         self.code = code
 
 
+def delivery_error(error: ZaloApiError) -> DeliveryError:
+    """What a refused send means for delivery, decided here only: a request Zalo rejects (400,
+    404) is permanent; anything else says Zalo is not serving us, and the channel pauses.
+    (Connection errors and timeouts are `Transient` already, from `ZaloChannel.call`.)"""
+    if error.code in (400, 404):
+        return Rejected(str(error))
+    return Transient(str(error))
+
+
 class ZaloChannel:
     """Sends numbered-text replies to Zalo chats and polls or receives Zalo updates."""
 
@@ -179,20 +188,25 @@ class ZaloChannel:
         description = str(body.get("description", "")) if isinstance(body, dict) else ""
         raise ZaloApiError(code, description)
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
+    def parts(self, reply: Reply) -> list[Reply]:
+        """Numbered text in messages of at most 2,000 characters; a file first, with the text
+        as its caption, then its options."""
+        if reply.file is None:
+            return [Reply(text) for text in split_text(numbered_text(reply), TEXT_LIMIT)]
+        options = numbered_text(replace(reply, file=None, text="")).strip()
+        head = [Reply(reply.text, file=reply.file)]
+        return head + (
+            [Reply(text) for text in split_text(options, TEXT_LIMIT)] if options else []
+        )
+
+    async def send_part(self, chat_id: str, part: Reply) -> None:
         try:
-            if reply.file is not None:
-                await self._send_file(chat_id, reply.file, reply.text)
-                if reply.choices:
-                    await self._send_text(
-                        chat_id, numbered_text(replace(reply, file=None, text="")).strip()
-                    )
-                return
-            await self._send_text(chat_id, numbered_text(reply))
+            if part.file is not None:
+                await self._send_file(chat_id, part.file, part.text)
+            else:
+                await self.call("sendMessage", chat_id=chat_id, text=part.text)
         except ZaloApiError as error:
-            if error.code in (400, 404):
-                raise Rejected(str(error)) from error
-            raise Transient(str(error)) from error
+            raise delivery_error(error) from error
 
     async def _send_text(self, chat_id: str, text: str) -> None:
         for part in split_text(text, TEXT_LIMIT):

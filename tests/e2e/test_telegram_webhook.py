@@ -194,7 +194,7 @@ async def test_health_reports_the_database_and_the_backlog(web: Site) -> None:
     async with httpx.AsyncClient() as client:
         answer = await client.get(f"{web.url}/healthz")
     assert answer.status_code == 200
-    assert answer.json() == {"database": "ok", "outbox_pending": 0}
+    assert answer.json() == {"database": "ok", "outbox_pending": 0, "channels_down": []}
 
 
 def dies_after_the_turn(app: Any) -> Any:

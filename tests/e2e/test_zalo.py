@@ -235,7 +235,8 @@ async def test_a_long_reply_arrives_in_order_in_parts(settings: Settings) -> Non
     async with FakeZaloServer() as zalo, zalo_bot(settings, zalo, webhook=True) as (_, ch, _):
         zalo.add_chat(CHAT)
         lines = [f"Dòng {n:03d}: " + "nội dung phản ánh " * 6 for n in range(120)]
-        await ch.send(CHAT, Reply("\n".join(lines)))
+        for part in ch.parts(Reply("\n".join(lines))):
+            await ch.send_part(CHAT, part)
         parts = zalo.texts(CHAT)
         assert len(parts) > 1 and all(len(p) <= TEXT_LIMIT for p in parts)
         received = "\n".join(parts).split("\n")
@@ -336,7 +337,8 @@ async def test_without_a_public_address_a_file_is_named_in_text() -> None:
         channel = ZaloChannel(zalo.token, base_url=zalo.base_url, per_chat_limit=None)
         chart = OutgoingFile("bieu-do-thang-11.png", "image/png", TINY_PNG)
         try:
-            await channel.send(CHAT, Reply("Biểu đồ mức độ hài lòng tháng 11", file=chart))
+            [part] = channel.parts(Reply("Biểu đồ mức độ hài lòng tháng 11", file=chart))
+            await channel.send_part(CHAT, part)
         finally:
             await channel.close()
         assert zalo.calls_to("sendPhoto") == []

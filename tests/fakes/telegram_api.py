@@ -447,6 +447,8 @@ class _Fault:
     retry_after: int | None
     remaining: int
     chat_id: ChatId | None
+    passing: int = 0
+    """Calls let through before the fault starts."""
 
 
 class ApiError(Exception):
@@ -762,15 +764,23 @@ class FakeTelegramServer(RecordingServer):
         times: int = 1,
         *,
         chat_id: ChatId | None = None,
+        after: int = 0,
     ) -> None:
         """Make the next ``times`` calls of ``method`` (``"*"`` = any; optionally only for one
-        chat) fail with ``status`` before anything is recorded as sent."""
+        chat), once ``after`` more have gone through, fail with ``status`` before anything is
+        recorded as sent."""
         if description is None:
             if status == 429:
                 description = f"Too Many Requests: retry after {retry_after or 1}"
             else:
                 description = _DEFAULT_DESCRIPTIONS.get(status, f"Error {status}")
-        self._faults.append(_Fault(method, status, description, retry_after, times, chat_id))
+        self._faults.append(
+            _Fault(method, status, description, retry_after, times, chat_id, passing=after)
+        )
+
+    def clear_faults(self) -> None:
+        """End every injected fault (an outage is over)."""
+        self._faults.clear()
 
     def _raise_injected_fault(self, method: str, params: JSONDict) -> None:
         for fault in self._faults:
@@ -778,6 +788,9 @@ class FakeTelegramServer(RecordingServer):
                 continue
             if fault.chat_id is not None and _norm_chat(params.get("chat_id")) != fault.chat_id:
                 continue
+            if fault.passing > 0:
+                fault.passing -= 1
+                return
             fault.remaining -= 1
             if fault.remaining <= 0:
                 self._faults.remove(fault)

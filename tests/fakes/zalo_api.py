@@ -169,6 +169,8 @@ class _Fault:
     http_status: int
     remaining: int
     chat_id: str | None
+    passing: int = 0
+    """Calls let through before the fault starts."""
 
 
 @dataclass
@@ -440,12 +442,20 @@ class FakeZaloServer(RecordingServer):
         times: int = 1,
         *,
         chat_id: str | None = None,
+        after: int = 0,
     ) -> None:
         """Make the next ``times`` calls of ``method`` (``"*"`` = any; optionally only for one
-        chat) answer ``ok:false`` before anything is recorded. Zalo sends no retry_after."""
+        chat), once ``after`` more have gone through, answer ``ok:false`` before anything is
+        recorded. Zalo sends no retry_after."""
         if description is None:
             description = _DEFAULT_DESCRIPTIONS.get(error_code, f"Error {error_code}")
-        self._faults.append(_Fault(method, error_code, description, http_status, times, chat_id))
+        self._faults.append(
+            _Fault(method, error_code, description, http_status, times, chat_id, passing=after)
+        )
+
+    def clear_faults(self) -> None:
+        """End every injected fault (an outage is over)."""
+        self._faults.clear()
 
     def _raise_injected_fault(self, method: str, params: JSONDict) -> None:
         for fault in self._faults:
@@ -453,6 +463,9 @@ class FakeZaloServer(RecordingServer):
                 continue
             if fault.chat_id is not None and _chat_key(params.get("chat_id")) != fault.chat_id:
                 continue
+            if fault.passing > 0:
+                fault.passing -= 1
+                return
             fault.remaining -= 1
             if fault.remaining <= 0:
                 self._faults.remove(fault)

@@ -1,7 +1,7 @@
 """services by sector; a rating's one-stop facts may be absent
 
-Revision ID: 0011_service_sectors
-Revises: 0010_directory_validity
+Revision ID: 0012_service_sectors
+Revises: 0011_directory_validity
 Create Date: 2026-12-05 16:10:00
 
 A service's `group` (procedure, public_service) becomes its `sector` (administrative, health,
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_service_sectors"
-down_revision: str | None = "0010_directory_validity"
+revision: str = "0012_service_sectors"
+down_revision: str | None = "0011_directory_validity"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """the directory's header: the province's name and its levels
 
-Revision ID: 0009_directory_levels
-Revises: 0008_casework_tracks
+Revision ID: 0010_directory_levels
+Revises: 0009_outbox_parts
 Create Date: 2026-12-05 15:40:00
 
 An existing database gets an empty header: the next `feedbackbot directory import` fills it.
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_directory_levels"
-down_revision: str | None = "0008_casework_tracks"
+revision: str = "0010_directory_levels"
+down_revision: str | None = "0009_outbox_parts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """validity dates and successors for agencies, services and officials
 
-Revision ID: 0010_directory_validity
-Revises: 0009_directory_levels
+Revision ID: 0011_directory_validity
+Revises: 0010_directory_levels
 Create Date: 2026-12-05 16:00:00
 
 Existing entries get no dates: valid since always, until further notice.
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_directory_validity"
-down_revision: str | None = "0009_directory_levels"
+revision: str = "0011_directory_validity"
+down_revision: str | None = "0010_directory_levels"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

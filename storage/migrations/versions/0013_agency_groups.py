@@ -1,7 +1,7 @@
 """agencies in groups named by the directory file; the kinds that serve at a counter
 
-Revision ID: 0012_agency_groups
-Revises: 0011_service_sectors
+Revision ID: 0013_agency_groups
+Revises: 0012_service_sectors
 Create Date: 2026-12-05 16:20:00
 
 A group (provincial departments, commune People's Committees, public service units…) is what
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_agency_groups"
-down_revision: str | None = "0011_service_sectors"
+revision: str = "0013_agency_groups"
+down_revision: str | None = "0012_service_sectors"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """the directory's header names the provincial Inspectorate, as it names intake
 
-Revision ID: 0013_directory_inspectorate
-Revises: 0012_agency_groups
+Revision ID: 0014_directory_inspectorate
+Revises: 0013_agency_groups
 Create Date: 2026-12-05 17:15:00
 
 Bribe and threat cases are copied to the Inspectorate the directory file names (`inspectorate`
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_directory_inspectorate"
-down_revision: str | None = "0012_agency_groups"
+revision: str = "0014_directory_inspectorate"
+down_revision: str | None = "0013_agency_groups"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
