@@ -9,6 +9,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from bot.config import SAMPLE_DIRECTORY
 from storage.directory import (
     DirectoryError,
     DirectoryFile,
@@ -19,7 +20,7 @@ from storage.directory import (
 )
 from storage.models import Agency, Invite, Officer, Official, Rating, Service
 from tests.casework import officer
-from tests.conftest import Chat
+from tests.conftest import KONTUM_2022, Chat
 from tests.dialogue import number_of
 from tests.test_engine import reach_summary
 
@@ -103,6 +104,7 @@ async def test_a_changed_file_updates_names_adds_entries_and_keeps_ratings(
         (lambda d: d["agencies"][1].update(parent=None), "has no parent"),
         (lambda d: d["levels"].append(d["levels"][0]), "duplicate level"),
         (lambda d: d.update(intake="NOPE"), "intake NOPE is no agency"),
+        (lambda d: d.update(inspectorate="NOPE"), "inspectorate NOPE is no agency"),
         (lambda d: d["agencies"][1].update(group="nowhere"), "unknown group nowhere"),
         (
             lambda d: d["agencies"][1].update(valid_from="2026-01-01", valid_to="2025-07-01"),
@@ -120,6 +122,15 @@ def test_a_bad_file_is_refused_with_the_reason(  # type: ignore[no-untyped-def]
     bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(DirectoryError, match=message):
         read_directory(bad)
+
+
+@pytest.mark.parametrize(("path", "code"), [(SAMPLE_DIRECTORY, "51-TTR"), (KONTUM_2022, "62-TTR")])
+def test_each_sample_names_its_province_s_inspectorate(path: Path, code: str) -> None:
+    """Bribe and threat cases are copied to the Inspectorate the file names, as intake is."""
+    directory = read_directory(path)
+    assert directory.inspectorate == code
+    [agency] = [a for a in directory.agencies if a.code == code]
+    assert agency.name_vi.startswith("Thanh tra ")
 
 
 def test_unreadable_file_is_refused(tmp_path: Path) -> None:
