@@ -775,9 +775,12 @@ def qr(
         "posters"
     ),
     file_format: Annotated[PosterFormat, typer.Option("--format")] = PosterFormat.png,
+    dpi: Annotated[
+        int, typer.Option(min=50, max=600, help="Dots per inch: 200 for print, 100 for screens.")
+    ] = 200,
 ) -> None:
     """Write printable posters with the QR code that opens the rating for a desk."""
-    _run(_posters(_settings(), agency, service, all_desks, output, file_format.value))
+    _run(_posters(_settings(), agency, service, all_desks, output, file_format.value, dpi))
 
 
 async def _posters(
@@ -787,6 +790,7 @@ async def _posters(
     all_desks: bool,
     output: Path,
     file_format: str,
+    dpi: int,
 ) -> None:
     from bot.posters import Poster, file_name, telegram_link, write_poster
     from bot.runtime import prepare_database
@@ -841,7 +845,7 @@ async def _posters(
             name = file_name(
                 agency.code, agency.name_vi, service.name_vi if service else None, file_format
             )
-            await asyncio.to_thread(write_poster, poster, t, output / name)
+            await asyncio.to_thread(write_poster, poster, t, output / name, dpi)
             print(output / name)
             written += 1
         if not written:

@@ -94,6 +94,6 @@ def draw_poster(poster: Poster, t: Texts) -> Figure:
     return figure
 
 
-def write_poster(poster: Poster, t: Texts, path: Path) -> None:
-    """PNG or PDF, by the file's suffix."""
-    draw_poster(poster, t).savefig(path, dpi=200)
+def write_poster(poster: Poster, t: Texts, path: Path, dpi: int = 200) -> None:
+    """PNG or PDF, by the file's suffix; 200 dots per inch prints sharp on A4."""
+    draw_poster(poster, t).savefig(path, dpi=dpi)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from PIL import Image
 from typer.testing import CliRunner
 
 from bot.cli import app
@@ -137,10 +138,15 @@ def test_posters_for_a_desk_and_every_desk(shell: CliRunner, tmp_path: Path) -> 
         / "615-MC_bo-phan-mot-cua-huyen-dak-ha_chung-thuc-ban-sao-chu-ky-hop-dong.png"
     )
     assert poster.read_bytes().startswith(b"\x89PNG") and str(poster.name) in one.output
+    screen = shell.invoke(app, ["qr", "615-MC", "-o", "screen", "--dpi", "100"])
+    assert screen.exit_code == 0, screen.output
+    [small] = (tmp_path / "screen").glob("615-MC*.png")
+    with Image.open(poster) as print_size, Image.open(small) as screen_size:
+        assert print_size.width == 2 * screen_size.width, "--dpi sets the resolution"
     refused = shell.invoke(app, ["qr", "62-STP", "--service", "CHUNG-THUC"])
     assert refused.exit_code == 1 and "không cung cấp dịch vụ" in refused.output
     assert "Không tạo áp phích nào" in refused.output
-    every = shell.invoke(app, ["qr", "--all-desks", "--format", "pdf", "-o", "pdf"])
+    every = shell.invoke(app, ["qr", "--all-desks", "--format", "pdf", "-o", "pdf", "--dpi", "50"])
     assert every.exit_code == 0
     pdfs = list((tmp_path / "pdf").glob("*.pdf"))
     assert len(pdfs) > 40 and pdfs[0].read_bytes().startswith(b"%PDF")

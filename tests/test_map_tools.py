@@ -118,7 +118,7 @@ def test_posters_for_every_counter_the_directory_names(
     (its `counters`), not at a People's Committee or a police station."""
     monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "quangngai_feedback_bot")
     assert shell.invoke(app, ["directory", "import", str(SAMPLE_DIRECTORY)]).exit_code == 0
-    every = shell.invoke(app, ["qr", "--all-desks", "-o", "posters"])
+    every = shell.invoke(app, ["qr", "--all-desks", "-o", "posters", "--dpi", "50"])
     assert every.exit_code == 0, every.output
     names = sorted(p.stem.split("_")[0] for p in (tmp_path / "posters").glob("*.png"))
     assert len(names) == 97 and names[0] == "51-21025-TTPVHCC" and "51-TTPVHCC" in names
