@@ -81,7 +81,13 @@ async def prepare_database(
                     result = await import_directory(
                         read_directory(path), today=local_day(system_clock()), session=session
                     )
-                    log.info("loaded the directory %s: %s", path, result)
+                    log.info(
+                        "loaded the directory %s: %d entries added, %d updated, %d retired",
+                        path,
+                        len(result.added),
+                        len(result.updated),
+                        len(result.retired),
+                    )
     except BaseException:
         await db.dispose()
         raise
