@@ -22,7 +22,14 @@ from bot.config import SAMPLE_DIRECTORY, Settings
 from bot.runtime import Runtime, open_runtime
 from handlers.messages import Attachment, AttachmentKind, ConversationKey, Incoming
 from storage.identity import keys_of
-from tests.databases import PostgresCopies, create_database, drop_database, prepare
+from tests.databases import (
+    POSTGRES_URL,
+    PostgresCopies,
+    create_database,
+    drop_database,
+    postgres_answers,
+    prepare,
+)
 
 Row = TypeVar("Row", bound=SQLModel)
 
@@ -77,20 +84,53 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory, sample_directory: 
 
 @pytest.fixture(scope="session")
 def postgres_copies(sample_directory: Path) -> Iterator[PostgresCopies]:
-    """The PostgreSQL template and its copies, with TEST_POSTGRES_URL set."""
-    copies = PostgresCopies(os.environ["TEST_POSTGRES_URL"])
+    """The PostgreSQL template and its copies, made once per session (per worker)."""
+    copies = PostgresCopies(POSTGRES_URL)
     try:
         yield copies
     finally:
         copies.close()
 
 
+BACKENDS = ("sqlite", "postgres")
+"""The databases the bot runs on, named as the `backend` parameter and the markers are."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that uses a database runs once per backend (`[sqlite]`, `[postgres]`); one
+    marked `sqlite` or `postgres` is about that database itself and runs on it alone."""
+    if "backend" in metafunc.fixturenames:
+        only = [name for name in BACKENDS if metafunc.definition.get_closest_marker(name)]
+        metafunc.parametrize("backend", only or BACKENDS, indirect=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `slow` first, then the PostgreSQL variants (slower than the rest): the
+    workers start on the long tests and the run ends on short ones, not waiting on one."""
+
+    def order(item: pytest.Item) -> tuple[bool, bool]:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("backend") == "postgres"
+        return item.get_closest_marker("slow") is None, not on_postgres
+
+    items.sort(key=order)
+
+
 @pytest.fixture
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh copy of the template (much faster than running the migrations and the import
-    again): PostgreSQL's with TEST_POSTGRES_URL set, else SQLite's. A test marked `sqlite` is
-    about SQLite itself, so it runs on SQLite in both passes."""
-    if os.environ.get("TEST_POSTGRES_URL") and not request.node.get_closest_marker("sqlite"):
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database this variant of the test runs on; without a PostgreSQL server, the
+    `[postgres]` variants are skipped, saying where none answered."""
+    name: str = request.param
+    if name == "postgres" and not postgres_answers():
+        pytest.skip(f"no PostgreSQL server answers at {POSTGRES_URL} (TEST_POSTGRES_URL)")
+    return name
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh copy of the backend's template (much faster than running the migrations and
+    the import again)."""
+    if backend == "postgres":
         copies: PostgresCopies = request.getfixturevalue("postgres_copies")
         name = copies.take()
         try:
@@ -104,22 +144,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def empty_database(tmp_path: Path) -> Iterator[Callable[[str], str]]:
-    """Makes empty databases by name (no schema): SQLite files, or with TEST_POSTGRES_URL set
-    PostgreSQL databases, dropped after the test. Returns their SQLAlchemy URLs."""
-    admin = os.environ.get("TEST_POSTGRES_URL")
+def empty_database(backend: str, tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """Makes empty databases (no schema) on the backend by name: SQLite files, or PostgreSQL
+    databases dropped after the test. Returns their SQLAlchemy URLs."""
     made: list[str] = []
 
     def make(name: str) -> str:
-        if not admin:
+        if backend == "sqlite":
             return f"sqlite+aiosqlite:///{tmp_path / f'{name}.sqlite3'}"
         database = f"feedbackbot_{name}_{uuid.uuid4().hex[:12]}"
         made.append(database)
-        return create_database(admin, database)
+        return create_database(POSTGRES_URL, database)
 
     yield make
     for database in made:
-        drop_database(admin or "", database)
+        drop_database(POSTGRES_URL, database)
 
 
 @pytest.fixture

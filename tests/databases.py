@@ -4,6 +4,8 @@ fresh copy of it per test (a file copy on SQLite, CREATE DATABASE … TEMPLATE o
 from __future__ import annotations
 
 import asyncio
+import functools
+import os
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -11,6 +13,25 @@ import asyncpg
 
 from bot.config import Settings
 from bot.runtime import prepare_database
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+"""The server the `[postgres]` variants run on: an admin URL, as they create databases there."""
+
+
+@functools.cache
+def postgres_answers() -> bool:
+    """Whether a server answers at POSTGRES_URL (asked once per process): without one, the
+    `[postgres]` variants are skipped and the rest still runs."""
+
+    async def connect() -> None:
+        connection = await asyncpg.connect(POSTGRES_URL, timeout=5)
+        await connection.close()
+
+    try:
+        asyncio.run(connect())
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False
+    return True
 
 
 async def prepare(url: str) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from bot.exports import ExportRequest, open_tables, write_export
 from handlers.periods import parse_period
 from storage.models import Case, Report
@@ -27,6 +29,7 @@ REPORTER = "734561289"
 HANDLE = re.compile(r"p-[0-9a-f]{16}")
 
 
+@pytest.mark.slow
 async def test_nothing_officers_or_exports_receive_identifies_or_links_the_reporter(
     runtime: World, tmp_path: Path, clock: Clock
 ) -> None:

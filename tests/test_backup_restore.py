@@ -1,5 +1,5 @@
 """The README's backup and restore procedure, run as written: a seeded PostgreSQL database is
-dumped, restored into a fresh one, and gives the same figures (PostgreSQL pass only)."""
+dumped, restored into a fresh one, and gives the same figures (on PostgreSQL only)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,10 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from tests.databases import drop_database
+from tests.databases import POSTGRES_URL, drop_database
 
-ADMIN = os.environ.get("TEST_POSTGRES_URL")
 README = Path(__file__).resolve().parents[1] / "README.md"
-pytestmark = pytest.mark.skipif(not ADMIN, reason="pg_dump needs PostgreSQL (TEST_POSTGRES_URL)")
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
 def readme_procedure() -> str:
@@ -35,14 +34,13 @@ def readme_procedure() -> str:
 def test_the_readme_restore_gives_the_same_figures(
     empty_database: Callable[[str], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert ADMIN is not None
     live = empty_database("live")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", live)
     seeded = CliRunner().invoke(app, ["demo", "seed", "--ratings", "1500", "--reports", "30"])
     assert seeded.exit_code == 0, seeded.output
 
-    server = urlsplit(ADMIN)
+    server = urlsplit(POSTGRES_URL)
     restored = f"feedbackbot_restored_{uuid.uuid4().hex[:12]}"
     env = {
         **os.environ,
@@ -68,7 +66,7 @@ def test_the_readme_restore_gives_the_same_figures(
             check=False,
         )
     finally:
-        drop_database(ADMIN, restored)
+        drop_database(POSTGRES_URL, restored)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "The restored database gives the same figures." in run.stdout
     figures = (tmp_path / "restored.txt").read_text(encoding="utf-8")

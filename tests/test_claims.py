@@ -2,7 +2,7 @@
 
 Each message is sent by one dispatcher, each chat's messages in the order written; a crashed
 worker's chats are taken over once its lease is over; a process claims only the channels it
-serves. On PostgreSQL (`TEST_POSTGRES_URL`) the two dispatchers really claim side by side.
+serves. In the `[postgres]` variants the two dispatchers really claim side by side.
 """
 
 from __future__ import annotations

@@ -129,6 +129,7 @@ def test_summary_says_which_month_it_shows(shell: CliRunner, tmp_path: Path) -> 
     assert this_month is not None and this_month.previous().label() in empty.output
 
 
+@pytest.mark.slow
 def test_posters_for_a_desk_and_every_desk(shell: CliRunner, tmp_path: Path) -> None:
     one = shell.invoke(app, ["qr", "615-MC", "--service", "CHUNG-THUC"])
     assert one.exit_code == 0

@@ -1,5 +1,6 @@
-"""`feedbackbot db copy`: a seeded SQLite database moved to PostgreSQL (with TEST_POSTGRES_URL
-set; else to another SQLite file) and back gives the same figures and readable ids."""
+"""`feedbackbot db copy`: a seeded SQLite database moved to PostgreSQL (in the `[postgres]`
+variant; to another SQLite file in the `[sqlite]` one) and back gives the same figures and
+readable ids."""
 
 from __future__ import annotations
 
@@ -57,6 +58,7 @@ async def citizens_and_counts(url: str) -> tuple[list[str], dict[str, int]]:
     return sorted(keys.unseal(address) for address in sealed), counts
 
 
+@pytest.mark.slow
 def test_a_copy_to_postgresql_and_back_gives_the_same_figures(
     shell: CliRunner,
     monkeypatch: pytest.MonkeyPatch,

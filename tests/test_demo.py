@@ -50,11 +50,10 @@ async def seeded_rows(database_url: str, tmp_path: Path) -> list[tuple[Any, ...]
     ]
 
 
+@pytest.mark.postgres
 async def test_a_seed_gives_the_same_data_on_sqlite_and_postgresql(
     database_url: str, tmp_path: Path
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("compares with PostgreSQL: set TEST_POSTGRES_URL")
     on_sqlite = await seeded_rows(f"sqlite+aiosqlite:///{tmp_path / 'demo.sqlite3'}", tmp_path)
     on_postgres = await seeded_rows(database_url, tmp_path)
     assert len(on_sqlite) == 615

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from sqlalchemy import text
 
@@ -103,10 +101,7 @@ def conflicts_on_ratings(times: int) -> list[str]:
     ]
 
 
-@pytest.mark.skipif(
-    not os.environ.get("TEST_POSTGRES_URL"),
-    reason="deadlocks are PostgreSQL's (one SQLite writer)",
-)
+@pytest.mark.postgres  # deadlocks are PostgreSQL's: SQLite has one writer
 @pytest.mark.parametrize(("conflicts", "stored"), [(TURN_ATTEMPTS - 1, 1), (TURN_ATTEMPTS, 0)])
 async def test_a_turn_that_meets_a_deadlock_is_run_again_a_bounded_number_of_times(
     consented: Chat, conflicts: int, stored: int

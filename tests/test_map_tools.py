@@ -111,6 +111,7 @@ def test_successors_map_every_2022_kon_tum_commune_into_today_s_quang_ngai(
     assert name == "Ủy ban nhân dân xã Đăk Hà"
 
 
+@pytest.mark.slow
 def test_posters_for_every_counter_the_directory_names(
     shell: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

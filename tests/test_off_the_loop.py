@@ -51,6 +51,7 @@ async def arrival(
     return time.perf_counter()
 
 
+@pytest.mark.slow
 async def test_a_reply_to_another_chat_is_sent_while_an_export_is_built(
     runtime: World, clock: Clock
 ) -> None:

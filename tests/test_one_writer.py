@@ -251,10 +251,9 @@ async def test_commits_leave_the_checkpoint_to_another_connection(tmp_path: Path
         await writer.dispose()
 
 
+@pytest.mark.sqlite  # a PostgreSQL server checkpoints by itself
 async def test_the_runtime_keeps_the_log_checkpointed(consented: Chat) -> None:
     runtime = consented.runtime
-    if runtime.db.dialect.name != "sqlite":
-        pytest.skip("a PostgreSQL server checkpoints by itself")
     async with runtime.db.connect() as connection:
         automatic = await connection.exec_driver_sql("PRAGMA wal_autocheckpoint")
         assert automatic.scalar() == 0

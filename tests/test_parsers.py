@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,6 +15,7 @@ from handlers.textmatch import fold
 CODE = st.from_regex(r"[A-Za-z0-9-]{1,20}", fullmatch=True)
 
 
+@pytest.mark.slow
 @given(st.text())
 def test_fold_is_idempotent_and_strips_every_mark(text: str) -> None:
     folded = fold(text)

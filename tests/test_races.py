@@ -1,5 +1,5 @@
 """Two people acting on one case at the same moment (they meet on PostgreSQL, where turns of
-different chats run side by side; run with TEST_POSTGRES_URL to see the race itself).
+different chats run side by side: the `[postgres]` variants show the race itself).
 
 Each test holds the case's row while the two turns start, so both are under way before either
 can change the case, then lets go. On SQLite the one writer runs them one after the other; the

@@ -95,6 +95,7 @@ async def test_plain_messages_and_buttons_in_a_group_get_no_answer(runtime: Worl
     assert press.detail == "abc:a0"
 
 
+@pytest.mark.slow
 async def test_groups_get_one_line_notices_and_never_what_was_written(
     runtime: World, clock: Clock
 ) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
@@ -85,6 +86,7 @@ async def test_a_round_selects_only_what_is_due_and_not_yet_sent(
     assert fresh not in (await selected(rt)).cases
 
 
+@pytest.mark.slow
 async def test_another_chat_is_answered_while_a_round_runs(runtime: World, clock: Clock) -> None:
     """500 open cases, 60 of them past their deadline: the round escalates each in a
     transaction of its own (it was once all one, for seconds), so a citizen's /start elsewhere

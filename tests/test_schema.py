@@ -91,6 +91,7 @@ def test_a_missing_directory_file_is_refused_with_its_name(
     assert "Tệp danh mục không hợp lệ" in result.output and "missing.yaml" in result.output
 
 
+@pytest.mark.slow
 def test_commands_keep_library_log_lines_quiet_unless_verbose(tmp_path: Path) -> None:
     env = {
         **os.environ,

@@ -64,6 +64,7 @@ async def test_summary_and_export_for_admins_officers_and_citizens(
     assert not any(m.kind in ("photo", "document") for m in tg.messages(CITIZEN))
 
 
+@pytest.mark.slow
 async def test_announcements_are_paced_and_counted(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, broadcast_per_second=8)
     async with FakeTelegramServer() as tg, bot_on(tg, settings) as running:

@@ -1,6 +1,6 @@
 """Two `feedbackbot serve` workers on one PostgreSQL database, one of them killed midway.
 
-PostgreSQL pass only (`TEST_POSTGRES_URL`): SQLite serves one process. Citizens write by webhook
+On PostgreSQL only (marked `postgres`): SQLite serves one process. Citizens write by webhook
 to either worker (the reverse proxy's choice), some updates arrive twice, and one worker is
 SIGKILLed halfway. What must hold: every update processed once; every reply sent, in the order
 written per chat; a message sent twice only if the killed worker had claimed it and not yet
@@ -11,7 +11,6 @@ though both workers run the scheduler.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,10 +31,7 @@ from tests.conftest import make_settings
 from tests.fakes import FakeTelegramServer
 from tests.workers import Worker, deliver, says, sent_texts, serve_worker, written
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("TEST_POSTGRES_URL"),
-    reason="PostgreSQL pass only: several worker processes share one PostgreSQL database",
-)
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 CITIZENS = 200
 STEPS = 10
