@@ -214,6 +214,12 @@ class Drafts(Generic[Model]):
         stored.clear()
         stored.update(draft.model_dump(mode="json", exclude_defaults=True))
 
+    def update(self, turn: Turn, **answers: object) -> Model:
+        """Store some answers in the draft; returns it, which decides what is asked next."""
+        draft = self.load(turn).model_copy(update=answers)
+        self.save(turn, draft)
+        return draft
+
 
 MAX_ID = 2**31 - 1
 """The largest key an INTEGER column holds on PostgreSQL; a larger number names no record."""
@@ -253,6 +259,30 @@ def text_step(
         if text is None:
             return Retry(turn.texts("common.text_limit", limit=limit))
         return await take_text(turn, text)
+
+    return Step(name, ask, take, owns)
+
+
+def option_step(
+    name: str,
+    question_key: str,
+    options: tuple[str, ...],
+    labels: str,
+    take_option: Callable[[Turn, str], Awaitable[Outcome]],
+    *,
+    owns: tuple[str, ...] = (),
+) -> Step:
+    """A step that offers fixed options, each labelled `<labels>.<option>` in the catalog, and
+    hands the chosen one on; any other answer is asked again."""
+
+    async def ask(turn: Turn) -> Prompt:
+        t = turn.texts
+        return Prompt(t(question_key), tuple(Choice(o, t(f"{labels}.{o}")) for o in options))
+
+    async def take(turn: Turn, answer: Answer) -> Outcome:
+        if answer.choice not in options:
+            return Retry(turn.pick_hint())
+        return await take_option(turn, answer.choice)
 
     return Step(name, ask, take, owns)
 
