@@ -10,8 +10,9 @@ listed is kept in the picker's own draft, not in the flow's.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from pydantic import BaseModel
 
@@ -62,16 +63,25 @@ def post_of(official: Official, locale: str) -> str:
     return official.post_en if locale == "en" else official.post_vi
 
 
+def official_label(official: Official, locale: str) -> str:
+    """How an official is listed to choose from: name and post."""
+    return f"{official.name} – {post_of(official, locale)}"
+
+
 def numbered(labels: list[str]) -> tuple[Choice, ...]:
     """Options whose ids are positions: callback data never names an agency or a person."""
     return tuple(Choice(str(i), label) for i, label in enumerate(labels, start=1))
 
 
-def chosen_index(answer: Answer, count: int) -> int | None:
+Listed = TypeVar("Listed")
+
+
+def picked(answer: Answer, listed: Sequence[Listed]) -> Listed | None:
+    """The item of a `numbered` list whose option was chosen; None when the answer is none."""
     if answer.choice is None or not answer.choice.isdigit():
         return None
     index = int(answer.choice) - 1
-    return index if 0 <= index < count else None
+    return listed[index] if 0 <= index < len(listed) else None
 
 
 def level_text(level: dict[str, str], field: str, locale: str) -> str:
@@ -161,10 +171,9 @@ def picker_steps(
             draft.page = (draft.page + 1) % -(-len(found) // PAGE_SIZE)
             FOUND.save(turn, draft)
             return Go(pick)
-        index = chosen_index(answer, len(found))
-        if index is None:
+        chosen = picked(answer, found)
+        if chosen is None:
             return Retry(turn.pick_hint())
-        chosen = found[index]
         if chosen.id is not None and chosen.id != FOUND.load(turn).opened:
             below = await agencies.children(
                 chosen.id, on=local_day(turn.now), session=turn.session

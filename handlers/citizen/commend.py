@@ -9,11 +9,11 @@ from pydantic import BaseModel
 from handlers.actions import texts_for
 from handlers.agency_picker import (
     PickerStates,
-    chosen_index,
     name_of,
     numbered,
+    official_label,
+    picked,
     picker_steps,
-    post_of,
 )
 from handlers.casework.escalation import recipients
 from handlers.clock import local_day
@@ -58,21 +58,18 @@ async def _officials(turn: Turn) -> list[Official]:
 async def ask_who(turn: Turn) -> Prompt:
     """Ask whom to praise: one of the agency's officials, or the whole desk."""
     t, locale = turn.texts, turn.dialog.locale
-    listed = [f"{o.name} – {post_of(o, locale)}" for o in await _officials(turn)]
+    listed = [official_label(o, locale) for o in await _officials(turn)]
     return Prompt(t("commend.q_who"), (*numbered(listed), Choice("all", t("commend.whole_unit"))))
 
 
 async def take_who(turn: Turn, answer: Answer) -> Outcome:
-    draft = DRAFT.load(turn)
     if answer.choice == "all":
-        draft.official_id = None
-    else:
-        found = await _officials(turn)
-        index = chosen_index(answer, len(found))
-        if index is None:
-            return Retry(turn.pick_hint())
-        draft.official_id = found[index].id
-    DRAFT.save(turn, draft)
+        DRAFT.update(turn, official_id=None)
+        return Go(TEXT)
+    official = picked(answer, await _officials(turn))
+    if official is None:
+        return Retry(turn.pick_hint())
+    DRAFT.update(turn, official_id=official.id)
     return Go(TEXT)
 
 

@@ -15,11 +15,11 @@ from pydantic import BaseModel
 
 from handlers.agency_picker import (
     PickerStates,
-    chosen_index,
     name_of,
     numbered,
+    official_label,
+    picked,
     picker_steps,
-    post_of,
 )
 from handlers.casework.opinion import check_public_opinion
 from handlers.citizen import report
@@ -235,14 +235,10 @@ async def ask_service(turn: Turn) -> Prompt:
 
 async def take_service(turn: Turn, answer: Answer) -> Outcome:
     """Store the service."""
-    found = await _services(turn)
-    index = chosen_index(answer, len(found))
-    if index is None:
+    service = picked(answer, await _services(turn))
+    if service is None:
         return Retry(turn.pick_hint())
-    draft = DRAFT.load(turn)
-    draft.service_id, draft.sector = found[index].id, found[index].sector
-    DRAFT.save(turn, draft)
-    return Go(next_state(draft))
+    return Go(next_state(DRAFT.update(turn, service_id=service.id, sector=service.sector)))
 
 
 def question_step(question: Question) -> Step:
@@ -277,20 +273,18 @@ async def ask_served(turn: Turn) -> Prompt:
     """Ask, optionally, which official served: a low mark for a named official counts towards
     public opinion about them."""
     t, locale = turn.texts, turn.dialog.locale
-    listed = numbered([f"{o.name} – {post_of(o, locale)}" for o in await _officials(turn)])
+    listed = numbered([official_label(o, locale) for o in await _officials(turn)])
     return Prompt(t("rating.q_served"), (*listed, Choice(SKIP, t("rating.served_skip"))))
 
 
 async def take_served(turn: Turn, answer: Answer) -> Outcome:
     """Store the official picked from the list, or 0 when the citizen would rather not say."""
-    found = await _officials(turn)
-    index = None if answer.choice == SKIP else chosen_index(answer, len(found))
-    if index is None and answer.choice != SKIP:
+    if answer.choice == SKIP:
+        return Go(next_state(DRAFT.update(turn, served_by=0)))
+    official = picked(answer, await _officials(turn))
+    if official is None:
         return Retry(turn.pick_hint())
-    draft = DRAFT.load(turn)
-    draft.served_by = 0 if index is None else found[index].id
-    DRAFT.save(turn, draft)
-    return Go(next_state(draft))
+    return Go(next_state(DRAFT.update(turn, served_by=official.id)))
 
 
 async def ask_comment(turn: Turn) -> Prompt:

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from pydantic import BaseModel
 
-from handlers.agency_picker import chosen_index, numbered
+from handlers.agency_picker import numbered, picked
 from handlers.casework.escalation import notify_case, restart_deadlines
 from handlers.casework.states import Action, NotAllowed, State, allowed, transition
 from handlers.casework.views import timeline
@@ -112,11 +112,11 @@ async def take_list(turn: Turn, answer: Answer) -> Outcome:
     """Open the chosen report (a typed code works too)."""
     if answer.text is not None:
         return await show(turn, answer.text)
-    mine = await _mine(turn)
-    index = chosen_index(answer, len(mine))
-    if index is None:
+    chosen = picked(answer, await _mine(turn))
+    if chosen is None:
         return Retry(turn.pick_hint())
-    DRAFT.save(turn, StatusDraft(report_id=mine[index][0].id))
+    report, _ = chosen
+    DRAFT.save(turn, StatusDraft(report_id=report.id))
     return Go(CARD)
 
 

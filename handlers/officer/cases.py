@@ -5,7 +5,7 @@ close); deciding is in `decide.py`, extending and personnel measures in `tracks.
 from __future__ import annotations
 
 from handlers import access
-from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps, post_of
+from handlers.agency_picker import name_of, numbered, official_label, picked, picker_steps
 from handlers.casework.escalation import handling_agency, notify_case, restart_deadlines
 from handlers.casework.opinion import check_public_opinion
 from handlers.casework.states import OPEN_STATES, Action, allowed
@@ -123,11 +123,10 @@ async def ask_list(turn: Turn) -> Prompt:
 
 async def take_list(turn: Turn, answer: Answer) -> Outcome:
     """Open the picked case; access is checked again as it opens."""
-    listed = DRAFT.load(turn).listed
-    index = chosen_index(answer, len(listed))
-    if index is None:
+    case_id = picked(answer, DRAFT.load(turn).listed)
+    if case_id is None:
         return Retry(turn.pick_hint())
-    return await open_case_card(turn, str(listed[index])) or Go(LIST)
+    return await open_case_card(turn, str(case_id)) or Go(LIST)
 
 
 async def ask_card(turn: Turn) -> Prompt:
@@ -268,17 +267,15 @@ async def _linkable(turn: Turn) -> list[Official]:
 
 async def ask_link(turn: Turn) -> Prompt:
     """Ask which listed official the described person is, once verified."""
-    locale = turn.dialog.locale
-    listed = [f"{o.name} – {post_of(o, locale)}" for o in await _linkable(turn)]
+    listed = [official_label(o, turn.dialog.locale) for o in await _linkable(turn)]
     return Prompt(turn.texts("officer.q_link"), numbered(listed))
 
 
 async def take_link(turn: Turn, answer: Answer) -> Outcome:
-    found = await _linkable(turn)
-    index = chosen_index(answer, len(found))
-    if index is None:
+    official = picked(answer, await _linkable(turn))
+    if official is None:
         return Retry(turn.pick_hint())
-    return await link_official(turn, found[index])
+    return await link_official(turn, official)
 
 
 @with_case("link")
