@@ -10,18 +10,19 @@ listed is kept in the picker's own draft, not in the flow's.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from pydantic import BaseModel
 
 from handlers.clock import local_day
 from handlers.flow import Answer, Drafts, Go, Outcome, Prompt, Retry, Step, Turn
+from handlers.lists import numbered, picked
 from handlers.messages import Choice
+from handlers.names import name_of
 from handlers.textmatch import clip, search
 from storage import agencies
-from storage.models import Agency, Official, Service
+from storage.models import Agency
 
 MAX_FOUND = 8
 """A search offers this many best matches; a longer list would bury the right one."""
@@ -53,35 +54,6 @@ class Found(BaseModel):
 
 
 FOUND = Drafts("agency_picker", Found)
-
-
-def name_of(row: Agency | Service, locale: str) -> str:
-    return row.name_en if locale == "en" else row.name_vi
-
-
-def post_of(official: Official, locale: str) -> str:
-    return official.post_en if locale == "en" else official.post_vi
-
-
-def official_label(official: Official, locale: str) -> str:
-    """How an official is listed to choose from: name and post."""
-    return f"{official.name} – {post_of(official, locale)}"
-
-
-def numbered(labels: list[str]) -> tuple[Choice, ...]:
-    """Options whose ids are positions: callback data never names an agency or a person."""
-    return tuple(Choice(str(i), label) for i, label in enumerate(labels, start=1))
-
-
-Listed = TypeVar("Listed")
-
-
-def picked(answer: Answer, listed: Sequence[Listed]) -> Listed | None:
-    """The item of a `numbered` list whose option was chosen; None when the answer is none."""
-    if answer.choice is None or not answer.choice.isdigit():
-        return None
-    index = int(answer.choice) - 1
-    return listed[index] if 0 <= index < len(listed) else None
 
 
 def level_text(level: dict[str, str], field: str, locale: str) -> str:

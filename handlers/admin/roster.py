@@ -9,11 +9,13 @@ conversation; the diagram is in `handlers/officer/officer.mmd`.
 from __future__ import annotations
 
 from handlers import access
-from handlers.agency_picker import name_of, numbered, picked
 from handlers.clock import local_date_text
-from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, confirm_step
+from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
+from handlers.lists import numbered, picked
 from handlers.messages import Choice
+from handlers.names import name_of
 from handlers.officer.desk import DRAFT, LIST, OfficerDraft, officer_steps
+from handlers.steps import confirm_step
 from handlers.textmatch import clip
 from storage import agencies, officers
 from storage.officers import RosterEntry

@@ -3,11 +3,11 @@ and for the reporter (a timeline without officers' names)."""
 
 from __future__ import annotations
 
-from handlers.agency_picker import name_of, official_label
 from handlers.casework.states import State
 from handlers.clock import local_date_text
 from handlers.dates import day_text
 from handlers.flow import Turn
+from handlers.names import name_of, official_label
 from handlers.texts import Texts
 from storage import agencies, cases, officers
 from storage.models import Case, Report

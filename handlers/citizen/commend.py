@@ -7,18 +7,14 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from handlers.actions import texts_for
-from handlers.agency_picker import (
-    PickerStates,
-    name_of,
-    numbered,
-    official_label,
-    picked,
-    picker_steps,
-)
+from handlers.agency_picker import PickerStates, picker_steps
 from handlers.casework.escalation import recipients
 from handlers.clock import local_day
-from handlers.flow import MENU, Answer, Drafts, Go, Outcome, Prompt, Retry, Step, Turn, text_step
+from handlers.flow import MENU, Answer, Drafts, Go, Outcome, Prompt, Retry, Step, Turn
+from handlers.lists import numbered, picked
 from handlers.messages import Choice, Reply
+from handlers.names import name_of, official_label
+from handlers.steps import text_step
 from storage import agencies, officers
 from storage.citizens import find_citizen
 from storage.models import Agency, Commendation, Official

@@ -13,33 +13,16 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from handlers.agency_picker import (
-    PickerStates,
-    name_of,
-    numbered,
-    official_label,
-    picked,
-    picker_steps,
-)
+from handlers.agency_picker import PickerStates, picker_steps
 from handlers.casework.opinion import check_public_opinion
 from handlers.citizen import report
 from handlers.citizen.privacy import consented_citizen
 from handlers.clock import local_day
-from handlers.flow import (
-    CONSENT,
-    MENU,
-    Answer,
-    Drafts,
-    Go,
-    Outcome,
-    Prompt,
-    Retry,
-    Step,
-    Turn,
-    confirm_step,
-    summary_step,
-)
+from handlers.flow import CONSENT, MENU, Answer, Drafts, Go, Outcome, Prompt, Retry, Step, Turn
+from handlers.lists import numbered, picked
 from handlers.messages import Choice
+from handlers.names import name_of, official_label
+from handlers.steps import confirm_step, summary_step
 from storage import agencies, officers
 from storage.directory import is_current
 from storage.models import Agency, Official, Rating, Service

@@ -14,14 +14,7 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel
 
-from handlers.agency_picker import (
-    PickerStates,
-    name_of,
-    numbered,
-    official_label,
-    picked,
-    picker_steps,
-)
+from handlers.agency_picker import PickerStates, picker_steps
 from handlers.casework.escalation import open_case
 from handlers.casework.managing import managing_body
 from handlers.casework.opinion import check_public_opinion
@@ -42,10 +35,11 @@ from handlers.flow import (
     Retry,
     Step,
     Turn,
-    summary_step,
-    text_step,
 )
+from handlers.lists import numbered, picked
 from handlers.messages import Attachment, AttachmentKind, Choice
+from handlers.names import name_of, official_label
+from handlers.steps import summary_step, text_step
 from storage import agencies, cases, officers
 from storage.identity import keys_of
 from storage.models import Agency, Evidence, Official, Report

@@ -11,26 +11,14 @@ from datetime import timedelta
 
 from pydantic import BaseModel
 
-from handlers.agency_picker import numbered, picked
 from handlers.casework.escalation import notify_case, restart_deadlines
 from handlers.casework.states import Action, NotAllowed, State, allowed, transition
 from handlers.casework.views import timeline
 from handlers.citizen.receipts import normalise_receipt
-from handlers.flow import (
-    MENU,
-    Answer,
-    Drafts,
-    Go,
-    Outcome,
-    Prompt,
-    Retry,
-    Step,
-    Turn,
-    parse_id,
-    read_text,
-    text_step,
-)
+from handlers.flow import MENU, Answer, Drafts, Go, Outcome, Prompt, Retry, Step, Turn, parse_id
+from handlers.lists import numbered, picked
 from handlers.messages import Choice
+from handlers.steps import read_text, text_step
 from storage import cases
 from storage.citizens import find_citizen
 from storage.models import Case, Report

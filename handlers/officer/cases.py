@@ -5,24 +5,16 @@ close); deciding is in `decide.py`, extending and personnel measures in `tracks.
 from __future__ import annotations
 
 from handlers import access
-from handlers.agency_picker import name_of, numbered, official_label, picked, picker_steps
+from handlers.agency_picker import picker_steps
 from handlers.casework.escalation import handling_agency, notify_case, restart_deadlines
 from handlers.casework.opinion import check_public_opinion
 from handlers.casework.states import OPEN_STATES, Action, allowed
 from handlers.casework.views import officer_card
 from handlers.clock import local_date_text, local_day
-from handlers.flow import (
-    Answer,
-    Go,
-    Outcome,
-    Prompt,
-    Retry,
-    Step,
-    Turn,
-    parse_id,
-    text_step,
-)
+from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, parse_id
+from handlers.lists import numbered, picked
 from handlers.messages import Choice, OutgoingFile, Reply
+from handlers.names import name_of, official_label
 from handlers.officer.desk import (
     ASK,
     CARD,
@@ -45,6 +37,7 @@ from handlers.officer.desk import (
     with_case,
 )
 from handlers.officer.tracks import may_extend
+from handlers.steps import text_step
 from storage import agencies, cases, officers
 from storage.models import Agency, Case, Official
 

@@ -9,18 +9,7 @@ from datetime import date
 from handlers.casework.states import Action
 from handlers.clock import local_day
 from handlers.dates import day_text, parse_day
-from handlers.flow import (
-    Answer,
-    Go,
-    Outcome,
-    Prompt,
-    Retry,
-    Step,
-    Turn,
-    confirm_step,
-    option_step,
-    text_step,
-)
+from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
 from handlers.officer.desk import (
     CONFIRM,
     DRAFT,
@@ -40,6 +29,7 @@ from handlers.officer.desk import (
 )
 from handlers.officer.review import record_review
 from handlers.officer.tracks import measure_lines, record_measure
+from handlers.steps import confirm_step, option_step, text_step
 
 OUTCOMES = ("founded", "partly", "unfounded", "referred")
 """What the agency concluded about the report; measures about the official are a track apart."""

@@ -12,7 +12,7 @@ from handlers.casework.escalation import recipients
 from handlers.casework.states import Action
 from handlers.clock import local_date_text
 from handlers.dates import day_text
-from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, option_step, text_step
+from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
 from handlers.messages import Reply
 from handlers.officer.desk import (
     CARD,
@@ -30,6 +30,7 @@ from handlers.officer.desk import (
     with_case,
     write_assignment,
 )
+from handlers.steps import option_step, text_step
 from storage import cases, officers
 from storage.models import Case
 
