@@ -19,7 +19,7 @@ from handlers.citizen import report
 from handlers.citizen.privacy import consented_citizen
 from handlers.clock import local_day
 from handlers.flow import CONSENT, MENU, Answer, Drafts, Go, Outcome, Prompt, Retry, Step, Turn
-from handlers.lists import numbered, picked
+from handlers.lists import numbered, picked, take_picked
 from handlers.messages import Choice
 from handlers.names import name_of, official_label
 from handlers.steps import confirm_step, summary_step
@@ -216,11 +216,8 @@ async def ask_service(turn: Turn) -> Prompt:
     return Prompt(turn.texts("rating.q_service"), numbered(labels))
 
 
-async def take_service(turn: Turn, answer: Answer) -> Outcome:
-    """Store the service."""
-    service = picked(answer, await _services(turn))
-    if service is None:
-        return Retry(turn.pick_hint())
+async def store_service(turn: Turn, service: Service) -> Outcome:
+    """Store the service, whose sector chooses the questions."""
     return Go(next_state(DRAFT.update(turn, service_id=service.id, sector=service.sector)))
 
 
@@ -397,7 +394,7 @@ async def take_change(turn: Turn, answer: Answer) -> Outcome:
 
 STEPS = (
     *picker_steps(PICKER, "rating.q_agency", on_agency_picked, owns=("agency_id",)),
-    Step(SERVICE, ask_service, take_service, owns=("service_id",)),
+    Step(SERVICE, ask_service, take_picked(_services, store_service), owns=("service_id",)),
     *(question_step(q) for q in QUESTIONS),
     Step(SERVED, ask_served, take_served, owns=("served_by",)),
     Step(COMMENT, ask_comment, take_comment, owns=("comment",)),

@@ -12,7 +12,7 @@ from handlers.casework.states import OPEN_STATES, Action, allowed
 from handlers.casework.views import officer_card
 from handlers.clock import local_date_text, local_day
 from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, parse_id
-from handlers.lists import numbered, picked
+from handlers.lists import numbered, picked, take_picked
 from handlers.messages import Choice, OutgoingFile, Reply
 from handlers.names import name_of, official_label
 from handlers.officer.desk import (
@@ -264,13 +264,6 @@ async def ask_link(turn: Turn) -> Prompt:
     return Prompt(turn.texts("officer.q_link"), numbered(listed))
 
 
-async def take_link(turn: Turn, answer: Answer) -> Outcome:
-    official = picked(answer, await _linkable(turn))
-    if official is None:
-        return Retry(turn.pick_hint())
-    return await link_official(turn, official)
-
-
 @with_case("link")
 async def link_official(turn: Turn, held: Held, official: Official) -> Outcome:
     """Name the listed official a described report is about: from now on it counts towards
@@ -323,5 +316,5 @@ STEPS = officer_steps(
     text_step(ASK, "officer.q_question", TEXT_LIMIT, relay_question),
     *picker_steps(TRANSFER, "officer.q_transfer", on_transfer_picked),
     text_step(CLOSE, "officer.q_close", TEXT_LIMIT, close_case),
-    Step(LINK, ask_link, take_link),
+    Step(LINK, ask_link, take_picked(_linkable, link_official)),
 )
