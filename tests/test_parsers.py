@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import unicodedata
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,7 +14,6 @@ from handlers.textmatch import fold
 CODE = st.from_regex(r"[A-Za-z0-9-]{1,20}", fullmatch=True)
 
 
-@pytest.mark.slow
 @given(st.text())
 def test_fold_is_idempotent_and_strips_every_mark(text: str) -> None:
     folded = fold(text)
