@@ -984,7 +984,7 @@ async def serve_webhooks(settings: Settings) -> None:
 
     from bot.channels.telegram import ALLOWED_UPDATES
     from bot.scheduler import run_scheduler
-    from bot.web import create_app
+    from bot.web import ResultsSettings, create_app
 
     base = (settings.public_base_url or "").rstrip("/")
     telegram_secret = _secret(settings.telegram_webhook_secret)
@@ -1001,6 +1001,7 @@ async def serve_webhooks(settings: Settings) -> None:
             await zalo.call("setWebhook", url=f"{base}/zalo", secret_token=zalo_secret)
         web = create_app(
             runtime,
+            results=ResultsSettings.from_settings(settings),
             telegram=telegram,
             telegram_secret=telegram_secret,
             zalo=zalo,
@@ -1029,6 +1030,34 @@ async def serve_webhooks(settings: Settings) -> None:
     finally:
         await _close_messengers(telegram, zalo)
         await runtime.close()
+
+
+@app.command()
+def web() -> None:
+    """Serve the public results page alone, on the configured database (the SQLite quick-start
+    one too), at WEB_HOST:WEB_PORT; no messenger is contacted."""
+    _run(serve_pages(_settings()))
+
+
+async def serve_pages(settings: Settings) -> None:
+    import uvicorn
+
+    from bot.web import ResultsSettings, pages_app
+
+    reader, reads = await _reading(settings)
+    try:
+        server = uvicorn.Server(
+            uvicorn.Config(
+                pages_app(reads, ResultsSettings.from_settings(settings)),
+                host=settings.web_host,
+                port=settings.web_port,
+                lifespan="off",
+            )
+        )
+        log.info("serving the results page on http://%s:%d/", settings.web_host, settings.web_port)
+        await server.serve()
+    finally:
+        await reader.dispose()
 
 
 def _secret(value: SecretStr | None) -> str:

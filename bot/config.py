@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=1, le=65535)
     served_file_hours: int = Field(default=24, ge=1)
+    web_min_cell: int = Field(default=5, ge=2, le=100)
+    """The public page withholds any count of reports from 1 to one below this, so that no
+    one can work out who reported."""
+    web_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
+    """How long the public page keeps a period's figures before adding them up again."""
 
     pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
     encryption_key: SecretStr = SecretStr(DEV_ENCRYPTION_KEY)
