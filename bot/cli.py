@@ -695,7 +695,7 @@ async def _export(
 ) -> None:
     from rich.progress import Progress
 
-    from bot.exports import TABLES, CsvTable, ExportRequest, count_rows, open_tables, write_export
+    from bot.exports import TABLES, ExportRequest, count_rows, open_tables, write_export
 
     t = _texts()
     db, sessions = await _reading(settings)
@@ -703,11 +703,7 @@ async def _export(
     try:
         async with sessions() as session:
             total = await count_rows(session, request)
-        tables = (
-            CsvTable(output, t(f"export.sheet_{table}"))
-            if table
-            else open_tables(output, file_format)
-        )
+        tables = open_tables(output, file_format, t(f"export.sheet_{table}") if table else None)
         try:
             with Progress(transient=True) as bar:
                 task = bar.add_task(output.name, total=total)
@@ -984,7 +980,7 @@ async def serve_webhooks(settings: Settings) -> None:
 
     from bot.channels.telegram import ALLOWED_UPDATES
     from bot.scheduler import run_scheduler
-    from bot.web import ResultsSettings, create_app
+    from bot.web import WebSettings, create_app
 
     base = (settings.public_base_url or "").rstrip("/")
     telegram_secret = _secret(settings.telegram_webhook_secret)
@@ -1001,7 +997,7 @@ async def serve_webhooks(settings: Settings) -> None:
             await zalo.call("setWebhook", url=f"{base}/zalo", secret_token=zalo_secret)
         web = create_app(
             runtime,
-            results=ResultsSettings.from_settings(settings),
+            web=WebSettings.from_settings(settings),
             telegram=telegram,
             telegram_secret=telegram_secret,
             zalo=zalo,
@@ -1034,30 +1030,35 @@ async def serve_webhooks(settings: Settings) -> None:
 
 @app.command()
 def web() -> None:
-    """Serve the public results page alone, on the configured database (the SQLite quick-start
-    one too), at WEB_HOST:WEB_PORT; no messenger is contacted."""
+    """Serve the web pages alone (the public results page, the admins' dashboard), on the
+    configured database (the SQLite quick-start one too), at WEB_HOST:WEB_PORT; no messenger
+    is contacted."""
     _run(serve_pages(_settings()))
 
 
 async def serve_pages(settings: Settings) -> None:
     import uvicorn
 
-    from bot.web import ResultsSettings, pages_app
+    from bot.runtime import prepare_database
+    from bot.web import WebSettings, pages_app
+    from storage.db import make_engine, make_sessionmaker
 
-    reader, reads = await _reading(settings)
+    db, sessions = await prepare_database(settings)
+    reader = make_engine(settings.database_url, for_reading=True)
     try:
-        server = uvicorn.Server(
-            uvicorn.Config(
-                pages_app(reads, ResultsSettings.from_settings(settings)),
-                host=settings.web_host,
-                port=settings.web_port,
-                lifespan="off",
-            )
+        app = pages_app(
+            sessions,
+            make_sessionmaker(reader, settings.identity_keys()),
+            WebSettings.from_settings(settings),
         )
-        log.info("serving the results page on http://%s:%d/", settings.web_host, settings.web_port)
+        server = uvicorn.Server(
+            uvicorn.Config(app, host=settings.web_host, port=settings.web_port, lifespan="off")
+        )
+        log.info("serving the web pages on http://%s:%d/", settings.web_host, settings.web_port)
         await server.serve()
     finally:
         await reader.dispose()
+        await db.dispose()
 
 
 def _secret(value: SecretStr | None) -> str:

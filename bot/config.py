@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     one can work out who reported."""
     web_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
     """How long the public page keeps a period's figures before adding them up again."""
+    dashboard_link_minutes: int = Field(default=10, ge=1, le=60)
+    """How long the one-time sign-in link /dashboard sends stays usable."""
+    dashboard_session_hours: float = Field(default=8.0, gt=0, le=24)
+    """How long a dashboard session lasts before the admin asks for a new link."""
 
     pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
     encryption_key: SecretStr = SecretStr(DEV_ENCRYPTION_KEY)
@@ -218,6 +222,8 @@ class Settings(BaseSettings):
             calendar=WorkCalendar(
                 frozenset(self.extra_days_off), frozenset(self.makeup_working_days)
             ),
+            web_base_url=self.public_base_url,
+            dashboard_link_minutes=self.dashboard_link_minutes,
         )
 
 

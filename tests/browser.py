@@ -22,8 +22,9 @@ Result = TypeVar("Result")
 
 
 @contextmanager
-def chromium() -> Iterator[WebDriver]:
-    """Headless Chromium with a fresh profile, quit and removed afterwards."""
+def chromium(downloads: Path | None = None) -> Iterator[WebDriver]:
+    """Headless Chromium with a fresh profile, quit and removed afterwards; files it downloads
+    go to `downloads`."""
     profile = tempfile.mkdtemp(prefix="chromium-profile-")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
@@ -42,6 +43,11 @@ def chromium() -> Iterator[WebDriver]:
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     try:
         driver.set_page_load_timeout(60)
+        if downloads is not None:
+            driver.execute_cdp_cmd(
+                "Browser.setDownloadBehavior",
+                {"behavior": "allow", "downloadPath": str(downloads)},
+            )
         yield driver
     finally:
         driver.quit()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import re
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -11,25 +15,34 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as expected
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from bot.config import Settings
 from bot.runtime import Runtime
-from bot.web import pages_app
 from handlers.admin.summary import percent
 from handlers.clock import local_day
 from handlers.periods import recent_periods
 from handlers.texts import Texts
 from tests.browser import browse, chromium
-from tests.conftest import Clock
+from tests.casework import officer
+from tests.conftest import Clock, make_settings
 from tests.fakes.serving import serve
-from tests.web import RESULTS, default_period, reporter_traces, seed, summary_of
+from tests.web import RESULTS, default_period, reporter_traces, seed, site_app, summary_of
 
 World = tuple[Runtime, list[tuple[str, str]]]
 
 
 @pytest.fixture
-async def site(runtime: World, clock: Clock) -> AsyncIterator[tuple[Runtime, str]]:
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """Links the bot sends name this address; the test opens their path on the served one."""
+    return make_settings(tmp_path, database_url=database_url, public_base_url="http://bot.test")
+
+
+@pytest.fixture
+async def site(
+    runtime: World, settings: Settings, clock: Clock
+) -> AsyncIterator[tuple[Runtime, str]]:
     rt = runtime[0]
     await seed(rt, clock.now)
-    async with serve(pages_app(rt.reads, RESULTS, clock)) as url:
+    async with serve(site_app(rt, settings, clock)) as url:
         yield rt, url
 
 
@@ -144,3 +157,53 @@ async def test_small_counts_are_withheld_and_no_reporter_appears(
     )
     page = browser.page_source
     assert not [trace for trace in await reporter_traces(rt) if trace in page]
+
+
+async def test_an_admin_signs_in_with_the_bots_link_filters_and_downloads_a_csv(
+    runtime: World, settings: Settings, clock: Clock, tmp_path: Path
+) -> None:
+    rt = runtime[0]
+    await seed(rt, clock.now)
+    admin = await officer(*runtime, "intake", "62-SNV", "admin")
+    reply = await admin.say("/dashboard")
+    link = re.search(r"/dashboard/login\?token=\S+", reply)
+    assert link, reply
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    summary = await summary_of(rt, default_period(clock.now), clock.now, "vi")
+    group = next(g for g in summary.ranking.labels if summary.ranking.groups.get(g))
+    async with serve(site_app(rt, settings, clock)) as url:
+        with chromium(downloads) as browser:
+            await browse(lambda: browser.get(url + link[0]))
+            await browse(lambda: browser.find_element(By.ID, "sign-in").click())
+            await browse(
+                lambda: WebDriverWait(browser, 30).until(expected.url_to_be(url + "/dashboard"))
+            )
+            assert browser.find_element(By.ID, "cases")
+            assert browser.find_element(By.ID, "chart").get_attribute("naturalWidth") != "0"
+
+            def choose_group() -> None:
+                Select(browser.find_element(By.ID, "group")).select_by_value(group)
+                browser.find_element(By.ID, "show").click()
+
+            await browse(choose_group)
+            await browse(
+                lambda: WebDriverWait(browser, 30).until(expected.url_contains(f"group={group}"))
+            )
+            tables = browser.find_elements(By.CSS_SELECTOR, "table.ranking[id^='agencies-']")
+            assert [t.get_attribute("id") for t in tables] == [f"agencies-{group}"]
+
+            summary_link = browser.find_element(
+                By.CSS_SELECTOR, "#exports a[href*='format=summary']"
+            )
+            await browse(summary_link.click)
+
+            def downloaded() -> list[Path]:
+                return [p for p in downloads.iterdir() if p.suffix == ".csv"]
+
+            await browse(lambda: WebDriverWait(browser, 60).until(lambda _: downloaded()))
+    content = downloaded()[0].read_bytes()
+    assert content.startswith(codecs.BOM_UTF8)
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    assert rows[0][0] == Texts("vi")("export.col_agency_code")
+    assert len(rows) > 1

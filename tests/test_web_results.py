@@ -5,7 +5,7 @@ and language while they are fresh."""
 from __future__ import annotations
 
 import html
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date
 from typing import Any
 
@@ -15,9 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import event
 
+from bot.config import Settings
 from bot.runtime import Runtime
-from bot.web import ResultsSettings, pages_app
-from bot.web.results import _chosen_period
+from bot.web import ResultsSettings
+from bot.web.results import chosen_period
 from handlers.admin.summary import percent
 from handlers.agency_groups import OTHER
 from handlers.casework.states import WITH_THE_AGENCY
@@ -25,7 +26,15 @@ from handlers.periods import latest_complete, parse_period
 from handlers.texts import Texts
 from storage import summaries
 from tests.conftest import Clock
-from tests.web import RESULTS, default_period, reporter_traces, seed, summary_of, words
+from tests.web import (
+    RESULTS,
+    default_period,
+    reporter_traces,
+    seed,
+    site_app,
+    summary_of,
+    words,
+)
 
 World = tuple[Runtime, list[tuple[str, str]]]
 
@@ -36,14 +45,22 @@ async def seeded(runtime: World, clock: Clock) -> Runtime:
     return runtime[0]
 
 
-def client(rt: Runtime, clock: Clock, config: ResultsSettings = RESULTS) -> httpx.AsyncClient:
-    app = pages_app(rt.reads, config, clock)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+@pytest.fixture
+def client(settings: Settings, clock: Clock) -> Callable[..., httpx.AsyncClient]:
+    """HTTP clients of the pages over a runtime, with the public page's settings given."""
+
+    def make(rt: Runtime, config: ResultsSettings = RESULTS) -> httpx.AsyncClient:
+        app = site_app(rt, settings, clock, config)
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+
+    return make
 
 
 @pytest.fixture
-async def web(seeded: Runtime, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
-    async with client(seeded, clock) as http:
+async def web(
+    seeded: Runtime, client: Callable[..., httpx.AsyncClient]
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with client(seeded) as http:
         yield http
 
 
@@ -81,7 +98,7 @@ async def test_a_group_filter_lists_only_that_groups_agencies_ranked(
 
 
 async def test_small_counts_of_reports_are_withheld_and_the_page_says_so(
-    seeded: Runtime, clock: Clock
+    seeded: Runtime, clock: Clock, client: Callable[..., httpx.AsyncClient]
 ) -> None:
     year = parse_period("2026", date(2026, 11, 30), RESULTS.cutoff)
     assert year is not None
@@ -99,7 +116,7 @@ async def test_small_counts_of_reports_are_withheld_and_the_page_says_so(
     assert counts, "the seed made cases"
     # A minimum above every agency's count withholds every non-zero cell...
     strict = ResultsSettings(30, max(counts) + 1, 15, 60)
-    async with client(seeded, clock, strict) as http:
+    async with client(seeded, strict) as http:
         page = await http.get("/", params={"period": "2026"})
     text = words(html.unescape(page.text))
     withheld = Texts("vi")("web.fewer_than", minimum=max(counts) + 1)
@@ -108,7 +125,7 @@ async def test_small_counts_of_reports_are_withheld_and_the_page_says_so(
     assert Texts("vi")("web.handling_note", largest=max(counts), minimum=max(counts) + 1) in text
     # ...and the lowest minimum shows them all.
     open_page = ResultsSettings(30, 2, 15, 60)
-    async with client(seeded, clock, open_page) as http:
+    async with client(seeded, open_page) as http:
         page = await http.get("/", params={"period": "2026"})
     cells = words(html.unescape(page.text))
     assert all(f" {n} " in cells for n in counts if n >= 2)
@@ -159,7 +176,7 @@ def test_any_period_text_gives_a_period_and_says_when_it_was_replaced(
     text: str, cutoff: int | None
 ) -> None:
     now = Clock().now
-    period, replaced = _chosen_period(text, now, cutoff)
+    period, replaced = chosen_period(text, now, cutoff)
     named = parse_period(text, date(2026, 11, 30), cutoff) if text else None
     if named is not None:
         assert (period, replaced) == (named, False)
@@ -180,10 +197,10 @@ def statements(rt: Runtime) -> list[str]:
 
 
 async def test_a_periods_figures_are_computed_once_while_fresh(
-    seeded: Runtime, clock: Clock
+    seeded: Runtime, clock: Clock, client: Callable[..., httpx.AsyncClient]
 ) -> None:
     ran = statements(seeded)
-    async with client(seeded, clock) as http:
+    async with client(seeded) as http:
         first = await http.get("/")
         computed = len(ran)
         assert computed > 0
@@ -196,9 +213,11 @@ async def test_a_periods_figures_are_computed_once_while_fresh(
         assert len(ran) > computed, "another language names the agencies anew"
 
 
-async def test_with_no_cache_every_visit_computes(seeded: Runtime, clock: Clock) -> None:
+async def test_with_no_cache_every_visit_computes(
+    seeded: Runtime, clock: Clock, client: Callable[..., httpx.AsyncClient]
+) -> None:
     ran = statements(seeded)
-    async with client(seeded, clock, ResultsSettings(30, 5, 15, 0)) as http:
+    async with client(seeded, ResultsSettings(30, 5, 15, 0)) as http:
         await http.get("/")
         once = len(ran)
         await http.get("/")

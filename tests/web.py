@@ -7,16 +7,26 @@ import re
 from datetime import datetime
 
 from sqlalchemy import select
+from starlette.applications import Starlette
 
 from bot import demo
+from bot.config import Settings
 from bot.runtime import Runtime
-from bot.web import ResultsSettings
+from bot.web import DashboardSettings, ResultsSettings, WebSettings, pages_app
 from handlers.admin.summary import Summary, build_summary
-from handlers.clock import local_day
+from handlers.clock import Clock, local_day
 from handlers.periods import Period, latest_complete
 from storage.models import Report
 
 RESULTS = ResultsSettings(min_sample=30, min_cell=5, cutoff=15, cache_seconds=60)
+
+
+def site_app(
+    rt: Runtime, settings: Settings, clock: Clock, results: ResultsSettings = RESULTS
+) -> Starlette:
+    """The web pages over the runtime's database, as `feedbackbot web` serves them."""
+    web = WebSettings(results, DashboardSettings.from_settings(settings))
+    return pages_app(rt.sessions, rt.reads, web, clock)
 
 
 async def seed(rt: Runtime, now: datetime) -> None:

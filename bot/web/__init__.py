@@ -1,6 +1,8 @@
-"""The web server: messenger webhooks, served files and the public results page."""
+"""The web server: messenger webhooks, served files, the public results page and the admins'
+dashboard."""
 
-from bot.web.app import create_app, pages_app
+from bot.web.app import WebSettings, create_app, pages_app
+from bot.web.dashboard import DashboardSettings
 from bot.web.results import ResultsSettings
 from bot.web.webhooks import (
     BODY_LIMIT,
@@ -13,7 +15,9 @@ __all__ = [
     "BODY_LIMIT",
     "TELEGRAM_SECRET_HEADER",
     "ZALO_SECRET_HEADER",
+    "DashboardSettings",
     "ResultsSettings",
+    "WebSettings",
     "create_app",
     "file_publisher",
     "pages_app",

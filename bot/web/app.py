@@ -1,6 +1,9 @@
-"""The Starlette app: the webhooks and served files, the public results page, the stylesheet."""
+"""The Starlette app: the webhooks and served files, the public results page, the admins'
+dashboard, the stylesheet."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -9,18 +12,36 @@ from starlette.staticfiles import StaticFiles
 
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel
+from bot.config import Settings
 from bot.runtime import Runtime
+from bot.web.dashboard import DashboardSettings, dashboard_routes
 from bot.web.pages import STATIC
 from bot.web.results import ResultsSettings, results_routes
 from bot.web.webhooks import webhook_routes
 from handlers.clock import Clock, system_clock
 
 
+@dataclass(frozen=True, slots=True)
+class WebSettings:
+    results: ResultsSettings
+    dashboard: DashboardSettings
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WebSettings:
+        return cls(
+            ResultsSettings.from_settings(settings), DashboardSettings.from_settings(settings)
+        )
+
+
 def _pages(
-    reads: async_sessionmaker[AsyncSession], results: ResultsSettings, clock: Clock
+    sessions: async_sessionmaker[AsyncSession],
+    reads: async_sessionmaker[AsyncSession],
+    web: WebSettings,
+    clock: Clock,
 ) -> list[BaseRoute]:
     return [
-        *results_routes(reads, results, clock),
+        *results_routes(reads, web.results, clock),
+        *dashboard_routes(sessions, reads, web.dashboard, clock),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 
@@ -28,7 +49,7 @@ def _pages(
 def create_app(
     runtime: Runtime,
     *,
-    results: ResultsSettings,
+    web: WebSettings,
     telegram: TelegramChannel | None = None,
     telegram_secret: str = "",
     zalo: ZaloChannel | None = None,
@@ -44,11 +65,15 @@ def create_app(
         zalo_secret=zalo_secret,
         clock=clock,
     )
-    return Starlette(routes=[*webhooks, *_pages(runtime.reads, results, clock)])
+    pages = _pages(runtime.sessions, runtime.reads, web, clock)
+    return Starlette(routes=[*webhooks, *pages])
 
 
 def pages_app(
-    reads: async_sessionmaker[AsyncSession], results: ResultsSettings, clock: Clock = system_clock
+    sessions: async_sessionmaker[AsyncSession],
+    reads: async_sessionmaker[AsyncSession],
+    web: WebSettings,
+    clock: Clock = system_clock,
 ) -> Starlette:
-    """`feedbackbot web`'s app: the pages alone, on read connections of the database."""
-    return Starlette(routes=_pages(reads, results, clock))
+    """`feedbackbot web`'s app: the pages alone (the dashboard writes only its sign-ins)."""
+    return Starlette(routes=_pages(sessions, reads, web, clock))

@@ -76,7 +76,7 @@ def period_code(period: Period) -> str:
     return period.span.code if period.span else f"{period.start}..{period.end}"
 
 
-def _chosen_period(text: str | None, today: datetime, cutoff: int | None) -> tuple[Period, bool]:
+def chosen_period(text: str | None, today: datetime, cutoff: int | None) -> tuple[Period, bool]:
     """The period a `period` parameter names, and whether it had to be replaced by the
     latest ended month (absent is no fault; unreadable, too long or NUL-laden is)."""
     default = latest_complete(local_day(today), cutoff)
@@ -86,6 +86,26 @@ def _chosen_period(text: str | None, today: datetime, cutoff: int | None) -> tup
         return default, True
     period = parse_period(text, local_day(today), cutoff)
     return (default, True) if period is None else (period, False)
+
+
+def period_choices(
+    t: Texts, request: Request, period: Period, today: datetime, cutoff: int | None
+) -> list[dict[str, object]]:
+    """The ended reporting periods offered, each with its link (keeping the other choices)."""
+    return [
+        {
+            "code": period_code(p),
+            "label": t(
+                "web.period_option",
+                name=period_name(t, p),
+                start=f"{p.start:%d/%m/%Y}",
+                end=f"{p.end:%d/%m/%Y}",
+            ),
+            "link": with_query(request.url, period=period_code(p)),
+            "current": p == period,
+        }
+        for p in recent_periods(local_day(today), cutoff)
+    ]
 
 
 def _share(t: Texts, share: float | None) -> dict[str, object]:
@@ -158,20 +178,7 @@ def page_context(
             "end": f"{period.end:%d/%m/%Y}",
             "code": period_code(period),
         },
-        "periods": [
-            {
-                "code": period_code(p),
-                "label": t(
-                    "web.period_option",
-                    name=period_name(t, p),
-                    start=f"{p.start:%d/%m/%Y}",
-                    end=f"{p.end:%d/%m/%Y}",
-                ),
-                "link": with_query(request.url, period=period_code(p)),
-                "current": p == period,
-            }
-            for p in recent_periods(local_day(today), config.cutoff)
-        ],
+        "periods": period_choices(t, request, period, today, config.cutoff),
         "groups": [{"code": g, "label": ranking.label(t, g)} for g in groups],
         "group": group or "",
         "headline": {**_index(t, overall), "ratings": overall.ratings},
@@ -227,7 +234,7 @@ def results_routes(
         params = request.query_params
         t = texts_for(params.get("lang"))
         today = clock()
-        period, unreadable = _chosen_period(params.get("period"), today, config.cutoff)
+        period, unreadable = chosen_period(params.get("period"), today, config.cutoff)
         notices = [t("web.notice_period")] if unreadable else []
         computed = await cache.get(
             (period.start, period.end, t.locale), lambda: compute(period, t.locale)

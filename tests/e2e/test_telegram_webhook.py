@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 from bot.channels.telegram import CHANNEL, TelegramChannel
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
-from bot.web import BODY_LIMIT, TELEGRAM_SECRET_HEADER, ResultsSettings, create_app
+from bot.web import BODY_LIMIT, TELEGRAM_SECRET_HEADER, WebSettings, create_app
 from storage.models import Conversation, Evidence, ProcessedUpdate, Rating, Report
 from tests.e2e.telegram_bot import settled
 from tests.fakes import FakeTelegramServer
@@ -70,7 +70,7 @@ async def site(
     runtime = await open_runtime(settings, {CHANNEL: channel})
     app = create_app(
         runtime,
-        results=ResultsSettings.from_settings(settings),
+        web=WebSettings.from_settings(settings),
         telegram=channel,
         telegram_secret=SECRET,
     )

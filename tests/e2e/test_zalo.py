@@ -21,7 +21,7 @@ from bot.runtime import Runtime, open_runtime
 from bot.web import (
     BODY_LIMIT,
     ZALO_SECRET_HEADER,
-    ResultsSettings,
+    WebSettings,
     create_app,
     file_publisher,
 )
@@ -78,7 +78,7 @@ async def zalo_bot(
     try:
         app = create_app(
             runtime,
-            results=ResultsSettings.from_settings(settings),
+            web=WebSettings.from_settings(settings),
             zalo=channel,
             zalo_secret=SECRET,
         )
