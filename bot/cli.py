@@ -1004,7 +1004,13 @@ async def serve_webhooks(settings: Settings) -> None:
             zalo_secret=zalo_secret,
         )
         server = uvicorn.Server(
-            uvicorn.Config(web, host=settings.web_host, port=settings.web_port, lifespan="off")
+            uvicorn.Config(
+                web,
+                host=settings.web_host,
+                port=settings.web_port,
+                lifespan="off",
+                access_log=False,  # a sign-in link's token must not reach the logs
+            )
         )
         background = [
             asyncio.create_task(runtime.dispatcher.run()),
@@ -1052,7 +1058,13 @@ async def serve_pages(settings: Settings) -> None:
             WebSettings.from_settings(settings),
         )
         server = uvicorn.Server(
-            uvicorn.Config(app, host=settings.web_host, port=settings.web_port, lifespan="off")
+            uvicorn.Config(
+                app,
+                host=settings.web_host,
+                port=settings.web_port,
+                lifespan="off",
+                access_log=False,  # a sign-in link's token must not reach the logs
+            )
         )
         log.info("serving the web pages on http://%s:%d/", settings.web_host, settings.web_port)
         await server.serve()

@@ -5,7 +5,8 @@ and language while they are fresh."""
 from __future__ import annotations
 
 import html
-from collections.abc import AsyncIterator, Callable
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.runtime import Runtime
@@ -185,21 +187,40 @@ def test_any_period_text_gives_a_period_and_says_when_it_was_replaced(
         assert replaced == bool(text)
 
 
-def statements(rt: Runtime) -> list[str]:
-    """Every statement the read connections run from now on."""
-    ran: list[str] = []
+@pytest.fixture
+def statements() -> Iterator[list[tuple[str, int]]]:
+    """Every statement any engine runs during the test, with the thread that ran it."""
+    ran: list[tuple[str, int]] = []
 
     def record(*args: Any) -> None:
-        ran.append(args[2])
+        ran.append((args[2], threading.get_ident()))
 
-    event.listen(rt.reader.sync_engine, "before_cursor_execute", record)
-    return ran
+    event.listen(Engine, "before_cursor_execute", record)
+    yield ran
+    event.remove(Engine, "before_cursor_execute", record)
+
+
+async def test_the_figures_are_read_off_the_event_loop(
+    seeded: Runtime,
+    client: Callable[..., httpx.AsyncClient],
+    statements: list[tuple[str, int]],
+) -> None:
+    async with client(seeded) as http:
+        page = await http.get("/", params={"period": "2026"})
+    assert page.status_code == 200
+    # The runtime's own checkpoints (PRAGMA) go on beside; the page's queries are what count.
+    queries = [(sql, thread) for sql, thread in statements if sql.lstrip().startswith("SELECT")]
+    assert queries, "the page read its figures"
+    loop = threading.get_ident()
+    assert not [sql for sql, thread in queries if thread == loop]
 
 
 async def test_a_periods_figures_are_computed_once_while_fresh(
-    seeded: Runtime, clock: Clock, client: Callable[..., httpx.AsyncClient]
+    seeded: Runtime,
+    client: Callable[..., httpx.AsyncClient],
+    statements: list[tuple[str, int]],
 ) -> None:
-    ran = statements(seeded)
+    ran = statements
     async with client(seeded) as http:
         first = await http.get("/")
         computed = len(ran)
@@ -214,9 +235,11 @@ async def test_a_periods_figures_are_computed_once_while_fresh(
 
 
 async def test_with_no_cache_every_visit_computes(
-    seeded: Runtime, clock: Clock, client: Callable[..., httpx.AsyncClient]
+    seeded: Runtime,
+    client: Callable[..., httpx.AsyncClient],
+    statements: list[tuple[str, int]],
 ) -> None:
-    ran = statements(seeded)
+    ran = statements
     async with client(seeded, ResultsSettings(30, 5, 15, 0)) as http:
         await http.get("/")
         once = len(ran)

@@ -25,7 +25,7 @@ def site_app(
     rt: Runtime, settings: Settings, clock: Clock, results: ResultsSettings = RESULTS
 ) -> Starlette:
     """The web pages over the runtime's database, as `feedbackbot web` serves them."""
-    web = WebSettings(results, DashboardSettings.from_settings(settings))
+    web = WebSettings(settings.database_url, results, DashboardSettings.from_settings(settings))
     return pages_app(rt.sessions, rt.reads, web, clock)
 
 

@@ -23,13 +23,17 @@ from handlers.clock import Clock, system_clock
 
 @dataclass(frozen=True, slots=True)
 class WebSettings:
+    database_url: str
+    """Read by the pages' heavy figures on connections of their own (`reading`)."""
     results: ResultsSettings
     dashboard: DashboardSettings
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WebSettings:
         return cls(
-            ResultsSettings.from_settings(settings), DashboardSettings.from_settings(settings)
+            settings.database_url,
+            ResultsSettings.from_settings(settings),
+            DashboardSettings.from_settings(settings),
         )
 
 
@@ -40,8 +44,8 @@ def _pages(
     clock: Clock,
 ) -> list[BaseRoute]:
     return [
-        *results_routes(reads, web.results, clock),
-        *dashboard_routes(sessions, reads, web.dashboard, clock),
+        *results_routes(web.database_url, web.results, clock),
+        *dashboard_routes(sessions, reads, web.database_url, web.dashboard, clock),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 

@@ -30,10 +30,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.charts import chart_data, draw, render_png
+from bot.charts import ChartData, chart_data, draw, render_png
 from bot.config import Settings
 from bot.exports import XLSX, ExportRequest, export_file
 from bot.web.pages import render, texts_for, with_query
+from bot.web.reading import read_off_the_loop
 from bot.web.results import (
     LONGEST_PARAMETER,
     chosen_period,
@@ -42,7 +43,7 @@ from bot.web.results import (
     period_name,
 )
 from handlers import access
-from handlers.admin.dashboard_figures import dashboard
+from handlers.admin.dashboard_figures import Dashboard, dashboard
 from handlers.admin.summary import percent, ranked_for, scope_label
 from handlers.clock import Clock
 from handlers.indicators import FACTORS, Indicators
@@ -63,7 +64,6 @@ EXPORTS = {
 
 @dataclass(frozen=True, slots=True)
 class DashboardSettings:
-    database_url: str
     secret: str
     session_hours: float
     secure_cookie: bool
@@ -73,7 +73,6 @@ class DashboardSettings:
     @classmethod
     def from_settings(cls, settings: Settings) -> DashboardSettings:
         return cls(
-            settings.database_url,
             settings.pseudonym_key.get_secret_value(),
             settings.dashboard_session_hours,
             (settings.public_base_url or "").startswith("https://"),
@@ -111,6 +110,7 @@ def _indicator_cells(t: Texts, i: Indicators) -> dict[str, object]:
 def dashboard_routes(
     sessions: async_sessionmaker[AsyncSession],
     reads: async_sessionmaker[AsyncSession],
+    database_url: str,
     config: DashboardSettings,
     clock: Clock,
 ) -> list[Route]:
@@ -228,11 +228,14 @@ def dashboard_routes(
         if await signed_in(request) is None:
             return await message(t, "refused", 403)
         now = clock()
-        async with reads() as session:
+
+        async def read(session: AsyncSession) -> tuple[Dashboard, str]:
             figures = await dashboard(
                 session, period, None, now=now, min_sample=config.min_sample, locale=t.locale
             )
-            scope = await scope_label(t, None, t.locale, session=session)
+            return figures, await scope_label(t, None, t.locale, session=session)
+
+        figures, scope = await read_off_the_loop(database_url, read)
         ranking = figures.summary.ranking
         group = request.query_params.get("group") or None
         if group is not None and group not in ranking.order:
@@ -302,14 +305,17 @@ def dashboard_routes(
         if await signed_in(request) is None:
             return await message(t, "refused", 403)
         group = request.query_params.get("group") or None
-        async with reads() as session:
+
+        async def read(session: AsyncSession) -> ChartData:
             ids = None
             if group is not None:
                 ranking = await ranked_for(session, period, None, config.min_sample, t.locale)
                 ids = [row.key for row in ranking.groups.get(group, [])]
-            data = await chart_data(
+            return await chart_data(
                 session, period.start, period.end, ids, t.locale, config.min_sample
             )
+
+        data = await read_off_the_loop(database_url, read)
         png = await asyncio.to_thread(lambda: render_png(draw(data)))
         return Response(png, media_type="image/png", headers={"Cache-Control": "private"})
 
@@ -325,7 +331,7 @@ def dashboard_routes(
         asked = ExportRequest(period, None, free_text=False, locale=t.locale, pseudonyms=True)
         await asyncio.to_thread(
             export_file,
-            config.database_url,
+            database_url,
             asked,
             file_format,
             path,

@@ -4,9 +4,9 @@ What it shows for a reporting period (`?period=2026-10`, the latest ended month 
 the headline index and each sector's apart with their samples, the five SIPAS factors, every
 agency's index ranked within its group (`?group=` filters by the groups the directory file
 declares), and how each agency handled reports about officials, in counts, small counts
-withheld. The figures are those of /summary (`handlers.public_results`), read on the read
-connections and kept `cache_seconds`, so visitors never hold up the bot's turns. A parameter
-the page cannot use gets the page with a polite notice, never an error.
+withheld. The figures are those of /summary (`handlers.public_results`), read and added up off
+the event loop (`reading`) and kept `cache_seconds`, so visitors never hold up the bot's
+turns. A parameter the page cannot use gets the page with a polite notice, never an error.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -22,6 +22,7 @@ from starlette.routing import Route
 from bot.config import Settings
 from bot.web.cache import FiguresCache
 from bot.web.pages import render, texts_for, with_query
+from bot.web.reading import read_off_the_loop
 from handlers.admin.summary import percent, scope_label
 from handlers.agency_groups import OTHER
 from handlers.clock import LOCAL_ZONE, Clock, local_day
@@ -214,21 +215,22 @@ def page_context(
     }
 
 
-def results_routes(
-    reads: async_sessionmaker[AsyncSession], config: ResultsSettings, clock: Clock
-) -> list[Route]:
-    """The public page, computing its figures at most once per `cache_seconds` per period and
-    language."""
+def results_routes(database_url: str, config: ResultsSettings, clock: Clock) -> list[Route]:
+    """The public page, computing its figures off the event loop, at most once per
+    `cache_seconds` per period and language."""
     cache: FiguresCache[Computed] = FiguresCache(config.cache_seconds)
 
     async def compute(period: Period, locale: str) -> Computed:
         now = clock()
-        async with reads() as session:
+
+        async def read(session: AsyncSession) -> Computed:
             results = await public_results(
                 session, period, now=now, min_sample=config.min_sample, locale=locale
             )
             scope = await scope_label(Texts(locale), None, locale, session=session)
-        return Computed(results, scope, now)
+            return Computed(results, scope, now)
+
+        return await read_off_the_loop(database_url, read)
 
     async def page(request: Request) -> Response:
         params = request.query_params
