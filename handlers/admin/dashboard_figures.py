@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.admin.summary import Summary, build_summary, case_figures
 from handlers.agency_groups import agency_groups
-from handlers.agency_picker import name_of
 from handlers.indicators import Indicators
+from handlers.names import name_of
 from handlers.periods import Period
 from storage import agencies, summaries
 
