@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 if TYPE_CHECKING:
+    import uvicorn
     from pydantic import SecretStr
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+    from starlette.applications import Starlette
 
     from bot.channels.base import Channel
     from bot.channels.telegram import TelegramChannel
@@ -976,8 +978,6 @@ def serve() -> None:
 
 
 async def serve_webhooks(settings: Settings) -> None:
-    import uvicorn
-
     from bot.channels.telegram import ALLOWED_UPDATES
     from bot.scheduler import run_scheduler
     from bot.web import WebSettings, create_app
@@ -1003,15 +1003,7 @@ async def serve_webhooks(settings: Settings) -> None:
             zalo=zalo,
             zalo_secret=zalo_secret,
         )
-        server = uvicorn.Server(
-            uvicorn.Config(
-                web,
-                host=settings.web_host,
-                port=settings.web_port,
-                lifespan="off",
-                access_log=False,  # a sign-in link's token must not reach the logs
-            )
-        )
+        server = _web_server(web, settings)
         background = [
             asyncio.create_task(runtime.dispatcher.run()),
             asyncio.create_task(
@@ -1043,8 +1035,6 @@ def web() -> None:
 
 
 async def serve_pages(settings: Settings) -> None:
-    import uvicorn
-
     from bot.runtime import prepare_database
     from bot.web import WebSettings, pages_app
     from storage.db import make_engine, make_sessionmaker
@@ -1057,20 +1047,23 @@ async def serve_pages(settings: Settings) -> None:
             make_sessionmaker(reader, settings.identity_keys()),
             WebSettings.from_settings(settings),
         )
-        server = uvicorn.Server(
-            uvicorn.Config(
-                app,
-                host=settings.web_host,
-                port=settings.web_port,
-                lifespan="off",
-                access_log=False,  # a sign-in link's token must not reach the logs
-            )
-        )
+        server = _web_server(app, settings)
         log.info("serving the web pages on http://%s:%d/", settings.web_host, settings.web_port)
         await server.serve()
     finally:
         await reader.dispose()
         await db.dispose()
+
+
+def _web_server(app: Starlette, settings: Settings) -> uvicorn.Server:
+    """uvicorn serving `app` at WEB_HOST:WEB_PORT, with no access log: a dashboard sign-in
+    link's token must not land in a log."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app, host=settings.web_host, port=settings.web_port, lifespan="off", access_log=False
+    )
+    return uvicorn.Server(config)
 
 
 def _secret(value: SecretStr | None) -> str:
