@@ -185,15 +185,9 @@ def dashboard_routes(
                 if login_id is not None
                 else None
             )
-            if officer is None or not access.is_admin(officer):
-                return await message(t, "refused", 403)
-            await officers.audit(
-                access.officer_actor(officer),
-                "dashboard_sign_in",
-                allowed=True,
-                now=now,
-                session=session,
-            )
+        if officer is None or not access.is_admin(officer):
+            return await message(t, "refused", 403)
+        await audit(officer, "dashboard_sign_in")
         response = RedirectResponse("/dashboard", status_code=303)
         response.set_cookie(
             COOKIE,
