@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 if TYPE_CHECKING:
+    import uvicorn
     from pydantic import SecretStr
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+    from starlette.applications import Starlette
 
     from bot.channels.base import Channel
     from bot.channels.telegram import TelegramChannel
@@ -695,7 +697,7 @@ async def _export(
 ) -> None:
     from rich.progress import Progress
 
-    from bot.exports import TABLES, CsvTable, ExportRequest, count_rows, open_tables, write_export
+    from bot.exports import TABLES, ExportRequest, count_rows, open_tables, write_export
 
     t = _texts()
     db, sessions = await _reading(settings)
@@ -703,11 +705,7 @@ async def _export(
     try:
         async with sessions() as session:
             total = await count_rows(session, request)
-        tables = (
-            CsvTable(output, t(f"export.sheet_{table}"))
-            if table
-            else open_tables(output, file_format)
-        )
+        tables = open_tables(output, file_format, t(f"export.sheet_{table}") if table else None)
         try:
             with Progress(transient=True) as bar:
                 task = bar.add_task(output.name, total=total)
@@ -980,11 +978,9 @@ def serve() -> None:
 
 
 async def serve_webhooks(settings: Settings) -> None:
-    import uvicorn
-
     from bot.channels.telegram import ALLOWED_UPDATES
     from bot.scheduler import run_scheduler
-    from bot.web import create_app
+    from bot.web import WebSettings, create_app
 
     base = (settings.public_base_url or "").rstrip("/")
     telegram_secret = _secret(settings.telegram_webhook_secret)
@@ -1001,14 +997,13 @@ async def serve_webhooks(settings: Settings) -> None:
             await zalo.call("setWebhook", url=f"{base}/zalo", secret_token=zalo_secret)
         web = create_app(
             runtime,
+            web=WebSettings.from_settings(settings),
             telegram=telegram,
             telegram_secret=telegram_secret,
             zalo=zalo,
             zalo_secret=zalo_secret,
         )
-        server = uvicorn.Server(
-            uvicorn.Config(web, host=settings.web_host, port=settings.web_port, lifespan="off")
-        )
+        server = _web_server(web, settings)
         background = [
             asyncio.create_task(runtime.dispatcher.run()),
             asyncio.create_task(
@@ -1029,6 +1024,46 @@ async def serve_webhooks(settings: Settings) -> None:
     finally:
         await _close_messengers(telegram, zalo)
         await runtime.close()
+
+
+@app.command()
+def web() -> None:
+    """Serve the web pages alone (the public results page, the admins' dashboard), on the
+    configured database (the SQLite quick-start one too), at WEB_HOST:WEB_PORT; no messenger
+    is contacted."""
+    _run(serve_pages(_settings()))
+
+
+async def serve_pages(settings: Settings) -> None:
+    from bot.runtime import prepare_database
+    from bot.web import WebSettings, pages_app
+    from storage.db import make_engine, make_sessionmaker
+
+    db, sessions = await prepare_database(settings)
+    reader = make_engine(settings.database_url, for_reading=True)
+    try:
+        app = pages_app(
+            sessions,
+            make_sessionmaker(reader, settings.identity_keys()),
+            WebSettings.from_settings(settings),
+        )
+        server = _web_server(app, settings)
+        log.info("serving the web pages on http://%s:%d/", settings.web_host, settings.web_port)
+        await server.serve()
+    finally:
+        await reader.dispose()
+        await db.dispose()
+
+
+def _web_server(app: Starlette, settings: Settings) -> uvicorn.Server:
+    """uvicorn serving `app` at WEB_HOST:WEB_PORT, with no access log: a dashboard sign-in
+    link's token must not land in a log."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app, host=settings.web_host, port=settings.web_port, lifespan="off", access_log=False
+    )
+    return uvicorn.Server(config)
 
 
 def _secret(value: SecretStr | None) -> str:

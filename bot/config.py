@@ -58,6 +58,15 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=1, le=65535)
     served_file_hours: int = Field(default=24, ge=1)
+    web_min_cell: int = Field(default=5, ge=2, le=100)
+    """The public page withholds any count of reports from 1 to one below this, so that no
+    one can work out who reported."""
+    web_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
+    """How long the public page keeps a period's figures before adding them up again."""
+    dashboard_link_minutes: int = Field(default=10, ge=1, le=60)
+    """How long the one-time sign-in link /dashboard sends stays usable."""
+    dashboard_session_hours: float = Field(default=8.0, gt=0, le=24)
+    """How long a dashboard session lasts before the admin asks for a new link."""
 
     pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
     encryption_key: SecretStr = SecretStr(DEV_ENCRYPTION_KEY)
@@ -213,6 +222,8 @@ class Settings(BaseSettings):
             calendar=WorkCalendar(
                 frozenset(self.extra_days_off), frozenset(self.makeup_working_days)
             ),
+            web_base_url=self.public_base_url,
+            dashboard_link_minutes=self.dashboard_link_minutes,
         )
 
 

@@ -523,7 +523,10 @@ async def _summary(
     tables.rows(rows)
 
 
-def open_tables(path: Path, file_format: str) -> Tables:
+def open_tables(path: Path, file_format: str, sheet: str | None = None) -> Tables:
+    """Where an export goes: an XLSX, a ZIP of CSVs, or one table (`sheet`) as a plain CSV."""
+    if sheet is not None:
+        return CsvTable(path, sheet)
     return XlsxTables(path) if file_format == "xlsx" else CsvZipTables(path)
 
 
@@ -550,19 +553,33 @@ def export_maker(database_url: str) -> Callable[[dict[str, Any]], Awaitable[Outg
 
 
 def export_bytes(database_url: str, request: ExportRequest, file_format: str) -> bytes:
-    """The export file, made on an event loop and a read engine of the calling thread's own
-    (a connection belongs to the loop that opened it)."""
-    return asyncio.run(_export_bytes(database_url, request, file_format))
+    """The export file's content (see `export_file`)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export"
+        export_file(database_url, request, file_format, path)
+        return path.read_bytes()
 
 
-async def _export_bytes(database_url: str, request: ExportRequest, file_format: str) -> bytes:
+def export_file(
+    database_url: str,
+    request: ExportRequest,
+    file_format: str,
+    path: Path,
+    sheet: str | None = None,
+) -> None:
+    """Write the export to `path` (one table as a plain CSV when `sheet` names it), on an event
+    loop and a read engine of the calling thread's own (a connection belongs to the loop that
+    opened it): run it in a worker thread."""
+    asyncio.run(_export_file(database_url, request, file_format, path, sheet))
+
+
+async def _export_file(
+    database_url: str, request: ExportRequest, file_format: str, path: Path, sheet: str | None
+) -> None:
     reader = make_engine(database_url, for_reading=True)
+    tables = open_tables(path, file_format, sheet)
     try:
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "export"
-            tables = open_tables(path, file_format)
-            await write_export(async_sessionmaker(reader), tables, request)
-            tables.close()
-            return path.read_bytes()
+        await write_export(async_sessionmaker(reader), tables, request)
     finally:
+        tables.close()
         await reader.dispose()

@@ -42,9 +42,14 @@ def actor(officer: Officer | None, turn: Turn) -> str:
     """Who the audit log names: an officer by row, anyone else by a keyed hash of their account,
     so refusals can be counted per person while the log alone identifies nobody."""
     if officer is not None:
-        return f"officer:{officer.id}"
+        return officer_actor(officer)
     channel = turn.incoming.key.channel
     return f"{channel}-user:{keys_of(turn.session).audit_name(channel, turn.incoming.user_id)}"
+
+
+def officer_actor(officer: Officer) -> str:
+    """How the audit log names an officer, in chat and on the web alike."""
+    return f"officer:{officer.id}"
 
 
 def is_admin(officer: Officer) -> bool:

@@ -63,6 +63,9 @@ class Rules:
     reporting_cutoff: int | None = 15
     """Reporting periods end the day before this day of their last month (Decree 09/2019)."""
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    web_base_url: str | None = None
+    """Where the web server is reached; None: /dashboard has no link to give."""
+    dashboard_link_minutes: int = 10
 
 
 @dataclass(slots=True)

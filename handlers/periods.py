@@ -51,6 +51,17 @@ class Span:
         index = self.year * 12 + self.month - 1 + months
         return Span(index // 12, index % 12 + 1, self.months, self.cutoff)
 
+    @property
+    def code(self) -> str:
+        """The text `parse_period` reads back as this span: 2026-11, 2026-Q3, 2026-H1, 2026."""
+        if self.months == 1:
+            return f"{self.year}-{self.month:02d}"
+        if self.months == 3:
+            return f"{self.year}-Q{(self.month + 2) // 3}"
+        if self.months == 6:
+            return f"{self.year}-H{(self.month + 5) // 6}"
+        return str(self.year)
+
     def period(self) -> Period:
         last = self.shifted(self.months - 1)
         if self.cutoff is None:
@@ -122,6 +133,24 @@ def period_from(start: date, end: date, cutoff: int | None) -> Period:
             if candidate == days:
                 return candidate
     return days
+
+
+def latest_complete(today: date, cutoff: int | None) -> Period:
+    """The latest reporting month that has ended before today: its figures are complete."""
+    return _current(today, 1, cutoff).shifted(-1).period()
+
+
+RECENT = {1: 12, 3: 4, 6: 2, 12: 2}
+"""How many ended months, quarters, half-years and years the public page offers."""
+
+
+def recent_periods(today: date, cutoff: int | None) -> list[Period]:
+    """The ended reporting periods to choose from, newest first within each kind."""
+    chosen: list[Period] = []
+    for months, count in RECENT.items():
+        newest = _current(today, months, cutoff).shifted(-months)
+        chosen += [newest.shifted(-months * n).period() for n in range(count)]
+    return chosen
 
 
 def month_of(day: date) -> Period:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from handlers import access, links, rooms
 from handlers.actions import pressed_action
-from handlers.admin import news, roster, summary
+from handlers.admin import dashboard, news, roster, summary
 from handlers.citizen import commend, privacy, rating, report, start, status
 from handlers.flow import Answer, Go, Outcome, Rest, Retry, Step, Turn
 from handlers.messages import BACK, ChatKind, Choice, option_numbers
@@ -381,6 +381,10 @@ async def _command_export(turn: Turn) -> None:
     await summary.send_export(turn)
 
 
+async def _command_dashboard(turn: Turn) -> None:
+    await dashboard.send_link(turn)
+
+
 COMMANDS: dict[str, Callable[[Turn], Awaitable[None]]] = {
     "start": _command_start,
     "cancel": _command_cancel,
@@ -406,6 +410,7 @@ COMMANDS: dict[str, Callable[[Turn], Awaitable[None]]] = {
     "announce": _command_announce,
     "announcements": _command_announcements,
     "export": _command_export,
+    "dashboard": _command_dashboard,
 }
 
 

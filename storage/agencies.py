@@ -117,6 +117,12 @@ async def sectors_of(service_ids: Sequence[int], *, session: AsyncSession) -> di
     return {service_id: sector for service_id, sector in rows.all()}
 
 
+async def services_by_ids(ids: Sequence[int], *, session: AsyncSession) -> list[Service]:
+    """Services of the given ids, by code."""
+    query = select(Service).where(Service.id.in_(list(ids))).order_by(Service.code)
+    return list((await session.scalars(query)).all())
+
+
 async def service_by_id(service_id: int, *, session: AsyncSession) -> Service | None:
     return await session.get(Service, service_id)
 

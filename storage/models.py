@@ -446,3 +446,18 @@ class ServedFile(SQLModel, table=True):
     mime_type: str = Field(max_length=100)
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     expires_at: datetime = Field(index=True)
+
+
+class DashboardLogin(SQLModel, table=True):
+    """A sign-in to the web dashboard: the one-time link an admin asked for in chat (only a
+    hash of its token is kept, so a copy of the database opens nothing), then the session the
+    link opened, until it expires or the admin signs out."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, index=True, max_length=64)
+    officer_id: int = Field(foreign_key="officer.id", index=True)
+    created_at: datetime
+    link_expires_at: datetime
+    used_at: datetime | None = None
+    session_expires_at: datetime | None = None
+    ended_at: datetime | None = None

@@ -230,6 +230,30 @@ async def on_time_counts(
 ) -> OnTime:
     """Acknowledgements and answers (a decision, or closing with an explanation) on time, for
     cases opened in the period; an extended deadline counts as the deadline."""
+    found = await _on_time(start, end, now, literal(POOLED), agency_ids, session)
+    return found.get(POOLED, OnTime())
+
+
+async def on_time_by_agency(
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    *,
+    agency_ids: Sequence[int] | None,
+    session: AsyncSession,
+) -> dict[int, OnTime]:
+    """`on_time_counts` for each handling agency apart (the public page's handling table)."""
+    return await _on_time(start, end, now, Case.agency_id, agency_ids, session)
+
+
+async def _on_time(
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    key: ColumnElement[Any],
+    agency_ids: Sequence[int] | None,
+    session: AsyncSession,
+) -> dict[int, OnTime]:
     answered_at = func.coalesce(Case.decided_at, Case.closed_at)
 
     def counted(done: ColumnElement[Any], due: ColumnElement[Any]) -> list[ColumnElement[Any]]:
@@ -237,10 +261,16 @@ async def on_time_counts(
         in_time = and_(done.is_not(None), done <= due)
         return [func.sum(cast(judged, Integer)), func.sum(cast(in_time, Integer))]
 
-    query = select(
-        *counted(Case.acknowledged_at, Case.ack_due), *counted(answered_at, Case.decide_due)
-    ).where(Case.created_at >= start, Case.created_at < end)
+    query = (
+        select(
+            key.label("key"),
+            *counted(Case.acknowledged_at, Case.ack_due),
+            *counted(answered_at, Case.decide_due),
+        )
+        .where(Case.created_at >= start, Case.created_at < end)
+        .group_by(key)
+    )
     if agency_ids is not None:
         query = query.where(Case.agency_id.in_(agency_ids))
-    row = (await session.execute(query)).one()
-    return OnTime(*(value or 0 for value in row))
+    rows = (await session.execute(query)).all()
+    return {row[0]: OnTime(*(value or 0 for value in row[1:])) for row in rows}

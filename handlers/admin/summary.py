@@ -156,6 +156,28 @@ async def _overall(
     return Indicators.from_sums(sums.get(None, {}))
 
 
+async def case_figures(
+    session: AsyncSession,
+    period: Period,
+    now: datetime,
+    agency_ids: Sequence[int] | None,
+    *,
+    pooled: bool,
+) -> dict[int, CaseFigures]:
+    """The cases opened in the period, per handling agency or pooled; "open" is with the
+    agency (a decided case awaiting the reporter's word is not)."""
+    start, end = period.bounds()
+    return await summaries.case_figures(
+        start,
+        end,
+        now,
+        open_states=[s.value for s in WITH_THE_AGENCY],
+        agency_ids=agency_ids,
+        pooled=pooled,
+        session=session,
+    )
+
+
 async def build_summary(
     session: AsyncSession,
     period: Period,
@@ -178,15 +200,7 @@ async def build_summary(
     praised = await summaries.commendation_counts(
         start, end, agency_ids=agency_ids, session=session
     )
-    cases = await summaries.case_figures(
-        start,
-        end,
-        now,
-        open_states=[s.value for s in WITH_THE_AGENCY],
-        agency_ids=agency_ids,
-        pooled=True,
-        session=session,
-    )
+    cases = await case_figures(session, period, now, agency_ids, pooled=True)
     return Summary(
         period=period,
         overall=Indicators.from_sums(summaries.total(per_agency.values())),

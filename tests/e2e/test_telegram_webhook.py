@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 from bot.channels.telegram import CHANNEL, TelegramChannel
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
-from bot.web import BODY_LIMIT, TELEGRAM_SECRET_HEADER, create_app
+from bot.web import BODY_LIMIT, TELEGRAM_SECRET_HEADER, WebSettings, create_app
 from storage.models import Conversation, Evidence, ProcessedUpdate, Rating, Report
 from tests.e2e.telegram_bot import settled
 from tests.fakes import FakeTelegramServer
@@ -68,7 +68,12 @@ async def site(
     channel = TelegramChannel(tg.token, base_url=tg.base_url, per_chat_limit=None)
     await channel.start()
     runtime = await open_runtime(settings, {CHANNEL: channel})
-    app = create_app(runtime, telegram=channel, telegram_secret=SECRET)
+    app = create_app(
+        runtime,
+        web=WebSettings.from_settings(settings),
+        telegram=channel,
+        telegram_secret=SECRET,
+    )
     delivery = asyncio.create_task(runtime.dispatcher.run())
     try:
         async with serve(wrap(app) if wrap else app) as url:
@@ -161,7 +166,7 @@ async def post_raw(url: str, body: Any, header: str, secret: str) -> int:
 def refusal_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     """What the server logged: only its one line per refused body, and no traceback."""
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
-    return [r for r in caplog.records if r.name == "bot.web"]
+    return [r for r in caplog.records if r.name == "bot.web.webhooks"]
 
 
 @pytest.mark.parametrize("body", MALFORMED, ids=range(len(MALFORMED)))

@@ -18,7 +18,13 @@ from sqlalchemy import func, select
 from bot.channels.zalo import CHANNEL, TEXT_LIMIT, ZaloChannel
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
-from bot.web import BODY_LIMIT, ZALO_SECRET_HEADER, create_app, file_publisher
+from bot.web import (
+    BODY_LIMIT,
+    ZALO_SECRET_HEADER,
+    WebSettings,
+    create_app,
+    file_publisher,
+)
 from handlers.messages import OutgoingFile, Reply
 from storage import files
 from storage.models import Evidence, ProcessedUpdate, Rating, Report
@@ -70,7 +76,12 @@ async def zalo_bot(
     if not webhook:
         tasks.append(asyncio.create_task(channel.poll(runtime.engine, poll_seconds=1)))
     try:
-        app = create_app(runtime, zalo=channel, zalo_secret=SECRET)
+        app = create_app(
+            runtime,
+            web=WebSettings.from_settings(settings),
+            zalo=channel,
+            zalo_secret=SECRET,
+        )
         async with serve(app) as url:
             channel.publish = file_publisher(runtime, url, 1)
             yield runtime, channel, url
@@ -227,7 +238,7 @@ async def test_a_malformed_or_oversized_body_is_refused_with_one_log_line(
                 )
             assert answer.status_code == status
         assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
-        assert len([r for r in caplog.records if r.name == "bot.web"]) == 2
+        assert len([r for r in caplog.records if r.name == "bot.web.webhooks"]) == 2
         assert await count(rt, ProcessedUpdate) == 0
 
 

@@ -1,4 +1,4 @@
-"""The production web server (Starlette, run by uvicorn): webhooks, health, served files.
+"""The webhooks, health and served files of the web server (Starlette, run by uvicorn).
 
 An update is answered 200 only after its turn has committed; a redelivery (the platform
 retrying after a lost answer) is then recognised by its id and changes nothing. A wrong or
@@ -15,7 +15,6 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -81,16 +80,16 @@ def _refused(channel: str, error: BadBody) -> Response:
     return JSONResponse({"ok": False, "error": str(error)}, status_code=error.status)
 
 
-def create_app(
+def webhook_routes(
     runtime: Runtime,
     *,
-    telegram: TelegramChannel | None = None,
-    telegram_secret: str = "",
-    zalo: ZaloChannel | None = None,
-    zalo_secret: str = "",
-    clock: Clock = system_clock,
-) -> Starlette:
-    """The ASGI app; each messenger's route exists only when that messenger is configured."""
+    telegram: TelegramChannel | None,
+    telegram_secret: str,
+    zalo: ZaloChannel | None,
+    zalo_secret: str,
+    clock: Clock,
+) -> list[Route]:
+    """/telegram, /zalo (refused unless that messenger is configured), /healthz, /files."""
 
     async def telegram_webhook(request: Request) -> Response:
         if telegram is None or not _secret_ok(request, TELEGRAM_SECRET_HEADER, telegram_secret):
@@ -146,14 +145,12 @@ def create_app(
             headers={"Cache-Control": "private, max-age=300"},
         )
 
-    return Starlette(
-        routes=[
-            Route("/telegram", telegram_webhook, methods=["POST"]),
-            Route("/zalo", zalo_webhook, methods=["POST"]),
-            Route("/healthz", health, methods=["GET"]),
-            Route("/files/{token}", served_file, methods=["GET"]),
-        ]
-    )
+    return [
+        Route("/telegram", telegram_webhook, methods=["POST"]),
+        Route("/zalo", zalo_webhook, methods=["POST"]),
+        Route("/healthz", health, methods=["GET"]),
+        Route("/files/{token}", served_file, methods=["GET"]),
+    ]
 
 
 def file_publisher(
