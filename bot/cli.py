@@ -612,7 +612,7 @@ async def _summary(
                 )
 
             result = await summarise(period)
-            if period_text is None and result.overall.ratings == 0:
+            if period_text is None and result.ratings == 0:
                 result = await summarise(period.previous())
                 print(t("cli.period_last_month", period=result.period.label()))
             elif period_text is None:
