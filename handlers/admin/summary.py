@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +21,7 @@ from handlers.casework.states import WITH_THE_AGENCY
 from handlers.clock import local_day, system_clock
 from handlers.flow import Turn
 from handlers.indicators import FACTORS, HEADLINE_SECTOR, Indicators, Ranked, listed, rank
-from handlers.lineage import Lineage, retired, roll_up, with_predecessors
+from handlers.lineage import Lineage, load_lineage, retired, roll_up, with_predecessors
 from handlers.messages import FileRequest, Reply
 from handlers.numbers import fixed_text, signed_text
 from handlers.periods import Period, parse_day, parse_period, period_from
@@ -99,7 +99,7 @@ async def _rolled_up(
 ) -> tuple[Sequence[int] | None, dict[int | None, dict[str, int]], dict[int, Lineage]]:
     """The agencies in scope with their predecessors, and their figures under the structure of
     day `as_of`: a merged unit's figures count under its successor."""
-    lineage = {a: Lineage(s, f, t) for a, s, f, t in await agencies.lineage_rows(session=session)}
+    lineage = await load_lineage(session)
     if agency_ids is not None:
         agency_ids = with_predecessors(agency_ids, as_of, lineage)
     sums = await summaries.rating_sums(
@@ -224,8 +224,14 @@ async def build_summary(
         retired=frozenset(a for a in per_agency if retired(a, as_of, lineage)),
         sectors=sectors,
         as_of=as_of,
-        former=max((e.valid_to for e in lineage.values() if e.valid_to), default=None),
+        former=_former(lineage),
     )
+
+
+def _former(lineage: Mapping[int, Lineage]) -> date | None:
+    """The last day of the latest structure that ended, if the directory holds one."""
+    ends = [entry.valid_to for entry in lineage.values() if entry.valid_to is not None]
+    return max(ends) - timedelta(days=1) if ends else None
 
 
 async def _by_sector(
