@@ -610,9 +610,9 @@ async def _service_summary(export: _Export) -> None:
     sectors = export.labels("summary.sector_")
     names = await _codes_and_names(export.session, export.tables, Service)
     export.tables.rows(
-        [sectors[sector], *names[key], *_rates(values)]
+        [sectors[sector], *names.get(key or 0, ("", "")), *_rates(values)]
         for sector, sums in (await _sector_sums(export, "service")).items()
-        for key, values in sorted(sums.items(), key=lambda item: names[item[0] or 0])
+        for key, values in sorted(sums.items(), key=lambda item: names.get(item[0] or 0, ("", "")))
     )
 
 
