@@ -18,10 +18,12 @@ from pydantic import BaseModel
 
 from handlers.clock import local_day
 from handlers.flow import Answer, Drafts, Go, Outcome, Prompt, Retry, Step, Turn
+from handlers.lists import numbered, picked
 from handlers.messages import Choice
+from handlers.names import name_of
 from handlers.textmatch import clip, fold, search
 from storage import agencies
-from storage.models import Agency, Official, Service
+from storage.models import Agency
 
 MAX_FOUND = 8
 """A search offers this many best matches; a longer list would bury the right one."""
@@ -53,26 +55,6 @@ class Found(BaseModel):
 
 
 FOUND = Drafts("agency_picker", Found)
-
-
-def name_of(row: Agency | Service, locale: str) -> str:
-    return row.name_en if locale == "en" else row.name_vi
-
-
-def post_of(official: Official, locale: str) -> str:
-    return official.post_en if locale == "en" else official.post_vi
-
-
-def numbered(labels: list[str]) -> tuple[Choice, ...]:
-    """Options whose ids are positions: callback data never names an agency or a person."""
-    return tuple(Choice(str(i), label) for i, label in enumerate(labels, start=1))
-
-
-def chosen_index(answer: Answer, count: int) -> int | None:
-    if answer.choice is None or not answer.choice.isdigit():
-        return None
-    index = int(answer.choice) - 1
-    return index if 0 <= index < count else None
 
 
 def level_text(level: dict[str, str], field: str, locale: str) -> str:
@@ -191,10 +173,9 @@ def picker_steps(
             draft.page = (draft.page + 1) % -(-len(found) // PAGE_SIZE)
             FOUND.save(turn, draft)
             return Go(pick)
-        index = chosen_index(answer, len(found))
-        if index is None:
+        chosen = picked(answer, found)
+        if chosen is None:
             return Retry(turn.pick_hint())
-        chosen = found[index]
         if chosen.id is not None and chosen.id != FOUND.load(turn).opened:
             below = await agencies.children(
                 chosen.id, on=local_day(turn.now), session=turn.session

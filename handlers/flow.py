@@ -6,6 +6,7 @@ A conversation is a table of `Step`s keyed by state name ("rating.access"). A st
 the history that makes "back" work. State names are constants of their flow; each flow keeps its
 answers in one typed draft (`Drafts`). A flow that asks the first unanswered question computes
 it in a function named `next_state`, which the diagrams (`handlers/diagrams.py`) read as such.
+Steps that ask the usual questions (text, options, yes or no, summary) are in `handlers/steps.py`.
 """
 
 from __future__ import annotations
@@ -214,6 +215,12 @@ class Drafts(Generic[Model]):
         stored.clear()
         stored.update(draft.model_dump(mode="json", exclude_defaults=True))
 
+    def update(self, turn: Turn, **answers: object) -> Model:
+        """Store some answers in the draft; returns it, which decides what is asked next."""
+        draft = self.load(turn).model_copy(update=answers)
+        self.save(turn, draft)
+        return draft
+
 
 MAX_ID = 2**31 - 1
 """The largest key an INTEGER column holds on PostgreSQL; a larger number names no record."""
@@ -227,96 +234,3 @@ def parse_id(text: str) -> int | None:
         return None
     number = int(text)
     return number if 0 < number <= MAX_ID else None
-
-
-def read_text(answer: Answer, limit: int) -> str | None:
-    """The typed text, trimmed, if it is not empty and within the limit."""
-    text = (answer.text or "").strip()
-    return text if text and len(text) <= limit else None
-
-
-def text_step(
-    name: str,
-    prompt_key: str,
-    limit: int,
-    take_text: Callable[[Turn, str], Awaitable[Outcome]],
-    *,
-    owns: tuple[str, ...] = (),
-) -> Step:
-    """A step that asks for free text of at most `limit` characters and hands it on."""
-
-    async def ask(turn: Turn) -> Prompt:
-        return Prompt(turn.texts(prompt_key, limit=limit), free_text=True)
-
-    async def take(turn: Turn, answer: Answer) -> Outcome:
-        text = read_text(answer, limit)
-        if text is None:
-            return Retry(turn.texts("common.text_limit", limit=limit))
-        return await take_text(turn, text)
-
-    return Step(name, ask, take, owns)
-
-
-def confirm_step(
-    name: str,
-    labels: str,
-    question: Callable[[Turn], Awaitable[str]],
-    on_yes: Callable[[Turn], Awaitable[Outcome]],
-    on_no: Callable[[Turn], Awaitable[Outcome]],
-    *,
-    back: bool = True,
-) -> Step:
-    """A yes-or-no question, its options labelled `<labels>_yes` and `<labels>_no`; nothing
-    happens before the answer, and any other answer is asked again."""
-
-    async def ask(turn: Turn) -> Prompt:
-        t = turn.texts
-        choices = (Choice("yes", t(f"{labels}_yes")), Choice("no", t(f"{labels}_no")))
-        return Prompt(await question(turn), choices, back=back)
-
-    async def take(turn: Turn, answer: Answer) -> Outcome:
-        if answer.choice == "yes":
-            return await on_yes(turn)
-        if answer.choice == "no":
-            return await on_no(turn)
-        return Retry(turn.pick_hint())
-
-    return Step(name, ask, take)
-
-
-def summary_step(
-    name: str,
-    catalog: str,
-    drafts: Drafts[Model],
-    next_state: Callable[[Model], str],
-    describe: Callable[[Turn, Model], Awaitable[str]],
-    submit: Callable[[Turn, Model], Awaitable[Outcome]],
-    *,
-    change: str,
-    on_cancel: Callable[[Turn], Awaitable[None]] | None = None,
-) -> Step:
-    """The last step of a conversation: every answer shown, then send, change one, or cancel.
-    Labels come from `<catalog>.submit`, `.change` and `.cancel`; nothing is stored before
-    `submit` runs, and not while `next_state` finds a question still unanswered (a changed
-    answer can make another one necessary): that question is asked first."""
-
-    async def ask(turn: Turn) -> Prompt:
-        t = turn.texts
-        choices = tuple(Choice(c, t(f"{catalog}.{c}")) for c in ("submit", "change", "cancel"))
-        return Prompt(await describe(turn, drafts.load(turn)), choices)
-
-    async def take(turn: Turn, answer: Answer) -> Outcome:
-        if answer.choice == "change":
-            return Go(change)
-        if answer.choice == "cancel":
-            if on_cancel is not None:
-                await on_cancel(turn)
-            turn.say("common.cancelled")
-            return Go(MENU)
-        if answer.choice != "submit":
-            return Retry(turn.pick_hint())
-        draft = drafts.load(turn)
-        unanswered = next_state(draft)
-        return Go(unanswered) if unanswered != name else await submit(turn, draft)
-
-    return Step(name, ask, take)

@@ -80,6 +80,15 @@ class Incoming:
     """The channel shows options as numbered lines, not buttons (terminal, Zalo): hints then
     ask for the number rather than a press."""
 
+    @classmethod
+    def typed(cls, text: str | None, **fields: Any) -> Incoming:
+        """A message the user typed, on any channel: "/name args" is a command with its
+        arguments, anything else is text; `fields` are the message's other fields."""
+        command = split_command(text.strip()) if text else None
+        if command is None:
+            return cls(text=text, **fields)
+        return cls(command=command[0], command_args=command[1], **fields)
+
 
 @dataclass(frozen=True, slots=True)
 class Choice:

@@ -83,10 +83,15 @@ class OfficialEntry(_Dated):
     """The code of the agency that employs the official, when it is not the one they serve at."""
 
 
-class AgencyEntry(_Dated):
+class _Named(_Dated):
+    """An agency or a service: a code, and its name in each language."""
+
     code: str = Field(pattern=CODE_PATTERN)
     name_vi: str = Field(min_length=1)
     name_en: str = Field(min_length=1)
+
+
+class AgencyEntry(_Named):
     kind: str = Field(pattern=KIND_PATTERN)
     parent: str | None = None
     group: str | None = Field(default=None, pattern=KIND_PATTERN)
@@ -96,10 +101,7 @@ class AgencyEntry(_Dated):
     officials: list[OfficialEntry] = Field(default_factory=list)
 
 
-class ServiceEntry(_Dated):
-    code: str = Field(pattern=CODE_PATTERN)
-    name_vi: str = Field(min_length=1)
-    name_en: str = Field(min_length=1)
+class ServiceEntry(_Named):
     sector: Sector
     offered_by: list[str] = Field(min_length=1)
     successor: str | None = Field(default=None, pattern=CODE_PATTERN)
@@ -165,6 +167,12 @@ class DirectoryFile(_Dated):
             "valid_from": entry.valid_from or self.valid_from,
             "valid_to": entry.valid_to or self.valid_to,
         }
+
+    def naming(self, entry: _Named) -> dict[str, str | date | None]:
+        """What an agency's or a service's row copies alike from its entry: the code, the
+        names and the validity."""
+        names = {"code": entry.code, "name_vi": entry.name_vi, "name_en": entry.name_en}
+        return {**names, **self.dates(entry)}
 
 
 def _require_unique(what: str, codes: list[str]) -> None:
@@ -240,12 +248,9 @@ async def import_directory(
             session,
             agencies.get(entry.code),
             Agency,
-            code=entry.code,
-            name_vi=entry.name_vi,
-            name_en=entry.name_en,
             kind=entry.kind,
             group=entry.group,
-            **directory.dates(entry),
+            **directory.naming(entry),
         )
     await session.flush()
     for entry in directory.agencies:
@@ -278,12 +283,9 @@ async def import_directory(
             session,
             services.get(entry.code),
             Service,
-            code=entry.code,
-            name_vi=entry.name_vi,
-            name_en=entry.name_en,
             sector=entry.sector,
             offered_by=list(entry.offered_by),
-            **directory.dates(entry),
+            **directory.naming(entry),
         )
     await session.flush()
     for entry in own:

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.channels.base import numbered_text
-from handlers.messages import ConversationKey, Incoming, OutgoingFile, Reply, split_command
+from handlers.messages import ConversationKey, Incoming, OutgoingFile, Reply
 
 CHANNEL = "console"
 LOCAL_CHAT = "local"
@@ -64,15 +64,11 @@ def console_incoming(
     line: str, *, chat_id: str = LOCAL_CHAT, language: str | None = None
 ) -> Incoming:
     """Turn a typed line into an Incoming; a line starting with "/" is a command."""
-    text = line.strip()
-    command = split_command(text)
-    return Incoming(
+    return Incoming.typed(
+        line.strip(),
         key=ConversationKey(CHANNEL, chat_id),
         update_id=uuid.uuid4().hex,
         user_id=chat_id,
-        text=None if command else text,
-        command=command[0] if command else None,
-        command_args=command[1] if command else "",
         language=language,
         numbered=True,
     )

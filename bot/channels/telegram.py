@@ -53,7 +53,6 @@ from handlers.messages import (
     OutgoingFile,
     Reply,
     TurnResult,
-    split_command,
 )
 from handlers.texts import DEFAULT_LOCALE, LOCALES, Texts
 
@@ -337,15 +336,11 @@ def to_incoming(update: Update) -> Incoming | None:
     message = update.message
     if message is None or message.from_user is None:
         return None
-    text = message.text
-    command = split_command(text) if text else None
-    return Incoming(
+    return Incoming.typed(
+        message.text,
         key=ConversationKey(CHANNEL, str(message.chat.id)),
         update_id=update_id,
         user_id=str(message.from_user.id),
-        text=None if command else text,
-        command=command[0] if command else None,
-        command_args=command[1] if command else "",
         attachments=_attachments(message),
         language=message.from_user.language_code,
         chat_kind=_chat_kind(message.chat),

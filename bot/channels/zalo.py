@@ -34,7 +34,6 @@ from handlers.messages import (
     Incoming,
     OutgoingFile,
     Reply,
-    split_command,
 )
 
 log = logging.getLogger(__name__)
@@ -78,16 +77,8 @@ def _to_incoming(update: Any) -> Incoming | None:
     kind = _chat_kind(chat, chat_id, user_id)
     text = message.get("text") if event == "message.text.received" else None
     if isinstance(text, str):
-        command = split_command(text.strip())
-        return Incoming(
-            key=key,
-            update_id=update_id,
-            user_id=user_id,
-            text=None if command else text,
-            command=command[0] if command else None,
-            command_args=command[1] if command else "",
-            chat_kind=kind,
-            numbered=True,
+        return Incoming.typed(
+            text, key=key, update_id=update_id, user_id=user_id, chat_kind=kind, numbered=True
         )
     if event not in ("message.image.received", "message.sticker.received"):
         log.info("Zalo event %s answered as unsupported", event or "(none)")

@@ -9,11 +9,13 @@ conversation; the diagram is in `handlers/officer/officer.mmd`.
 from __future__ import annotations
 
 from handlers import access
-from handlers.agency_picker import chosen_index, name_of, numbered
 from handlers.clock import local_date_text
-from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, confirm_step
+from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
+from handlers.lists import numbered, picked
 from handlers.messages import Choice
+from handlers.names import name_of
 from handlers.officer.desk import DRAFT, LIST, OfficerDraft, officer_steps
+from handlers.steps import confirm_step
 from handlers.textmatch import clip
 from storage import agencies, officers
 from storage.officers import RosterEntry
@@ -84,11 +86,11 @@ async def take_roster(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice == "done":
         return Go(LIST)
     draft = DRAFT.load(turn)
-    index = chosen_index(answer, len(draft.roster))
-    if index is None:
+    target_id = picked(answer, draft.roster)
+    if target_id is None:
         return Retry(turn.pick_hint())
     officer = await access.current_officer(turn)
-    target = await officers.officer_by_id(draft.roster[index], session=turn.session)
+    target = await officers.officer_by_id(target_id, session=turn.session)
     if officer is None or target is None or not access.may_remove(officer, target):
         return Retry(turn.texts("officer.roster_cannot_remove"))
     draft.remove_id = target.id

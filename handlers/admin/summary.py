@@ -16,13 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import access
 from handlers.agency_groups import OTHER, agency_groups
-from handlers.agency_picker import name_of
 from handlers.casework.states import WITH_THE_AGENCY
 from handlers.clock import local_day, system_clock
 from handlers.flow import Turn
 from handlers.indicators import FACTORS, HEADLINE_SECTOR, Indicators, Ranked, listed, rank
 from handlers.lineage import Lineage, load_lineage, retired, roll_up, with_predecessors
 from handlers.messages import FileRequest, Reply
+from handlers.names import name_of
 from handlers.numbers import fixed_text, signed_text
 from handlers.periods import Period, parse_day, parse_period, period_from
 from handlers.textmatch import clip

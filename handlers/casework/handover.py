@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 from handlers import access
 from handlers.actions import chat_of, texts_for
-from handlers.agency_picker import name_of
 from handlers.casework.escalation import intake_agency, notify_case, restart_deadlines
 from handlers.casework.states import OPEN_STATES, Action, allowed, apply
 from handlers.clock import local_day
 from handlers.flow import Turn
 from handlers.messages import Reply
+from handlers.names import name_of
 from storage import agencies, cases, officers
 from storage.directory import is_current
 from storage.models import Agency

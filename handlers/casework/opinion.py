@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from handlers.actions import send_with_actions, texts_for
-from handlers.agency_picker import name_of, post_of
 from handlers.casework.escalation import notify_group, recipients
 from handlers.casework.managing import managing_agency
 from handlers.clock import LOCAL_ZONE, local_date_text
 from handlers.dates import day_text
 from handlers.flow import Turn
+from handlers.names import name_of, post_of
 from handlers.numbers import number_text
 from handlers.texts import Texts
 from storage import agencies, cases, officers, ratings

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -97,17 +97,19 @@ def allowed(case: Case, action: Action) -> bool:
     return State(case.state) in TRANSITIONS[action].allowed_from
 
 
-def apply(
-    case: Case,
-    action: Action,
-    *,
-    actor: str,
-    now: datetime,
-    officer_id: int | None = None,
-    text: str | None = None,
-    detail: dict[str, Any] | None = None,
-) -> CaseEvent:
+class Move(TypedDict):
+    """Who moves a case, when, and what the event keeps: what `apply` and `transition` take."""
+
+    actor: str
+    now: datetime
+    officer_id: NotRequired[int | None]
+    text: NotRequired[str | None]
+    detail: NotRequired[dict[str, Any] | None]
+
+
+def apply(case: Case, action: Action, **move: Unpack[Move]) -> CaseEvent:
     """Move the case by the table (or refuse) and return the event that records it."""
+    now = move["now"]
     rule = TRANSITIONS[action]
     before = State(case.state)
     if before not in rule.allowed_from:
@@ -128,32 +130,22 @@ def apply(
     return CaseEvent(
         case_id=case.id,
         at=now,
-        actor=actor,
-        officer_id=officer_id,
+        actor=move["actor"],
+        officer_id=move.get("officer_id"),
         action=action,
         from_state=before,
         to_state=after,
-        text=text,
-        detail=detail or {},
+        text=move.get("text"),
+        detail=move.get("detail") or {},
     )
 
 
 async def transition(
-    case: Case,
-    action: Action,
-    *,
-    session: AsyncSession,
-    actor: str,
-    now: datetime,
-    officer_id: int | None = None,
-    text: str | None = None,
-    detail: dict[str, Any] | None = None,
+    case: Case, action: Action, *, session: AsyncSession, **move: Unpack[Move]
 ) -> CaseEvent:
     """Lock the stored case, move it by the table (or refuse: `NotAllowed`, with the case
     showing the state that refused) and store the event."""
     await cases.lock(case, session=session)
-    event = apply(
-        case, action, actor=actor, now=now, officer_id=officer_id, text=text, detail=detail
-    )
+    event = apply(case, action, **move)
     await cases.add(event, session=session)
     return event

@@ -3,11 +3,11 @@ and for the reporter (a timeline without officers' names)."""
 
 from __future__ import annotations
 
-from handlers.agency_picker import name_of, post_of
 from handlers.casework.states import State
 from handlers.clock import local_date_text
 from handlers.dates import day_text
 from handlers.flow import Turn
+from handlers.names import name_of, official_label
 from handlers.texts import Texts
 from storage import agencies, cases, officers
 from storage.models import Case, Report
@@ -24,7 +24,7 @@ async def officer_card(turn: Turn, case: Case, report: Report) -> str:
         else None
     )
     who = (
-        f"{official.name} – {post_of(official, locale)}"
+        official_label(official, locale)
         if official
         else report.official_description or t("report.official_unknown")
     )

@@ -7,18 +7,14 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from handlers.actions import texts_for
-from handlers.agency_picker import (
-    PickerStates,
-    chosen_index,
-    name_of,
-    numbered,
-    picker_steps,
-    post_of,
-)
+from handlers.agency_picker import PickerStates, picker_steps
 from handlers.casework.escalation import recipients
 from handlers.clock import local_day
-from handlers.flow import MENU, Answer, Drafts, Go, Outcome, Prompt, Retry, Step, Turn, text_step
+from handlers.flow import MENU, Answer, Drafts, Go, Outcome, Prompt, Retry, Step, Turn
+from handlers.lists import numbered, picked
 from handlers.messages import Choice, Reply
+from handlers.names import name_of, official_label
+from handlers.steps import text_step
 from storage import agencies, officers
 from storage.citizens import find_citizen
 from storage.models import Agency, Commendation, Official
@@ -58,21 +54,18 @@ async def _officials(turn: Turn) -> list[Official]:
 async def ask_who(turn: Turn) -> Prompt:
     """Ask whom to praise: one of the agency's officials, or the whole desk."""
     t, locale = turn.texts, turn.dialog.locale
-    listed = [f"{o.name} – {post_of(o, locale)}" for o in await _officials(turn)]
+    listed = [official_label(o, locale) for o in await _officials(turn)]
     return Prompt(t("commend.q_who"), (*numbered(listed), Choice("all", t("commend.whole_unit"))))
 
 
 async def take_who(turn: Turn, answer: Answer) -> Outcome:
-    draft = DRAFT.load(turn)
     if answer.choice == "all":
-        draft.official_id = None
-    else:
-        found = await _officials(turn)
-        index = chosen_index(answer, len(found))
-        if index is None:
-            return Retry(turn.pick_hint())
-        draft.official_id = found[index].id
-    DRAFT.save(turn, draft)
+        DRAFT.update(turn, official_id=None)
+        return Go(TEXT)
+    official = picked(answer, await _officials(turn))
+    if official is None:
+        return Retry(turn.pick_hint())
+    DRAFT.update(turn, official_id=official.id)
     return Go(TEXT)
 
 

@@ -9,18 +9,12 @@ from dataclasses import replace
 
 from PIL import Image
 
-from handlers.agency_picker import name_of
 from handlers.casework.states import OPEN_STATES
 from handlers.clock import local_date_text
-from handlers.flow import (
-    CONSENT,
-    MENU,
-    Go,
-    Outcome,
-    Turn,
-    confirm_step,
-)
+from handlers.flow import CONSENT, MENU, Go, Outcome, Turn
 from handlers.messages import Attachment, Incoming
+from handlers.names import name_of
+from handlers.steps import confirm_step
 from handlers.texts import Texts
 from storage import agencies, cases, notify_tokens, officers
 from storage.citizens import find_citizen, forget_citizen

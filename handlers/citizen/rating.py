@@ -13,33 +13,16 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from handlers.agency_picker import (
-    PickerStates,
-    chosen_index,
-    name_of,
-    numbered,
-    picker_steps,
-    post_of,
-)
+from handlers.agency_picker import PickerStates, picker_steps
 from handlers.casework.opinion import check_public_opinion
 from handlers.citizen import report
 from handlers.citizen.privacy import consented_citizen
 from handlers.clock import local_day
-from handlers.flow import (
-    CONSENT,
-    MENU,
-    Answer,
-    Drafts,
-    Go,
-    Outcome,
-    Prompt,
-    Retry,
-    Step,
-    Turn,
-    confirm_step,
-    summary_step,
-)
+from handlers.flow import CONSENT, MENU, Answer, Drafts, Go, Outcome, Prompt, Retry, Step, Turn
+from handlers.lists import numbered, picked, take_picked
 from handlers.messages import Choice
+from handlers.names import name_of, official_label
+from handlers.steps import confirm_step, summary_step
 from storage import agencies, officers
 from storage.directory import is_current
 from storage.models import Agency, Official, Rating, Service
@@ -233,16 +216,9 @@ async def ask_service(turn: Turn) -> Prompt:
     return Prompt(turn.texts("rating.q_service"), numbered(labels))
 
 
-async def take_service(turn: Turn, answer: Answer) -> Outcome:
-    """Store the service."""
-    found = await _services(turn)
-    index = chosen_index(answer, len(found))
-    if index is None:
-        return Retry(turn.pick_hint())
-    draft = DRAFT.load(turn)
-    draft.service_id, draft.sector = found[index].id, found[index].sector
-    DRAFT.save(turn, draft)
-    return Go(next_state(draft))
+async def store_service(turn: Turn, service: Service) -> Outcome:
+    """Store the service, whose sector chooses the questions."""
+    return Go(next_state(DRAFT.update(turn, service_id=service.id, sector=service.sector)))
 
 
 def question_step(question: Question) -> Step:
@@ -277,20 +253,18 @@ async def ask_served(turn: Turn) -> Prompt:
     """Ask, optionally, which official served: a low mark for a named official counts towards
     public opinion about them."""
     t, locale = turn.texts, turn.dialog.locale
-    listed = numbered([f"{o.name} – {post_of(o, locale)}" for o in await _officials(turn)])
+    listed = numbered([official_label(o, locale) for o in await _officials(turn)])
     return Prompt(t("rating.q_served"), (*listed, Choice(SKIP, t("rating.served_skip"))))
 
 
 async def take_served(turn: Turn, answer: Answer) -> Outcome:
     """Store the official picked from the list, or 0 when the citizen would rather not say."""
-    found = await _officials(turn)
-    index = None if answer.choice == SKIP else chosen_index(answer, len(found))
-    if index is None and answer.choice != SKIP:
+    if answer.choice == SKIP:
+        return Go(next_state(DRAFT.update(turn, served_by=0)))
+    official = picked(answer, await _officials(turn))
+    if official is None:
         return Retry(turn.pick_hint())
-    draft = DRAFT.load(turn)
-    draft.served_by = 0 if index is None else found[index].id
-    DRAFT.save(turn, draft)
-    return Go(next_state(draft))
+    return Go(next_state(DRAFT.update(turn, served_by=official.id)))
 
 
 async def ask_comment(turn: Turn) -> Prompt:
@@ -420,7 +394,7 @@ async def take_change(turn: Turn, answer: Answer) -> Outcome:
 
 STEPS = (
     *picker_steps(PICKER, "rating.q_agency", on_agency_picked, owns=("agency_id",)),
-    Step(SERVICE, ask_service, take_service, owns=("service_id",)),
+    Step(SERVICE, ask_service, take_picked(_services, store_service), owns=("service_id",)),
     *(question_step(q) for q in QUESTIONS),
     Step(SERVED, ask_served, take_served, owns=("served_by",)),
     Step(COMMENT, ask_comment, take_comment, owns=("comment",)),

@@ -14,14 +14,7 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel
 
-from handlers.agency_picker import (
-    PickerStates,
-    chosen_index,
-    name_of,
-    numbered,
-    picker_steps,
-    post_of,
-)
+from handlers.agency_picker import PickerStates, picker_steps
 from handlers.casework.escalation import open_case
 from handlers.casework.managing import managing_body
 from handlers.casework.opinion import check_public_opinion
@@ -42,10 +35,11 @@ from handlers.flow import (
     Retry,
     Step,
     Turn,
-    summary_step,
-    text_step,
 )
+from handlers.lists import numbered, picked
 from handlers.messages import Attachment, AttachmentKind, Choice
+from handlers.names import name_of, official_label
+from handlers.steps import summary_step, text_step
 from storage import agencies, cases, officers
 from storage.identity import keys_of
 from storage.models import Agency, Evidence, Official, Report
@@ -142,9 +136,7 @@ def _choices(turn: Turn, prefix: str, values: tuple[str, ...]) -> tuple[Choice, 
 
 
 def _store(turn: Turn, **values: object) -> Outcome:
-    draft = DRAFT.load(turn).model_copy(update=values)
-    DRAFT.save(turn, draft)
-    return Go(next_state(draft))
+    return Go(next_state(DRAFT.update(turn, **values)))
 
 
 async def ask_category(turn: Turn) -> Prompt:
@@ -172,7 +164,7 @@ async def _officials(turn: Turn) -> list[Official]:
 async def ask_official(turn: Turn) -> Prompt:
     """List the agency's officials, or let the citizen describe the person."""
     t, locale = turn.texts, turn.dialog.locale
-    listed = [f"{o.name} – {post_of(o, locale)}" for o in await _officials(turn)]
+    listed = [official_label(o, locale) for o in await _officials(turn)]
     choices = (
         *numbered(listed),
         Choice("described", t("report.official_describe")),
@@ -184,11 +176,10 @@ async def ask_official(turn: Turn) -> Prompt:
 async def take_official(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice in ("described", "unknown"):
         return _store(turn, official=answer.choice, official_id=None, description_of_official=None)
-    found = await _officials(turn)
-    index = chosen_index(answer, len(found))
-    if index is None:
+    official = picked(answer, await _officials(turn))
+    if official is None:
         return Retry(turn.pick_hint())
-    return _store(turn, official="listed", official_id=found[index].id)
+    return _store(turn, official="listed", official_id=official.id)
 
 
 async def describe_official(turn: Turn, text: str) -> Outcome:
@@ -382,7 +373,7 @@ async def summary_text(turn: Turn, d: ReportDraft) -> str:
         else None
     )
     if official is not None:
-        who = f"{official.name} – {post_of(official, locale)}"
+        who = official_label(official, locale)
     elif d.official == "described":
         who = d.description_of_official or ""
     else:

@@ -11,26 +11,14 @@ from datetime import timedelta
 
 from pydantic import BaseModel
 
-from handlers.agency_picker import chosen_index, numbered
 from handlers.casework.escalation import notify_case, restart_deadlines
 from handlers.casework.states import Action, NotAllowed, State, allowed, transition
 from handlers.casework.views import timeline
 from handlers.citizen.receipts import normalise_receipt
-from handlers.flow import (
-    MENU,
-    Answer,
-    Drafts,
-    Go,
-    Outcome,
-    Prompt,
-    Retry,
-    Step,
-    Turn,
-    parse_id,
-    read_text,
-    text_step,
-)
+from handlers.flow import MENU, Answer, Drafts, Go, Outcome, Prompt, Retry, Step, Turn, parse_id
+from handlers.lists import numbered, picked
 from handlers.messages import Choice
+from handlers.steps import read_text, text_step
 from storage import cases
 from storage.citizens import find_citizen
 from storage.models import Case, Report
@@ -112,11 +100,11 @@ async def take_list(turn: Turn, answer: Answer) -> Outcome:
     """Open the chosen report (a typed code works too)."""
     if answer.text is not None:
         return await show(turn, answer.text)
-    mine = await _mine(turn)
-    index = chosen_index(answer, len(mine))
-    if index is None:
+    chosen = picked(answer, await _mine(turn))
+    if chosen is None:
         return Retry(turn.pick_hint())
-    DRAFT.save(turn, StatusDraft(report_id=mine[index][0].id))
+    report, _ = chosen
+    DRAFT.save(turn, StatusDraft(report_id=report.id))
     return Go(CARD)
 
 

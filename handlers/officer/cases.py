@@ -5,24 +5,16 @@ close); deciding is in `decide.py`, extending and personnel measures in `tracks.
 from __future__ import annotations
 
 from handlers import access
-from handlers.agency_picker import chosen_index, name_of, numbered, picker_steps, post_of
+from handlers.agency_picker import picker_steps
 from handlers.casework.escalation import handling_agency, notify_case, restart_deadlines
 from handlers.casework.opinion import check_public_opinion
 from handlers.casework.states import OPEN_STATES, Action, allowed
 from handlers.casework.views import officer_card
 from handlers.clock import local_date_text, local_day
-from handlers.flow import (
-    Answer,
-    Go,
-    Outcome,
-    Prompt,
-    Retry,
-    Step,
-    Turn,
-    parse_id,
-    text_step,
-)
+from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, parse_id
+from handlers.lists import numbered, picked, take_picked
 from handlers.messages import Choice, OutgoingFile, Reply
+from handlers.names import name_of, official_label
 from handlers.officer.desk import (
     ASK,
     CARD,
@@ -45,6 +37,7 @@ from handlers.officer.desk import (
     with_case,
 )
 from handlers.officer.tracks import may_extend
+from handlers.steps import text_step
 from storage import agencies, cases, officers
 from storage.models import Agency, Case, Official
 
@@ -123,11 +116,10 @@ async def ask_list(turn: Turn) -> Prompt:
 
 async def take_list(turn: Turn, answer: Answer) -> Outcome:
     """Open the picked case; access is checked again as it opens."""
-    listed = DRAFT.load(turn).listed
-    index = chosen_index(answer, len(listed))
-    if index is None:
+    case_id = picked(answer, DRAFT.load(turn).listed)
+    if case_id is None:
         return Retry(turn.pick_hint())
-    return await open_case_card(turn, str(listed[index])) or Go(LIST)
+    return await open_case_card(turn, str(case_id)) or Go(LIST)
 
 
 async def ask_card(turn: Turn) -> Prompt:
@@ -268,17 +260,8 @@ async def _linkable(turn: Turn) -> list[Official]:
 
 async def ask_link(turn: Turn) -> Prompt:
     """Ask which listed official the described person is, once verified."""
-    locale = turn.dialog.locale
-    listed = [f"{o.name} – {post_of(o, locale)}" for o in await _linkable(turn)]
+    listed = [official_label(o, turn.dialog.locale) for o in await _linkable(turn)]
     return Prompt(turn.texts("officer.q_link"), numbered(listed))
-
-
-async def take_link(turn: Turn, answer: Answer) -> Outcome:
-    found = await _linkable(turn)
-    index = chosen_index(answer, len(found))
-    if index is None:
-        return Retry(turn.pick_hint())
-    return await link_official(turn, found[index])
 
 
 @with_case("link")
@@ -333,5 +316,5 @@ STEPS = officer_steps(
     text_step(ASK, "officer.q_question", TEXT_LIMIT, relay_question),
     *picker_steps(TRANSFER, "officer.q_transfer", on_transfer_picked),
     text_step(CLOSE, "officer.q_close", TEXT_LIMIT, close_case),
-    Step(LINK, ask_link, take_link),
+    Step(LINK, ask_link, take_picked(_linkable, link_official)),
 )

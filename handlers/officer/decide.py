@@ -9,8 +9,7 @@ from datetime import date
 from handlers.casework.states import Action
 from handlers.clock import local_day
 from handlers.dates import day_text, parse_day
-from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, confirm_step, text_step
-from handlers.messages import Choice
+from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
 from handlers.officer.desk import (
     CONFIRM,
     DRAFT,
@@ -30,31 +29,21 @@ from handlers.officer.desk import (
 )
 from handlers.officer.review import record_review
 from handlers.officer.tracks import measure_lines, record_measure
+from handlers.steps import confirm_step, option_step, text_step
 
 OUTCOMES = ("founded", "partly", "unfounded", "referred")
 """What the agency concluded about the report; measures about the official are a track apart."""
 
 
-async def ask_outcome(turn: Turn) -> Prompt:
-    """Ask for the outcome."""
-    t = turn.texts
-    return Prompt(t("officer.q_outcome"), tuple(Choice(o, t(f"outcome.{o}")) for o in OUTCOMES))
-
-
-async def take_outcome(turn: Turn, answer: Answer) -> Outcome:
-    if answer.choice not in OUTCOMES:
-        return Retry(turn.pick_hint())
-    draft = DRAFT.load(turn)
-    draft.outcome = answer.choice
-    DRAFT.save(turn, draft)
+async def store_outcome(turn: Turn, outcome: str) -> Outcome:
+    """Keep what the agency concluded; the answer to the reporter is asked next."""
+    DRAFT.update(turn, outcome=outcome)
     return Go(EXPLAIN)
 
 
 async def store_post(turn: Turn, text: str) -> Outcome:
     """Keep the work the official is moved to."""
-    draft = DRAFT.load(turn)
-    draft.new_post = text
-    DRAFT.save(turn, draft)
+    DRAFT.update(turn, new_post=text)
     return Go(EFFECTIVE)
 
 
@@ -67,25 +56,19 @@ async def take_effective(turn: Turn, answer: Answer) -> Outcome:
     day = parse_day(answer.text or "", local_day(turn.now))
     if day is None:
         return Retry(turn.texts("report.when_invalid"))
-    draft = DRAFT.load(turn)
-    draft.effective = day.isoformat()
-    DRAFT.save(turn, draft)
+    DRAFT.update(turn, effective=day.isoformat())
     return Go(NUMBER)
 
 
 async def store_number(turn: Turn, text: str) -> Outcome:
     """Keep the number of the decision."""
-    draft = DRAFT.load(turn)
-    draft.decision_no = text
-    DRAFT.save(turn, draft)
+    DRAFT.update(turn, decision_no=text)
     return Go(CONFIRM)
 
 
 async def store_explanation(turn: Turn, text: str) -> Outcome:
     """Keep the explanation for the confirmation."""
-    draft = DRAFT.load(turn)
-    draft.explanation = text
-    DRAFT.save(turn, draft)
+    DRAFT.update(turn, explanation=text)
     return Go(CONFIRM)
 
 
@@ -155,7 +138,9 @@ async def _record_decision(turn: Turn, held: Held, draft: OfficerDraft) -> Outco
 
 
 STEPS = officer_steps(
-    Step(OUTCOME, ask_outcome, take_outcome, owns=("outcome",)),
+    option_step(
+        OUTCOME, "officer.q_outcome", OUTCOMES, "outcome", store_outcome, owns=("outcome",)
+    ),
     text_step(POST, "officer.q_post", 200, store_post, owns=("new_post",)),
     Step(EFFECTIVE, ask_effective, take_effective, owns=("effective",)),
     text_step(NUMBER, "officer.q_number", 60, store_number, owns=("decision_no",)),

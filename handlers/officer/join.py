@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from handlers import access
-from handlers.agency_picker import name_of
 from handlers.clock import local_day
 from handlers.flow import Go, Outcome, Turn
 from handlers.links import invite_link
+from handlers.names import name_of
 from handlers.officer.desk import LIST
 from handlers.textmatch import clip
 from storage import agencies, officers

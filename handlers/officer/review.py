@@ -7,17 +7,7 @@ from handlers import access
 from handlers.actions import texts_for
 from handlers.casework.escalation import recipients
 from handlers.casework.opinion import review_card
-from handlers.flow import (
-    Answer,
-    Go,
-    Outcome,
-    Prompt,
-    Retry,
-    Step,
-    Turn,
-    parse_id,
-    text_step,
-)
+from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, parse_id
 from handlers.messages import Choice, Reply
 from handlers.officer.desk import (
     DRAFT,
@@ -30,6 +20,7 @@ from handlers.officer.desk import (
     officer_steps,
     write_assignment,
 )
+from handlers.steps import text_step
 from storage import cases
 
 

@@ -12,8 +12,8 @@ from handlers.casework.escalation import recipients
 from handlers.casework.states import Action
 from handlers.clock import local_date_text
 from handlers.dates import day_text
-from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn, text_step
-from handlers.messages import Choice, Reply
+from handlers.flow import Answer, Go, Outcome, Prompt, Retry, Step, Turn
+from handlers.messages import Reply
 from handlers.officer.desk import (
     CARD,
     DRAFT,
@@ -30,6 +30,7 @@ from handlers.officer.desk import (
     with_case,
     write_assignment,
 )
+from handlers.steps import option_step, text_step
 from storage import cases, officers
 from storage.models import Case
 
@@ -53,9 +54,7 @@ async def take_extend(turn: Turn, answer: Answer) -> Outcome:
     most = turn.rules.extension_days
     if not text.isdigit() or not 1 <= int(text) <= most:
         return Retry(turn.texts("officer.extend_invalid", most=most))
-    draft = DRAFT.load(turn)
-    draft.extend_days = int(text)
-    DRAFT.save(turn, draft)
+    DRAFT.update(turn, extend_days=int(text))
     return Go(EXTEND_REASON)
 
 
@@ -81,19 +80,11 @@ async def extend(turn: Turn, held: Held, reason: str) -> Outcome:
     return Go(CARD)
 
 
-async def ask_measure(turn: Turn) -> Prompt:
-    """Ask which personnel measure was taken about the official reported."""
-    t = turn.texts
-    return Prompt(t("officer.q_measure"), tuple(Choice(m, t(f"measure.{m}")) for m in MEASURES))
-
-
-async def take_measure(turn: Turn, answer: Answer) -> Outcome:
-    if answer.choice not in MEASURES:
-        return Retry(turn.pick_hint())
-    draft = DRAFT.load(turn)
-    draft.measure = answer.choice
-    DRAFT.save(turn, draft)
-    return Go(EFFECTIVE if answer.choice == "discipline" else POST)
+async def store_measure(turn: Turn, measure: str) -> Outcome:
+    """Keep which personnel measure was taken about the official reported; one that moves
+    them asks for the new work first."""
+    DRAFT.update(turn, measure=measure)
+    return Go(EFFECTIVE if measure == "discipline" else POST)
 
 
 def measure_lines(turn: Turn, draft: OfficerDraft) -> list[str]:
@@ -142,5 +133,5 @@ async def record_measure(turn: Turn, held: Held, draft: OfficerDraft) -> Outcome
 STEPS = officer_steps(
     Step(EXTEND, ask_extend, take_extend),
     text_step(EXTEND_REASON, "officer.q_extend_reason", REASON_LIMIT, extend),
-    Step(MEASURE, ask_measure, take_measure),
+    option_step(MEASURE, "officer.q_measure", MEASURES, "measure", store_measure),
 )
