@@ -449,6 +449,7 @@ class Arguments:
     rest: list[str]
 
     def request(self) -> dict[str, object]:
+        """The structure day as a file request carries it (read back by `structure_day`)."""
         return {"as_of": self.as_of.isoformat() if self.as_of else None}
 
 
