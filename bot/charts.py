@@ -22,9 +22,9 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.admin.summary import ranked_for, summary_message
+from handlers.admin.summary import ranked_for, structure_day, summary_message
 from handlers.flow import Rules
-from handlers.indicators import FACTORS, Indicators
+from handlers.indicators import FACTORS, HEADLINE_SECTOR, Indicators
 from handlers.messages import OutgoingFile
 from handlers.numbers import number_text
 from handlers.periods import Period
@@ -93,16 +93,20 @@ async def chart_data(
     agency_ids: list[int] | None,
     locale: str,
     min_sample: int,
+    as_of: date | None = None,
 ) -> ChartData:
-    """Read the figures for the chart: the agencies the summary's text lists, in its order."""
+    """Read the figures for the chart: the agencies the summary's text lists, in its order (in
+    the structure of day `as_of`, today's by default), and the headline index month by month."""
     t = Texts(locale)
-    ranking = await ranked_for(session, Period(start, end), agency_ids, min_sample, locale)
+    ranking = await ranked_for(session, Period(start, end), agency_ids, min_sample, locale, as_of)
     shown = [row for _, row in ranking.listed()]
     short = (end - start).days + 1 < 365
     trend_start = (
         (date(end.year - 1, end.month, 1) + timedelta(days=31)).replace(day=1) if short else start
     )
-    months = await summaries.monthly_sums(trend_start, end, agency_ids=agency_ids, session=session)
+    months = await summaries.monthly_sums(
+        trend_start, end, agency_ids=agency_ids, sector=HEADLINE_SECTOR, session=session
+    )
     return ChartData(
         title=t("chart.title", period=f"{start:%d/%m/%Y}–{end:%d/%m/%Y}")
         + "\n"
@@ -132,6 +136,7 @@ def chart_maker(
                 params.get("agency_ids"),
                 params.get("locale", "vi"),
                 params.get("min_sample", DEFAULT_MIN_SAMPLE),
+                structure_day(params),
             )
         png = await asyncio.to_thread(lambda: render_png(draw(data)))
         return OutgoingFile(f"tong-hop-{params['start']}-{params['end']}.png", "image/png", png)

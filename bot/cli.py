@@ -614,7 +614,7 @@ async def _summary(
                 )
 
             result = await summarise(period)
-            if period_text is None and result.overall.ratings == 0:
+            if period_text is None and result.ratings == 0:
                 result = await summarise(period.previous())
                 print(t("cli.period_last_month", period=result.period.label()))
             elif period_text is None:
@@ -653,6 +653,14 @@ def export(
         typer.Option(help="Only this table, as one plain CSV file (a wrong name lists them)."),
     ] = None,
     free_text: Annotated[bool, typer.Option(help="Include comments and report texts.")] = False,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Beside each row's unit, the unit it belongs to in the structure of this day; "
+            "the summary rolls merged units up into it (default: today's structure).",
+        ),
+    ] = None,
 ) -> None:
     """Write ratings, reports, cases, reassignments and the summary (streaming)."""
     from bot.exports import TABLES
@@ -668,7 +676,8 @@ def export(
     if target.suffix.lower() != suffix:
         target = target.with_suffix(suffix)
         print(t("cli.renamed", path=target))
-    _run(_export(_settings(), target, chosen, written, table, free_text))
+    day = as_of.date() if as_of else None
+    _run(_export(_settings(), target, chosen, written, table, free_text, day))
 
 
 EXPORT_SUFFIXES = {"xlsx": ".xlsx", "csv": ".zip"}
@@ -694,6 +703,7 @@ async def _export(
     file_format: str,
     table: str | None,
     free_text: bool,
+    as_of: date | None,
 ) -> None:
     from rich.progress import Progress
 
@@ -701,7 +711,7 @@ async def _export(
 
     t = _texts()
     db, sessions = await _reading(settings)
-    request = ExportRequest(period, None, free_text=free_text, locale=t.locale)
+    request = ExportRequest(period, None, free_text=free_text, locale=t.locale, as_of=as_of)
     try:
         async with sessions() as session:
             total = await count_rows(session, request)

@@ -18,7 +18,7 @@ import csv
 import io
 import tempfile
 import zipfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -27,16 +27,17 @@ from typing import IO, Any, Protocol
 import xlsxwriter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.admin.summary import structure_day
 from handlers.citizen.rating import QUESTIONS
 from handlers.clock import local_day, system_clock
-from handlers.indicators import FACTORS, Indicators
-from handlers.lineage import Lineage, heir
+from handlers.indicators import FACTORS, HEADLINE_SECTOR, Indicators
+from handlers.lineage import Lineage, heir, load_lineage, retired, roll_up
 from handlers.messages import OutgoingFile
 from handlers.periods import Period
 from handlers.texts import Texts
 from storage import exports, summaries
-from storage.agencies import lineage_rows
 from storage.db import make_engine
+from storage.directory import SECTORS
 from storage.exports import Scope
 from storage.models import Agency, Service
 
@@ -231,16 +232,12 @@ class ExportRequest:
     """Only Home Affairs sees report handles: an agency could match them with its own records."""
     hidden_official: int | None = None
     """An officer never receives what was reported about themselves."""
+    as_of: date | None = None
+    """The day whose structure each row's unit is read in (None: today's)."""
 
     def scope(self) -> Scope:
         start, end = self.period.bounds()
         return Scope(start, end, self.agency_ids, self.hidden_official)
-
-
-def _start_sheet(tables: Tables, t: Texts, name: str, columns: dict[str, str]) -> None:
-    """Begin a sheet; each column key stands beside its cell kind, so the two cannot drift."""
-    headers = [t(f"export.col_{key}") for key in columns]
-    tables.sheet(t(f"export.sheet_{name}"), headers, list(columns.values()))
 
 
 class Labels(dict[Any, str | None]):
@@ -257,6 +254,56 @@ class Labels(dict[Any, str | None]):
         return value
 
 
+UNIT_COLUMNS = {
+    "agency_code": "label",
+    "agency": "label",
+    "agency_as_of_code": "label",
+    "agency_as_of": "label",
+    "agency_as_of_status": "label",
+}
+"""The unit a row is about, as it was, and the unit it belongs to in the structure read."""
+
+
+@dataclass(slots=True)
+class _Export:
+    """What every sheet of one export writes with: the session, the file, the request, the
+    catalog, and each agency's `UNIT_COLUMNS` cells, looked up once."""
+
+    session: AsyncSession
+    tables: Tables
+    request: ExportRequest
+    t: Texts
+    as_of: date
+    lineage: dict[int, Lineage]
+    units: dict[int, tuple[str | None, ...]]
+
+    def start(self, name: str, columns: dict[str, str]) -> None:
+        """Begin a sheet; each column key stands beside its cell kind, so the two cannot
+        drift."""
+        day = f"{self.as_of:%d/%m/%Y}"
+        headers = [self.t(f"export.col_{key}", day=day) for key in columns]
+        self.tables.sheet(self.t(f"export.sheet_{name}"), headers, list(columns.values()))
+
+    async def sheet(
+        self,
+        name: str,
+        columns: dict[str, str],
+        batches: AsyncIterator[Sequence[Any]],
+        row: Callable[[Sequence[Any]], Sequence[Any]],
+        progress: Progress | None = None,
+    ) -> None:
+        """A sheet of streamed rows, each labelled by `row`."""
+        self.start(name, columns)
+        async for batch in batches:
+            self.tables.rows(map(row, batch))
+            if progress is not None:
+                progress(len(batch))
+
+    def labels(self, prefix: str) -> Labels:
+        """Labels of a stored code from the catalog keys `prefix` + code."""
+        return Labels(lambda code: self.t(f"{prefix}{code}"), self.tables.safe)
+
+
 async def count_rows(session: AsyncSession, request: ExportRequest) -> int:
     """How many rating rows an export will write (for the progress bar)."""
     return await exports.rating_count(request.scope(), session=session)
@@ -270,14 +317,51 @@ async def write_export(
 ) -> None:
     """Write every table of the export, streaming."""
     t = Texts(request.locale)
+    as_of = request.as_of or local_day(system_clock())
     async with sessions() as session:
-        await _ratings(session, tables, request, t, progress)
-        await _reports(session, tables, request, t)
-        states = await _cases(session, tables, request, t)
-        await _events(session, tables, request, t, states)
-        await _reassignments(session, tables, request, t)
-        await _summary(session, tables, request, t, by="agency")
-        await _summary(session, tables, request, t, by="service")
+        lineage = await load_lineage(session)
+        agencies = await _codes_and_names(session, tables, Agency)
+        export = _Export(
+            session,
+            tables,
+            request,
+            t,
+            as_of,
+            lineage,
+            _units(t, tables, agencies, lineage, as_of),
+        )
+        await _ratings(export, progress)
+        await _reports(export)
+        states = await _cases(export)
+        await _events(export, states)
+        await _reassignments(export)
+        await _agency_summary(export, agencies)
+        await _service_summary(export)
+
+
+def _units(
+    t: Texts,
+    tables: Tables,
+    agencies: dict[int, tuple[str, str]],
+    lineage: dict[int, Lineage],
+    as_of: date,
+) -> dict[int, tuple[str | None, ...]]:
+    """Each agency's `UNIT_COLUMNS`: itself, and its heir on day `as_of` with a mark when it
+    was merged into it or, gone without a successor (a district), is left unmapped."""
+    merged = tables.safe(t("export.unit_merged"))
+    unmapped = tables.safe(t("export.unit_unmapped"))
+    units: dict[int, tuple[str | None, ...]] = {}
+    for agency_id, own in agencies.items():
+        into = heir(agency_id, as_of, lineage)
+        mark = (
+            merged
+            if into != agency_id
+            else unmapped
+            if retired(agency_id, as_of, lineage)
+            else None
+        )
+        units[agency_id] = (*own, *agencies[into], mark)
+    return units
 
 
 async def _codes_and_names(
@@ -288,32 +372,10 @@ async def _codes_and_names(
     return {id_: (tables.safe(code), tables.safe(name)) for id_, (code, name) in found.items()}
 
 
-async def _write(
-    tables: Tables,
-    batches: AsyncIterator[Sequence[Any]],
-    row: Callable[[Sequence[Any]], Sequence[Any]] | None = None,
-    progress: Progress | None = None,
-) -> None:
-    """Every batch into the current sheet, each row labelled by `row` if given."""
-    async for batch in batches:
-        tables.rows(batch if row is None else map(row, batch))
-        if progress is not None:
-            progress(len(batch))
-
-
-async def _ratings(
-    session: AsyncSession,
-    tables: Tables,
-    request: ExportRequest,
-    t: Texts,
-    progress: Progress | None,
-) -> None:
+async def _ratings(export: _Export, progress: Progress | None) -> None:
     columns = {
         "date": "datetime",
-        "agency_code": "label",
-        "agency": "label",
-        "agency_today_code": "label",
-        "agency_today": "label",
+        **UNIT_COLUMNS,
         "service_code": "label",
         "service": "label",
         "channel": "label",
@@ -326,18 +388,11 @@ async def _ratings(
         "unofficial_payment": "label",
         "comment": "text",
     }
-    _start_sheet(tables, t, "ratings", columns)
-    agencies = await _codes_and_names(session, tables, Agency)
-    services = await _codes_and_names(session, tables, Service)
-    # The unit as rated, and the one it counts under in today's structure.
-    today = local_day(system_clock())
-    lineage = {a: Lineage(s, f, u) for a, s, f, u in await lineage_rows(session=session)}
-    heirs = {a: agencies[heir(a, today, lineage)] for a in agencies}
+    units, t, safe = export.units, export.t, export.tables.safe
+    services = await _codes_and_names(export.session, export.tables, Service)
     # What the citizen saw for each option, not its stored code.
-    answers = {
-        q.field: Labels(lambda code, q=q: t(q.label_key(code)), tables.safe) for q in QUESTIONS
-    }
-    channels = Labels(str, tables.safe)
+    answers = {q.field: Labels(lambda code, q=q: t(q.label_key(code)), safe) for q in QUESTIONS}
+    channels = Labels(str, safe)
 
     def row(values: Sequence[Any]) -> tuple[Any, ...]:
         at, agency, service, channel, *scores, on_time, apology, papers, trips, how, paid, text = (
@@ -345,8 +400,7 @@ async def _ratings(
         )
         return (
             at,
-            *agencies[agency],
-            *heirs[agency],
+            *units[agency],
             *services[service],
             channels[channel],
             *scores,
@@ -359,19 +413,19 @@ async def _ratings(
             text,
         )
 
-    rows = exports.rating_rows(request.scope(), free_text=request.free_text, session=session)
-    await _write(tables, rows, row, progress)
+    request = export.request
+    rows = exports.rating_rows(
+        request.scope(), free_text=request.free_text, session=export.session
+    )
+    await export.sheet("ratings", columns, rows, row, progress)
 
 
-async def _reports(
-    session: AsyncSession, tables: Tables, request: ExportRequest, t: Texts
-) -> None:
+async def _reports(export: _Export) -> None:
     columns = {
         "report": "int",
         "date": "datetime",
         "category": "label",
-        "agency_code": "text",
-        "agency": "text",
+        **UNIT_COLUMNS,
         "official_code": "text",
         "official": "text",
         "occurred_on": "date",
@@ -381,33 +435,31 @@ async def _reports(
         "description": "text",
         "official_description": "text",
     }
-    _start_sheet(tables, t, "reports", columns)
-    categories = Labels(lambda code: t(f"report.category_{code}"), tables.safe)
-    yes, no = tables.safe(t("export.yes")), tables.safe(t("export.no"))
+    categories, units, t = export.labels("report.category_"), export.units, export.t
+    yes, no = export.tables.safe(t("export.yes")), export.tables.safe(t("export.no"))
 
     def row(values: Sequence[Any]) -> tuple[Any, ...]:
-        id_, at, category, *where, occurred, anonymous, handle, channel, text, about = values
+        id_, at, category, agency, *who, occurred, anonymous, handle, channel, text, about = values
         shown = handle if anonymous else None  # a named report carries no handle to join
-        return (id_, at, categories[category], *where, occurred, yes if anonymous else no,
-                shown, channel, text, about)  # fmt: skip
+        return (id_, at, categories[category], *units[agency], *who, occurred,
+                yes if anonymous else no, shown, channel, text, about)  # fmt: skip
 
+    request = export.request
     rows = exports.report_rows(
         request.scope(),
         free_text=request.free_text,
         pseudonyms=request.pseudonyms,
-        session=session,
+        session=export.session,
     )
-    await _write(tables, rows, row)
+    await export.sheet("reports", columns, rows, row)
 
 
-async def _cases(
-    session: AsyncSession, tables: Tables, request: ExportRequest, t: Texts
-) -> Labels:
+async def _cases(export: _Export) -> Labels:
     """The cases' sheet; returns the labels of states, which the events' sheet shares."""
     columns = {
         "case": "int",
         "report": "int",
-        "agency_code": "text",
+        **UNIT_COLUMNS,
         "state": "label",
         "flag": "label",
         "opened": "datetime",
@@ -418,22 +470,20 @@ async def _cases(
         "closed": "datetime",
         "outcome": "label",
     }
-    _start_sheet(tables, t, "cases", columns)
-    states = Labels(lambda code: t(f"state.{code}"), tables.safe)
-    flags = Labels(lambda code: t(f"flag.{code}"), tables.safe)
-    outcomes = Labels(lambda code: t(f"outcome.{code}"), tables.safe)
+    states, flags, outcomes = (export.labels(p) for p in ("state.", "flag.", "outcome."))
+    units = export.units
 
     def row(values: Sequence[Any]) -> tuple[Any, ...]:
         case, report, agency, state, flag, *times, outcome = values
-        return (case, report, agency, states[state], flags[flag], *times, outcomes[outcome])
+        return (case, report, *units[agency], states[state], flags[flag], *times,
+                outcomes[outcome])  # fmt: skip
 
-    await _write(tables, exports.case_rows(request.scope(), session=session), row)
+    rows = exports.case_rows(export.request.scope(), session=export.session)
+    await export.sheet("cases", columns, rows, row)
     return states
 
 
-async def _events(
-    session: AsyncSession, tables: Tables, request: ExportRequest, t: Texts, states: Labels
-) -> None:
+async def _events(export: _Export, states: Labels) -> None:
     columns = {
         "case": "int",
         "at": "datetime",
@@ -443,25 +493,22 @@ async def _events(
         "to_state": "label",
         "text": "text",
     }
-    _start_sheet(tables, t, "events", columns)
-    actors = Labels(lambda code: t(f"export.actor_{code}"), tables.safe)
-    actions = Labels(lambda code: t(f"officer.event_{code}"), tables.safe)
+    actors, actions = export.labels("export.actor_"), export.labels("officer.event_")
 
     def row(values: Sequence[Any]) -> tuple[Any, ...]:
         case, at, actor, action, before, after, text = values
         return (case, at, actors[actor], actions[action], states[before], states[after], text)
 
-    rows = exports.event_rows(request.scope(), free_text=request.free_text, session=session)
-    await _write(tables, rows, row)
+    request = export.request
+    rows = exports.event_rows(request.scope(), free_text=request.free_text, session=export.session)
+    await export.sheet("events", columns, rows, row)
 
 
-async def _reassignments(
-    session: AsyncSession, tables: Tables, request: ExportRequest, t: Texts
-) -> None:
+async def _reassignments(export: _Export) -> None:
     columns = {
         "official_code": "text",
         "official": "text",
-        "agency_code": "text",
+        **UNIT_COLUMNS,
         "measure": "text",
         "new_post": "text",
         "effective_on": "date",
@@ -469,58 +516,104 @@ async def _reassignments(
         "case": "int",
         "recorded": "datetime",
     }
-    _start_sheet(tables, t, "reassignments", columns)
-    measures = Labels(lambda code: t(f"measure.{code}"), tables.safe)
+    measures, units = export.labels("measure."), export.units
 
     def row(values: Sequence[Any]) -> tuple[Any, ...]:
         code, name, agency, measure, *rest = values
-        return (code, name, agency, measures[measure], *rest)
+        return (code, name, *units[agency], measures[measure], *rest)
 
-    await _write(tables, exports.reassignment_rows(request.scope(), session=session), row)
-
-
-_RATES = [
-    "overall",
-    *[f"index_{f}" for f in FACTORS],
-    "on_time",
-    "apology_when_late",
-    "extra_papers_rate",
-    "three_trips",
-    "remote",
-    "payment_rate",
-]
+    rows = exports.reassignment_rows(export.request.scope(), session=export.session)
+    await export.sheet("reassignments", columns, rows, row)
 
 
-async def _summary(
-    session: AsyncSession, tables: Tables, request: ExportRequest, t: Texts, *, by: str
-) -> None:
-    """One row of indicators per agency (`by="agency"`) or per service (`by="service"`)."""
-    columns = {f"{by}_code": "label", by: "label", "ratings": "int"}
-    columns |= dict.fromkeys(_RATES, "percent")
-    _start_sheet(tables, t, "summary" if by == "agency" else "summary_services", columns)
-    period = request.period
-    sums = await summaries.rating_sums(
-        period.start, period.end, by=by, agency_ids=request.agency_ids, session=session
-    )
-    names = await _codes_and_names(session, tables, Agency if by == "agency" else Service)
-    rows = []
-    for key, values in sorted(sums.items(), key=lambda item: names.get(item[0], ("", ""))):
-        i = Indicators.from_sums(values)
-        rows.append(
-            [
-                *names.get(key, ("", "")),
-                i.ratings,
-                i.overall,
-                *[i.satisfaction[f] for f in FACTORS],
-                i.on_time,
-                i.apology_when_late,
-                i.extra_papers,
-                i.three_trips,
-                i.remote,
-                i.unofficial_payment,
-            ]
+_RATES = {
+    "ratings": "int",
+    "overall": "percent",
+    **{f"index_{f}": "percent" for f in FACTORS},
+    "on_time": "percent",
+    "apology_when_late": "percent",
+    "extra_papers_rate": "percent",
+    "three_trips": "percent",
+    "remote": "percent",
+    "payment_rate": "percent",
+}
+
+
+def _rates(sums: Mapping[str, int]) -> list[Any]:
+    """The `_RATES` cells of a summary row."""
+    i = Indicators.from_sums(sums)
+    return [
+        i.ratings,
+        i.overall,
+        *[i.satisfaction[f] for f in FACTORS],
+        i.on_time,
+        i.apology_when_late,
+        i.extra_papers,
+        i.three_trips,
+        i.remote,
+        i.unofficial_payment,
+    ]
+
+
+async def _sector_sums(export: _Export, by: str) -> dict[str, dict[int | None, dict[str, int]]]:
+    """Per sector, the headline's first (health and education stand apart from
+    administrative procedures): the roll-up sums by agency or by service."""
+    period, found = export.request.period, {}
+    for sector in sorted(SECTORS, key=lambda s: s != HEADLINE_SECTOR):
+        found[sector] = await summaries.rating_sums(
+            period.start,
+            period.end,
+            by=by,
+            agency_ids=export.request.agency_ids,
+            sector=sector,
+            session=export.session,
         )
-    tables.rows(rows)
+    return {sector: sums for sector, sums in found.items() if sums}
+
+
+async def _agency_summary(export: _Export, agencies: dict[int, tuple[str, str]]) -> None:
+    """Per sector, the scope's row then one per agency of the structure read: a merged unit's
+    figures count under its successor, whose row names the units it took over."""
+    columns = {
+        "sector": "label",
+        "agency_as_of_code": "label",
+        "agency_as_of": "label",
+        "agency_as_of_status": "label",
+        "merged_from": "label",
+        **_RATES,
+    }
+    export.start("summary", columns)
+    sectors, everyone = export.labels("summary.sector_"), export.t("export.all_in_scope")
+    as_of, lineage = export.as_of, export.lineage
+    rows: list[list[Any]] = []
+    for sector, sums in (await _sector_sums(export, "agency")).items():
+        whole = summaries.total(sums.values())
+        rows.append(
+            [sectors[sector], None, export.tables.safe(everyone), None, None, *_rates(whole)]
+        )
+        taken: dict[int, list[str]] = {}
+        for agency_id in sums:
+            if agency_id is not None and (into := heir(agency_id, as_of, lineage)) != agency_id:
+                taken.setdefault(into, []).append(agencies[agency_id][0])
+        rolled = roll_up({a: v for a, v in sums.items() if a is not None}, as_of, lineage)
+        for agency_id in sorted(rolled, key=lambda a: agencies[a]):
+            code, name, *_, mark = export.units[agency_id]
+            merged = ", ".join(sorted(taken.get(agency_id, []))) or None
+            rows.append([sectors[sector], code, name, mark, merged, *_rates(rolled[agency_id])])
+    export.tables.rows(rows)
+
+
+async def _service_summary(export: _Export) -> None:
+    """One row of indicators per service, the headline sector's first."""
+    columns = {"sector": "label", "service_code": "label", "service": "label", **_RATES}
+    export.start("summary_services", columns)
+    sectors = export.labels("summary.sector_")
+    names = await _codes_and_names(export.session, export.tables, Service)
+    export.tables.rows(
+        [sectors[sector], *names.get(key or 0, ("", "")), *_rates(values)]
+        for sector, sums in (await _sector_sums(export, "service")).items()
+        for key, values in sorted(sums.items(), key=lambda item: names.get(item[0] or 0, ("", "")))
+    )
 
 
 def open_tables(path: Path, file_format: str, sheet: str | None = None) -> Tables:
@@ -542,6 +635,7 @@ def export_maker(database_url: str) -> Callable[[dict[str, Any]], Awaitable[Outg
             locale=params.get("locale", "vi"),
             pseudonyms=bool(params.get("pseudonyms", False)),
             hidden_official=params.get("hidden_official"),
+            as_of=structure_day(params),
         )
         file_format = params.get("format", "xlsx")
         content = await asyncio.to_thread(export_bytes, database_url, request, file_format)

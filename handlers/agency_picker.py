@@ -10,7 +10,8 @@ listed is kept in the picker's own draft, not in the flow's.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel
@@ -20,7 +21,7 @@ from handlers.flow import Answer, Drafts, Go, Outcome, Prompt, Retry, Step, Turn
 from handlers.lists import numbered, picked
 from handlers.messages import Choice
 from handlers.names import name_of
-from handlers.textmatch import clip, search
+from handlers.textmatch import clip, fold, search
 from storage import agencies
 from storage.models import Agency
 
@@ -61,6 +62,21 @@ def level_text(level: dict[str, str], field: str, locale: str) -> str:
     return level[f"{field}_en" if locale == "en" else f"{field}_vi"]
 
 
+def place_example(names: Sequence[str]) -> str | None:
+    """A part of a unit's name a citizen might type, taken from the directory rather than
+    written in a catalog: what follows the words every unit's name begins with and the word
+    most of them go on with, the kind of unit ("Ủy ban nhân dân xã Đăk Hà" → "Đăk Hà")."""
+    words = [name.split() for name in names]
+    shared = 0
+    while all(len(w) > shared for w in words) and len({w[shared] for w in words}) == 1:
+        shared += 1
+    rests = [w[shared:] for w in words if len(w) > shared + 1]
+    if not rests:
+        return None
+    kind = Counter(rest[0] for rest in rests).most_common(1)[0][0]
+    return next(" ".join(rest[1:]) for rest in rests if rest[0] == kind)
+
+
 def picker_steps(
     states: PickerStates, question_key: str, on_picked: OnPicked, *, owns: tuple[str, ...] = ()
 ) -> tuple[Step, ...]:
@@ -75,9 +91,21 @@ def picker_steps(
         FOUND.save(turn, Found(agency_ids=ids, opened=opened, unit=unit))
         return Go(pick)
 
+    async def example(turn: Turn) -> str:
+        """How a search is typed, with and without accents, by a unit of the directory."""
+        below = (await levels(turn))[1:2]
+        if not below:
+            return ""
+        units = await agencies.units_of(
+            below[0]["kind"], on=local_day(turn.now), session=turn.session
+        )
+        place = place_example([unit.name_vi for unit in units])
+        return turn.texts("agency.search_example", name=place, plain=fold(place)) if place else ""
+
     async def find(turn: Turn, query: str) -> Outcome:
         if len(query) > MAX_QUERY:
-            return Retry(turn.texts("agency.search_too_long", limit=MAX_QUERY))
+            hint = await example(turn)
+            return Retry(turn.texts("agency.search_too_long", limit=MAX_QUERY, example=hint))
         pool = await agencies.rateable_agencies(on=local_day(turn.now), session=turn.session)
         found = search(query, pool, lambda a: (a.name_vi, a.name_en))
         if not found:
@@ -98,7 +126,9 @@ def picker_steps(
             Choice(option, level_text(entry, "label", locale))
             for option, entry in zip((TOP, UNITS), await levels(turn), strict=False)
         )
-        return Prompt(turn.texts(question_key), choices, free_text=True)
+        return Prompt(
+            turn.texts(question_key, example=await example(turn)), choices, free_text=True
+        )
 
     async def take_level(turn: Turn, answer: Answer) -> Outcome:
         """Open the chosen level, or search the typed name."""

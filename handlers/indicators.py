@@ -5,6 +5,10 @@ style), shown with its sample; the overall index is the share of 4 and 5 among e
 answer, so each factor weighs by how many answered it (the feedback factor may be skipped, and a
 plain mean of the five would give its smaller sample the weight of the others). These are
 reference figures, not the official SIPAS index.
+
+The headline index is that of administrative procedures alone (`HEADLINE_SECTOR`), as SIPAS
+measures them; health, education and other public services are asked other questions, so each
+of their indices stands apart beside it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from storage.models import FACTORS
+
+HEADLINE_SECTOR = "administrative"
+"""The sector whose ratings make a summary's headline index, its factors and its facts."""
 
 
 def _share(part: int, whole: int) -> float | None:

@@ -11,6 +11,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.agencies import lineage_rows
 from storage.directory import is_current
 
 
@@ -24,6 +27,11 @@ class Lineage:
 
     def exists_on(self, day: date) -> bool:
         return is_current(self.valid_from, self.valid_to, day)
+
+
+async def load_lineage(session: AsyncSession) -> dict[int, Lineage]:
+    """Every agency's successor and validity, for reading figures as of a structure."""
+    return {a: Lineage(s, f, t) for a, s, f, t in await lineage_rows(session=session)}
 
 
 def heir(agency_id: int, as_of: date, lineage: Mapping[int, Lineage]) -> int:
@@ -60,6 +68,7 @@ def with_predecessors(
 
 
 def retired(agency_id: int, as_of: date, lineage: Mapping[int, Lineage]) -> bool:
-    """Whether an agency shown in the figures no longer exists on that day."""
+    """Whether an agency shown in the figures no longer exists on that day: it ended before
+    (one that begins later is not retired)."""
     entry = lineage.get(agency_id)
-    return entry is not None and not entry.exists_on(as_of)
+    return entry is not None and entry.valid_to is not None and entry.valid_to <= as_of

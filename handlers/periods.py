@@ -24,6 +24,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _QUARTER = re.compile(r"^(\d{4})-?q([1-4])$|^q([1-4])-?(\d{4})$")
 _HALF = re.compile(r"^(\d{4})-?h([12])$")
 _YEAR = re.compile(r"^(\d{4})$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*(?:\.\.|to|den)\s*(\d{4}-\d{2}-\d{2})$")
 _UNITS = {
     "month": 1,
@@ -169,6 +170,17 @@ def parse_period(text: str, today: date, cutoff: int | None = None) -> Period | 
     if period is None or not (period.start.year >= 2000 and period.end.year <= 2100):
         return None
     return period
+
+
+def parse_day(text: str) -> date | None:
+    """The day a word names in full ("2025-06-30"), or None (years 2000 to 2100 only)."""
+    if not _DAY.match(text.strip()):
+        return None
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return day if 2000 <= day.year <= 2100 else None
 
 
 def _parse(text: str, today: date, cutoff: int | None) -> Period | None:

@@ -134,7 +134,7 @@ async def rating_rows(
 def report_rows(
     scope: Scope, *, free_text: bool, pseudonyms: bool, session: AsyncSession
 ) -> AsyncIterator[Sequence[Any]]:
-    """Id, time, category, agency code and name, official code and name, day it happened,
+    """Id, time, category, agency id, official code and name, day it happened,
     anonymous, handle (an anonymous report's own, and only with `pseudonyms`), channel,
     description and description of the official (both only with `free_text`)."""
     query = (
@@ -142,8 +142,7 @@ def report_rows(
             Report.id,
             _shown(Report.created_at, session),
             Report.category,
-            Agency.code,
-            Agency.name_vi,
+            Report.agency_id,
             Official.code,
             Official.name,
             Report.occurred_on,
@@ -153,7 +152,6 @@ def report_rows(
             Report.description if free_text else null(),
             Report.official_description if free_text else null(),
         )
-        .join(Agency, Agency.id == Report.agency_id)
         .join(Official, Official.id == Report.official_id, isouter=True)
         .where(scope.about_others(Report.official_id))
         .order_by(Report.id)
@@ -162,13 +160,13 @@ def report_rows(
 
 
 def case_rows(scope: Scope, *, session: AsyncSession) -> AsyncIterator[Sequence[Any]]:
-    """Id, report id, agency code, state, flag, opened, acknowledgement and decision due,
+    """Id, report id, agency id, state, flag, opened, acknowledgement and decision due,
     acknowledged, decided, closed, outcome."""
     query = (
         select(
             Case.id,
             Case.report_id,
-            Agency.code,
+            Case.agency_id,
             Case.state,
             Case.flag_reason,
             *(
@@ -184,7 +182,6 @@ def case_rows(scope: Scope, *, session: AsyncSession) -> AsyncIterator[Sequence[
             ),
             Case.outcome,
         )
-        .join(Agency, Agency.id == Case.agency_id)
         .join(Report, Report.id == Case.report_id)
         .where(scope.about_others(Report.official_id))
         .order_by(Case.id)
@@ -216,13 +213,13 @@ def event_rows(
 
 
 def reassignment_rows(scope: Scope, *, session: AsyncSession) -> AsyncIterator[Sequence[Any]]:
-    """Official's code and name, agency code, personnel measure, new post, effective day,
+    """Official's code and name, home agency id, personnel measure, new post, effective day,
     decision number, case id, time recorded."""
     query = (
         select(
             Official.code,
             Official.name,
-            Agency.code,
+            Official.agency_id,
             Assignment.measure,
             Assignment.new_post,
             Assignment.effective_on,
@@ -231,7 +228,6 @@ def reassignment_rows(scope: Scope, *, session: AsyncSession) -> AsyncIterator[S
             _shown(Assignment.recorded_at, session),
         )
         .join(Official, Official.id == Assignment.official_id)
-        .join(Agency, Agency.id == Official.agency_id)
         .where(scope.about_others(Assignment.official_id))
         .order_by(Assignment.id)
     )

@@ -5,7 +5,9 @@ phường, đặc khu). The skeleton holds the province's People's Committee, it
 service centre, its police and a template of the departments most provinces kept after the 2025
 mergers (the operator edits it), then for every commune-level unit its People's Committee, its
 public-administration service centre and its police, with the official codes. Today's codes are
-prefixed with the province ("51-23500"): a new unit often reuses a predecessor's code.
+prefixed with the province ("51-23500"): a new unit often reuses a predecessor's code. The
+header names the service centre as intake and the provincial Inspectorate as inspectorate, as
+entries the operator may point elsewhere (intake at the Department of Home Affairs, say).
 """
 
 from __future__ import annotations
@@ -64,6 +66,10 @@ DEPARTMENTS = (
     ("TTR", "Thanh tra", "Inspectorate"),
 )
 """The provincial departments most provinces have after the 2025 mergers: a template."""
+CENTRE = "TTPVHCC"
+"""The code suffix of a public-administration service centre; the province's is the intake."""
+INSPECTORATE = "TTR"
+"""The code suffix of the provincial Inspectorate, among `DEPARTMENTS`."""
 
 
 class UnknownProvince(ValueError):
@@ -112,7 +118,7 @@ def scaffold(province_code: int) -> dict[str, Any]:
     agencies: list[dict[str, Any]] = [
         _agency(root, "Ủy ban nhân dân", "People's Committee", place, "province", None),
         _agency(
-            f"{root}-TTPVHCC",
+            f"{root}-{CENTRE}",
             "Trung tâm Phục vụ hành chính công",
             "Public Administrative Service Centre",
             place,
@@ -138,7 +144,7 @@ def scaffold(province_code: int) -> dict[str, Any]:
         agencies += [
             _agency(code, "Ủy ban nhân dân", "People's Committee", unit, COMMUNE_KINDS[0], root),
             _agency(
-                f"{code}-TTPVHCC",
+                f"{code}-{CENTRE}",
                 "Trung tâm Phục vụ hành chính công",
                 "Public Administrative Service Centre",
                 unit,
@@ -150,6 +156,8 @@ def scaffold(province_code: int) -> dict[str, Any]:
     return {
         "as_of": date.fromisoformat(vietnam_provinces.__data_version__),
         "province": {"name_vi": place.vi, "name_en": place.en},
+        "intake": f"{root}-{CENTRE}",
+        "inspectorate": f"{root}-{INSPECTORATE}",
         "levels": [
             {
                 "kind": "province",

@@ -12,7 +12,15 @@ from sqlalchemy import Float, Integer, Select, and_, cast, func, literal, or_, s
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage.models import Assignment, Case, Commendation, Official, RatingDaily, Report
+from storage.models import (
+    Assignment,
+    Case,
+    Commendation,
+    Official,
+    RatingDaily,
+    Report,
+    Service,
+)
 from storage.rollups import SUMMED
 
 
@@ -20,10 +28,15 @@ def _sums() -> list[ColumnElement[Any]]:
     return [cast(func.sum(getattr(RatingDaily, n)), Integer).label(n) for n in SUMMED]
 
 
-def _where(start: date, end: date, agency_ids: Sequence[int] | None) -> ColumnElement[bool]:
+def _where(
+    start: date, end: date, agency_ids: Sequence[int] | None, sector: str | None
+) -> ColumnElement[bool]:
     condition = and_(RatingDaily.day >= start, RatingDaily.day <= end)
     if agency_ids is not None:
         condition = and_(condition, RatingDaily.agency_id.in_(agency_ids))
+    if sector is not None:
+        of_sector = select(Service.id).where(Service.sector == sector)
+        condition = and_(condition, RatingDaily.service_id.in_(of_sector))
     return condition
 
 
@@ -33,9 +46,11 @@ async def rating_sums(
     *,
     by: str | None,
     agency_ids: Sequence[int] | None = None,
+    sector: str | None = None,
     session: AsyncSession,
 ) -> dict[int | None, dict[str, int]]:
-    """Roll-up sums per agency (`by="agency"`), per service, or overall (`by=None`)."""
+    """Roll-up sums per agency (`by="agency"`), per service, or overall (`by=None`), of the
+    services of one sector or (`sector=None`) of all."""
     key: ColumnElement[Any] = (
         RatingDaily.agency_id
         if by == "agency"
@@ -43,7 +58,9 @@ async def rating_sums(
         if by == "service"
         else literal(None)
     )
-    query: Select[Any] = select(key.label("key"), *_sums()).where(_where(start, end, agency_ids))
+    query: Select[Any] = select(key.label("key"), *_sums()).where(
+        _where(start, end, agency_ids, sector)
+    )
     if by is not None:
         query = query.group_by(key)
     rows = (await session.execute(query)).mappings().all()
@@ -60,16 +77,22 @@ def total(sums: Iterable[Mapping[str, int]]) -> dict[str, int]:
 
 
 async def monthly_sums(
-    start: date, end: date, *, agency_ids: Sequence[int] | None = None, session: AsyncSession
+    start: date,
+    end: date,
+    *,
+    agency_ids: Sequence[int] | None = None,
+    sector: str | None = None,
+    session: AsyncSession,
 ) -> dict[str, dict[str, int]]:
-    """Roll-up sums per month ("2026-11"), for the trend chart."""
+    """Roll-up sums per month ("2026-11") of one sector's services or of all, for the trend
+    chart."""
     if session.bind.dialect.name == "postgresql":
         month = func.to_char(RatingDaily.day, "YYYY-MM")
     else:
         month = func.strftime("%Y-%m", RatingDaily.day)
     query = (
         select(month.label("month"), *_sums())
-        .where(_where(start, end, agency_ids))
+        .where(_where(start, end, agency_ids, sector))
         .group_by(month)
         .order_by(month)
     )

@@ -69,9 +69,9 @@ async def test_the_chart_draws_the_agencies_the_text_ranks_in_its_order(
     assert not small & set(data.agency_names), "no unranked agency in the chart"
     assert "không phải Chỉ số hài lòng (SIPAS) chính thức" in data.title
     assert "không phải Chỉ số hài lòng (SIPAS) chính thức" in text
-    assert re.search(r"Chỉ số hài lòng chung\*[^:]*: \d{1,3},\d%", text), "a decimal comma"
+    assert re.search(r"hành chính\*[^:]*: \d{1,3},\d%", text), "a decimal comma"
     english = summary_text(Texts("en"), summary, "Province", minimum)
-    assert re.search(r"Overall satisfaction index\*[^:]*: \d{1,3}\.\d%", english)
+    assert re.search(r"administrative procedures\*[^:]*: \d{1,3}\.\d%", english)
     figure = draw(data)
     cells = [t.get_text() for t in figure.axes[0].texts]
     assert len(cells) == len(data.agency_names) * 5
@@ -158,7 +158,10 @@ async def test_the_xlsx_opens_with_sheets_headers_and_frozen_rows(
     assert all(c.data_type == "s" for c in comments), "a formula-looking comment is text"
     assert isinstance(ratings["A2"].value, datetime), "times are dates a spreadsheet can sort"
     summary = book["Tổng hợp"]
-    assert summary["D2"].number_format == "0.0%"
+    headers = [c.value for c in summary[1]]
+    assert headers[0] == "Lĩnh vực" and headers[1].startswith("Mã cơ quan theo cơ cấu ngày ")
+    assert summary["A2"].value == "thủ tục hành chính", "the headline sector comes first"
+    assert summary["C2"].value == "Toàn bộ phạm vi xuất" and summary["G2"].number_format == "0.0%"
     async with seeded.sessions() as session:
         counted = await session.execute(
             select(Service.code, func.count())
@@ -167,10 +170,12 @@ async def test_the_xlsx_opens_with_sheets_headers_and_frozen_rows(
         )
         expected = {code: count for code, count in counted}
     by_service = book["Tổng hợp theo dịch vụ"]
-    assert [c.value for c in by_service[1]][:3] == ["Mã dịch vụ", "Dịch vụ", "Số lượt đánh giá"]
+    headers = [c.value for c in by_service[1]][:4]
+    assert headers == ["Lĩnh vực", "Mã dịch vụ", "Dịch vụ", "Số lượt đánh giá"]
     rows = list(by_service.iter_rows(min_row=2, values_only=True))
-    assert {row[0]: row[2] for row in rows} == expected
-    assert all(0 <= row[3] <= 1 for row in rows)
+    assert {row[1]: row[3] for row in rows} == expected
+    assert all(0 <= row[4] <= 1 for row in rows)
+    assert {row[0] for row in rows} >= {"thủ tục hành chính", "y tế"}, "sectors named apart"
 
 
 async def test_the_csv_round_trips_and_neutralises_formulas(

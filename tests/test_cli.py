@@ -225,3 +225,17 @@ def test_help_loads_no_heavy_library() -> None:
         [sys.executable, "-m", "bot", "--help"], capture_output=True, text=True, check=True
     )
     assert "export" in shown.stdout and "--verbose" in shown.stdout
+
+
+def test_export_as_of_a_structure_names_each_row_s_unit_in_it(
+    shell: CliRunner, tmp_path: Path
+) -> None:
+    result = shell.invoke(
+        app,
+        ["export", "--period", "2026", "--table", "ratings", "--as-of", "2025-07-01", "-o", "r"],
+    )
+    assert result.exit_code == 0, result.output
+    header = (tmp_path / "r.csv").read_text("utf-8-sig").splitlines()[0]
+    assert "Mã cơ quan theo cơ cấu ngày 01/07/2025" in header
+    wrong = shell.invoke(app, ["export", "--as-of", "2025-13-01"])
+    assert wrong.exit_code != 0 and "2025-13-01" in wrong.output

@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from bot.channels.console import CHANNEL, ConsoleChannel
 from bot.config import SAMPLE_DIRECTORY, SAMPLE_HISTORY
 from bot.exports import ExportRequest, open_tables, write_export
 from bot.runtime import Runtime, open_runtime
@@ -25,6 +26,7 @@ from handlers.periods import Period
 from handlers.texts import Texts
 from storage.models import Agency, Service
 from storage.ratings import add_rating
+from tests.casework import officer
 from tests.conftest import Clock, make_settings
 from tests.test_directory_changes import rating_at
 
@@ -33,14 +35,23 @@ YEARS = Period(date(2024, 1, 1), date(2026, 11, 30))
 
 
 @pytest.fixture
-async def both(tmp_path: Path, clock: Clock) -> AsyncIterator[Runtime]:
+def said() -> list[tuple[str, str]]:
+    """What the bot wrote to each chat of `both`."""
+    return []
+
+
+@pytest.fixture
+async def both(
+    tmp_path: Path, clock: Clock, said: list[tuple[str, str]]
+) -> AsyncIterator[Runtime]:
     """Today's Quảng Ngãi with Kon Tum 2022 as its history, as a new installation loads them,
     and ratings of 2024 at Hà Mòn (merged into Đăk Hà), of 2026 at Đăk Hà, and of 2024 at
     Đắk Hà district's one-stop desk (the district level is gone)."""
     settings = make_settings(
         tmp_path, directory_file=SAMPLE_DIRECTORY, directory_history=[SAMPLE_HISTORY]
     )
-    runtime = await open_runtime(settings, {}, clock=clock)
+    console = ConsoleChannel(write=lambda chat, text: said.append((chat, text)), files=tmp_path)
+    runtime = await open_runtime(settings, {CHANNEL: console}, clock=clock)
     async with runtime.sessions() as session, session.begin():
         by_code = {a.code: a for a in (await session.scalars(select(Agency))).all()}
         service = await session.scalar(select(Service).where(Service.code == "CHUNG-THUC"))
@@ -125,25 +136,82 @@ def test_a_roll_up_keeps_every_rating_and_lands_on_a_unit_of_that_day(
         assert agency in with_predecessors([into], today, lineage)
 
 
-async def test_the_export_keeps_the_rated_unit_beside_today_s(
-    both: Runtime, tmp_path: Path
-) -> None:
+async def exported(runtime: Runtime, tmp_path: Path, as_of: date, sheet: str) -> list[list[str]]:
+    """One table of a CSV export read in the structure of day `as_of`, header first."""
     path = tmp_path / "export.zip"
     tables = open_tables(path, "csv")
-    await write_export(both.sessions, tables, ExportRequest(YEARS, None, False, "vi"))
+    request = ExportRequest(YEARS, None, False, "vi", as_of=as_of)
+    await write_export(runtime.sessions, tables, request)
     tables.close()
     with zipfile.ZipFile(path) as archive:
-        raw = archive.read("Đánh giá.csv").decode("utf-8-sig")
-    header, *rows = list(csv.reader(io.StringIO(raw)))
-    assert header[1:5] == [
+        raw = archive.read(f"{sheet}.csv").decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(raw)))
+
+
+HA_MON = ("23521", "Ủy ban nhân dân xã Hà Mòn")
+DAK_HA = ("51-23500", "Ủy ban nhân dân xã Đăk Hà")
+DISTRICT_DESK = ("615-MC", "Bộ phận Một cửa huyện Đắk Hà")
+
+
+async def test_an_export_as_of_2025_keeps_each_2022_unit_beside_its_successor(
+    both: Runtime, tmp_path: Path
+) -> None:
+    header, *rows = await exported(both, tmp_path, MERGER, "Đánh giá")
+    assert header[1:6] == [
         "Mã cơ quan",
         "Cơ quan",
-        "Mã cơ quan theo cơ cấu hiện hành",
-        "Cơ quan theo cơ cấu hiện hành",
+        "Mã cơ quan theo cơ cấu ngày 01/07/2025",
+        "Cơ quan theo cơ cấu ngày 01/07/2025",
+        "Tình trạng theo cơ cấu ngày 01/07/2025",
     ]
-    units = Counter(tuple(row[1:5]) for row in rows)
+    units = Counter(tuple(row[1:6]) for row in rows)
     assert units == {
-        ("23521", "Ủy ban nhân dân xã Hà Mòn", "51-23500", "Ủy ban nhân dân xã Đăk Hà"): 3,
-        ("51-23500", "Ủy ban nhân dân xã Đăk Hà", "51-23500", "Ủy ban nhân dân xã Đăk Hà"): 2,
-        ("615-MC", "Bộ phận Một cửa huyện Đắk Hà", "615-MC", "Bộ phận Một cửa huyện Đắk Hà"): 4,
+        (*HA_MON, *DAK_HA, "đã sáp nhập vào đơn vị kế thừa"): 3,
+        (*DAK_HA, *DAK_HA, ""): 2,
+        (*DISTRICT_DESK, *DISTRICT_DESK, "đã ngừng hoạt động, chưa có đơn vị kế thừa"): 4,
     }
+
+    header, *rows = await exported(both, tmp_path, MERGER, "Tổng hợp")
+    shown = {row[1]: (row[3], row[4], row[5]) for row in rows if row[1]}
+    assert shown == {
+        "51-23500": ("", "23521", "5"),
+        "615-MC": ("đã ngừng hoạt động, chưa có đơn vị kế thừa", "", "4"),
+    }, "figures roll up into the successor, which names the units it took over"
+
+
+async def test_an_export_as_of_2024_reads_the_2022_structure(
+    both: Runtime, tmp_path: Path
+) -> None:
+    """Nothing was merged yet; a unit that begins later is not marked as gone."""
+    _, *rows = await exported(both, tmp_path, date(2024, 12, 31), "Đánh giá")
+    units = Counter(tuple(row[1:6]) for row in rows)
+    assert units == {
+        (*HA_MON, *HA_MON, ""): 3,
+        (*DAK_HA, *DAK_HA, ""): 2,
+        (*DISTRICT_DESK, *DISTRICT_DESK, ""): 4,
+    }
+
+
+async def test_an_admin_picks_the_structure_of_a_summary_and_an_export_in_chat(
+    both: Runtime, said: list[tuple[str, str]], tmp_path: Path
+) -> None:
+    admin = await officer(both, said, "intake", "51-SNV", "admin")
+    today = await admin.say("/summary 2024-01-01..2026-11-30")
+    assert "Số liệu tổng hợp theo cơ cấu tổ chức ngày 30/11/2026." in today
+    assert "cơ cấu tổ chức trước đây (đến ngày 2025-06-30)" in today
+    communes = "Xếp hạng – Ủy ban nhân dân cấp xã (chỉ xếp hạng khi có từ 30 lượt đánh giá):\n"
+    assert communes + "  1 cơ quan chưa đủ" in today, "Hà Mòn counts under Đăk Hà"
+
+    before = await admin.say("/summary 2024-01-01..2026-11-30 2025-06-30")
+    assert "Số liệu tổng hợp theo cơ cấu tổ chức ngày 30/06/2025." in before
+    assert communes + "  2 cơ quan chưa đủ" in before, "Hà Mòn and Đăk Hà apart"
+    assert "cơ cấu tổ chức trước đây" not in before
+
+    out = await admin.say("/export 2024-01-01..2026-11-30 2025-07-01 csv")
+    assert "Cú pháp" not in out
+    [archive] = [path for path in tmp_path.iterdir() if path.suffix == ".zip"]  # noqa: ASYNC240
+    with zipfile.ZipFile(archive) as files:
+        raw = files.read("Đánh giá.csv").decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(raw)))
+    assert header[3] == "Mã cơ quan theo cơ cấu ngày 01/07/2025"
+    assert {tuple(row[1:4]) for row in rows} >= {(*HA_MON, "51-23500")}

@@ -67,6 +67,16 @@ def test_scaffold_of_today_s_quang_ngai_imports_with_its_96_communes(
     assert ("51-23500", "Ủy ban nhân dân xã Đăk Hà") in communes, "official codes, prefixed"
     assert len(per_unit) == 96 and {count for _, count in per_unit} == {2}
     assert {"centre", "department", "police", "commune_centre", "commune_police"} <= kinds
+    assert (directory.intake, directory.inspectorate) == ("51-TTPVHCC", "51-TTR")
+    assert "\nintake: 51-TTPVHCC\ninspectorate: 51-TTR\n" in text, "in the header, to edit"
+    with sqlite3.connect(tmp_path / "map.sqlite3") as db:
+        named = db.execute(
+            "SELECT i.name_vi, t.name_vi FROM directoryheader h"
+            " JOIN agency i ON i.code = h.intake JOIN agency t ON t.code = h.inspectorate"
+        ).fetchall()
+    assert named == [
+        ("Trung tâm Phục vụ hành chính công tỉnh Quảng Ngãi", "Thanh tra tỉnh Quảng Ngãi")
+    ]
 
 
 def test_scaffold_of_an_unknown_province_says_so(shell: CliRunner) -> None:

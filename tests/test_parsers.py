@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from handlers.citizen.rating import parse_deep_link
 from handlers.messages import split_command
+from handlers.periods import parse_day, parse_period
 from handlers.textmatch import fold
 
 CODE = st.from_regex(r"[A-Za-z0-9-]{1,20}", fullmatch=True)
@@ -48,3 +50,17 @@ def test_command_examples() -> None:
     assert split_command("/HELP") == ("help", "")
     assert split_command("hello /start") is None
     assert split_command("/") is None
+
+
+@given(st.dates(date(2000, 1, 1), date(2100, 12, 31)))
+def test_a_structure_day_reads_back_and_is_never_a_period(day: date) -> None:
+    assert parse_day(day.isoformat()) == day
+    assert parse_period(day.isoformat(), date(2026, 11, 30)) is None, (
+        "no clash with /summary's period"
+    )
+
+
+@given(st.text(max_size=12))
+def test_a_structure_day_is_a_whole_date_or_nothing(text: str) -> None:
+    day = parse_day(text)
+    assert day is None or day.isoformat() == text.strip()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from handlers.citizen.start import PRIVACY_NOTICE_VERSION
+from handlers.textmatch import fold
 from storage.models import Agency, Citizen, Rating, Service
 from tests.conftest import Chat
 from tests.dialogue import number_of, options
@@ -104,7 +107,11 @@ async def test_apology_is_asked_only_when_late(consented: Chat) -> None:
 
 
 async def test_agency_by_typed_name_ignores_accents(consented: Chat) -> None:
-    await consented.say("1")
+    out = await consented.say("1")
+    example = re.search(r"có dấu hoặc không dấu \(ví dụ: ([^,]+), ([^)]+)\)\.", out)
+    assert example is not None, out
+    assert example[2] == fold(example[1]), "the same place, typed without accents"
+    assert example[1] in {a.name_vi.split(" huyện ")[-1] for a in await consented.rows(Agency)}
     out = await consented.say("dak ha")
     assert "Ủy ban nhân dân huyện Đắk Hà" in out and "Bộ phận Một cửa huyện Đắk Hà" in out
     out = await consented.say("khong co co quan nay")

@@ -51,7 +51,9 @@ async def purges(chat: Chat) -> dict[str, list[int]]:
 
 async def summary(rt: Runtime, clock: Clock) -> Summary:
     async with rt.sessions() as session:
-        return await build_summary(session, YEARS, None, now=clock.now, min_sample=30, locale="vi")
+        return await build_summary(
+            session, YEARS, None, now=clock.now, min_sample=30, locale="vi", as_of=YEARS.end
+        )
 
 
 async def test_old_ratings_lose_comment_and_link_and_the_summaries_stay(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from handlers.agency_picker import place_example
 from handlers.textmatch import best, clip, fold, search, words
 from storage.directory import read_directory
 
@@ -95,3 +97,18 @@ def test_a_label_typed_in_full_picks_that_label(labels: list[str], data: st.Data
         assert chosen == typed
     else:
         assert chosen is None, "labels that read the same are never guessed between"
+
+
+PLACE = st.lists(st.sampled_from(["Đăk", "Hà", "Kon", "Tum", "Lý", "Sơn", "Ba", "Tơ"]), min_size=1)
+UNITS = st.lists(st.tuples(st.sampled_from(["xã", "phường"]), PLACE), min_size=2)
+
+
+@given(UNITS.filter(lambda units: len({kind for kind, _ in units}) > 1))
+def test_the_search_example_is_the_place_of_a_unit_of_the_commonest_kind(
+    units: list[tuple[str, list[str]]],
+) -> None:
+    """What every name begins with and the kind of unit are not a place to type."""
+    names = [f"Ủy ban nhân dân {kind} {' '.join(place)}" for kind, place in units]
+    count = Counter(kind for kind, _ in units)
+    commonest = {" ".join(place) for kind, place in units if count[kind] == max(count.values())}
+    assert place_example(names) in commonest

@@ -58,9 +58,10 @@ async def test_a_hospital_rating_asks_the_health_questions_and_lands_in_the_heal
     assert list(summary.sectors) == ["health"]
     assert summary.sectors["health"].ratings == 1 and summary.sectors["health"].overall == 1.0
     text = summary_text(Texts("vi"), summary, "Toàn tỉnh", 1)
-    assert (
-        "Theo lĩnh vực (mỗi lĩnh vực có bộ câu hỏi riêng, chỉ số tính riêng): y tế 100,0%" in text
-    )
+    assert summary.overall.ratings == 0 and summary.overall.overall is None
+    assert "Chỉ số hài lòng chung về thủ tục hành chính* (" in text
+    assert "Các lĩnh vực khác, tính riêng, không gộp vào chỉ số chung" in text
+    assert "y tế 100,0% (1 lượt)" in text
 
 
 async def test_a_commune_procedure_still_asks_the_one_stop_facts(quang_ngai: Chat) -> None:

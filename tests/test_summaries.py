@@ -14,12 +14,12 @@ from sqlalchemy import select
 
 from bot import demo
 from bot.runtime import Runtime, prepare_database
-from handlers.admin.summary import build_summary, summary_text
+from handlers.admin.summary import build_summary, percent, summary_text
 from handlers.agency_groups import OTHER
 from handlers.indicators import FACTORS
 from handlers.periods import Period, parse_period, period_from
 from handlers.texts import Texts
-from storage.models import Agency, Case, DirectoryHeader, Rating, Report
+from storage.models import Agency, Case, DirectoryHeader, Rating, Report, Service
 from tests.conftest import Chat, Clock, make_settings
 from tests.dialogue import number_of
 
@@ -88,14 +88,16 @@ async def test_indicators_match_a_computation_in_python(
     async with seeded.sessions() as session:
         rows_all = (await session.scalars(select(Rating))).all()
         agencies = (await session.scalars(select(Agency))).all()
+        sector_of = dict((await session.execute(select(Service.id, Service.sector))).all())
         header = await session.get(DirectoryHeader, 1)
         summary = await build_summary(
             session, period, None, now=clock.now, min_sample=60, locale="vi"
         )
-    inside = [r for r in rows_all if period.start <= local_day(r.created_at) <= period.end]
+    every = [r for r in rows_all if period.start <= local_day(r.created_at) <= period.end]
+    inside = [r for r in every if sector_of[r.service_id] == "administrative"]
     overall = expected(inside)
     o = summary.overall
-    assert o.ratings == len(inside)
+    assert o.ratings == len(inside), "the headline counts administrative procedures alone"
     for factor in FACTORS:
         assert close(o.satisfaction[factor], overall[factor]), factor
     for name, value in [
@@ -115,7 +117,7 @@ async def test_indicators_match_a_computation_in_python(
     declared = {g["code"] for g in header.groups} if header else set()
     group_of = {a.id: a.group if a.group in declared else OTHER for a in agencies}
     by_agency: dict[int, list[Rating]] = defaultdict(list)
-    for rating in inside:
+    for rating in every:
         by_agency[rating.agency_id].append(rating)
     assert {r.key for r in summary.agencies} == set(by_agency)
     for group, rows in summary.ranking.groups.items():
@@ -131,9 +133,44 @@ async def test_indicators_match_a_computation_in_python(
         assert scores == sorted(scores, reverse=True)
 
     for name, other in (("previous", period.previous()), ("year", period.year_before())):
-        earlier = [r for r in rows_all if other.start <= local_day(r.created_at) <= other.end]
+        earlier = [
+            r
+            for r in rows_all
+            if other.start <= local_day(r.created_at) <= other.end
+            and sector_of[r.service_id] == "administrative"
+        ]
         figure = summary.previous if name == "previous" else summary.year_before
         assert close(figure.overall, expected(earlier)["overall"]), name
+
+
+async def test_the_overall_index_is_administrative_procedures_alone_and_sectors_stand_apart(
+    seeded: Runtime, clock: Clock
+) -> None:
+    period = PERIODS[5]
+    async with seeded.sessions() as session:
+        rows = (await session.scalars(select(Rating))).all()
+        sector_of = dict((await session.execute(select(Service.id, Service.sector))).all())
+        summary = await build_summary(
+            session, period, None, now=clock.now, min_sample=30, locale="vi"
+        )
+    inside = [r for r in rows if period.start <= local_day(r.created_at) <= period.end]
+    by_sector: dict[str, list[Rating]] = defaultdict(list)
+    for rating in inside:
+        by_sector[sector_of[rating.service_id]].append(rating)
+    assert by_sector["health"] and by_sector["education"], "hospitals and schools were rated"
+    procedures = expected(by_sector["administrative"])
+    assert close(summary.overall.overall, procedures["overall"])
+    assert summary.overall.ratings == len(by_sector["administrative"])
+    assert not close(summary.overall.overall, expected(inside)["overall"]), "mixing differs"
+    text = summary_text(Texts("vi"), summary, "Toàn tỉnh", 30)
+    for sector, word in (("health", "y tế"), ("education", "giáo dục")):
+        apart = expected(by_sector[sector])["overall"]
+        assert close(summary.sectors[sector].overall, apart), sector
+        assert summary.sectors[sector].ratings == len(by_sector[sector])
+        assert f"{word} {percent(apart, 'vi')} ({len(by_sector[sector])} lượt)" in text
+    headline = "về thủ tục hành chính* (tỷ lệ hài lòng, rất hài lòng trên mọi câu trả lời"
+    assert headline in text
+    assert percent(procedures["overall"], "vi") in text.split(headline)[1].splitlines()[0]
 
 
 async def test_an_empty_period_has_no_figures(seeded: Runtime, clock: Clock) -> None:
@@ -207,7 +244,7 @@ async def test_a_single_agency_sees_only_its_own_figures(seeded: Runtime, clock:
             session, PERIODS[5], [agency_id], now=clock.now, min_sample=30, locale="vi"
         )
     assert [r.key for r in summary.agencies] == [agency_id]
-    assert summary.overall.ratings == sum(
+    assert summary.ratings == sum(
         r.agency_id == agency_id and PERIODS[5].start <= local_day(r.created_at) <= PERIODS[5].end
         for r in rows
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,12 +19,12 @@ from handlers.agency_groups import OTHER, agency_groups
 from handlers.casework.states import WITH_THE_AGENCY
 from handlers.clock import local_day, system_clock
 from handlers.flow import Turn
-from handlers.indicators import FACTORS, Indicators, Ranked, listed, rank
-from handlers.lineage import Lineage, retired, roll_up, with_predecessors
+from handlers.indicators import FACTORS, HEADLINE_SECTOR, Indicators, Ranked, listed, rank
+from handlers.lineage import Lineage, load_lineage, retired, roll_up, with_predecessors
 from handlers.messages import FileRequest, Reply
 from handlers.names import name_of
 from handlers.numbers import fixed_text, signed_text
-from handlers.periods import Period, parse_period, period_from
+from handlers.periods import Period, parse_day, parse_period, period_from
 from handlers.textmatch import clip
 from handlers.texts import Texts
 from storage import agencies, summaries
@@ -99,7 +99,7 @@ async def _rolled_up(
 ) -> tuple[Sequence[int] | None, dict[int | None, dict[str, int]], dict[int, Lineage]]:
     """The agencies in scope with their predecessors, and their figures under the structure of
     day `as_of`: a merged unit's figures count under its successor."""
-    lineage = {a: Lineage(s, f, t) for a, s, f, t in await agencies.lineage_rows(session=session)}
+    lineage = await load_lineage(session)
     if agency_ids is not None:
         agency_ids = with_predecessors(agency_ids, as_of, lineage)
     sums = await summaries.rating_sums(
@@ -126,6 +126,7 @@ async def ranked_for(
 class Summary:
     period: Period
     overall: Indicators
+    """The headline: administrative procedures alone (`HEADLINE_SECTOR`)."""
     previous: Indicators
     year_before: Indicators
     ranking: Ranking
@@ -137,6 +138,20 @@ class Summary:
     """Agencies listed that no longer exist in the structure read (districts, say)."""
     sectors: dict[str, Indicators] = field(default_factory=dict)
     """Each sector's indicators apart (health and education are not one-stop procedures)."""
+    as_of: date | None = None
+    """The day whose structure the figures are read in."""
+    former: date | None = None
+    """The last day of the latest former structure the directory holds, if it holds one."""
+
+    @property
+    def ratings(self) -> int:
+        """Ratings of every sector, the headline's and those reported apart."""
+        return sum(found.ratings for found in self.sectors.values())
+
+    @property
+    def apart(self) -> dict[str, Indicators]:
+        """The sectors reported beside the headline, each with its own index."""
+        return {name: found for name, found in self.sectors.items() if name != HEADLINE_SECTOR}
 
     @property
     def agencies(self) -> list[Ranked]:
@@ -147,11 +162,17 @@ class Summary:
         return self.ranking.names
 
 
-async def _overall(
+async def headline(
     session: AsyncSession, period: Period, agency_ids: Sequence[int] | None
 ) -> Indicators:
+    """The headline indicators of a period: administrative procedures alone."""
     sums = await summaries.rating_sums(
-        period.start, period.end, by=None, agency_ids=agency_ids, session=session
+        period.start,
+        period.end,
+        by=None,
+        agency_ids=agency_ids,
+        sector=HEADLINE_SECTOR,
+        session=session,
     )
     return Indicators.from_sums(sums.get(None, {}))
 
@@ -201,11 +222,12 @@ async def build_summary(
         start, end, agency_ids=agency_ids, session=session
     )
     cases = await case_figures(session, period, now, agency_ids, pooled=True)
+    sectors = await _by_sector(session, period, agency_ids)
     return Summary(
         period=period,
-        overall=Indicators.from_sums(summaries.total(per_agency.values())),
-        previous=await _overall(session, period.previous(), agency_ids),
-        year_before=await _overall(session, period.year_before(), agency_ids),
+        overall=sectors.get(HEADLINE_SECTOR) or Indicators.from_sums({}),
+        previous=await headline(session, period.previous(), agency_ids),
+        year_before=await headline(session, period.year_before(), agency_ids),
         ranking=await ranking(session, per_agency, min_sample, locale),
         reports=by_category,
         commendations=sum(praised.values()),
@@ -214,8 +236,16 @@ async def build_summary(
             start, end, now, agency_ids=agency_ids, session=session
         ),
         retired=frozenset(a for a in per_agency if retired(a, as_of, lineage)),
-        sectors=await _by_sector(session, period, agency_ids),
+        sectors=sectors,
+        as_of=as_of,
+        former=_former(lineage),
     )
+
+
+def _former(lineage: Mapping[int, Lineage]) -> date | None:
+    """The last day of the latest structure that ended, if the directory holds one."""
+    ends = [entry.valid_to for entry in lineage.values() if entry.valid_to is not None]
+    return max(ends) - timedelta(days=1) if ends else None
 
 
 async def _by_sector(
@@ -252,8 +282,15 @@ async def summary_message(session: AsyncSession, params: Mapping[str, Any]) -> s
         now=datetime.fromisoformat(params["now"]),
         min_sample=params["min_sample"],
         locale=params["locale"],
+        as_of=structure_day(params),
     )
     return summary_text(Texts(params["locale"]), summary, params["scope"], params["min_sample"])
+
+
+def structure_day(params: Mapping[str, Any]) -> date | None:
+    """The structure a file request reads the figures in (None: today's)."""
+    day = params.get("as_of")
+    return date.fromisoformat(day) if day else None
 
 
 def percent(value: float | None, locale: str) -> str:
@@ -275,6 +312,7 @@ def summary_text(t: Texts, summary: Summary, scope: str, min_sample: int) -> str
     o, locale = summary.overall, t.locale
     lines = [
         t("summary.title", scope=scope, period=summary.period.label()),
+        *_structure_lines(t, summary),
         t("summary.ratings", count=o.ratings),
         t(
             "summary.overall",
@@ -302,11 +340,11 @@ def summary_text(t: Texts, summary: Summary, scope: str, min_sample: int) -> str
             payment=percent(o.unofficial_payment, locale),
         ),
     ]
-    if summary.sectors:
+    if summary.apart:
         figures = "; ".join(
             t("summary.sector_figure", sector=t(f"summary.sector_{name}"),
               index=percent(found.overall, locale), count=found.ratings)
-            for name, found in summary.sectors.items()
+            for name, found in summary.apart.items()
         )  # fmt: skip
         lines.append(t("summary.sectors", figures=figures))
     lines += _group_lines(t, summary.ranking)
@@ -330,6 +368,16 @@ def summary_text(t: Texts, summary: Summary, scope: str, min_sample: int) -> str
         )
     )
     return "\n".join(lines)
+
+
+def _structure_lines(t: Texts, summary: Summary) -> list[str]:
+    """Which structure the figures are read in, said only where the directory has a history."""
+    if summary.former is None or summary.as_of is None:
+        return []
+    lines = [t("summary.structure", day=f"{summary.as_of:%d/%m/%Y}")]
+    if summary.as_of > summary.former:
+        lines.append(t("summary.structure_former", day=summary.former.isoformat()))
+    return lines
 
 
 def _group_lines(t: Texts, ranking: Ranking) -> list[str]:
@@ -404,20 +452,36 @@ async def _scope(turn: Turn, code: str) -> tuple[list[int] | None, Agency | None
     return [officer.agency_id], own
 
 
-def _arguments(turn: Turn) -> tuple[Period | None, list[str]]:
-    """A period may come first (a reporting period, Decree 09/2019's cut-off day); what remains
-    is the agency code or the format."""
+@dataclass(frozen=True, slots=True)
+class Arguments:
+    """What /summary and /export were asked for: a period may come first (a reporting period,
+    Decree 09/2019's cut-off day), then a day whose structure to read the figures in; what
+    remains is the agency code or the format."""
+
+    period: Period | None
+    as_of: date | None
+    rest: list[str]
+
+    def request(self) -> dict[str, object]:
+        """The structure day as a file request carries it (read back by `structure_day`)."""
+        return {"as_of": self.as_of.isoformat() if self.as_of else None}
+
+
+def _arguments(turn: Turn) -> Arguments:
     words = turn.incoming.command_args.split()
     today = local_day(turn.now)
     cutoff = turn.rules.reporting_cutoff
-    if words and (period := parse_period(words[0], today, cutoff)) is not None:
-        return period, words[1:]
-    return parse_period("", today, cutoff), words
+    period = parse_period("", today, cutoff)
+    if words and (named := parse_period(words[0], today, cutoff)) is not None:
+        period, words = named, words[1:]
+    as_of = parse_day(words[0]) if words else None
+    return Arguments(period, as_of, words[1:] if as_of else words)
 
 
 async def show_summary(turn: Turn) -> None:
-    """/summary [period] [agency code]: the text now, the chart right after."""
-    period, rest = _arguments(turn)
+    """/summary [period] [structure day] [agency code]: the text now, the chart right after."""
+    asked = _arguments(turn)
+    period, rest = asked.period, asked.rest
     if period is None or len(rest) > 1:
         turn.say("summary.usage")
         return
@@ -438,13 +502,19 @@ async def show_summary(turn: Turn) -> None:
         min_sample=turn.rules.min_sample,
         cutoff=turn.rules.reporting_cutoff,
         now=turn.now.isoformat(),
+        **asked.request(),
     )
     turn.replies.append(Reply("", file_request=text))
     turn.replies.append(
         Reply(
             t("summary.chart_caption", scope=label, period=period.label()),
             file_request=_request(
-                "chart", period, agency_ids, turn, min_sample=turn.rules.min_sample
+                "chart",
+                period,
+                agency_ids,
+                turn,
+                min_sample=turn.rules.min_sample,
+                **asked.request(),
             ),
         )
     )
@@ -479,8 +549,9 @@ def _request(
 
 
 async def send_export(turn: Turn) -> None:
-    """/export [period] [csv|xlsx]: the file follows as a document."""
-    period, rest = _arguments(turn)
+    """/export [period] [structure day] [csv|xlsx]: the file follows as a document."""
+    asked = _arguments(turn)
+    period, rest = asked.period, asked.rest
     file_format = rest[0].lower() if rest else "xlsx"
     if period is None or file_format not in ("csv", "xlsx") or len(rest) > 1:
         turn.say("summary.export_usage")
@@ -501,6 +572,7 @@ async def send_export(turn: Turn) -> None:
         format=file_format,
         pseudonyms=admin,
         hidden_official=None if admin else officer.official_id,
+        **asked.request(),
     )
     turn.replies.append(
         Reply(turn.texts("summary.export_caption", period=period.label()), file_request=request)
