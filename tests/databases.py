@@ -14,8 +14,10 @@ import asyncpg
 from bot.config import Settings
 from bot.runtime import prepare_database
 
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-"""The server the `[postgres]` variants run on: an admin URL, as they create databases there."""
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@/postgres")
+"""The server the `[postgres]` variants run on: an admin URL, as they create databases there.
+With no host, the local server by its Unix socket (as psql finds it), else localhost: a few
+hundred statements per test cost a third less than over TCP."""
 
 
 @functools.cache
@@ -70,7 +72,7 @@ class PostgresCopies:
     holds up no test. Copies commit without waiting for the disk; none outlives a crash."""
 
     def __init__(self, admin: str) -> None:
-        """`admin` is a URL such as postgresql://postgres@127.0.0.1:5432/postgres."""
+        """`admin` is a URL such as postgresql://postgres@/postgres."""
         self._admin = admin
         self._base = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
         self.template = f"feedbackbot_template_{uuid.uuid4().hex[:12]}"
