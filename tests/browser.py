@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
+import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -24,7 +25,11 @@ Result = TypeVar("Result")
 @contextmanager
 def chromium(downloads: Path | None = None) -> Iterator[WebDriver]:
     """Headless Chromium with a fresh profile, quit and removed afterwards; files it downloads
-    go to `downloads`."""
+    go to `downloads`. Without them (a laptop, say) the browser tests are reported as skipped
+    with the packages to install; `.ci/run` installs them, so CI never skips."""
+    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} missing: apt-get install chromium chromium-driver")
     profile = tempfile.mkdtemp(prefix="chromium-profile-")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
