@@ -205,5 +205,7 @@ async def test_an_admin_signs_in_with_the_bots_link_filters_and_downloads_a_csv(
     content = downloaded()[0].read_bytes()
     assert content.startswith(codecs.BOM_UTF8)
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
-    assert rows[0][0] == Texts("vi")("export.col_agency_code")
+    t = Texts("vi")
+    assert rows[0][0] == t("export.col_sector")
+    assert rows[0][1].startswith(t("export.col_agency_as_of_code", day="").strip())
     assert len(rows) > 1

@@ -196,7 +196,9 @@ async def test_an_export_downloads_as_csv_and_is_audited(
     assert "attachment" in download.headers["content-disposition"]
     assert download.content.startswith(codecs.BOM_UTF8)
     rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
-    assert rows[0][0] == Texts("vi")("export.col_agency_code")
+    t = Texts("vi")
+    assert rows[0][0] == t("export.col_sector")
+    assert rows[0][1].startswith(t("export.col_agency_as_of_code", day="").strip())
     assert len(rows) > 1
     actions = [row.action for row in await admin.rows(AuditEntry)]
     assert "dashboard_sign_in" in actions
