@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -33,8 +34,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from storage import sqlite_trips
 from storage.identity import SESSION_KEY, IdentityKeys
+from storage.sqlite_opening import opener
+from storage.sqlite_trips import OneTripConnection
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -65,7 +67,7 @@ def make_engine(
         return create_async_engine(url, echo=echo)
     if for_reading:
         engine = create_async_engine(url, echo=echo)
-        _configure_sqlite(engine, "BEGIN")
+        _configure_sqlite(engine, "BEGIN", kind=aiosqlite.Connection)
         return engine
     # Every transaction on it ends in COMMIT or ROLLBACK (a session or connection that closes
     # with one open rolls it back), so the pool's own rollback on check-in, one more trip to
@@ -78,18 +80,29 @@ def make_engine(
         pool_timeout=writer_wait_seconds,
         pool_reset_on_return=None,
     )
-    _configure_sqlite(engine, "BEGIN IMMEDIATE", () if checkpoints else ("wal_autocheckpoint=0",))
-    event.listen(engine.sync_engine, "do_connect", _connect_one_trip)
+    _configure_sqlite(
+        engine,
+        "BEGIN IMMEDIATE",
+        () if checkpoints else ("wal_autocheckpoint=0",),
+        kind=OneTripConnection,
+    )
     return engine
 
 
-def _connect_one_trip(_dialect: Any, _record: Any, _args: Any, options: dict[str, Any]) -> None:
-    """Open the writer's connection with `sqlite_trips` (SQLAlchemy's aiosqlite adapter calls
-    `async_creator_fn` with the arguments it would give `aiosqlite.connect`)."""
-    options["async_creator_fn"] = sqlite_trips.connect
+def _configure_sqlite(
+    engine: AsyncEngine,
+    begin: str,
+    pragmas: tuple[str, ...] = (),
+    *,
+    kind: type[aiosqlite.Connection],
+) -> None:
+    """Connections of `kind`, opened by `sqlite_opening` (a cancelled open strands no
+    thread), with the pragmas and how a transaction begins."""
 
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _open_with(_dialect: Any, _record: Any, _args: Any, options: dict[str, Any]) -> None:
+        options["async_creator_fn"] = opener(kind)
 
-def _configure_sqlite(engine: AsyncEngine, begin: str, pragmas: tuple[str, ...] = ()) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # pysqlite must not issue its own BEGIN: the "begin" hook below does it.

@@ -117,10 +117,3 @@ class OneTripConnection(aiosqlite.Connection):
     async def call(self, function: Any, *arguments: Any) -> Any:
         """Run `function(sqlite3_connection, *arguments)` on the connection's thread."""
         return await self._execute(partial(function, self._conn, *arguments))
-
-
-def connect(database: str, **options: Any) -> OneTripConnection:
-    """Like `aiosqlite.connect` (SQLAlchemy passes it the same arguments)."""
-    connection = OneTripConnection(partial(sqlite3.connect, database, **options), 64)
-    connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite's own connections
-    return connection

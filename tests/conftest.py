@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -12,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+import aiosqlite
 import pytest
 import yaml
 from sqlalchemy import select
@@ -63,6 +65,28 @@ def sample_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+CONNECTION_THREAD = f"({aiosqlite.core._connection_worker_thread.__name__})"
+"""How the thread of an aiosqlite connection is named ("Thread-7 (…)")."""
+
+
+@pytest.fixture(autouse=True)
+def sqlite_connections_closed() -> Iterator[None]:
+    """Every SQLite connection a test opens is closed by the time the test ends, its thread
+    with it: a connection still open (an engine not disposed, a session not closed) or one
+    left to close itself would answer an event loop that is gone, in the middle of a later
+    test."""
+    before = set(threading.enumerate())
+    yield
+    left = [
+        thread
+        for thread in threading.enumerate()
+        if thread not in before and thread.name.endswith(CONNECTION_THREAD)
+    ]
+    for thread in left:
+        thread.join(timeout=1)  # one closing right now has a moment to finish
+    assert [thread.name for thread in left if thread.is_alive()] == [], "left open"
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
