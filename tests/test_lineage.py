@@ -215,3 +215,18 @@ async def test_an_admin_picks_the_structure_of_a_summary_and_an_export_in_chat(
     header, *rows = list(csv.reader(io.StringIO(raw)))
     assert header[3] == "Mã cơ quan theo cơ cấu ngày 01/07/2025"
     assert {tuple(row[1:4]) for row in rows} >= {(*HA_MON, "51-23500")}
+
+
+async def test_a_successor_s_own_export_holds_the_rows_of_the_units_merged_into_it(
+    both: Runtime, said: list[tuple[str, str]], tmp_path: Path
+) -> None:
+    """Đăk Hà's leader took over Hà Mòn's cases; their file, like their summary, holds Hà
+    Mòn's ratings too, and nobody else's."""
+    leader = await officer(both, said, "leader", DAK_HA[0], "leader")
+    out = await leader.say("/export 2024-01-01..2026-11-30 csv")
+    assert "Cú pháp" not in out
+    [archive] = [path for path in tmp_path.iterdir() if path.suffix == ".zip"]  # noqa: ASYNC240
+    with zipfile.ZipFile(archive) as files:
+        raw = files.read("Đánh giá.csv").decode("utf-8-sig")
+    _, *rows = list(csv.reader(io.StringIO(raw)))
+    assert Counter(tuple(row[1:3]) for row in rows) == {HA_MON: 3, DAK_HA: 2}

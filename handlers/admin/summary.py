@@ -563,6 +563,10 @@ async def send_export(turn: Turn) -> None:
     officer = await access.current_officer(turn)
     if officer is None:
         return
+    if agency_ids is not None:
+        # As in the summary: an agency's file holds the rows of the units merged into it.
+        as_of = asked.as_of or local_day(turn.now)
+        agency_ids = with_predecessors(agency_ids, as_of, await load_lineage(turn.session))
     admin = access.is_admin(officer)
     request = _request(
         "export",
