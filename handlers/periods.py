@@ -172,9 +172,15 @@ def parse_period(text: str, today: date, cutoff: int | None = None) -> Period | 
     return period
 
 
+def looks_like_day(text: str) -> bool:
+    """Whether a word is written as a day ("2025-13-01" too): one that is not a real day is
+    a mistyped day, not an agency code."""
+    return bool(_DAY.match(text.strip()))
+
+
 def parse_day(text: str) -> date | None:
     """The day a word names in full ("2025-06-30"), or None (years 2000 to 2100 only)."""
-    if not _DAY.match(text.strip()):
+    if not looks_like_day(text):
         return None
     try:
         day = date.fromisoformat(text.strip())

@@ -207,6 +207,9 @@ async def test_an_admin_picks_the_structure_of_a_summary_and_an_export_in_chat(
     assert communes + "  2 cơ quan chưa đủ" in before, "Hà Mòn and Đăk Hà apart"
     assert "cơ cấu tổ chức trước đây" not in before
 
+    for command in ("/summary 2024 2025-13-01", "/export 2024 2025-02-30 csv"):
+        assert "Cú pháp" in await admin.say(command), "a day that does not exist: the usage"
+
     out = await admin.say("/export 2024-01-01..2026-11-30 2025-07-01 csv")
     assert "Cú pháp" not in out
     [archive] = [path for path in tmp_path.iterdir() if path.suffix == ".zip"]  # noqa: ASYNC240

@@ -24,7 +24,7 @@ from handlers.lineage import Lineage, load_lineage, retired, roll_up, with_prede
 from handlers.messages import FileRequest, Reply
 from handlers.names import name_of
 from handlers.numbers import fixed_text, signed_text
-from handlers.periods import Period, parse_day, parse_period, period_from
+from handlers.periods import Period, looks_like_day, parse_day, parse_period, period_from
 from handlers.textmatch import clip
 from handlers.texts import Texts
 from storage import agencies, summaries
@@ -475,6 +475,8 @@ def _arguments(turn: Turn) -> Arguments:
     if words and (named := parse_period(words[0], today, cutoff)) is not None:
         period, words = named, words[1:]
     as_of = parse_day(words[0]) if words else None
+    if as_of is None and words and looks_like_day(words[0]):
+        return Arguments(None, None, words)  # a day that does not exist: the usage is the help
     return Arguments(period, as_of, words[1:] if as_of else words)
 
 
