@@ -27,7 +27,7 @@ from handlers.texts import Texts
 from storage.models import Agency, Service
 from storage.ratings import add_rating
 from tests.casework import officer
-from tests.conftest import Clock, make_settings
+from tests.conftest import Chat, Clock, make_settings
 from tests.test_directory_changes import rating_at
 
 MERGER = date(2025, 7, 1)
@@ -192,6 +192,16 @@ async def test_an_export_as_of_2024_reads_the_2022_structure(
     }
 
 
+async def ratings_sent(chat: Chat, command: str, folder: Path) -> list[list[str]]:
+    """The ratings table of the CSV export a command sends (the console channel of `both`
+    writes the files it sends into `folder`)."""
+    assert "Cú pháp" not in await chat.say(command)
+    [archive] = [path for path in folder.iterdir() if path.suffix == ".zip"]  # noqa: ASYNC240
+    with zipfile.ZipFile(archive) as files:
+        raw = files.read("Đánh giá.csv").decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(raw)))
+
+
 async def test_an_admin_picks_the_structure_of_a_summary_and_an_export_in_chat(
     both: Runtime, said: list[tuple[str, str]], tmp_path: Path
 ) -> None:
@@ -210,12 +220,9 @@ async def test_an_admin_picks_the_structure_of_a_summary_and_an_export_in_chat(
     for command in ("/summary 2024 2025-13-01", "/export 2024 2025-02-30 csv"):
         assert "Cú pháp" in await admin.say(command), "a day that does not exist: the usage"
 
-    out = await admin.say("/export 2024-01-01..2026-11-30 2025-07-01 csv")
-    assert "Cú pháp" not in out
-    [archive] = [path for path in tmp_path.iterdir() if path.suffix == ".zip"]  # noqa: ASYNC240
-    with zipfile.ZipFile(archive) as files:
-        raw = files.read("Đánh giá.csv").decode("utf-8-sig")
-    header, *rows = list(csv.reader(io.StringIO(raw)))
+    header, *rows = await ratings_sent(
+        admin, "/export 2024-01-01..2026-11-30 2025-07-01 csv", tmp_path
+    )
     assert header[3] == "Mã cơ quan theo cơ cấu ngày 01/07/2025"
     assert {tuple(row[1:4]) for row in rows} >= {(*HA_MON, "51-23500")}
 
@@ -226,10 +233,5 @@ async def test_a_successor_s_own_export_holds_the_rows_of_the_units_merged_into_
     """Đăk Hà's leader took over Hà Mòn's cases; their file, like their summary, holds Hà
     Mòn's ratings too, and nobody else's."""
     leader = await officer(both, said, "leader", DAK_HA[0], "leader")
-    out = await leader.say("/export 2024-01-01..2026-11-30 csv")
-    assert "Cú pháp" not in out
-    [archive] = [path for path in tmp_path.iterdir() if path.suffix == ".zip"]  # noqa: ASYNC240
-    with zipfile.ZipFile(archive) as files:
-        raw = files.read("Đánh giá.csv").decode("utf-8-sig")
-    _, *rows = list(csv.reader(io.StringIO(raw)))
+    _, *rows = await ratings_sent(leader, "/export 2024-01-01..2026-11-30 csv", tmp_path)
     assert Counter(tuple(row[1:3]) for row in rows) == {HA_MON: 3, DAK_HA: 2}
