@@ -14,7 +14,8 @@ import contextlib
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +46,15 @@ async def asking(
 
 @contextlib.asynccontextmanager
 async def year_of_ratings(
-    folder: Path, write: Callable[[str, str], None], clock: Clock, ratings: int
+    folder: Path,
+    write: Callable[[str, str], None],
+    clock: Clock,
+    ratings: int,
+    prepare: Callable[[Runtime], Awaitable[object]] | None = None,
 ) -> AsyncIterator[tuple[Runtime, Settings]]:
     """A runtime on a new SQLite file in `folder` with `ratings` ratings seeded over the year
-    before `clock`, its startup objects frozen and the dispatcher delivering; closed after."""
+    before `clock`, `prepare` done (while the test helpers still deliver the replies
+    themselves), its startup objects frozen and the dispatcher delivering; closed after."""
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{folder / f'{uuid.uuid4().hex}.sqlite3'}",
         _env_file=None,
@@ -61,6 +67,8 @@ async def year_of_ratings(
             runtime.sessions, ratings=ratings, reports=200, seed_value=7, now=clock.now
         )
         print(f"seeded {ratings} ratings in {time.perf_counter() - started:.0f} s")
+        if prepare is not None:
+            await prepare(runtime)
         freeze_startup_objects()  # as `feedbackbot run` and `serve` do
         delivery = asyncio.create_task(runtime.dispatcher.run())  # the seed is one long write
         yield runtime, settings
@@ -85,8 +93,8 @@ async def main(ratings: int, citizens: int, file_format: str) -> None:
             exported.set()
 
     with tempfile.TemporaryDirectory() as folder:
-        async with year_of_ratings(Path(folder), write, clock, ratings) as (runtime, _settings):
-            await officer(runtime, output, "intake", "62-SNV", "admin")
+        admin = partial(officer, output=output, chat_id="intake", agency="51-SNV", role="admin")
+        async with year_of_ratings(Path(folder), write, clock, ratings, admin) as (runtime, _):
             quiet = asyncio.create_task(asyncio.sleep(5))
             print(f"no export, 5 s:  {await asking(runtime, replies, citizens, quiet)}")
             started = time.perf_counter()
