@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,41 @@ async def asking(
     return figures
 
 
+@contextlib.asynccontextmanager
+async def year_of_ratings(
+    folder: Path,
+    write: Callable[[str, str], None],
+    clock: Clock,
+    ratings: int,
+    prepare: Callable[[Runtime], Awaitable[object]] | None = None,
+) -> AsyncIterator[tuple[Runtime, Settings]]:
+    """A runtime on a new SQLite file in `folder` with `ratings` ratings seeded over the year
+    before `clock`, `prepare` done (while the test helpers still deliver the replies
+    themselves), its startup objects frozen and the dispatcher delivering; closed after."""
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{folder / f'{uuid.uuid4().hex}.sqlite3'}",
+        _env_file=None,
+    )
+    runtime = await open_runtime(settings, {CHANNEL: ConsoleChannel(write=write)}, clock=clock)
+    delivery: asyncio.Task[None] | None = None
+    try:
+        started = time.perf_counter()
+        await demo.seed(
+            runtime.sessions, ratings=ratings, reports=200, seed_value=7, now=clock.now
+        )
+        print(f"seeded {ratings} ratings in {time.perf_counter() - started:.0f} s")
+        if prepare is not None:
+            await prepare(runtime)
+        freeze_startup_objects()  # as `feedbackbot run` and `serve` do
+        delivery = asyncio.create_task(runtime.dispatcher.run())  # the seed is one long write
+        yield runtime, settings
+    finally:
+        if delivery is not None:
+            delivery.cancel()
+            await asyncio.gather(delivery, return_exceptions=True)
+        await runtime.close()
+
+
 async def main(ratings: int, citizens: int, file_format: str) -> None:
     print(f"machine: {machine()}")
     replies, clock = Replies(), Clock()
@@ -55,19 +93,8 @@ async def main(ratings: int, citizens: int, file_format: str) -> None:
             exported.set()
 
     with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(
-            database_url=f"sqlite+aiosqlite:///{Path(folder) / f'{uuid.uuid4().hex}.sqlite3'}",
-            _env_file=None,
-        )
-        runtime = await open_runtime(settings, {CHANNEL: ConsoleChannel(write=write)}, clock=clock)
-        delivery: asyncio.Task[None] | None = None
-        try:
-            await demo.seed(
-                runtime.sessions, ratings=ratings, reports=200, seed_value=7, now=clock.now
-            )
-            freeze_startup_objects()  # as `feedbackbot run` does
-            delivery = asyncio.create_task(runtime.dispatcher.run())  # the seed is one long write
-            await officer(runtime, output, "intake", "62-SNV", "admin")
+        admin = partial(officer, output=output, chat_id="intake", agency="51-SNV", role="admin")
+        async with year_of_ratings(Path(folder), write, clock, ratings, admin) as (runtime, _):
             quiet = asyncio.create_task(asyncio.sleep(5))
             print(f"no export, 5 s:  {await asking(runtime, replies, citizens, quiet)}")
             started = time.perf_counter()
@@ -78,11 +105,6 @@ async def main(ratings: int, citizens: int, file_format: str) -> None:
             during = await asking(runtime, replies, citizens, export)
             await export
             print(f"during the export ({time.perf_counter() - started:.1f} s): {during}")
-        finally:
-            if delivery is not None:
-                delivery.cancel()
-                await asyncio.gather(delivery, return_exceptions=True)
-            await runtime.close()
 
 
 if __name__ == "__main__":
