@@ -8,7 +8,7 @@ from `static/`), and the headers say so to the browser.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -58,12 +58,23 @@ def with_query(url: URL, **changes: str | None) -> str:
     return f"{url.path}?{urlencode(params)}" if params else url.path
 
 
+async def page_html(name: str, context: Callable[[], Mapping[str, Any]]) -> str:
+    """The template filled in, in a worker thread: `context` (the figures worded and
+    formatted, a few hundred rows) is built there too, so neither holds the event loop."""
+    template = environment().get_template(name)
+    return await asyncio.to_thread(lambda: template.render(**context()))
+
+
+def html_response(html: str, *, status_code: int = 200, private: bool = False) -> HTMLResponse:
+    """A page with the pages' security headers."""
+    headers = dict(HEADERS)
+    headers["Cache-Control"] = "private, no-store" if private else "public, max-age=60"
+    return HTMLResponse(html, status_code=status_code, headers=headers)
+
+
 async def render(
     name: str, context: Mapping[str, Any], *, status_code: int = 200, private: bool = False
 ) -> HTMLResponse:
     """The template filled in, as an HTML response with the pages' security headers."""
-    template = environment().get_template(name)
-    html = await asyncio.to_thread(template.render, **context)
-    headers = dict(HEADERS)
-    headers["Cache-Control"] = "private, no-store" if private else "public, max-age=60"
-    return HTMLResponse(html, status_code=status_code, headers=headers)
+    html = await page_html(name, lambda: context)
+    return html_response(html, status_code=status_code, private=private)
