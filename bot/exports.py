@@ -16,13 +16,15 @@ import asyncio
 import codecs
 import csv
 import io
+import multiprocessing
 import tempfile
 import zipfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, TypeVar
 
 import xlsxwriter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -45,6 +47,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Progress = Callable[[int], None]
 Converter = Callable[[Any], Any]
+T = TypeVar("T")
 
 
 def neutralise(value: str) -> str:
@@ -625,7 +628,8 @@ def open_tables(path: Path, file_format: str, sheet: str | None = None) -> Table
 
 def export_maker(database_url: str) -> Callable[[dict[str, Any]], Awaitable[OutgoingFile]]:
     """The runtime's maker of "export" files for /export in chat: the whole export runs in a
-    worker thread, so the bot keeps answering everyone else while a year is written."""
+    process of its own (`in_own_process`), so the bot keeps answering everyone else while
+    a year is written."""
 
     async def make(params: dict[str, Any]) -> OutgoingFile:
         request = ExportRequest(
@@ -638,12 +642,25 @@ def export_maker(database_url: str) -> Callable[[dict[str, Any]], Awaitable[Outg
             as_of=structure_day(params),
         )
         file_format = params.get("format", "xlsx")
-        content = await asyncio.to_thread(export_bytes, database_url, request, file_format)
+        content = await in_own_process(export_bytes, database_url, request, file_format)
         suffix = ".xlsx" if file_format == "xlsx" else ".zip"
         name = f"phan-anh-danh-gia-{params['start']}-{params['end']}{suffix}"
         return OutgoingFile(name, XLSX if file_format == "xlsx" else "application/zip", content)
 
     return make
+
+
+async def in_own_process(work: Callable[..., T], *args: Any) -> T:
+    """`work(*args)` in a new Python process (spawned, not forked: the bot's threads hold locks
+    a forked child would inherit). Writing an export's cells is pure Python from start to end;
+    in a worker thread it held the interpreter's lock nearly all the time, and each turn, whose
+    every statement crosses to the database's thread and back, waited for the lock at each
+    crossing (bench.export_stall: other chats' replies 2–3 s)."""
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        return await asyncio.get_running_loop().run_in_executor(pool, work, *args)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def export_bytes(database_url: str, request: ExportRequest, file_format: str) -> bytes:

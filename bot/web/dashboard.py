@@ -32,7 +32,7 @@ from starlette.routing import Route
 
 from bot.charts import ChartData, chart_data, draw, render_png
 from bot.config import Settings
-from bot.exports import XLSX, ExportRequest, export_file
+from bot.exports import XLSX, ExportRequest, export_file, in_own_process
 from bot.web.pages import render, texts_for, with_query
 from bot.web.reading import read_off_the_loop
 from bot.web.results import (
@@ -323,7 +323,7 @@ def dashboard_routes(
         folder = Path(tempfile.mkdtemp(prefix="dashboard-export-"))
         path = folder / f"export.{ending}"
         asked = ExportRequest(period, None, free_text=False, locale=t.locale, pseudonyms=True)
-        await asyncio.to_thread(
+        await in_own_process(
             export_file,
             database_url,
             asked,
