@@ -55,9 +55,7 @@ async def dashboard(
     summary = await build_summary(
         session, period, agency_ids, now=now, min_sample=min_sample, locale=locale
     )
-    per_service = await summaries.rating_sums(
-        period.start, period.end, by="service", agency_ids=agency_ids, session=session
-    )
+    per_service = summary.per_service  # the scope's predecessors included, as in the summary
     found = await agencies.services_by_ids([k for k in per_service if k], session=session)
     services = [
         ServiceFigures(name_of(s, locale), s.sector, Indicators.from_sums(per_service[s.id]))

@@ -138,6 +138,8 @@ class Summary:
     """Agencies listed that no longer exist in the structure read (districts, say)."""
     sectors: dict[str, Indicators] = field(default_factory=dict)
     """Each sector's indicators apart (health and education are not one-stop procedures)."""
+    per_service: dict[int | None, dict[str, int]] = field(default_factory=dict)
+    """The roll-up sums of each rated service, which the sectors add up."""
     as_of: date | None = None
     """The day whose structure the figures are read in."""
     former: date | None = None
@@ -222,7 +224,10 @@ async def build_summary(
         start, end, agency_ids=agency_ids, session=session
     )
     cases = await case_figures(session, period, now, agency_ids, pooled=True)
-    sectors = await _by_sector(session, period, agency_ids)
+    per_service = await summaries.rating_sums(
+        period.start, period.end, by="service", agency_ids=agency_ids, session=session
+    )
+    sectors = await _by_sector(session, per_service)
     return Summary(
         period=period,
         overall=sectors.get(HEADLINE_SECTOR) or Indicators.from_sums({}),
@@ -237,6 +242,7 @@ async def build_summary(
         ),
         retired=frozenset(a for a in per_agency if retired(a, as_of, lineage)),
         sectors=sectors,
+        per_service=per_service,
         as_of=as_of,
         former=_former(lineage),
     )
@@ -249,11 +255,8 @@ def _former(lineage: Mapping[int, Lineage]) -> date | None:
 
 
 async def _by_sector(
-    session: AsyncSession, period: Period, agency_ids: Sequence[int] | None
+    session: AsyncSession, per_service: Mapping[int | None, dict[str, int]]
 ) -> dict[str, Indicators]:
-    per_service = await summaries.rating_sums(
-        period.start, period.end, by="service", agency_ids=agency_ids, session=session
-    )
     sector_of = await agencies.sectors_of(
         [s for s in per_service if s is not None], session=session
     )
